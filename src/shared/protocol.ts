@@ -111,7 +111,25 @@ export interface ConsoleInputArguments {
 export interface LevelsEventBody {
   time: number; // guest seconds
   running: boolean;
-  streams: Pick<StreamSnapshot, 'id' | 'direction' | 'state' | 'peak' | 'rms' | 'ringFill' | 'ringCapacity' | 'xrunsGuest' | 'xrunsHost' | 'format' | 'rate' | 'channels' | 'backend'>[];
+  streams: (Pick<StreamSnapshot, 'id' | 'direction' | 'state' | 'peak' | 'rms' | 'ringFill' | 'ringCapacity' | 'xrunsGuest' | 'xrunsHost' | 'format' | 'rate' | 'channels' | 'backend'> &
+    Partial<Pick<StreamSnapshot, 'backendFailure'>>)[];
+}
+
+// ---------- DAP memoryReference for guest-physical memory ----------
+// Descriptor addresses are guest-physical; the panels ask VS Code's memory view (DAP readMemory /
+// writeMemory) for them with this reference, so the adapter must accept it: 'phys:0x' + 8 hex
+// digits, offset added to the address. Other references (e.g. virtual addresses) are the
+// adapter's own business.
+export const PHYS_MEMORY_REFERENCE_PREFIX = 'phys:';
+
+export function physMemoryReference(address: number): string {
+  return PHYS_MEMORY_REFERENCE_PREFIX + '0x' + (address >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The guest-physical address named by a physMemoryReference, or undefined for any other string. */
+export function parsePhysMemoryReference(ref: string): number | undefined {
+  const m = /^phys:0x([0-9a-f]{1,8})$/i.exec(ref);
+  return m ? parseInt(m[1], 16) >>> 0 : undefined;
 }
 
 // ---------- extension ⇄ webview panels ----------

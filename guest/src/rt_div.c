@@ -1,0 +1,76 @@
+/* rt_div.c - 64-bit division helpers that gcc calls on rv32 (RV32M divides only 32-bit words).
+ * Normally libgcc provides them, but Debian's riscv64 cross compiler ships an rv64-only libgcc,
+ * so the guest programs link these instead. Plain shift-and-subtract: the callers divide rarely
+ * (number formatting, once-per-buffer statistics), never per sample.
+ */
+#include <stdint.h>
+
+uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem);
+uint64_t __udivdi3(uint64_t n, uint64_t d);
+uint64_t __umoddi3(uint64_t n, uint64_t d);
+int64_t __divdi3(int64_t n, int64_t d);
+int64_t __moddi3(int64_t n, int64_t d);
+
+uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem)
+{
+	uint64_t q = 0, r = 0;
+	int i;
+
+	if (d == 0) {
+		/* RISC-V's own rule for division by zero: all ones, remainder = dividend. */
+		if (rem)
+			*rem = n;
+		return ~(uint64_t)0;
+	}
+	if ((n >> 32) == 0 && (d >> 32) == 0) {
+		/* both fit in a word: the hardware divider does it */
+		uint32_t n32 = (uint32_t)n, d32 = (uint32_t)d;
+
+		if (rem)
+			*rem = n32 % d32;
+		return n32 / d32;
+	}
+	for (i = 63; i >= 0; i--) {
+		r = (r << 1) | ((n >> i) & 1);
+		if (r >= d) {
+			r -= d;
+			q |= (uint64_t)1 << i;
+		}
+	}
+	if (rem)
+		*rem = r;
+	return q;
+}
+
+uint64_t __udivdi3(uint64_t n, uint64_t d)
+{
+	return __udivmoddi4(n, d, 0);
+}
+
+uint64_t __umoddi3(uint64_t n, uint64_t d)
+{
+	uint64_t r;
+
+	__udivmoddi4(n, d, &r);
+	return r;
+}
+
+static uint64_t mag64(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+int64_t __divdi3(int64_t n, int64_t d)
+{
+	uint64_t q = __udivmoddi4(mag64(n), mag64(d), 0);
+
+	return (int64_t)(((n < 0) != (d < 0)) ? (uint64_t)0 - q : q);
+}
+
+int64_t __moddi3(int64_t n, int64_t d)
+{
+	uint64_t r;
+
+	__udivmoddi4(mag64(n), mag64(d), &r);
+	return (int64_t)(n < 0 ? (uint64_t)0 - r : r);
+}

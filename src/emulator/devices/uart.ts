@@ -1,0 +1,353 @@
+// An 8250/16550A UART as Linux's 8250 driver ("ns16550a", reg-shift 0, reg-io-width 1) expects
+// it: the eight byte registers, DLAB-banked divisor latch, FIFO control, loopback, and the IIR
+// priority scheme (line status > received data > THR empty > modem status).
+//
+// Transmission is instantaneous: a THR write goes to the output batch and THR is empty again at
+// once, so the THR-empty interrupt re-asserts after every write while IER.ETBEI is set (what a
+// real 16550 does once its shift register drains). Input comes from a bounded host-side FIFO;
+// LSR.DR is set only while a byte is really there, so end of input just looks like a quiet line
+// and can never livelock the driver's receive loop.
+
+import type { IrqLine, MmioDevice, Width } from '../types';
+import { logger } from '../../log';
+
+const log = logger('uart');
+
+// Register offsets (reg-shift 0).
+const RBR_THR_DLL = 0;
+const IER_DLM = 1;
+const IIR_FCR = 2;
+const LCR = 3;
+const MCR = 4;
+const LSR = 5;
+const MSR = 6;
+const SCR = 7;
+
+// IER bits.
+const IER_ERBFI = 0x01; // received data available
+const IER_ETBEI = 0x02; // THR empty
+const IER_ELSI = 0x04; // receiver line status
+const IER_EDSSI = 0x08; // modem status
+
+// IIR interrupt identifiers (bit 0 set = none pending); bits 6-7 report FIFOs enabled.
+const IIR_NONE = 0x01;
+const IIR_MSR = 0x00;
+const IIR_THRE = 0x02;
+const IIR_RDA = 0x04;
+const IIR_RLS = 0x06;
+const IIR_RX_TIMEOUT = 0x0c;
+const IIR_FIFO_ENABLED = 0xc0;
+
+// FCR bits.
+const FCR_ENABLE = 0x01;
+
+// LCR bits.
+const LCR_DLAB = 0x80;
+
+// MCR bits.
+const MCR_DTR = 0x01;
+const MCR_RTS = 0x02;
+const MCR_OUT1 = 0x04;
+const MCR_OUT2 = 0x08;
+const MCR_LOOP = 0x10;
+
+// LSR bits.
+const LSR_DR = 0x01;
+const LSR_OE = 0x02;
+const LSR_THRE = 0x20;
+const LSR_TEMT = 0x40;
+
+// MSR bits.
+const MSR_CTS = 0x10;
+const MSR_DSR = 0x20;
+const MSR_RI = 0x40;
+const MSR_DCD = 0x80;
+const MSR_DELTAS = 0x0f;
+
+const RX_TRIGGER = [1, 4, 8, 14];
+const OUT_BATCH = 256;
+const NEWLINE = 10;
+
+export type UartSink = (bytes: Uint8Array, length: number) => void;
+
+export interface UartOptions {
+  /** PLIC source number (semu: 1). */
+  irq?: number;
+  /** Host-side receive FIFO capacity in bytes, rounded up to a power of two (default 4096). */
+  inputCapacity?: number;
+  /** MMIO window size (default 1 MiB, as semu's DT declares). */
+  size?: number;
+}
+
+export interface UartStats {
+  txBytes: number;
+  rxBytes: number;
+  rxDropped: number;
+  inputPending: number;
+  inputClosed: boolean;
+}
+
+export class Uart16550 implements MmioDevice {
+  readonly name = 'uart';
+  readonly size: number;
+  private readonly irqNum: number;
+
+  // Receive FIFO (host input, or our own output in loopback mode).
+  private readonly rx: Uint8Array;
+  private readonly rxMask: number;
+  private rxHead = 0;
+  private rxCount = 0;
+  private closed = false;
+
+  // Output batch handed to the sink.
+  private readonly out = new Uint8Array(OUT_BATCH);
+  private outLen = 0;
+
+  private ier = 0;
+  private lcr = 0;
+  private mcr = 0;
+  private scr = 0;
+  private dll = 0;
+  private dlm = 0;
+  private fifoEnabled = false;
+  private rxTrigger = 1;
+  private lsrErrors = 0; // sticky error bits, cleared by an LSR read
+  private threPending = false; // THR-empty interrupt latched
+  private msrDeltas = 0;
+  private lastMsr = 0;
+  private irqLevel = false;
+
+  private txBytes = 0;
+  private rxBytes = 0;
+  private rxDropped = 0;
+
+  constructor(
+    readonly base: number,
+    private readonly irqLine: IrqLine,
+    private readonly sink: UartSink,
+    opts: UartOptions = {},
+  ) {
+    this.irqNum = opts.irq ?? 1;
+    this.size = opts.size ?? 0x100000;
+    let cap = 16;
+    while (cap < (opts.inputCapacity ?? 4096)) cap *= 2;
+    this.rx = new Uint8Array(cap);
+    this.rxMask = cap - 1;
+    this.lastMsr = this.modemStatus();
+  }
+
+  // ---------------- host side ----------------
+
+  /** Queues guest input. Returns the bytes accepted; the rest are dropped and counted (LSR.OE). */
+  pushInput(bytes: Uint8Array): number {
+    if (this.closed) {
+      this.rxDropped += bytes.length;
+      return 0;
+    }
+    let n = 0;
+    for (; n < bytes.length; n++) if (!this.rxPush(bytes[n])) break;
+    if (n < bytes.length) {
+      this.rxDropped += bytes.length - n;
+      this.lsrErrors |= LSR_OE;
+      log.debug(`input FIFO full: dropped ${bytes.length - n} bytes`);
+    }
+    this.updateIrq();
+    return n;
+  }
+
+  /** End of input: what is queued is still delivered, then the line just stays quiet. */
+  closeInput(): void {
+    this.closed = true;
+  }
+
+  get inputClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Hands the batched output to the sink. */
+  flush(): void {
+    if (this.outLen === 0) return;
+    const n = this.outLen;
+    this.outLen = 0;
+    this.sink(this.out, n);
+  }
+
+  stats(): UartStats {
+    return {
+      txBytes: this.txBytes,
+      rxBytes: this.rxBytes,
+      rxDropped: this.rxDropped,
+      inputPending: this.rxCount,
+      inputClosed: this.closed,
+    };
+  }
+
+  // ---------------- bus side ----------------
+
+  read(offset: number, _width: Width): number {
+    // Byte registers: wider accesses see the same byte (reg-io-width 1 is what the DT declares).
+    switch (offset) {
+      case RBR_THR_DLL:
+        return this.lcr & LCR_DLAB ? this.dll : this.readRbr();
+      case IER_DLM:
+        return this.lcr & LCR_DLAB ? this.dlm : this.ier;
+      case IIR_FCR:
+        return this.readIir();
+      case LCR:
+        return this.lcr;
+      case MCR:
+        return this.mcr;
+      case LSR:
+        return this.readLsr();
+      case MSR:
+        return this.readMsr();
+      case SCR:
+        return this.scr;
+      default:
+        return 0;
+    }
+  }
+
+  write(offset: number, _width: Width, value: number): void {
+    value &= 0xff;
+    switch (offset) {
+      case RBR_THR_DLL:
+        if (this.lcr & LCR_DLAB) this.dll = value;
+        else this.writeThr(value);
+        break;
+      case IER_DLM:
+        if (this.lcr & LCR_DLAB) this.dlm = value;
+        else this.writeIer(value);
+        break;
+      case IIR_FCR:
+        this.writeFcr(value);
+        break;
+      case LCR:
+        this.lcr = value;
+        break;
+      case MCR:
+        this.mcr = value & 0x1f;
+        this.noteModemChange();
+        break;
+      case SCR:
+        this.scr = value;
+        break;
+      default:
+        break; // LSR/MSR are read-only; the rest of the window is empty
+    }
+    this.updateIrq();
+  }
+
+  // ---------------- registers ----------------
+
+  private readRbr(): number {
+    if (this.rxCount === 0) return 0;
+    const b = this.rx[this.rxHead];
+    this.rxHead = (this.rxHead + 1) & this.rxMask;
+    this.rxCount--;
+    this.rxBytes++;
+    this.updateIrq();
+    return b;
+  }
+
+  private writeThr(b: number): void {
+    this.txBytes++;
+    if (this.mcr & MCR_LOOP) {
+      if (!this.rxPush(b)) {
+        this.rxDropped++;
+        this.lsrErrors |= LSR_OE;
+      }
+    } else {
+      this.out[this.outLen++] = b;
+      if (b === NEWLINE || this.outLen === OUT_BATCH) this.flush();
+    }
+    this.threPending = true; // the byte left at once: THR is empty again
+  }
+
+  private writeIer(v: number): void {
+    this.ier = v & 0x0f;
+    // A 16550 re-raises THRE whenever ETBEI is written 1 while THR is empty (Linux's THRE test
+    // in serial8250_do_startup relies on it).
+    if (this.ier & IER_ETBEI) this.threPending = true;
+  }
+
+  private writeFcr(v: number): void {
+    this.fifoEnabled = (v & FCR_ENABLE) !== 0;
+    this.rxTrigger = RX_TRIGGER[(v >>> 6) & 3];
+    // FCR's "clear RX FIFO" does not discard host input: the host FIFO is larger than the
+    // 16-byte hardware one, and typed-ahead input surviving the driver's startup is worth more
+    // than bit-exactness here.
+  }
+
+  private readIir(): number {
+    const id = this.interruptId();
+    if (id === IIR_THRE) this.threPending = false; // reading IIR acknowledges THRE
+    this.updateIrq();
+    return id | (this.fifoEnabled ? IIR_FIFO_ENABLED : 0);
+  }
+
+  private readLsr(): number {
+    const v = (this.rxCount > 0 ? LSR_DR : 0) | this.lsrErrors | LSR_THRE | LSR_TEMT;
+    this.lsrErrors = 0;
+    this.updateIrq();
+    return v;
+  }
+
+  private readMsr(): number {
+    const v = this.modemStatus() | this.msrDeltas;
+    this.msrDeltas = 0;
+    this.updateIrq();
+    return v;
+  }
+
+  /** Modem inputs: wired to our own outputs in loopback, else a connected, ready line. */
+  private modemStatus(): number {
+    if (!(this.mcr & MCR_LOOP)) return MSR_DCD | MSR_DSR | MSR_CTS;
+    const m = this.mcr;
+    return (
+      (m & MCR_RTS ? MSR_CTS : 0) |
+      (m & MCR_DTR ? MSR_DSR : 0) |
+      (m & MCR_OUT1 ? MSR_RI : 0) |
+      (m & MCR_OUT2 ? MSR_DCD : 0)
+    );
+  }
+
+  private noteModemChange(): void {
+    const now = this.modemStatus();
+    const changed = now ^ this.lastMsr;
+    // Delta bits: DCTS, DDSR, TERI (RI went low), DDCD.
+    if (changed & MSR_CTS) this.msrDeltas |= 0x01;
+    if (changed & MSR_DSR) this.msrDeltas |= 0x02;
+    if (changed & MSR_RI && !(now & MSR_RI)) this.msrDeltas |= 0x04;
+    if (changed & MSR_DCD) this.msrDeltas |= 0x08;
+    this.lastMsr = now;
+  }
+
+  /** The highest-priority pending interrupt source (IIR bits 0-3). */
+  private interruptId(): number {
+    const ier = this.ier;
+    if (ier & IER_ELSI && this.lsrErrors !== 0) return IIR_RLS;
+    if (ier & IER_ERBFI && this.rxCount > 0) {
+      // Below the trigger level a real 16550A reports a character timeout instead.
+      return this.fifoEnabled && this.rxCount < this.rxTrigger ? IIR_RX_TIMEOUT : IIR_RDA;
+    }
+    if (ier & IER_ETBEI && this.threPending) return IIR_THRE;
+    if (ier & IER_EDSSI && (this.msrDeltas & MSR_DELTAS) !== 0) return IIR_MSR;
+    return IIR_NONE;
+  }
+
+  private rxPush(b: number): boolean {
+    if (this.rxCount > this.rxMask) return false;
+    this.rx[(this.rxHead + this.rxCount) & this.rxMask] = b;
+    this.rxCount++;
+    return true;
+  }
+
+  private updateIrq(): void {
+    const level = this.interruptId() !== IIR_NONE;
+    if (level !== this.irqLevel) {
+      this.irqLevel = level;
+      this.irqLine.setIrq(this.irqNum, level);
+    }
+  }
+}
