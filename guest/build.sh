@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
+# Usage: guest/build.sh [--rebuild]
 # Builds (or reuses) the default guest and prints one JSON line with absolute paths:
 #   {"kernel":".../Image","initrd":".../initramfs.cpio","vmlinux":".../vmlinux","systemMap":".../System.map"}
 # Progress goes to stderr. Cache: ${SEMU_GUEST_CACHE:-$HOME/.cache/vscode-semu/guest}, one entry per
 # hash of the inputs; the kernel and the userland are keyed and cached separately.
 # Entries are built in <entry>.tmp.<pid> and renamed into place when complete.
+# --rebuild builds the kernel and the userland again and replaces their entries.
+# Environment: SEMU_GUEST_CACHE, SEMU_LINUX_SRC (an extracted kernel tree to use instead of
+# extracting /usr/src/linux-source-6.12.tar.xz), JOBS (default: nproc).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/common.sh
@@ -20,7 +24,21 @@ trap 'exit 130' INT TERM
 
 json_str() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 
+usage() {
+  sed -n '2,/^set -euo/p' "$HERE/build.sh" | sed '$d; s/^# \{0,1\}//' >&2
+  exit "$1"
+}
+
 main() {
+  REBUILD=0
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --rebuild) REBUILD=1 ;;
+      -h|--help) usage 0 ;;
+      *) echo "guest: unknown argument: $1" >&2; usage 2 ;;
+    esac
+    shift
+  done
   ensure_packages
   local cache
   cache=$(cache_root)

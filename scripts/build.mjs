@@ -52,7 +52,8 @@ for (const [src, out] of nodeEntries) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    external: ['vscode'],
+    // The bench drives Chromium (playwright-core) and bundles the panels (esbuild): dev tools, not shipped.
+    external: src === 'bench/main.ts' ? ['vscode', 'playwright-core', 'esbuild'] : ['vscode'],
     banner: src === 'src/cli.ts' ? { js: '#!/usr/bin/env node' } : undefined,
   });
 }

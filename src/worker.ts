@@ -23,10 +23,10 @@ const log = logger('worker');
 
 let session: Session;
 try {
-  const machine = loadMachine(init.options, init.ram, {
+  const loaded = loadMachine(init.options, init.ram, {
     consoleOut: (bytes, length) => session.consoleOut(bytes, length),
   });
-  session = new Session(machine, init.control, post, init.stopOnEntry);
+  session = new Session(loaded.machine, init.control, post, init.stopOnEntry, loaded.dispose);
 } catch (e) {
   const err = e as Error;
   log.debug(err.stack ?? String(err));

@@ -53,7 +53,8 @@ toolchain_id() {
   return 0
 }
 
-# hash_of FILE... : a short hash of the files' names (relative to guest/), contents and the toolchain.
+# hash_of FILE... : a short hash of the files' names (relative to guest/), contents and the
+# toolchain (kernel source package, cross and host compilers): the cache key of an entry.
 hash_of() {
   local f
   {
@@ -86,11 +87,39 @@ take_lock() {
 }
 
 # publish TMPDIR FINAL: atomic rename; a concurrent winner is kept and our copy dropped.
+# With --rebuild (REBUILD=1) an existing FINAL is replaced instead.
 publish() {
+  if [ "${REBUILD:-0}" = 1 ] && [ -d "$2" ]; then
+    local old=$2.tmp.old.$$
+    TMP_DIRS+=("$old")
+    mv -T "$2" "$old" || die "cannot move $2 aside"
+  fi
   if ! mv -T "$1" "$2" 2>/dev/null; then
     [ -d "$2" ] || die "cannot move $1 to $2"
     rm -rf "$1"
   fi
+}
+
+# have ENTRY FILE: the cache entry is complete and may be reused (its mtime records the use,
+# for prune_cache).
+have() {
+  [ "${REBUILD:-0}" != 1 ] && [ -f "$1/$2" ] && { touch "$1" 2>/dev/null || true; }
+}
+
+# prune_cache CACHE PREFIX KEEP: every edit of the inputs makes a new entry, so drop entries of
+# one kind beyond the KEEP most recently used, if unused for an hour (another checkout or a
+# running emulator may still read a recent one). Called with the lock held, after a build.
+prune_cache() {
+  local cache=$1 prefix=$2 keep=$3 n=0 d
+  while IFS= read -r d; do
+    case "$d" in *.tmp.*) continue ;; esac
+    n=$((n + 1))
+    [ $n -le "$keep" ] && continue
+    if [ -n "$(find "$d" -maxdepth 0 -mmin +60)" ]; then
+      log "pruning unused cache entry $(basename "$d")"
+      rm -rf "$d"
+    fi
+  done < <(ls -1dt "$cache/$prefix"-* 2>/dev/null)
 }
 
 # Prints the path of a pristine kernel tree: $SEMU_LINUX_SRC, or the Debian tarball extracted

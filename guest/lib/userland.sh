@@ -23,9 +23,9 @@ user_prog_srcs() {
 # UAPI headers (`make headers` needs no rsync, unlike headers_install), cached by source version.
 build_headers() {
   local cache=$1 src=$2 key
-  key=$(hash_of "$GUEST_DIR/lib/common.sh")
+  key=$(hash_of) # the kernel source and toolchain versions only
   HEADERS_OUT=$cache/headers-$key
-  [ -d "$HEADERS_OUT/include/sound" ] && return 0
+  have "$HEADERS_OUT" include/sound/asound.h && return 0
   local tmp=$HEADERS_OUT.tmp.$$
   TMP_DIRS+=("$tmp")
   rm -rf "$tmp" && mkdir -p "$tmp"
@@ -46,14 +46,13 @@ $bad"
 
 build_userland() {
   local cache=$1 key
-  local inputs=("$GUEST_DIR"/src/*.c "$GUEST_DIR"/src/*.h "$GUEST_DIR/lib/userland.sh"
-    "$GUEST_DIR/lib/common.sh")
+  local inputs=("$GUEST_DIR"/src/*.c "$GUEST_DIR"/src/*.h "$GUEST_DIR/lib/userland.sh")
   key=$(hash_of "${inputs[@]}")
   USERLAND_OUT=$cache/userland-$key
-  [ -f "$USERLAND_OUT/initramfs.cpio" ] && return 0
+  have "$USERLAND_OUT" initramfs.cpio && return 0
 
   take_lock "$cache"
-  [ -f "$USERLAND_OUT/initramfs.cpio" ] && return 0
+  have "$USERLAND_OUT" initramfs.cpio && return 0
   clean_stale_tmp "$cache"
   local src
   src=$(linux_tree "$cache")
@@ -91,4 +90,6 @@ LIST
   sed -i "s#$tmp/#./#" "$tmp/initramfs.list"
   log "userland $key: initramfs $(stat -c %s "$tmp/initramfs.cpio") bytes"
   publish "$tmp" "$USERLAND_OUT"
+  prune_cache "$cache" userland 3
+  prune_cache "$cache" headers 2
 }

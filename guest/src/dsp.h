@@ -23,18 +23,31 @@ uint32_t dsp_q31_to_float_bits(int32_t q);
 int32_t dsp_float_bits_to_q31(uint32_t bits);
 int16_t dsp_q31_to_s16(int32_t q);
 
-/* Zero-crossing frequency estimator for one channel: counts rising crossings of 0 that follow a
- * dip below -hysteresis, with the crossing instant interpolated between the two samples. The
- * frequency is (crossings-1) periods over the span from the first to the last crossing, so
- * silence before or after the tone does not bias it. */
+/* Zero-crossing frequency estimator for one channel: a Schmitt trigger with thresholds at
+ * +-level/2, where level is a slowly decaying peak, so noise smaller than half the tone cannot
+ * fake crossings. Each low -> high transition counts one period, timed at the last rising zero
+ * crossing before it, interpolated between the two samples around it. Crossings are grouped
+ * into segments of steady level (a segment ends when the level doubles or halves) and the answer
+ * comes from the segment with the most energy (duration x level^2): silence or noise before or
+ * after a tone, or a click, does not bias it. Within a segment the frequency is
+ * (crossings-1) periods over the first-to-last span. */
+struct dsp_zc_seg {
+	uint32_t count;     /* crossings */
+	uint32_t level;     /* the level when the segment started, Q31 */
+	uint64_t first_q16; /* instants of the first and last crossing, in samples, Q16 */
+	uint64_t last_q16;
+};
+
 struct dsp_zc {
 	int32_t prev;
-	int32_t peak;       /* largest |x| so far: the hysteresis follows it */
-	int armed;          /* went below -hysteresis since the last crossing */
-	uint32_t count;     /* crossings seen */
+	uint32_t level;     /* peak |x| decaying with a time constant of 2^14 samples */
+	int low;            /* went below -level/2 and not yet above +level/2 */
+	int have_zero;      /* a rising zero crossing was seen while low: */
+	int32_t zero_a;     /*   the samples around it */
+	int32_t zero_b;
+	uint64_t zero_index; /*  index of zero_b */
 	uint64_t index;     /* samples seen */
-	uint64_t first_q16; /* crossing instants, in samples, Q16 */
-	uint64_t last_q16;
+	struct dsp_zc_seg cur, best;
 };
 
 void dsp_zc_init(struct dsp_zc *z);

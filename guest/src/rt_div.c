@@ -1,15 +1,69 @@
-/* rt_div.c - 64-bit division helpers that gcc calls on rv32 (RV32M divides only 32-bit words).
+/* rt_div.c - 64-bit division and shift helpers that gcc calls on rv32 (RV32M divides only
+ * 32-bit words; at -Os a variable 64-bit shift becomes a call too).
  * Normally libgcc provides them, but Debian's riscv64 cross compiler ships an rv64-only libgcc,
  * so the guest programs link these instead. Plain shift-and-subtract: the callers divide rarely
  * (number formatting, once-per-buffer statistics), never per sample.
  */
 #include <stdint.h>
 
+uint64_t __lshrdi3(uint64_t a, int b);
+uint64_t __ashldi3(uint64_t a, int b);
+int64_t __ashrdi3(int64_t a, int b);
 uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem);
 uint64_t __udivdi3(uint64_t n, uint64_t d);
 uint64_t __umoddi3(uint64_t n, uint64_t d);
 int64_t __divdi3(int64_t n, int64_t d);
 int64_t __moddi3(int64_t n, int64_t d);
+
+/* Shifts by a constant 32 are plain word moves, so these cannot recurse into themselves. */
+uint64_t __lshrdi3(uint64_t a, int b)
+{
+	uint32_t lo = (uint32_t)a, hi = (uint32_t)(a >> 32);
+
+	if (b == 0)
+		return a;
+	if (b >= 32) {
+		lo = hi >> (b - 32);
+		hi = 0;
+	} else {
+		lo = (lo >> b) | (hi << (32 - b));
+		hi >>= b;
+	}
+	return (uint64_t)hi << 32 | lo;
+}
+
+uint64_t __ashldi3(uint64_t a, int b)
+{
+	uint32_t lo = (uint32_t)a, hi = (uint32_t)(a >> 32);
+
+	if (b == 0)
+		return a;
+	if (b >= 32) {
+		hi = lo << (b - 32);
+		lo = 0;
+	} else {
+		hi = (hi << b) | (lo >> (32 - b));
+		lo <<= b;
+	}
+	return (uint64_t)hi << 32 | lo;
+}
+
+int64_t __ashrdi3(int64_t a, int b)
+{
+	uint32_t lo = (uint32_t)a;
+	int32_t hi = (int32_t)((uint64_t)a >> 32);
+
+	if (b == 0)
+		return a;
+	if (b >= 32) {
+		lo = (uint32_t)(hi >> (b - 32));
+		hi = hi >> 31;
+	} else {
+		lo = (lo >> b) | ((uint32_t)hi << (32 - b));
+		hi >>= b;
+	}
+	return (int64_t)((uint64_t)(uint32_t)hi << 32 | lo);
+}
 
 uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem)
 {

@@ -6,7 +6,8 @@
 // Output: frames due are taken from the ring. When the ring runs dry while running, the missing
 // time is remembered as a gap; if data comes back before stop(), the gap becomes silence in the
 // sink and one xrun (an audible dropout on a real card). A gap that ends with stop() is the normal
-// end of a drain and is neither written nor counted.
+// end of a drain, and one before the first frame after start() is the device model handing over
+// the driver's pre-queued periods a poll late: neither is written nor counted.
 // Input: frames due come from the source into the ring, dropping the oldest when the device model
 // does not keep up; each run of such drops is one xrun.
 
@@ -20,6 +21,8 @@ export interface PacedSink {
   /** `frames` frames of silence (an underrun inside the stream). */
   silence(frames: number): void;
   close(): void;
+  /** Set when the sink gave up (disk full...): the stream reports it as its failure. */
+  readonly error?: string | null;
 }
 
 /** Where input frames come from. */
@@ -29,6 +32,7 @@ export interface PacedSource {
   /** Advances past `frames` frames that nobody could hold. */
   skip(frames: number): void;
   close(): void;
+  readonly error?: string | null;
 }
 
 export const nullSink: PacedSink = { consume() {}, silence() {}, close() {} };
@@ -54,6 +58,7 @@ export class PacedStream implements AudioStream {
   private t0 = 0;
   private done = 0; // frames due so far since start (moved + gap)
   private gap = 0; // output: frames missed since the ring ran dry
+  private hadData = false; // output: a frame came since start()
   private overrunning = false;
   private moved = 0;
   private xruns = 0;
@@ -64,11 +69,15 @@ export class PacedStream implements AudioStream {
     readonly description: string,
     private readonly sink: PacedSink | null,
     private readonly source: PacedSource | null,
-    readonly failure: string | null = null,
+    private readonly initialFailure: string | null = null,
   ) {
     this.fb = frameBytes(params);
     this.scratchFrames = Math.max(1, Math.floor(Math.min(SCRATCH_BYTES, ring.capacity) / this.fb));
     this.scratch = new Uint8Array(this.scratchFrames * this.fb);
+  }
+
+  get failure(): string | null {
+    return this.initialFailure ?? this.sink?.error ?? this.source?.error ?? null;
   }
 
   start(): void {
@@ -76,6 +85,7 @@ export class PacedStream implements AudioStream {
     // The guest clock is only known at the next poll; t0 is taken there.
     this.running = true;
     this.startPending = true;
+    this.hadData = false;
   }
 
   stop(): void {
@@ -101,7 +111,9 @@ export class PacedStream implements AudioStream {
       this.done = 0;
       return;
     }
-    const total = Math.floor(this.params.rate * (guestSeconds - this.t0));
+    // The epsilon (a millionth of a frame) makes whole-frame instants count as whole even when the
+    // double holding t − t0 lands a hair below them (48000 × 0.01 = 479.99999...).
+    const total = Math.floor(this.params.rate * (guestSeconds - this.t0) + 1e-6);
     const due = total - this.done;
     if (!(due > 0)) return;
     this.done = total;
@@ -126,11 +138,12 @@ export class PacedStream implements AudioStream {
       const avail = Math.floor(this.ring.fill() / fb);
       const n = Math.min(want, avail, this.scratchFrames);
       if (n <= 0) break;
-      if (this.gap > 0) {
+      if (this.gap > 0 && this.hadData) {
         sink.silence(this.gap);
-        this.gap = 0;
         this.xruns++;
       }
+      this.gap = 0;
+      this.hadData = true;
       const got = this.ring.read(this.scratch, n * fb, fb);
       if (got <= 0) break;
       sink.consume(this.scratch, got);

@@ -25,7 +25,6 @@ import {
   VIRTIO_SND_BASE,
   VIRTIO_SND_IRQ,
 } from './devices/map';
-import { PLIC_SIZE } from './devices/plic';
 import { MSWI_SIZE, MTIMER_SIZE, SSWI_SIZE } from './devices/aclint';
 import { VIRTIO_MMIO_SIZE } from './virtio/mmio';
 
@@ -39,11 +38,12 @@ const HEADER_SIZE = 40;
 const VERSION = 17;
 const LAST_COMP_VERSION = 16;
 const TWO32 = 4294967296;
+const PLIC_DT_SIZE = 0x400000;
 
 // ---------------------------------------------------------------------------------------------
 // Writer
 
-/** Builds a blob node by node: beginNode/prop*/endNode, then finish(). */
+/** Builds a blob node by node: beginNode, props, endNode ... then finish(). */
 export class FdtWriter {
   private struct: number[] = [];
   private strings: number[] = [];
@@ -197,8 +197,11 @@ export interface DtConfig {
 /** semu's devices at semu's addresses; virtio devices only when present. */
 export function semuDevices(present: { blk?: boolean; rng?: boolean; snd?: boolean; net?: boolean } = {}): DtDevice[] {
   const list: DtDevice[] = [
-    { kind: 'plic', base: PLIC_BASE, size: PLIC_SIZE },
-    { kind: 'uart', base: UART_BASE, size: 0x100000, irq: UART_IRQ },
+    // The PLIC answers semu's whole 64 MiB window, but the tree declares the 4 MiB its
+    // registers need (contexts end at 0x20_0000 + 0x1000 * harts): the kernel ioremaps what the
+    // tree says, and vmalloc space on rv32 is scarce. Same for the UART's 1 MiB window.
+    { kind: 'plic', base: PLIC_BASE, size: PLIC_DT_SIZE },
+    { kind: 'uart', base: UART_BASE, size: 0x1000, irq: UART_IRQ },
     { kind: 'mtimer', base: MTIMER_BASE, size: MTIMER_SIZE },
     { kind: 'mswi', base: MSWI_BASE, size: MSWI_SIZE },
     { kind: 'sswi', base: SSWI_BASE, size: SSWI_SIZE },
@@ -231,6 +234,7 @@ export function buildDeviceTree(cfg: DtConfig): Uint8Array {
   if (!(harts >= 1 && harts <= 32)) throw new Error(`fdt: ${harts} harts (1..32 supported)`);
   const plic = cfg.devices.find((d) => d.kind === 'plic');
   const uart = cfg.devices.find((d) => d.kind === 'uart');
+  if (plic && plic.size < 0x200000 + 0x1000 * harts) throw new Error(`fdt: a ${plic.size}-byte PLIC window has no room for ${harts} contexts`);
   for (const d of cfg.devices) {
     if (d.base < SOC_BASE || d.base + d.size > SOC_BASE + SOC_SIZE) {
       throw new Error(`fdt: ${d.kind} at 0x${hex(d.base)} is outside the soc window 0x${hex(SOC_BASE)}..`);

@@ -3,6 +3,10 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { Machine, type MachineConfig, type MachineIO } from '../emulator/machine';
+import { DiskImage } from '../emulator/virtio/disk-image';
+import { VirtioSnd } from '../emulator/virtio/snd';
+import { createBackend } from '../audio';
+import type { AudioBackend } from '../audio/backend';
 import { DEFAULT_BOOTARGS, MAX_HARTS, UsageError, type MachineOptions } from './options';
 
 function readInput(path: string, what: string, flag: string): Uint8Array {
@@ -23,7 +27,13 @@ function readInput(path: string, what: string, flag: string): Uint8Array {
   }
 }
 
-export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): MachineConfig {
+/** The host resources a machine holds besides its memory: freed once, when the session ends. */
+export interface LoadedMachine {
+  machine: Machine;
+  dispose(): void;
+}
+
+export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): Omit<MachineConfig, 'disk' | 'sound'> {
   if (!o.kernel) throw new UsageError('no kernel: give one with -k (or run `npm run guest` for the default guest)');
   const harts = o.harts ?? 1;
   if (!Number.isInteger(harts) || harts < 1 || harts > MAX_HARTS) {
@@ -40,20 +50,53 @@ export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): Machin
     initrd: o.initrd ? readInput(o.initrd, 'initrd', '-i') : undefined,
     dtb: o.dtb ? readInput(o.dtb, 'device tree blob', '-b') : undefined,
     bootargs: o.bootargs ?? DEFAULT_BOOTARGS,
-    disk: o.disk ? { path: o.disk, readOnly: o.diskReadOnly ?? false } : undefined,
     time: o.time ?? 'host',
-    audioOut: o.audioOut,
-    audioIn: o.audioIn,
   };
 }
 
-export function loadMachine(o: MachineOptions, ram: SharedArrayBuffer, io: MachineIO): Machine {
-  const config = machineConfig(o, ram);
+function openBackend(spec: string, flag: string): AudioBackend {
   try {
-    return new Machine(config, io);
+    return createBackend(spec);
   } catch (e) {
-    // Boot errors (image too large, corrupt DTB, unopenable disk) are the user's to fix.
-    if ((e as Error).name === 'BootError' || (e as Error).name === 'DiskError') throw new UsageError((e as Error).message);
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+}
+
+export function loadMachine(o: MachineOptions, ram: SharedArrayBuffer, io: MachineIO): LoadedMachine {
+  const config: MachineConfig = machineConfig(o, ram);
+  const owned: { dispose(): void }[] = [];
+  const disposeAll = () => {
+    for (const r of owned.reverse()) r.dispose();
+    owned.length = 0;
+  };
+  try {
+    if (o.disk) {
+      try {
+        const disk = DiskImage.open(o.disk, { readOnly: o.diskReadOnly ?? false });
+        owned.push({ dispose: () => disk.close() });
+        config.disk = disk;
+      } catch (e) {
+        throw new UsageError(`${(e as Error).message} (-d)`);
+      }
+    }
+    const backendOut = openBackend(o.audioOut ?? 'portaudio', '--audio-out');
+    owned.push(backendOut);
+    const backendIn = openBackend(o.audioIn ?? 'portaudio', '--audio-in');
+    owned.push(backendIn);
+    const sound = new VirtioSnd({ backendOut, backendIn });
+    config.sound = sound;
+    let machine: Machine;
+    try {
+      machine = new Machine(config, io);
+    } catch (e) {
+      // Boot errors (image too large, corrupt DTB) are the user's to fix.
+      if ((e as Error).name === 'BootError') throw new UsageError((e as Error).message);
+      throw e;
+    }
+    sound.setClock(machine.clock);
+    return { machine, dispose: disposeAll };
+  } catch (e) {
+    disposeAll();
     throw e;
   }
 }

@@ -31,6 +31,8 @@ export class Session {
     private readonly control: Int32Array,
     private readonly post: (m: FromWorker, transfer?: ArrayBuffer[]) => void,
     stopOnEntry: boolean,
+    /** Frees what the machine holds on the host (disk file, audio backends). */
+    private readonly release: () => void,
   ) {
     this.paused = stopOnEntry;
     this.notify = new NotifyMatcher(machine);
@@ -194,6 +196,7 @@ export class Session {
     const m = this.machine;
     try {
       m.shutdown();
+      this.release();
     } catch (e) {
       log.warn(`shutdown: ${(e as Error).message}`);
     }

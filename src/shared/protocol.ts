@@ -96,6 +96,7 @@ export const DAP_VIRTQUEUES = 'semu/virtqueues'; // request → { devices: Devic
 export const DAP_STREAMS = 'semu/streams'; // request → { streams: StreamSnapshot[] }
 export const DAP_CONSOLE_INPUT = 'semu/consoleInput'; // request { text } → {}
 export const DAP_LEVELS = 'semu/levels'; // event, ~20 Hz while running
+export const DAP_STATE = 'semu/state'; // event { state: 'running' | 'paused' | 'exited' } on every change
 
 export interface VirtqueuesResponseBody {
   devices: DeviceSnapshot[];
@@ -104,6 +105,9 @@ export interface VirtqueuesResponseBody {
 export interface StreamsResponseBody {
   streams: StreamSnapshot[];
   running: boolean;
+}
+export interface StateEventBody {
+  state: 'running' | 'paused' | 'exited';
 }
 export interface ConsoleInputArguments {
   text: string;

@@ -12,8 +12,13 @@ import { LevelsView } from './view';
 const api = vscodeApi<unknown>();
 const model = LevelsModel.restore(api.getState());
 const root = document.getElementById('app') ?? document.body;
-const view = new LevelsView(root, new ThemeColors(), () => api.postMessage({ type: 'refresh' }));
 const frame = frameScheduler(() => view.render(model));
+const view: LevelsView = new LevelsView(
+  root,
+  new ThemeColors(),
+  () => api.postMessage({ type: 'refresh' }),
+  () => frame.request(),
+);
 // setState copies the whole state: once a second is plenty to survive the panel being hidden.
 const saver = throttled(() => api.setState(model.save()), 1000);
 
@@ -39,6 +44,9 @@ window.addEventListener('message', (event: MessageEvent) => {
   }
   frame.request();
 });
+
+// Best effort when VS Code tears the hidden webview down: keep the newest levels too.
+window.addEventListener('pagehide', () => saver.flush());
 
 view.render(model);
 api.postMessage({ type: 'ready' });

@@ -12,6 +12,7 @@ export class Meter {
   private readonly hold: HTMLElement | null;
   private lastLevel = NaN;
   private lastHeld = NaN;
+  private lastText = NaN;
 
   constructor(label: string, withHold: boolean, className: string) {
     this.cover = h('div', { class: 'cover' });
@@ -30,14 +31,20 @@ export class Meter {
     this.value = h('span', { class: 'value', 'aria-hidden': 'true' }, formatDb(DB_FLOOR));
   }
 
-  set(levelDb: number, heldDb = levelDb): void {
+  /**
+   * Moves the bar (and marker) every frame; the number beside it only when `text` is set — a
+   * readout changing 20 times a second cannot be read, and text changes cost a layout.
+   */
+  set(levelDb: number, heldDb = levelDb, text = true): void {
     if (levelDb !== this.lastLevel) {
       this.lastLevel = levelDb;
       const frac = dbToFraction(levelDb);
       // The cover hides the unlit part of the track: its width is what is not lit.
       this.cover.style.transform = `scaleX(${(1 - frac).toFixed(4)})`;
-      const rounded = Math.round(levelDb * 10) / 10;
-      setAttr(this.el, 'aria-valuenow', String(rounded));
+      setAttr(this.el, 'aria-valuenow', String(Math.round(levelDb * 10) / 10));
+    }
+    if (text && levelDb !== this.lastText) {
+      this.lastText = levelDb;
       setAttr(this.el, 'aria-valuetext', formatDb(levelDb));
       setText(this.value, formatDb(levelDb));
     }
@@ -54,7 +61,7 @@ export class Meter {
 /** Tick labels under the meters, placed by the same dB → fraction mapping. */
 export function scale(): HTMLElement {
   const el = h('div', { class: 'scale', 'aria-hidden': 'true' });
-  for (const db of [-60, -48, -36, -24, -18, -12, -6, -3, 0]) {
+  for (const db of [-60, -48, -36, -24, -18, -12, -6, 0]) {
     const t = h('span', { class: 'tick' }, db === 0 ? '0' : String(db).replace('-', '−'));
     t.style.left = `${(dbToFraction(db) * 100).toFixed(2)}%`;
     el.append(t);

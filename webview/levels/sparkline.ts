@@ -9,7 +9,6 @@ export class Sparkline {
   readonly canvas: HTMLCanvasElement;
   private ctx: CanvasRenderingContext2D | null;
   private cssWidth = 0;
-  private cssHeight = 0;
 
   constructor(label: string, private readonly colors: ThemeColors) {
     this.canvas = document.createElement('canvas');
@@ -23,7 +22,6 @@ export class Sparkline {
   resize(width: number, height: number): void {
     const dpr = window.devicePixelRatio || 1;
     this.cssWidth = width;
-    this.cssHeight = height;
     const w = Math.max(1, Math.round(width * dpr));
     const hgt = Math.max(1, Math.round(height * dpr));
     if (this.canvas.width !== w) this.canvas.width = w;

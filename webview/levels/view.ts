@@ -15,6 +15,9 @@ const STATE_HELP: Record<string, string> = {
   released: 'released',
 };
 
+/** Numbers and other fast-changing text are rewritten at most this often (bars move every frame). */
+export const TEXT_INTERVAL_MS = 200;
+
 class StreamCard {
   readonly el: HTMLElement;
   private readonly title: HTMLElement;
@@ -33,6 +36,7 @@ class StreamCard {
   private readonly extra: HTMLElement;
   private drawnVersion = -1;
   private lastFillFrac = NaN;
+  private hasText = false;
 
   constructor(readonly id: number, colors: ThemeColors) {
     this.title = h('h2', { class: 'title' });
@@ -68,7 +72,10 @@ class StreamCard {
     );
   }
 
-  update(s: StreamView, model: LevelsModel, frozen: boolean): void {
+  /** `text`: also refresh the fast-changing readouts (see LevelsView.render). */
+  update(s: StreamView, model: LevelsModel, frozen: boolean, textDue: boolean): void {
+    const text = textDue || !this.hasText; // a new card shows its numbers at once
+    this.hasText = true;
     const dir = s.direction === 'output' ? 'Playback · TX' : 'Capture · RX';
     setText(this.title, `Stream ${s.id} — ${dir}`);
     setText(this.stateBadge, s.state);
@@ -79,8 +86,8 @@ class StreamCard {
     setHidden(this.failure, !s.backendFailure);
     setText(this.failure, s.backendFailure ? `⚠ Host backend fell back: ${s.backendFailure}` : '');
 
-    this.peak.set(s.peak.level, s.peak.held);
-    this.rms.set(s.rmsDb);
+    this.peak.set(s.peak.level, s.peak.held, text);
+    this.rms.set(s.rmsDb, s.rmsDb, text);
 
     const frac = s.ringCapacity > 0 ? s.ringFill / s.ringCapacity : 0;
     if (frac !== this.lastFillFrac) {
@@ -89,8 +96,10 @@ class StreamCard {
     }
     setAttr(this.fill, 'aria-valuemax', String(s.ringCapacity));
     setAttr(this.fill, 'aria-valuenow', String(s.ringFill));
-    setAttr(this.fill, 'aria-valuetext', `${s.ringFill} of ${s.ringCapacity} frames`);
-    setText(this.fillText, `${s.ringFill} / ${s.ringCapacity} frames`);
+    if (text) {
+      setAttr(this.fill, 'aria-valuetext', `${s.ringFill} of ${s.ringCapacity} frames`);
+      setText(this.fillText, `${s.ringFill} / ${s.ringCapacity} frames`);
+    }
 
     setText(this.xrunGuest, String(s.xrunsGuest));
     setText(this.xrunHost, String(s.xrunsHost));
@@ -105,11 +114,10 @@ class StreamCard {
     if (s.buffersInFlight !== undefined) parts.push(`${s.buffersInFlight} guest buffers held`);
     setText(this.extra, parts.join(' · '));
 
-    setAttr(
-      this.el,
-      'aria-label',
-      `Stream ${s.id}, ${dir}, ${s.state}, peak ${this.peak.value.textContent}, ring ${s.ringFill} of ${s.ringCapacity} frames, xruns guest ${s.xrunsGuest} host ${s.xrunsHost}`,
-    );
+    if (text) {
+      const label = `Stream ${s.id}, ${dir}, ${s.state}, peak ${this.peak.value.textContent}, ring ${s.ringFill} of ${s.ringCapacity} frames, xruns guest ${s.xrunsGuest} host ${s.xrunsHost}`;
+      setAttr(this.el, 'aria-label', label);
+    }
     if (this.drawnVersion !== model.version) {
       this.drawnVersion = model.version;
       this.spark.draw(s.history, frozen);
@@ -129,11 +137,15 @@ export class LevelsView {
   private readonly resize: ResizeObserver;
   private renderedVersion = -1;
   private model: LevelsModel | undefined;
+  private textAt = -Infinity;
+  private textSession = '';
+  private trailing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     root: HTMLElement,
     private readonly colors: ThemeColors,
     onRefresh: () => void,
+    private readonly requestFrame: () => void,
   ) {
     this.banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
     const refresh = h('button', { class: 'refresh', type: 'button', title: 'Ask the debugger for the streams now', 'aria-label': 'Refresh stream facts' }, '⟳ Refresh');
@@ -154,14 +166,26 @@ export class LevelsView {
     colors.onChange(() => this.redrawAll());
   }
 
-  render(model: LevelsModel): void {
+  render(model: LevelsModel, now = performance.now()): void {
     this.model = model;
     if (model.version === this.renderedVersion) return;
     this.renderedVersion = model.version;
     const frozen = model.session !== 'running';
     document.body.dataset.session = model.session;
 
-    setText(this.banner, bannerText(model));
+    // Readouts follow at ≤ 5 Hz; a trailing frame makes sure the last values are shown.
+    const text = frozen || model.session !== this.textSession || now - this.textAt >= TEXT_INTERVAL_MS;
+    if (text) {
+      this.textAt = now;
+      this.textSession = model.session;
+      setText(this.banner, bannerText(model));
+    } else if (this.trailing === undefined) {
+      this.trailing = setTimeout(() => {
+        this.trailing = undefined;
+        this.renderedVersion = -1;
+        this.requestFrame();
+      }, TEXT_INTERVAL_MS - (now - this.textAt));
+    }
     const emptyText =
       model.session === 'none'
         ? "No debug session. Start a 'Boot semu' debug session (Run and Debug ▸ Boot semu) to see live TX/RX levels."
@@ -184,7 +208,7 @@ export class LevelsView {
       // Keep DOM order = stream order without re-inserting cards that are already in place.
       const want: Element | null = prev ? prev.nextElementSibling : this.list.firstElementChild;
       if (want !== card.el) this.list.insertBefore(card.el, want);
-      card.update(s, model, frozen);
+      card.update(s, model, frozen, text);
       prev = card.el;
     }
     for (const [id, card] of this.cards) {

@@ -19,7 +19,8 @@ const log = logger('plic');
 export const PLIC_SOURCES = 32; // source 0 does not exist; 1..31 usable (riscv,ndev = 31)
 const PRIORITY_MASK = 7;
 
-const PRIORITY_BASE = 0x000000;
+// Register map: priorities from 0 (4 bytes per source), then:
+
 const PENDING_BASE = 0x001000;
 const ENABLE_BASE = 0x002000;
 const ENABLE_STRIDE = 0x80;

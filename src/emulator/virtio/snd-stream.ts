@@ -57,6 +57,8 @@ function layoutState(s: PcmState): number {
 
 /** How often the host xrun counters are sampled, and the least spacing of XRUN events (guest seconds). */
 const XRUN_CHECK_SECONDS = 0.01;
+/** While running, the longest the device lets the machine go without a poll (real-time backends need feeding). */
+const MAX_POLL_INTERVAL_SECONDS = 0.01;
 const XRUN_EVENT_SPACING_SECONDS = 0.1;
 
 /** What a stream shares with its device: guest RAM, the staging buffer, the status scratch, push count. */
@@ -64,8 +66,8 @@ export interface SndIo {
   readonly ram: Ram;
   /** Bounce buffer between guest memory and the ring (4-byte aligned, a multiple of 8 bytes long). */
   readonly staging: Uint8Array;
-  /** Chains pushed to a used ring since the device last raised the interrupt. */
-  pushed: number;
+  /** Chains returned to a used ring since reset (the queue raises the interrupt itself). */
+  returned: number;
 }
 
 /** The fields of PCM_SET_PARAMS, decoded. */
@@ -92,7 +94,7 @@ export function rejectXfer(chain: DescChain, q: VirtQueue, status: number, io: S
     used = chain.write(chain.writableLength - PCM_STATUS_SIZE, statusScratch);
   }
   q.push(chain.head, used);
-  io.pushed++;
+  io.returned++;
 }
 
 export class PcmStream {
@@ -164,7 +166,7 @@ export class PcmStream {
     this.segMask = segmentCapacity - 1;
     this.segAddr = new Uint32Array(segmentCapacity);
     this.segLen = new Uint32Array(segmentCapacity);
-    this.levels = new LevelMeter(io.staging);
+    this.levels = new LevelMeter();
     this.publishParams();
   }
 
@@ -226,7 +228,7 @@ export class PcmStream {
     }
     this.frames = 0;
     this.xrunsHost = 0;
-    this.levels.configure(this.format, this.rate, this.channels);
+    this.levels.configure(formatName(this.format)!, this.rate, this.channels);
     this.state = PcmState.Prepared;
     this.publishParams();
     return VIRTIO_SND_S_OK;
@@ -271,6 +273,7 @@ export class PcmStream {
     if (this.state !== PcmState.Prepared && this.state !== PcmState.Stopped) return VIRTIO_SND_S_BAD_MSG;
     this.flush(VIRTIO_SND_S_OK);
     this.closeAudio();
+    this.levels.clear();
     this.state = PcmState.Released;
     this.publishParams();
     return VIRTIO_SND_S_OK;
@@ -417,10 +420,10 @@ export class PcmStream {
           this.produced = (this.produced + moved) | 0;
         } else {
           moved = ring.read(staging, n, fb);
-          this.guestCopy(this.eSeg[e], this.eNPcm[e], done, moved, true, staging);
+          if (moved > 0) this.guestCopy(this.eSeg[e], this.eNPcm[e], done, moved, true, staging);
         }
         if (moved <= 0) return;
-        this.levels.measure(moved);
+        this.levels.measure(staging, moved);
         this.eDone[e] = done + moved;
         this.frames = (this.frames + moved / fb) | 0;
         if (moved < left) continue;
@@ -467,7 +470,7 @@ export class PcmStream {
     // Used length = bytes written into the chain: the status, plus the captured PCM for RX.
     const used = this.isOutput ? PCM_STATUS_SIZE : this.eDone[e] + PCM_STATUS_SIZE;
     q.push(this.eHead[e], used);
-    this.io.pushed++;
+    this.io.returned++;
     this.segFree = (this.eSeg[e] + this.eNPcm[e] + this.eNStatus[e]) | 0;
     this.fFirst = (this.fFirst + 1) % this.cap;
     this.fCount--;
@@ -487,6 +490,30 @@ export class PcmStream {
     this.pump();
     this.complete();
     return this.checkXruns(audio, guestSeconds);
+  }
+
+  /**
+   * Guest seconds until this stream next has work for poll(): the oldest message completing (TX:
+   * the host reaching its last byte; RX: enough captured to fill it), at most
+   * MAX_POLL_INTERVAL_SECONDS while running, at least one frame; Infinity when not running.
+   */
+  secondsToNextWork(): number {
+    const audio = this.audio;
+    if (this.state !== PcmState.Running || audio === null) return Infinity;
+    const fill = audio.ring.fill();
+    let bytes: number;
+    if (this.fCount === 0) {
+      bytes = Infinity; // nothing of the guest's to finish: only keep the host side serviced
+    } else if (this.isOutput) {
+      const e = this.fFirst;
+      // Until the host has consumed the oldest message's end, or made room for the rest of it.
+      bytes = this.fMoved > 0 ? (this.eEnd[e] - ((this.produced - fill) | 0)) | 0 : this.ePcm[e] - this.eDone[e] - audio.ring.room();
+    } else {
+      const e = this.fFirst;
+      bytes = this.ePcm[e] - this.eDone[e] - fill;
+    }
+    const frames = Math.max(1, Math.ceil(bytes / this.frameBytes));
+    return Math.min(MAX_POLL_INTERVAL_SECONDS, frames / this.rate);
   }
 
   private checkXruns(audio: AudioStream, t: number): boolean {

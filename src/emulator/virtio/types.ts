@@ -101,4 +101,10 @@ export interface VirtioDevice {
   reset(): void;
   /** Called by the machine between run slices: for devices with host-side work (audio pacing, async I/O). */
   poll?(): void;
+  /**
+   * The guest-clock tick (absolute, as GuestClock.now()) by which the device wants poll() called
+   * again, or Infinity. While every hart idles, the machine must not skip time (icount) or sleep
+   * (host) past it: a sound card's period completions are due at exact instants.
+   */
+  nextDeadline?(): number;
 }

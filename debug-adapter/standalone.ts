@@ -1,0 +1,15 @@
+// The adapter as its own process over stdin/stdout (dist/debug-adapter.js): what DAP clients
+// other than VS Code's inline host use, and what the DebugClient tests drive. Guest console
+// output arrives as `output` events (category stdout). Once disconnected, the process stops
+// reading stdin and exits by itself when the machine's worker is gone.
+
+import { DebugSession } from '@vscode/debugadapter';
+import { SemuDebugSession } from './session';
+
+class StandaloneSemuDebugSession extends SemuDebugSession {
+  constructor() {
+    super({ standalone: true });
+  }
+}
+
+DebugSession.run(StandaloneSemuDebugSession);

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The end-to-end test: the packaged .vsix in a real VS Code (code-server), driven from headless
+# Chromium by test/e2e/driver.ts. `npm run test:e2e`.
+#
+# 1. tools (scripts/code-server.sh, cached), the .vsix (scripts/package.mjs), the default guest
+#    (guest/build.sh, cached);
+# 2. a run folder: a workspace whose .vscode/launch.json has "Boot semu" with that guest and
+#    PortAudio audio, a file-backed ALSA config (no sound card), fresh user-data and extensions;
+# 3. code-server with the .vsix installed, on 127.0.0.1 and a free port, in its own process group;
+# 4. the driver, then the server's whole process group is killed, always.
+# Screenshots and logs: test-results/e2e/ (SEMU_E2E_OUT). The last line of stdout is always
+# "N passed, N failed"; the exit status is 0 only when nothing failed.
+# Environment: SEMU_E2E_VSIX (use this .vsix, do not package), SEMU_E2E_KEEP=1 (keep the run
+# folder), SEMU_E2E_DOC_SHOT=1 (also copy the session screenshot to docs/images/session.png),
+# SEMU_E2E_TIMEOUT (seconds for the driver, default 240), SEMU_TOOLS_CACHE, SEMU_GUEST_CACHE.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${SEMU_E2E_OUT:-$ROOT/test-results/e2e}
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/semu-e2e.XXXXXX")
+SPID=
+
+note() { echo "e2e: $*" >&2; }
+setup_failed() {
+  echo "FAIL setup: $*"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+cleanup() {
+  if [ -n "$SPID" ]; then
+    # The server was started by setsid: its pid is its process group, which holds the extension
+    # host, the emulator's audio hosts and the file watcher. TERM, then KILL what is left.
+    kill -TERM -- "-$SPID" 2>/dev/null
+    for _ in $(seq 1 30); do kill -0 -- "-$SPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null
+  fi
+  [ -d "$RUN/data/logs" ] && cp -r "$RUN/data/logs" "$OUT/vscode-logs" 2>/dev/null
+  cp "$RUN/server.log" "$OUT/server.log" 2>/dev/null
+  if [ "${SEMU_E2E_KEEP:-0}" = 1 ]; then note "run folder kept: $RUN"; else rm -rf "$RUN"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+cd "$ROOT"
+
+tools=$(scripts/code-server.sh --env) || setup_failed "scripts/code-server.sh could not install the tools"
+eval "$tools"
+
+VSIX=${SEMU_E2E_VSIX:-}
+if [ -z "$VSIX" ]; then
+  VSIX="$RUN/vscode-semu.vsix"
+  node scripts/package.mjs --out "$VSIX" > "$OUT/package.log" 2>&1 \
+    || { tail -20 "$OUT/package.log" >&2; setup_failed "packaging (log: $OUT/package.log)"; }
+fi
+[ -f "$VSIX" ] || setup_failed "no .vsix at $VSIX"
+
+guest=$(bash guest/build.sh 2> "$OUT/guest-build.log" | tail -1) \
+  || { tail -20 "$OUT/guest-build.log" >&2; setup_failed "guest/build.sh (log: $OUT/guest-build.log)"; }
+
+# ---- the run folder ----
+mkdir -p "$RUN/workspace/.vscode" "$RUN/data/User" "$RUN/ext" "$RUN/xdg" "$RUN/alsa"
+sed "s|@DIR@|$RUN/alsa|g" test/fixtures/alsa/file-pcms.conf > "$RUN/alsa/asound.conf"
+# Capture reads past the end of its infile as stale data: make it longer than any run.
+head -c $((48000 * 2 * 2 * 60)) /dev/zero > "$RUN/alsa/in.raw"
+node -e '
+  const [guestJson, file] = process.argv.slice(1);
+  const g = JSON.parse(guestJson);
+  const config = { type: "semu", request: "launch", name: "Boot semu", kernel: g.kernel, initrd: g.initrd,
+    symbols: g.systemMap, audioOut: "portaudio", audioIn: "portaudio" };
+  require("fs").writeFileSync(file, JSON.stringify({ version: "0.2.0", configurations: [config] }, null, 2));
+' "$guest" "$RUN/workspace/.vscode/launch.json" || setup_failed "guest/build.sh printed no JSON: $guest"
+echo 'A workspace made by scripts/e2e.sh for the end-to-end test.' > "$RUN/workspace/README.txt"
+cp test/e2e/settings.json "$RUN/data/User/settings.json"
+
+PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" > "$RUN/config.yaml"
+export XDG_CONFIG_HOME="$RUN/xdg" XDG_DATA_HOME="$RUN/xdg" PATH="$SEMU_NODE24:$PATH"
+export ALSA_CONFIG_PATH="$RUN/alsa/asound.conf"
+CS_ARGS=(--config "$RUN/config.yaml" --user-data-dir "$RUN/data" --extensions-dir "$RUN/ext")
+
+"$SEMU_CODE_SERVER" "${CS_ARGS[@]}" --install-extension "$VSIX" > "$OUT/install-extension.log" 2>&1 \
+  || { cat "$OUT/install-extension.log" >&2; setup_failed "code-server --install-extension"; }
+
+setsid "$SEMU_CODE_SERVER" "${CS_ARGS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" \
+  --disable-telemetry --disable-update-check --disable-workspace-trust > "$RUN/server.log" 2>&1 &
+SPID=$!
+up=0
+for _ in $(seq 1 300); do
+  curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && { up=1; break; }
+  kill -0 "$SPID" 2>/dev/null || break
+  sleep 0.1
+done
+[ "$up" = 1 ] || { tail -20 "$RUN/server.log" >&2; setup_failed "code-server did not come up on port $PORT"; }
+note "code-server on 127.0.0.1:$PORT (process group $SPID), run folder $RUN"
+
+# ---- the driver ----
+mkdir -p "$RUN/driver"
+npx esbuild test/e2e/driver.ts --bundle --platform=node --target=node20 --format=cjs \
+  --packages=external --log-level=warning --outfile="$RUN/driver/driver.js" \
+  || setup_failed "bundling test/e2e/driver.ts"
+# playwright-core: the project's devDependency, else the tools cache's.
+export NODE_PATH="$ROOT/node_modules:$(dirname "$SEMU_PLAYWRIGHT")"
+export SEMU_E2E_URL="http://127.0.0.1:$PORT" SEMU_E2E_WORKSPACE="$RUN/workspace" SEMU_E2E_OUT="$OUT"
+export SEMU_E2E_PGID="$SPID" SEMU_E2E_ALSA_DIR="$RUN/alsa" SEMU_E2E_EXTENSIONS="$RUN/ext"
+export SEMU_E2E_DOC_SHOT="${SEMU_E2E_DOC_SHOT:-0}" SEMU_E2E_ROOT="$ROOT"
+# Own process group too, so Chromium goes with it if the driver must be killed.
+setsid timeout -k 5 "${SEMU_E2E_TIMEOUT:-240}" node --enable-source-maps "$RUN/driver/driver.js" &
+DPID=$!
+wait "$DPID"
+rc=$?
+kill -KILL -- "-$DPID" 2>/dev/null
+if [ "$rc" -gt 1 ]; then
+  # The driver died before its summary (timeout, crash): the last line must still be a summary.
+  echo "FAIL driver: exit status $rc"
+  echo "0 passed, 1 failed"
+fi
+exit "$rc"

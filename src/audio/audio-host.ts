@@ -1,0 +1,475 @@
+// The audio host: a child process (dist/audio-host.js) that owns ONE PortAudio stream through
+// naudiodon's native addon, so that naudiodon's blocking callbacks and its known hangs (quit after
+// an ALSA error, exit with a started input stream) can only ever cost a process the parent kills.
+// Protocol: host-protocol.ts. Started by portaudio.ts with the addon's path as argv[2].
+//
+// Output: the PortAudio stream runs from open to close (so START is instant, and writes never
+// precede start()). naudiodon's callback blocks when its queue is empty, so the queue is kept
+// fed: guest data as soon as the parent sends it (the device's backpressure paces it), silence
+// while idle or when the queue would otherwise run dry. Its depth is estimated from the wall clock, re-anchored
+// whenever a write blocks (the queue is then known to be exactly full), so real-time devices do
+// not starve and file-backed ALSA devices, which run as fast as the CPU allows, do not turn an
+// idle guest into gigabytes of silence.
+// Input: reads are issued as the device delivers (the callback blocks too when nobody reads),
+// held to the same wall-clock estimate so a file device is captured in real time; chunks go to
+// the parent while started and are discarded otherwise.
+
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { HostDevice, HostReply, HostRequest, OpenRequest } from './host-protocol';
+import { PCM_FD } from './host-protocol';
+
+interface NativeIO {
+  start(): void;
+  write(chunk: Buffer): Promise<string | undefined>;
+  read(bytes: number): Promise<{ buf?: Buffer; finished?: boolean; err?: string }>;
+  quit(mode: 'WAIT' | 'ABORT'): Promise<void>;
+}
+
+interface NativeDevice {
+  id: number;
+  name: string;
+  maxInputChannels: number;
+  maxOutputChannels: number;
+  defaultSampleRate: number;
+  hostAPIName: string;
+}
+
+interface NativeAddon {
+  getDevices(): NativeDevice[];
+  getHostAPIs(): { defaultHostAPI: number; HostAPIs: { defaultInput: number; defaultOutput: number }[] };
+  create(options: object): NativeIO;
+}
+
+const SAMPLE_FORMAT = { S16: 16, S32: 32, FLOAT: 1 } as const;
+const PROGRESS_MS = 100;
+const CLOSE_GRACE_MS = 2000;
+
+function send(msg: HostReply, then?: () => void): void {
+  if (!process.connected) return then?.();
+  process.send!(msg, undefined, undefined, () => then?.());
+}
+
+function die(): never {
+  // process.exit() can hang inside naudiodon's teardown; SIGKILL cannot.
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}
+
+function loadAddon(): NativeAddon {
+  const path = process.argv[2] || join(__dirname, '..', 'node_modules', 'naudiodon', 'build', 'Release', 'naudiodon.node');
+  // A computed require, so the bundler leaves the native addon alone. NOT naudiodon's index.js:
+  // it loads segfault-handler, which is neither N-API nor Electron-safe.
+  const req: NodeJS.Require = require;
+  return req(path) as NativeAddon;
+}
+
+function listDevices(pa: NativeAddon): HostDevice[] {
+  const devs = pa.getDevices();
+  const apis = pa.getHostAPIs();
+  const api = apis.HostAPIs[apis.defaultHostAPI];
+  return devs.map((d) => ({
+    id: d.id,
+    name: d.name,
+    hostAPIName: d.hostAPIName,
+    maxInputChannels: d.maxInputChannels,
+    maxOutputChannels: d.maxOutputChannels,
+    defaultSampleRate: d.defaultSampleRate,
+    defaultInput: !!api && d.id === api.defaultInput,
+    defaultOutput: !!api && d.id === api.defaultOutput,
+  }));
+}
+
+/** The device for the request, or an Error whose message says what exists and what to do. */
+function pickDevice(devs: HostDevice[], req: OpenRequest): HostDevice {
+  const out = req.dir === 'output';
+  const what = out ? 'output' : 'input';
+  const cap = (d: HostDevice) => (out ? d.maxOutputChannels : d.maxInputChannels);
+  const usable = devs.filter((d) => cap(d) > 0);
+  const names = usable.length ? usable.map((d) => `"${d.name}"`).join(', ') : 'none';
+  let dev: HostDevice | undefined;
+  if (req.device === null) {
+    dev = usable.find((d) => (out ? d.defaultOutput : d.defaultInput)) ?? usable[0];
+    if (!dev) throw new Error(`PortAudio has no ${what} device (is ALSA configured? ${what} devices: none)`);
+  } else {
+    const want = req.device.toLowerCase();
+    dev = usable.find((d) => d.name === req.device) ?? usable.find((d) => d.name.toLowerCase().includes(want));
+    if (!dev) {
+      throw new Error(
+        `no PortAudio ${what} device matches "${req.device}" (${what} devices: ${names}); ` +
+          `use "portaudio" for the default device or a part of one of these names`,
+      );
+    }
+  }
+  if (cap(dev) < req.channels) {
+    throw new Error(`PortAudio device "${dev.name}" has ${cap(dev)} ${what} channels; the stream needs ${req.channels}`);
+  }
+  return dev;
+}
+
+/** What both stream kinds share: open the native stream, report progress, close gracefully. */
+abstract class HostStream {
+  protected readonly io: NativeIO;
+  protected readonly fb: number;
+  protected readonly chunkBytes: number;
+  protected running = false;
+  protected closing = false;
+  protected frames = 0;
+  protected silence = 0;
+  protected xruns = 0;
+  protected dropped = 0;
+  protected moving = 0; // frames the device moved, started or not
+  private lastReport = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    pa: NativeAddon,
+    protected readonly req: OpenRequest,
+    readonly device: HostDevice,
+    protected readonly pcm: Socket,
+  ) {
+    this.fb = (req.format === 'S16' ? 2 : 4) * req.channels;
+    this.chunkBytes = req.framesPerBuffer * this.fb;
+    const options = {
+      deviceId: device.id,
+      sampleRate: req.rate,
+      channelCount: req.channels,
+      sampleFormat: SAMPLE_FORMAT[req.format],
+      framesPerBuffer: req.framesPerBuffer,
+      maxQueue: req.maxQueue,
+      // naudiodon's "close on error" lives in its index.js, which we do not use: the native flag
+      // only decides whether PortAudio's status flags come back to us (true) or are printf()ed
+      // (false). Output wants them (device underruns are xruns; the chunk is queued either way);
+      // input must not: a read with a status loses its data.
+      closeOnError: req.dir === 'output',
+    };
+    this.io = pa.create(req.dir === 'output' ? { outOptions: options } : { inOptions: options });
+    const tick = Math.max(1, Math.floor((req.framesPerBuffer * 1000) / req.rate / 2));
+    this.timer = setInterval(() => this.onTick(), tick);
+  }
+
+  begin(): void {
+    this.io.start();
+  }
+
+  setRunning(on: boolean): void {
+    this.running = on;
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    setTimeout(die, CLOSE_GRACE_MS);
+    this.finish()
+      .then(() => this.io.quit('WAIT'))
+      .then(
+        () => {
+          clearInterval(this.timer);
+          this.report(true);
+          send({ t: 'closed' }, () => process.exit(0));
+        },
+        () => die(),
+      );
+  }
+
+  protected onTick(): void {
+    this.report(false);
+  }
+
+  protected report(force: boolean): void {
+    const now = performance.now();
+    if (!force && now - this.lastReport < PROGRESS_MS) return;
+    this.lastReport = now;
+    const { frames, silence, xruns, dropped, moving: device } = this;
+    send({ t: 'progress', frames, silence, xruns, dropped, device });
+  }
+
+  /** Whatever must happen before the native quit (output: hand over the guest's last frames). */
+  protected abstract finish(): Promise<void>;
+}
+
+class OutputStream extends HostStream {
+  private readonly pending: Buffer[] = [];
+  private pendingHead = 0; // bytes of pending[0] already used
+  private pendingBytes = 0;
+  private readonly scratch: Buffer;
+  private inFlight = false;
+  private handed = 0; // frames given to naudiodon, data and silence
+  private anchorT = 0;
+  private anchorFrames = 0;
+  private hadData = false;
+  private inUnderrun = false;
+  private ended = false;
+  private drained: (() => void) | null = null;
+  private readonly blockMs: number;
+  private readonly queueFrames: number;
+  private readonly lowWater: number;
+
+  constructor(pa: NativeAddon, req: OpenRequest, device: HostDevice, pcm: Socket) {
+    super(pa, req, device, pcm);
+    this.scratch = Buffer.alloc(this.chunkBytes);
+    this.queueFrames = req.maxQueue * req.framesPerBuffer;
+    // Silence goes in only when the queue is nearly dry: guest data that is merely late must find
+    // the queue still playing its earlier frames, not padded with silence.
+    this.lowWater = Math.max(2, Math.ceil((req.maxQueue * 3) / 8)) * req.framesPerBuffer;
+    this.blockMs = Math.max(2, (req.framesPerBuffer * 1000) / req.rate / 4);
+    pcm.on('data', (b: Buffer) => this.onData(b));
+    pcm.on('end', () => {
+      this.ended = true;
+      this.pump();
+    });
+  }
+
+  override begin(): void {
+    super.begin();
+    this.anchorT = performance.now();
+    this.pump();
+  }
+
+  override setRunning(on: boolean): void {
+    if (on && !this.running) {
+      this.hadData = false;
+      this.inUnderrun = false;
+    }
+    super.setRunning(on);
+    this.pump();
+  }
+
+  protected override onTick(): void {
+    this.pump();
+    super.onTick();
+  }
+
+  protected finish(): Promise<void> {
+    // Play the guest's last frames: wait for the parent's end of data (briefly), then drain.
+    return new Promise((resolve) => {
+      this.drained = resolve;
+      setTimeout(() => {
+        this.ended = true;
+        this.pump();
+      }, 300);
+      this.pump();
+    });
+  }
+
+  private onData(b: Buffer): void {
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    const max = this.req.maxPendingFrames * this.fb;
+    if (this.pendingBytes > max) {
+      // The parent paces itself on our progress reports, so this means a stall; keep the newest.
+      let drop = this.pendingBytes - max;
+      drop -= drop % this.fb;
+      this.dropped += drop / this.fb;
+      this.take(null, drop);
+    }
+    this.pump();
+  }
+
+  /** Moves n pending bytes into dst (or drops them when dst is null). */
+  private take(dst: Buffer | null, n: number): void {
+    let off = 0;
+    while (off < n) {
+      const head = this.pending[0];
+      const k = Math.min(n - off, head.length - this.pendingHead);
+      if (dst) head.copy(dst, off, this.pendingHead, this.pendingHead + k);
+      off += k;
+      this.pendingHead += k;
+      if (this.pendingHead === head.length) {
+        this.pending.shift();
+        this.pendingHead = 0;
+      }
+    }
+    this.pendingBytes -= n;
+  }
+
+  private pump(): void {
+    if (this.inFlight) return;
+    const cb = this.chunkBytes;
+    // After close, every guest frame still here is played, whether or not the stream was started.
+    const flushing = this.closing;
+    let data = 0;
+    if ((this.running || flushing) && this.pendingBytes >= cb) {
+      data = cb;
+    } else if (flushing && this.ended) {
+      data = this.pendingBytes - (this.pendingBytes % this.fb);
+      if (data === 0) {
+        this.drained?.();
+        this.drained = null;
+        return;
+      }
+    } else {
+      // Nothing (or not enough) from the guest. Idle: keep the queue full of silence (every write
+      // then blocks and re-anchors the estimate, and START finds a full queue of margin). Playing:
+      // pad only when the queue is nearly dry, so data that is merely late is not cut by silence.
+      // Both by the estimate of what the device consumed: a file device would otherwise eat
+      // silence at CPU speed.
+      const consumed = this.anchorFrames + ((performance.now() - this.anchorT) * this.req.rate) / 1000;
+      const target = this.running && this.hadData ? this.lowWater : this.queueFrames;
+      if (this.handed - consumed >= target) return;
+      if (this.running) {
+        data = this.pendingBytes - (this.pendingBytes % this.fb);
+        if (this.hadData && !this.inUnderrun) {
+          this.inUnderrun = true;
+          this.xruns++;
+        }
+      }
+    }
+    if (data > 0) {
+      this.take(this.scratch, data);
+      this.hadData = true;
+      if (data === cb) this.inUnderrun = false;
+    }
+    this.scratch.fill(0, data);
+    const dataFrames = data / this.fb;
+    const t = performance.now();
+    this.inFlight = true;
+    // naudiodon copies the chunk before write() returns, so the scratch buffer is free again.
+    this.io.write(this.scratch).then(
+      (status) => this.written(t, dataFrames, status),
+      () => this.written(t, dataFrames, undefined),
+    );
+  }
+
+  private written(t: number, dataFrames: number, status: string | undefined): void {
+    this.inFlight = false;
+    // PortAudio saw the device starve (system load, a stalled sound server): an xrun while playing.
+    if (status && status.includes('output underflow') && this.running && this.hadData) this.xruns++;
+    const fpb = this.req.framesPerBuffer;
+    this.handed += fpb;
+    this.moving += fpb;
+    this.frames += dataFrames;
+    this.silence += fpb - dataFrames;
+    const now = performance.now();
+    if (now - t > this.blockMs) {
+      // The write waited for the callback to take a chunk: the queue is full right now.
+      this.anchorT = now;
+      this.anchorFrames = this.handed - this.queueFrames;
+    }
+    this.report(dataFrames > 0);
+    this.pump();
+  }
+}
+
+class InputStream extends HostStream {
+  private readonly maxBacklog: number;
+  private readonly queueFrames: number;
+  private readonly blockMs: number;
+  private inFlight = false;
+  private anchorT = 0;
+  private anchorFrames = 0;
+  private dropping = false;
+
+  constructor(pa: NativeAddon, req: OpenRequest, device: HostDevice, pcm: Socket) {
+    super(pa, req, device, pcm);
+    // About half a second of audio may wait in the pipe for a busy parent; beyond that, drop.
+    this.maxBacklog = Math.max(this.chunkBytes * 4, Math.floor(req.rate / 2) * this.fb);
+    this.queueFrames = req.maxQueue * req.framesPerBuffer;
+    this.blockMs = Math.max(2, (req.framesPerBuffer * 1000) / req.rate / 4);
+  }
+
+  override begin(): void {
+    super.begin();
+    this.anchorT = performance.now();
+    this.readNext();
+  }
+
+  protected override onTick(): void {
+    this.readNext();
+    super.onTick();
+  }
+
+  protected finish(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private readNext(): void {
+    if (this.inFlight || this.closing) return;
+    // Mirror of the output side: a real device makes reads wait (and re-anchors the estimate);
+    // a file device answers at once, so reads are held to the wall clock plus naudiodon's queue.
+    const produced = this.anchorFrames + ((performance.now() - this.anchorT) * this.req.rate) / 1000;
+    if (this.moving - produced >= this.queueFrames) return;
+    this.inFlight = true;
+    const t = performance.now();
+    this.io.read(this.chunkBytes).then(
+      (r) => this.got(t, r),
+      (e: unknown) => {
+        if (!this.closing) send({ t: 'error', message: `PortAudio capture failed: ${(e as Error).message}` });
+      },
+    );
+  }
+
+  private got(t: number, r: { buf?: Buffer; finished?: boolean; err?: string }): void {
+    this.inFlight = false;
+    if (r.err) {
+      send({ t: 'error', message: `PortAudio capture failed: ${r.err}` });
+      return;
+    }
+    const buf = r.buf;
+    const frames = buf ? Math.floor(buf.length / this.fb) : 0;
+    this.moving += frames;
+    const now = performance.now();
+    if (now - t > this.blockMs) {
+      // The read waited for the device: everything it captured so far has been read.
+      this.anchorT = now;
+      this.anchorFrames = this.moving;
+    }
+    if (buf && frames && this.running && !this.closing) {
+      this.frames += frames;
+      const drop = this.pcm.writableLength > this.maxBacklog;
+      if (drop && !this.dropping) this.xruns++; // one xrun per run of drops
+      this.dropping = drop;
+      if (drop) this.dropped += frames;
+      else this.pcm.write(buf);
+    }
+    if (!r.finished) this.readNext();
+  }
+}
+
+function main(): void {
+  let pa: NativeAddon;
+  try {
+    pa = loadAddon();
+  } catch (e) {
+    send({ t: 'error', message: `cannot load naudiodon: ${(e as Error).message}` }, () => process.exit(1));
+    return;
+  }
+  const pcm = new Socket({ fd: PCM_FD, readable: true, writable: true });
+  pcm.on('error', () => {
+    /* the parent went away: 'disconnect' ends us */
+  });
+  let stream: HostStream | null = null;
+  process.on('disconnect', die);
+  process.on('message', (m: HostRequest) => {
+    try {
+      switch (m.t) {
+        case 'list':
+          send({ t: 'devices', devices: listDevices(pa) });
+          break;
+        case 'open': {
+          if (stream) throw new Error('a stream is already open');
+          const dev = pickDevice(listDevices(pa), m);
+          stream = m.dir === 'output' ? new OutputStream(pa, m, dev, pcm) : new InputStream(pa, m, dev, pcm);
+          stream.begin();
+          send({ t: 'opened', device: dev.name });
+          break;
+        }
+        case 'start':
+          stream?.setRunning(true);
+          break;
+        case 'stop':
+          stream?.setRunning(false);
+          break;
+        case 'close':
+          if (stream) stream.close();
+          else send({ t: 'closed' }, () => process.exit(0));
+          break;
+      }
+    } catch (e) {
+      send({ t: 'error', message: (e as Error).message });
+    }
+  });
+}
+
+main();

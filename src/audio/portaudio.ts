@@ -1,0 +1,417 @@
+// The PortAudio backend, parent side: runs in the emulator worker and is serviced by poll()
+// between run slices, by a short timer, and by its own IPC / pipe event handlers.
+//
+// Each open stream gets its own audio-host child process (audio-host.ts) that owns the
+// PortAudio stream. Output: guest frames leave the ring only as fast as the child hands them to
+// PortAudio (its progress reports) plus a small prefill, so the guest's period clock follows the
+// real sound card. Input: captured bytes go into the ring, dropping the oldest when the device
+// model falls behind.
+//
+// Any trouble — the child cannot start, the device is missing, PortAudio errors, the child dies,
+// or the device stops moving audio — turns the stream into a null stream (paced by guest time)
+// with `failure` set and one warning; the guest runs on. Children never outlive us: close()
+// asks, then kills after a timeout; process exit kills; a child whose parent vanished kills itself.
+
+import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { AudioBackend, AudioStream, AudioStreamStats, PcmParams } from './backend';
+import { frameBytes } from './backend';
+import { logger } from '../log';
+import { distFile, extensionRoot } from '../paths';
+import type { HostDevice, HostReply, HostRequest, OpenRequest } from './host-protocol';
+import { PCM_FD } from './host-protocol';
+import { nodeExec } from './node-exec';
+import { nullStream } from './null';
+import type { PacedStream } from './paced';
+import type { PcmRing } from './ring';
+import { checkParams, createStreamRing } from './stream-ring';
+
+const log = logger('audio');
+
+export interface PortAudioOptions {
+  /** The audio host script (default: dist/audio-host.js of the extension). */
+  hostScript?: string;
+  /** naudiodon's native addon (default: node_modules/naudiodon/build/Release/naudiodon.node). */
+  addonPath?: string;
+  /** Environment of the audio host (default: ours; ALSA_CONFIG_PATH, PULSE_SERVER... pass through). */
+  env?: NodeJS.ProcessEnv;
+  /** Frames per PortAudio buffer (default: 10 ms of the stream's rate). */
+  framesPerBuffer?: number;
+  /** naudiodon's queue depth in buffers (default 8; 2, its own default, underruns in real time). */
+  maxQueue?: number;
+  /** Output: guest audio sent ahead of what PortAudio has taken, in ms (default 40). */
+  prefillMs?: number;
+  /** The device moved no audio for this long → fall back to null (default 3000). */
+  watchdogMs?: number;
+  /** The audio host did not open the device within this long → fall back (default 10000). */
+  openTimeoutMs?: number;
+  /** After close(), the audio host is killed if still alive after this long (default 1500). */
+  closeTimeoutMs?: number;
+}
+
+const live = new Set<ChildProcess>();
+let exitHooked = false;
+
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const c of live) kill(c);
+    });
+  }
+}
+
+function kill(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Process ids of audio hosts still running (for tests and diagnostics). */
+export function liveAudioHosts(): number[] {
+  return [...live].map((c) => c.pid ?? -1).filter((p) => p > 0);
+}
+
+function defaultAddon(): string {
+  return join(extensionRoot(), 'node_modules', 'naudiodon', 'build', 'Release', 'naudiodon.node');
+}
+
+/** Starts an audio host; stderr lines go to the debug log and the last few are kept for messages. */
+function spawnHost(opts: PortAudioOptions, stderrTail: string[]): ChildProcess {
+  const ex = nodeExec(opts.env ?? process.env);
+  const child = fork(opts.hostScript ?? distFile('audio-host.js'), [opts.addonPath ?? defaultAddon()], {
+    execPath: ex.execPath,
+    execArgv: [], // never inherit --inspect or the test runner's flags
+    env: ex.env,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'],
+    serialization: 'json',
+  });
+  track(child);
+  let partial = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    const lines = (partial + s).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      if (!l) continue;
+      log.debug(`audio-host ${child.pid}: ${l}`);
+      stderrTail.push(l);
+      if (stderrTail.length > 4) stderrTail.shift();
+    }
+  });
+  return child;
+}
+
+function sendTo(child: ChildProcess, msg: HostRequest): void {
+  if (!child.connected) return;
+  child.send(msg, (err) => {
+    if (err) log.debug(`audio-host ${child.pid}: ${msg.t} not delivered: ${err.message}`);
+  });
+}
+
+export type PortAudioStreamState = 'opening' | 'open' | 'failed' | 'closed';
+type State = PortAudioStreamState;
+
+export class PortAudioStream implements AudioStream {
+  readonly ring: PcmRing;
+  failure: string | null = null;
+  private label: string;
+  private state: State = 'opening';
+  private running = false;
+  private child: ChildProcess | null = null;
+  private pcm: Socket | null = null;
+  private fallback: PacedStream | null = null;
+  private readonly fb: number;
+  private readonly out: boolean;
+  private readonly prefillFrames: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly stderrTail: string[] = [];
+  private readonly openedAt = performance.now();
+  private lastAlive = 0;
+  private aliveValue = -1;
+  private moved = 0;
+  private sent = 0; // output: frames sent to the child
+  private childTaken = 0; // output: frames the child handed to PortAudio or dropped
+  private childXruns = 0;
+  private overruns = 0; // input: runs of drop-oldest in our ring
+  private overrunning = false;
+  private readonly carry: Uint8Array; // input: a frame split across pipe reads
+  private carryLen = 0;
+
+  constructor(
+    readonly params: PcmParams,
+    private readonly device: string | null,
+    private readonly opts: PortAudioOptions,
+    private readonly onGone: (s: PortAudioStream) => void,
+  ) {
+    this.ring = createStreamRing(params);
+    this.fb = frameBytes(params);
+    this.out = params.direction === 'output';
+    this.carry = new Uint8Array(this.fb);
+    this.label = device === null ? 'portaudio' : `portaudio:${device}`;
+    this.prefillFrames = Math.max(1, Math.round((params.rate * (opts.prefillMs ?? 40)) / 1000));
+    this.timer = setInterval(() => this.service(), 20);
+    this.timer.unref();
+    this.launch();
+  }
+
+  get description(): string {
+    return this.fallback ? 'null' : this.label;
+  }
+
+  start(): void {
+    if (this.state === 'closed') return;
+    this.running = true;
+    if (this.fallback) return this.fallback.start();
+    if (this.child) sendTo(this.child, { t: 'start' });
+    this.service();
+  }
+
+  stop(): void {
+    if (this.state === 'closed') return;
+    this.running = false;
+    this.overrunning = false;
+    if (this.fallback) return this.fallback.stop();
+    if (this.child) sendTo(this.child, { t: 'stop' });
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.running = false;
+    clearInterval(this.timer);
+    this.fallback?.close();
+    const child = this.child;
+    if (child) {
+      // Output: end the pipe after the bytes already written, so the child plays the last frames.
+      if (this.out) this.pcm?.end();
+      else this.pcm?.destroy();
+      sendTo(child, { t: 'close' });
+      const t = setTimeout(() => kill(child), this.opts.closeTimeoutMs ?? 1500);
+      t.unref();
+      child.once('exit', () => clearTimeout(t));
+    }
+    this.onGone(this);
+  }
+
+  poll(guestSeconds: number): void {
+    if (this.fallback) this.fallback.poll(guestSeconds);
+    else this.service();
+  }
+
+  stats(): AudioStreamStats {
+    const f = this.fallback?.counters();
+    return {
+      frames: this.moved + (f ? f.frames : 0),
+      xruns: this.childXruns + this.overruns + (f ? f.xruns : 0),
+      fill: this.ring.fill(),
+      capacity: this.ring.capacity,
+    };
+  }
+
+  /** 'opening' until the audio host has the device open; 'failed' after a fallback. */
+  get hostState(): State {
+    return this.state;
+  }
+
+  /** The audio host's process id while it runs (tests check that none is left behind). */
+  get hostPid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  private launch(): void {
+    let child: ChildProcess;
+    try {
+      child = spawnHost(this.opts, this.stderrTail);
+    } catch (e) {
+      this.fail(`cannot start the audio host: ${(e as Error).message}`);
+      return;
+    }
+    this.child = child;
+    this.pcm = child.stdio[PCM_FD] as Socket;
+    this.pcm.on('error', () => {
+      /* the child died; its 'exit' says why */
+    });
+    if (!this.out) this.pcm.on('data', (b: Buffer) => this.onCapture(b));
+    child.on('message', (m: HostReply) => this.onReply(m));
+    child.on('error', (e) => this.fail(`audio host: ${e.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.state !== 'opening' && this.state !== 'open') return;
+      const tail = this.stderrTail.length ? ` (last output: ${this.stderrTail.join(' | ')})` : '';
+      this.fail(`the audio host exited unexpectedly (${signal ?? `code ${code}`})${tail}`);
+    });
+    const p = this.params;
+    const fpb = this.opts.framesPerBuffer ?? Math.max(64, Math.round(p.rate / 100));
+    const open: OpenRequest = {
+      t: 'open',
+      dir: p.direction,
+      device: this.device,
+      rate: p.rate,
+      channels: p.channels,
+      format: p.format,
+      framesPerBuffer: fpb,
+      maxQueue: this.opts.maxQueue ?? 8,
+      maxPendingFrames: Math.max(4 * this.prefillFrames, Math.round(p.rate / 2)),
+    };
+    sendTo(child, open);
+  }
+
+  private onReply(m: HostReply): void {
+    if (this.state !== 'opening' && this.state !== 'open') return;
+    switch (m.t) {
+      case 'opened':
+        this.state = 'open';
+        this.label = `portaudio:${m.device}`;
+        this.lastAlive = performance.now();
+        log.info(`${this.params.direction} stream on PortAudio device "${m.device}"`);
+        break;
+      case 'progress':
+        if (m.device !== this.aliveValue) {
+          this.aliveValue = m.device;
+          this.lastAlive = performance.now();
+        }
+        this.childXruns = m.xruns;
+        if (this.out) this.childTaken = m.frames + m.dropped;
+        this.service();
+        break;
+      case 'error':
+        this.fail(m.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Watchdog, then output: keep the child's backlog at the prefill. */
+  private service(): void {
+    if (this.state === 'opening') {
+      if (performance.now() - this.openedAt > (this.opts.openTimeoutMs ?? 10000)) {
+        this.fail('the audio host did not open the device in time');
+      }
+      return;
+    }
+    if (this.state !== 'open') return;
+    const quiet = performance.now() - this.lastAlive;
+    if (quiet > (this.opts.watchdogMs ?? 3000)) {
+      this.fail(`the PortAudio device moved no audio for ${(quiet / 1000).toFixed(1)} s`);
+      return;
+    }
+    if (!this.out || !this.running || !this.pcm) return;
+    const want = this.prefillFrames - (this.sent - this.childTaken);
+    const n = Math.min(want, Math.floor(this.ring.fill() / this.fb));
+    if (n <= 0) return;
+    const buf = Buffer.allocUnsafe(n * this.fb);
+    const got = this.ring.read(buf, buf.length, this.fb);
+    if (got <= 0) return;
+    this.pcm.write(got === buf.length ? buf : buf.subarray(0, got));
+    this.sent += got / this.fb;
+    this.moved += got / this.fb;
+  }
+
+  private onCapture(b: Buffer): void {
+    if (this.state !== 'open' || !this.running) return;
+    const fb = this.fb;
+    let off = 0;
+    if (this.carryLen > 0) {
+      const k = Math.min(fb - this.carryLen, b.length);
+      this.carry.set(b.subarray(0, k), this.carryLen);
+      this.carryLen += k;
+      off = k;
+      if (this.carryLen < fb) return;
+      this.put(this.carry, fb);
+      this.carryLen = 0;
+    }
+    const whole = b.length - off - ((b.length - off) % fb);
+    if (whole > 0) this.put(b.subarray(off, off + whole), whole);
+    const rest = b.length - off - whole;
+    if (rest > 0) {
+      this.carry.set(b.subarray(off + whole), 0);
+      this.carryLen = rest;
+    }
+  }
+
+  private put(src: Uint8Array, len: number): void {
+    const dropping = len > this.ring.room();
+    if (dropping && !this.overrunning) this.overruns++;
+    this.overrunning = dropping;
+    this.ring.write(src, len, true, this.fb);
+    this.moved += len / this.fb;
+  }
+
+  private fail(reason: string): void {
+    if (this.state === 'failed' || this.state === 'closed') return;
+    this.state = 'failed';
+    const what = this.device === null ? 'the default device' : `"${this.device}"`;
+    this.failure = `PortAudio ${this.params.direction} (${what}): ${reason}; the stream continues as null audio`;
+    log.warn(this.failure);
+    if (this.child) kill(this.child);
+    this.pcm?.destroy();
+    this.fallback = nullStream(this.params, this.ring, this.failure);
+    if (this.running) this.fallback.start();
+  }
+}
+
+export class PortAudioBackend implements AudioBackend {
+  readonly spec: string;
+  private readonly streams = new Set<PortAudioStream>();
+
+  constructor(
+    readonly device: string | null,
+    private readonly opts: PortAudioOptions = {},
+  ) {
+    this.spec = device === null ? 'portaudio' : `portaudio:${device}`;
+  }
+
+  open(params: PcmParams): AudioStream {
+    checkParams(params);
+    const s = new PortAudioStream(params, this.device, this.opts, (gone) => this.streams.delete(gone));
+    this.streams.add(s);
+    return s;
+  }
+
+  dispose(): void {
+    for (const s of [...this.streams]) s.close();
+  }
+}
+
+/** The devices PortAudio sees (through a short-lived audio host). */
+export function listPortAudioDevices(opts: PortAudioOptions = {}, timeoutMs = 10000): Promise<HostDevice[]> {
+  return new Promise((resolve, reject) => {
+    const tail: string[] = [];
+    let child: ChildProcess;
+    try {
+      child = spawnHost(opts, tail);
+    } catch (e) {
+      reject(new Error(`cannot start the audio host: ${(e as Error).message}`));
+      return;
+    }
+    let finished = false;
+    const done = (err: Error | null, devs?: HostDevice[]) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(t);
+      child.removeAllListeners('message');
+      child.removeAllListeners('exit');
+      sendTo(child, { t: 'close' });
+      setTimeout(() => kill(child), 500).unref();
+      if (err) reject(err);
+      else resolve(devs!);
+    };
+    const t = setTimeout(() => done(new Error('the audio host did not list devices in time')), timeoutMs);
+    child.on('message', (m: HostReply) => {
+      if (m.t === 'devices') done(null, m.devices);
+      else if (m.t === 'error') done(new Error(m.message));
+    });
+    child.on('error', (e) => done(e));
+    child.on('exit', (code, signal) => done(new Error(`the audio host exited (${signal ?? `code ${code}`})`)));
+    sendTo(child, { t: 'list' });
+  });
+}

@@ -1,0 +1,499 @@
+// The whole machine as the worker, the CLI, the debugger and the tests drive it: semu's memory
+// map (DESIGN.md §3), 1-4 harts, the SBI, the guest clock, and run(budget) — the one loop that
+// advances everything and says why it stopped.
+
+import { Bus } from './bus';
+import { MIP_STIP } from './types';
+import { Ram } from './ram';
+import type { VirtioDevice } from './virtio/types';
+import { VirtioMmio } from './virtio/mmio';
+import { VirtioBlk } from './virtio/blk';
+import { VirtioRng } from './virtio/rng';
+import type { DiskImage } from './virtio/disk-image';
+import { Plic } from './devices/plic';
+import { Uart16550 } from './devices/uart';
+import { AclintMswi, AclintMtimer, AclintSswi } from './devices/aclint';
+import {
+  MSWI_BASE,
+  MTIMER_BASE,
+  PLIC_BASE,
+  RAM_BASE,
+  RAM_SIZE,
+  SSWI_BASE,
+  UART_BASE,
+  UART_IRQ,
+  VIRTIO_BLK_BASE,
+  VIRTIO_BLK_IRQ,
+  VIRTIO_RNG_BASE,
+  VIRTIO_RNG_IRQ,
+  VIRTIO_SND_BASE,
+  VIRTIO_SND_IRQ,
+} from './devices/map';
+import { buildDeviceTree, semuDevices, type DtDevice } from './fdt';
+import { Hart, HartState, type HartHost } from './cpu/hart';
+import { interpret } from './cpu/run';
+import { CodeCache } from './cpu/codecache';
+import { runBlocks } from './cpu/jit';
+import { CAUSE_NAMES, INTERRUPT_BIT } from './cpu/csr';
+import { disassemble } from './cpu/disasm';
+import { Sbi, type ResetKind, type SbiPlatform } from './sbi';
+import { createClock, TIMEBASE_HZ, type ClockMode, type MachineClock } from './clock';
+import { BootError, checkDtb, imageSize, loadImages, planBoot } from './boot';
+import { logger } from '../log';
+
+const log = logger('machine');
+
+export { BootError };
+
+/** A virtio device on its own transport (the sound card, or anything else a caller adds). */
+export interface ExtraVirtio {
+  base: number;
+  irq: number;
+  device: VirtioDevice;
+}
+
+export interface MachineConfig {
+  /** Bytes of RAM (default 512 MiB). */
+  ramSize?: number;
+  /** Harts, 1..4 (default 1). */
+  harts?: number;
+  /** A Linux RISC-V Image (or a raw binary) loaded at the start of RAM. */
+  kernel: Uint8Array;
+  initrd?: Uint8Array;
+  /** Replaces the generated device tree. */
+  dtb?: Uint8Array;
+  /** Kernel command line for the generated device tree (default "earlycon console=ttyS0"). */
+  bootargs?: string;
+  /** virtio-blk backing file at 0xF420_0000 IRQ 3. */
+  disk?: DiskImage;
+  /** virtio-rng at 0xF460_0000 IRQ 4 (default true). */
+  rng?: boolean;
+  /** virtio-snd at 0xF470_0000 IRQ 5. */
+  sound?: VirtioDevice;
+  /** More virtio devices at other 1 MiB windows (the device tree lists them). */
+  extraVirtio?: ExtraVirtio[];
+  /** 'host' (default) or 'icount' (deterministic). */
+  time?: ClockMode;
+  /** Let the caller provide RAM (so other threads can see it). Must be ramSize bytes. */
+  ramBuffer?: SharedArrayBuffer;
+  /** Translate hot code into JS functions (default true). False: interpret everything. */
+  jit?: boolean;
+}
+
+export interface MachineIO {
+  /** UART and SBI console output. The buffer is reused: copy what you keep. */
+  consoleOut(bytes: Uint8Array, length: number): void;
+}
+
+export const enum StopReason {
+  /** The budget ran out: call run() again. */
+  Budget,
+  /** Every hart waits for an interrupt: sleep up to `idleMs` (or until input), then run() again. */
+  Idle,
+  /** A hart reached an instruction breakpoint (`stopHart`); it has not executed yet. */
+  Breakpoint,
+  /** The notify hook asked to stop on a virtqueue kick (`lastNotify`); delivered on the next run(). */
+  Notify,
+  /** The guest powered off or reset: `exitCode`, `haltReason`. */
+  Halted,
+  /** The guest died: `crash`. */
+  Crashed,
+}
+
+export interface CrashReport {
+  hart: number;
+  pc: number;
+  /** scause of the fatal trap (exception code), -1 when no trap was involved. */
+  cause: number;
+  causeName: string;
+  tval: number;
+  /** Why the machine decided the guest is dead. */
+  reason: string;
+  /** One line for people: reason, cause, pc, tval. */
+  description: string;
+  /** The last instructions executed by that hart, oldest first (at most 32). */
+  lastInstructions: { pc: number; word: number; text: string }[];
+}
+
+export type ExitReason = 'poweroff' | 'reboot' | 'failure';
+
+export const MAX_HARTS = 4;
+const DEFAULT_BOOTARGS = 'earlycon console=ttyS0';
+/** Instructions a hart runs before the machine looks at timers and devices again. */
+const SLICE_ONE_HART = 1 << 16;
+const SLICE_PER_HART = 1 << 13;
+
+export class Machine implements HartHost, SbiPlatform {
+  readonly ram: Ram;
+  readonly bus: Bus;
+  readonly harts: Hart[];
+  readonly virtio: VirtioMmio[] = [];
+  readonly clock: MachineClock;
+  readonly plic: Plic;
+  readonly uart: Uart16550;
+  readonly mtimer: AclintMtimer;
+  readonly mswi: AclintMswi;
+  readonly sswi: AclintSswi;
+  readonly sbi: Sbi;
+  readonly code: CodeCache;
+  /** The device tree the guest got, and where. */
+  readonly dtb: Uint8Array;
+  readonly dtbAddr: number;
+
+  /** Instruction breakpoints (virtual pc, uint32). When non-empty, run() checks every instruction. */
+  readonly breakpoints = new Set<number>();
+  /**
+   * Called by a virtio transport on QueueNotify before the device sees it: return true to stop
+   * the machine; the device then gets the notification when run() is next called.
+   */
+  notifyHook: ((transport: VirtioMmio, queue: number) => boolean) | null = null;
+  /** The kick that stopped the machine (StopReason.Notify). */
+  lastNotify: { transport: VirtioMmio; queue: number } | null = null;
+  /** The hart that hit a breakpoint or crashed. */
+  stopHart = 0;
+  /** After StopReason.Idle: how long nothing happens unless input arrives (ms; Infinity = never). */
+  idleMs = 0;
+
+  exitCode: number | null = null;
+  haltReason: ExitReason | null = null;
+  crash: CrashReport | null = null;
+
+  private readonly disk: DiskImage | undefined;
+  private readonly useJit: boolean;
+  private readonly slice: number;
+  private current: Hart;
+  private stopReason: StopReason = StopReason.Budget;
+
+  constructor(config: MachineConfig, private readonly io: MachineIO) {
+    const ramSize = config.ramSize ?? RAM_SIZE;
+    const nharts = config.harts ?? 1;
+    if (!Number.isInteger(nharts) || nharts < 1 || nharts > MAX_HARTS) throw new BootError(`harts must be 1..${MAX_HARTS}, not ${nharts}`);
+    if (!Number.isInteger(ramSize) || ramSize < 4 * 1024 * 1024 || ramSize > 0xf0000000 || ramSize % 4096 !== 0) {
+      throw new BootError(`RAM size ${ramSize} must be a multiple of 4 KiB between 4 MiB and 3.75 GiB`);
+    }
+    if (config.ramBuffer && config.ramBuffer.byteLength !== ramSize) throw new BootError(`ramBuffer is ${config.ramBuffer.byteLength} bytes, RAM is ${ramSize}`);
+    this.useJit = config.jit ?? true;
+    this.disk = config.disk;
+    this.slice = nharts === 1 ? SLICE_ONE_HART : SLICE_PER_HART;
+
+    this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE) : Ram.allocate(ramSize, RAM_BASE);
+    this.bus = new Bus(this.ram);
+    this.code = new CodeCache(this.ram);
+    this.clock = createClock(config.time ?? 'host', () => this.instret());
+    this.harts = [];
+    for (let i = 0; i < nharts; i++) {
+      const h = new Hart(i, this.ram, this.bus, this.code, this);
+      h.state = i === 0 ? HartState.Started : HartState.Stopped;
+      this.harts.push(h);
+      this.code.addHart(h);
+    }
+    this.current = this.harts[0];
+
+    // Devices, at semu's addresses.
+    this.plic = new Plic(PLIC_BASE, this.harts);
+    this.uart = new Uart16550(UART_BASE, this.plic, (b, n) => this.io.consoleOut(b, n), { irq: UART_IRQ });
+    this.mtimer = new AclintMtimer(MTIMER_BASE, this.clock, this.harts);
+    this.mswi = new AclintMswi(MSWI_BASE, this.harts);
+    this.sswi = new AclintSswi(SSWI_BASE, this.harts);
+    for (const d of [this.plic, this.uart, this.mtimer, this.mswi, this.sswi]) this.bus.add(d);
+    this.sbi = new Sbi(this);
+
+    const deterministic = this.clock.mode === 'icount';
+    const present = { blk: config.disk !== undefined, rng: config.rng ?? true, snd: config.sound !== undefined };
+    const transports: ExtraVirtio[] = [];
+    if (config.disk) transports.push({ base: VIRTIO_BLK_BASE, irq: VIRTIO_BLK_IRQ, device: new VirtioBlk(config.disk) });
+    if (present.rng) transports.push({ base: VIRTIO_RNG_BASE, irq: VIRTIO_RNG_IRQ, device: new VirtioRng({ deterministic }) });
+    if (config.sound) transports.push({ base: VIRTIO_SND_BASE, irq: VIRTIO_SND_IRQ, device: config.sound });
+    const extra = config.extraVirtio ?? [];
+    transports.push(...extra);
+    transports.sort((a, b) => a.base - b.base);
+    for (const t of transports) this.addVirtio(t);
+
+    // Boot images and the device tree.
+    const kernel = config.kernel;
+    const initrdLen = config.initrd?.length ?? 0;
+    if (config.dtb) checkDtb(config.dtb);
+    // The generated tree's size does not depend on the initrd addresses: plan with a bound first.
+    const plan0 = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, config.dtb?.length ?? 0);
+    const dtDevices: DtDevice[] = semuDevices(present);
+    for (const e of extra) dtDevices.push({ kind: 'virtio', base: e.base, size: 0x1000, irq: e.irq });
+    dtDevices.sort((a, b) => a.base - b.base);
+    this.dtb =
+      config.dtb ??
+      buildDeviceTree({
+        ramBase: RAM_BASE,
+        ramSize,
+        harts: nharts,
+        timebase: TIMEBASE_HZ,
+        bootargs: config.bootargs ?? DEFAULT_BOOTARGS,
+        initrd: plan0.initrd ?? undefined,
+        devices: dtDevices,
+      });
+    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, this.dtb.length);
+    this.dtbAddr = plan.dtbAddr;
+    loadImages(this.ram, plan, kernel, config.initrd, this.dtb);
+    this.harts[0].reset(plan.kernelAddr, 0, plan.dtbAddr);
+    log.info(`${nharts} hart(s), ${ramSize >> 20} MiB, kernel ${kernel.length} bytes, initrd ${initrdLen} bytes, dtb at 0x${plan.dtbAddr.toString(16)}`);
+  }
+
+  private addVirtio(e: ExtraVirtio): void {
+    const name = `${e.device.name}@${(e.base >>> 0).toString(16)}`;
+    const t = new VirtioMmio(name, e.base, this.plic, e.irq, e.device, this.ram);
+    t.notifyHook = (tr, q) => this.onNotify(tr, q);
+    this.bus.add(t);
+    this.virtio.push(t);
+  }
+
+  private onNotify(t: VirtioMmio, q: number): boolean {
+    const hook = this.notifyHook;
+    if (hook === null || !hook(t, q)) return false;
+    this.lastNotify = { transport: t, queue: q };
+    this.stopReason = StopReason.Notify;
+    this.current.stop = true;
+    return true;
+  }
+
+  /** Total instructions retired by all harts. */
+  instret(): number {
+    let n = 0;
+    for (const h of this.harts) n += h.instret;
+    return n;
+  }
+
+  /** After StopReason.Idle: milliseconds until the next timer event (Infinity: only input wakes it). */
+  idleMilliseconds(): number {
+    return this.idleMs;
+  }
+
+  /**
+   * Executes one instruction on hart `hart` (the debugger's step), ignoring breakpoints there.
+   * Timers and devices are updated first, so a pending interrupt is taken as the step.
+   */
+  step(hart: number): StopReason {
+    if (this.exitCode !== null) return StopReason.Halted;
+    if (this.crash !== null) return StopReason.Crashed;
+    const h = this.harts[hart];
+    if (h === undefined || h.state !== HartState.Started) return StopReason.Budget;
+    for (const t of this.virtio) t.deliverDeferredNotifies();
+    this.lastNotify = null;
+    this.stopReason = StopReason.Budget;
+    this.mtimer.update();
+    if (h.idle && (h.mip & h.sie) !== 0) h.idle = false;
+    let r = StopReason.Budget;
+    if (!h.idle) {
+      this.current = h;
+      h.stop = false;
+      h.atBreakpoint = false;
+      interpret(h, 1, null, true);
+      if (h.stop) r = this.afterStop(h) ?? StopReason.Budget;
+    }
+    this.uart.flush();
+    return r;
+  }
+
+  /** Releases host resources (disk file, audio): call once when the machine will not run again. */
+  shutdown(): void {
+    this.uart.flush();
+    for (const t of this.virtio) {
+      try {
+        t.device.reset();
+      } catch (e) {
+        log.warn(`${t.name}: reset at shutdown failed: ${(e as Error).message}`);
+      }
+    }
+    this.disk?.close();
+  }
+
+  consoleIn(bytes: Uint8Array): void {
+    this.uart.pushInput(bytes);
+  }
+
+  consoleInClosed(): void {
+    this.uart.closeInput();
+  }
+
+  /** Runs up to `budget` instructions (all harts together); returns why it stopped. */
+  run(budget: number): StopReason {
+    if (this.exitCode !== null) return StopReason.Halted;
+    if (this.crash !== null) return StopReason.Crashed;
+    for (const t of this.virtio) t.deliverDeferredNotifies();
+    this.lastNotify = null;
+    this.stopReason = StopReason.Budget;
+    const reason = this.loop(budget);
+    this.uart.flush();
+    return reason;
+  }
+
+  private loop(budget: number): StopReason {
+    const harts = this.harts;
+    const clock = this.clock;
+    const bps = this.breakpoints.size > 0 ? this.breakpoints : null;
+    let done = 0;
+    while (done < budget) {
+      this.mtimer.update();
+      for (const t of this.virtio) t.poll();
+      let slice = Math.min(budget - done, this.slice);
+      if (clock.followsInstructions()) slice = Math.min(slice, clock.insnsUntil(this.nextTimer(false)));
+      let ran = false;
+      for (let i = 0; i < harts.length; i++) {
+        const h = harts[i];
+        if (h.state !== HartState.Started) continue;
+        if (h.idle) {
+          if ((h.mip & h.sie) === 0) continue;
+          h.idle = false;
+        }
+        ran = true;
+        this.current = h;
+        h.stop = false;
+        const skipBp = h.atBreakpoint;
+        h.atBreakpoint = false;
+        done += bps !== null || !this.useJit ? interpret(h, slice, bps, skipBp) : runBlocks(h, this.code, slice);
+        if (harts.length > 1) h.reservation = -1; // another hart runs next: its stores may hit the reserved word
+        if (h.stop) {
+          const r = this.afterStop(h);
+          if (r !== null) return r;
+        }
+      }
+      if (!ran) {
+        const r = this.allIdle();
+        if (r !== null) return r;
+      }
+    }
+    return StopReason.Budget;
+  }
+
+  /** A hart left its loop early: decide whether the machine stops too. */
+  private afterStop(h: Hart): StopReason | null {
+    h.stop = false;
+    if (h.crashed !== null) {
+      this.crash = this.report(h);
+      this.stopHart = h.id;
+      log.warn(`hart ${h.id} crashed: ${this.crash.reason} (${this.crash.causeName} at pc 0x${(this.crash.pc >>> 0).toString(16)})`);
+      return StopReason.Crashed;
+    }
+    if (this.exitCode !== null) return StopReason.Halted;
+    if (h.atBreakpoint) {
+      this.stopHart = h.id;
+      return StopReason.Breakpoint;
+    }
+    if (this.stopReason === StopReason.Notify) return StopReason.Notify;
+    return null; // WFI or HSM stop: the other harts go on
+  }
+
+  /** No hart can run: skip time forward (instruction-driven clock) or tell the caller to sleep. */
+  private allIdle(): StopReason | null {
+    if (!this.harts.some((h) => h.state === HartState.Started)) {
+      const reason = 'every hart is stopped (SBI HSM hart_stop)';
+      this.crash = { hart: 0, pc: this.harts[0].pc >>> 0, cause: -1, causeName: 'none', tval: 0, reason, description: reason, lastInstructions: [] };
+      return StopReason.Crashed;
+    }
+    this.mtimer.update();
+    if (this.harts.some((h) => h.state === HartState.Started && (!h.idle || (h.mip & h.sie) !== 0))) return null;
+    const deadline = this.nextTimer(true);
+    if (this.clock.followsInstructions()) {
+      if (deadline !== Infinity) {
+        this.clock.skipTo(deadline);
+        return null;
+      }
+      this.idleMs = Infinity;
+      return StopReason.Idle;
+    }
+    const ticks = deadline - this.clock.now();
+    if (ticks <= 0) return null;
+    this.idleMs = deadline === Infinity ? Infinity : ticks / (TIMEBASE_HZ / 1000);
+    return StopReason.Idle;
+  }
+
+  /**
+   * The earliest timer compare value still in the future, over the started harts (only those a
+   * timer interrupt would wake from WFI when `wakersOnly`); Infinity when none.
+   */
+  private nextTimer(wakersOnly: boolean): number {
+    const now = this.clock.now();
+    let d = Infinity;
+    for (const h of this.harts) {
+      if (h.state !== HartState.Started || (wakersOnly && (h.sie & MIP_STIP) === 0)) continue;
+      const c = this.mtimer.timecmp(h.id);
+      if (c > now && c < d) d = c;
+    }
+    return d >= 18446744073709552000 ? Infinity : d;
+  }
+
+  private report(h: Hart): CrashReport {
+    const c = h.crashed!;
+    const last: { pc: number; word: number; text: string }[] = [];
+    // Walk the trace ring backwards, newest run first, until 32 instructions are collected.
+    const t = h.trace;
+    const n = t.length / 3;
+    for (let k = 1; k <= n && last.length < 32; k++) {
+      const p = (h.tracePos / 3 - k + n) % n;
+      const count = t[p * 3 + 2];
+      if (count === 0) break;
+      for (let i = count - 1; i >= 0 && last.length < 32; i--) {
+        const off = t[p * 3 + 1] + 4 * i;
+        const pc = (t[p * 3] + 4 * i) >>> 0;
+        const word = off >= 0 && off + 4 <= this.ram.size ? this.ram.i32[off >> 2] >>> 0 : 0;
+        last.push({ pc, word, text: disassemble(word, pc) });
+      }
+    }
+    last.reverse();
+    const cause = c.cause & ~INTERRUPT_BIT;
+    const causeName = CAUSE_NAMES[cause] ?? `cause ${cause}`;
+    const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+    return {
+      hart: h.id,
+      pc: c.pc >>> 0,
+      cause,
+      causeName,
+      tval: c.tval,
+      reason: c.reason,
+      description: `hart ${h.id}: ${c.reason}: ${causeName} at pc ${hex(c.pc)} (tval ${hex(c.tval)}, stvec ${hex(h.stvec)})`,
+      lastInstructions: last,
+    };
+  }
+
+  // ---------------------------------------------------------------- HartHost
+
+  ecall(h: Hart): void {
+    this.sbi.ecall(h);
+  }
+
+  enteredUserMode(): void {
+    this.clock.enteredUserMode();
+  }
+
+  // ---------------------------------------------------------------- SbiPlatform
+
+  setTimer(hart: number, ticks: number): void {
+    this.mtimer.setTimecmp(hart, ticks);
+  }
+
+  sendIpi(hart: number): void {
+    this.sswi.send(hart);
+  }
+
+  putchar(byte: number): void {
+    this.uart.flush(); // keep UART and SBI output in order
+    this.sbiOut[0] = byte;
+    this.io.consoleOut(this.sbiOut, 1);
+  }
+  private readonly sbiOut = new Uint8Array(1);
+
+  getchar(): number {
+    // The UART owns console input: take a byte through its registers (LSR.DR, then RBR).
+    const LSR = 5;
+    if ((this.uart.read(LSR, 1) & 1) === 0) return -1;
+    return this.uart.read(0, 1);
+  }
+
+  systemReset(kind: ResetKind, failure: boolean): void {
+    this.exitCode = failure ? 1 : 0;
+    this.haltReason = failure ? 'failure' : kind;
+    for (const h of this.harts) h.stop = true;
+    log.info(`guest requested ${kind}${failure ? ' (system failure)' : ''}`);
+  }
+
+  hartStarted(_hart: Hart): void {
+    // The run loop picks up every Started hart at its next slice.
+  }
+}

@@ -1,0 +1,73 @@
+// The extension's commands (package.json contributes.commands):
+//   semu.buildGuest   build (or reuse) the default guest; offers a full rebuild afterwards
+//   semu.openLevels   the live TX/RX levels panel       (alias of the panels' semu.showLevels)
+//   semu.openInspector the virtqueue inspector           (alias of semu.showVirtqueues)
+//   semu.recordTx     pick a WAV file; the guest's playback is written to it (audioOut wav:PATH)
+//   semu.playRx       pick a WAV file; the guest's capture reads it          (audioIn  wav:PATH)
+//   semu.showLog      the "semu" output channel
+// recordTx/playRx with a machine running offer "restart now with it" or "use it for the next
+// launch" (a one-shot override of the semu.audioOut/audioIn settings); with none running they
+// start "Boot semu" with it.
+
+import * as vscode from 'vscode';
+import { SHOW_LEVELS_COMMAND, SHOW_VIRTQUEUES_COMMAND } from '../panels/index';
+import { buildDefaultGuest, type SemuConfigurationProvider } from './config-provider';
+import { DEBUG_TYPE, defaultConfiguration, wavSpec } from './config-defaults';
+
+export interface CommandContext {
+  provider: SemuConfigurationProvider;
+  channel: vscode.OutputChannel;
+  /** The semu debug session the panels follow, if any. */
+  currentSession(): vscode.DebugSession | undefined;
+}
+
+export function registerCommands(context: vscode.ExtensionContext, c: CommandContext): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('semu.buildGuest', () => buildGuestCommand()),
+    vscode.commands.registerCommand('semu.openLevels', () => vscode.commands.executeCommand(SHOW_LEVELS_COMMAND)),
+    vscode.commands.registerCommand('semu.openInspector', () => vscode.commands.executeCommand(SHOW_VIRTQUEUES_COMMAND)),
+    vscode.commands.registerCommand('semu.recordTx', () => chooseWav(c, 'audioOut')),
+    vscode.commands.registerCommand('semu.playRx', () => chooseWav(c, 'audioIn')),
+    vscode.commands.registerCommand('semu.showLog', () => c.channel.show(true)),
+  );
+}
+
+async function buildGuestCommand(): Promise<void> {
+  const g = await buildDefaultGuest();
+  if (!g) return;
+  const pick = await vscode.window.showInformationMessage(`semu: the default guest is ready (${g.kernel}).`, 'Rebuild from scratch');
+  if (pick) {
+    const again = await buildDefaultGuest(undefined, true);
+    if (again) void vscode.window.showInformationMessage('semu: the default guest was rebuilt.');
+  }
+}
+
+async function chooseWav(c: CommandContext, key: 'audioOut' | 'audioIn'): Promise<void> {
+  const filters = { 'WAV audio': ['wav'] };
+  let uri: vscode.Uri | undefined;
+  if (key === 'audioOut') {
+    uri = await vscode.window.showSaveDialog({ filters, title: "Record the guest's playback (virtio-snd TX) to" });
+  } else {
+    uri = (await vscode.window.showOpenDialog({ canSelectMany: false, filters, title: "Play into the guest's capture (virtio-snd RX)" }))?.[0];
+  }
+  if (!uri) return;
+  const spec = wavSpec(uri.fsPath);
+  const what = key === 'audioOut' ? `playback goes to ${uri.fsPath}` : `capture reads ${uri.fsPath}`;
+  const session = c.currentSession();
+  if (!session) {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    await vscode.debug.startDebugging(folder, { ...defaultConfiguration(), [key]: spec });
+    return;
+  }
+  const restart = 'Restart the machine now';
+  const next = 'Use it for the next launch';
+  const pick = await vscode.window.showQuickPick([restart, next], { title: `semu: ${what}` });
+  if (pick === restart) {
+    const config = { ...session.configuration, [key]: spec, type: DEBUG_TYPE };
+    await vscode.debug.stopDebugging(session);
+    await vscode.debug.startDebugging(session.workspaceFolder, config);
+  } else if (pick === next) {
+    c.provider.pending = { ...c.provider.pending, [key]: spec };
+    void vscode.window.showInformationMessage(`semu: the next launch's ${what}.`);
+  }
+}

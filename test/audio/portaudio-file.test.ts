@@ -1,0 +1,130 @@
+// Real PortAudio (naudiodon in the audio host) with no sound card: ALSA is configured only by a
+// test-owned file (ALSA_CONFIG_PATH) whose PCMs write a raw file (playback) and read a raw file
+// made here (capture). File-backed ALSA devices run as fast as the CPU allows; the audio host
+// paces silence and capture reads by the wall clock, which these tests rely on.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AudioStream, PcmParams } from '../../src/audio/backend';
+import { frameBytes } from '../../src/audio/backend';
+import { createBackend, listPortAudioDevices } from '../../src/audio/index';
+import type { PortAudioOptions, PortAudioStream } from '../../src/audio/portaudio';
+import { alsaConfig } from './helpers/alsa';
+import { audioHostScript } from './helpers/host';
+import { analyze, indexOfBytes, sine } from './helpers/signal';
+import { exited, sleep, until } from './helpers/wait';
+
+const alsa = alsaConfig('file-pcms.conf');
+const IN_SECONDS = 20; // capture past the infile's end repeats stale data: keep it longer than any test
+const inFmt = { rate: 48000, channels: 1, format: 'S16' as const };
+writeFileSync(join(alsa.dir, 'in.raw'), sine(inFmt, 1000, inFmt.rate * IN_SECONDS, 0.5));
+const opened = (s: AudioStream) => (s as PortAudioStream).hostState === 'open';
+const opts: PortAudioOptions = {
+  hostScript: audioHostScript(),
+  env: { ...process.env, ALSA_CONFIG_PATH: alsa.config },
+};
+test.after(() => alsa.remove());
+
+function params(direction: 'output' | 'input', f: { rate: number; channels: number; format: PcmParams['format'] }): PcmParams {
+  const fb = frameBytes(f);
+  return { direction, ...f, periodBytes: (f.rate / 100) * fb, bufferBytes: (f.rate / 10) * fb };
+}
+
+/** Feeds `data` into an output stream's ring as room allows, polling like the machine would. */
+async function play(s: AudioStream, data: Uint8Array, fb: number): Promise<void> {
+  let off = 0;
+  s.start();
+  const deadline = Date.now() + 8000;
+  while (off < data.length) {
+    const room = s.ring.room() - (s.ring.room() % fb);
+    if (room > 0) off += s.ring.write(data.subarray(off, Math.min(data.length, off + room)));
+    s.poll(0);
+    await sleep(2);
+    assert.ok(Date.now() < deadline, 'the output stream stopped taking data');
+    assert.equal(s.failure, null);
+  }
+  await until(() => (s.poll(0), s.ring.fill() === 0), 4000, 'the ring drained');
+}
+
+test('portaudio: the audio host lists the test-owned ALSA devices', async () => {
+  const devs = await listPortAudioDevices(opts);
+  const out = devs.find((d) => d.name === 'semutest_out');
+  const inp = devs.find((d) => d.name === 'semutest_in');
+  assert.ok(out && out.maxOutputChannels >= 2, JSON.stringify(devs));
+  assert.ok(inp && inp.maxInputChannels >= 1, JSON.stringify(devs));
+});
+
+for (const f of [
+  { rate: 48000, channels: 2, format: 'S16' as const },
+  { rate: 44100, channels: 1, format: 'FLOAT' as const },
+]) {
+  test(`portaudio: a 440 Hz sine played (${f.format}, ${f.channels} ch, ${f.rate} Hz) lands in the ALSA file intact`, async () => {
+    const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
+    const p = params('output', f);
+    const s = backend.open(p);
+    const fb = frameBytes(p);
+    const data = sine(f, 440, Math.round(f.rate * 1.0), 0.5, 0.3);
+    await until(() => opened(s), 5000, 'device opened');
+    await play(s, data, fb);
+    const pid = (s as PortAudioStream).hostPid!;
+    s.close();
+    backend.dispose();
+    await exited(pid, 3000);
+    const file = readFileSync(join(alsa.dir, 'out.raw'));
+    // Silence before the guest's first frame, then every frame exactly as sent, in order.
+    const at = indexOfBytes(file, data.subarray(0, 64 * fb));
+    assert.ok(at >= 0, 'the start of the sine is in the file');
+    assert.equal(at % fb, 0);
+    assert.ok(file.subarray(0, at).every((b) => b === 0), 'only silence before the sine');
+    assert.deepEqual(file.subarray(at, at + data.length), Buffer.from(data), 'the whole sine, bit for bit');
+    const a = analyze(file.subarray(at, at + data.length), f);
+    assert.ok(Math.abs(a.freqHz - 440) < 0.5, `frequency ${a.freqHz}`);
+    assert.ok(Math.abs(a.rms - 0.5 / Math.SQRT2) < 0.01, `rms ${a.rms}`);
+    const st = s.stats();
+    assert.equal(st.frames, data.length / fb);
+    assert.equal(st.xruns, 0);
+  });
+}
+
+test('portaudio: capture from a 1 kHz file fixture reaches the ring continuous, 1000 Hz, right RMS', async () => {
+  const backend = createBackend('portaudio:semutest_in', { portaudio: opts });
+  const p = params('input', inFmt);
+  const s = backend.open(p);
+  await until(() => opened(s), 5000, 'device opened');
+  s.start();
+  const seconds = 1.0;
+  const want = Math.round(inFmt.rate * seconds) * 2;
+  const got = new Uint8Array(want);
+  let n = 0;
+  const t0 = Date.now();
+  await until(
+    () => {
+      s.poll(0);
+      n += s.ring.read(got.subarray(n), want - n, 2);
+      return n === want;
+    },
+    5000,
+    'a second of capture',
+  );
+  const wall = (Date.now() - t0) / 1000;
+  const pid = (s as PortAudioStream).hostPid!;
+  s.close();
+  await exited(pid, 3000);
+  // Paced by the wall clock (about real time), although the file device could go at CPU speed.
+  assert.ok(wall > 0.6 && wall < 3, `a second of capture took ${wall} s`);
+  const a = analyze(got, inFmt);
+  assert.ok(Math.abs(a.freqHz - 1000) < 1, `frequency ${a.freqHz}`);
+  assert.ok(Math.abs(a.rms - 0.5 / Math.SQRT2) < 0.01, `rms ${a.rms}`);
+  // No frame lost or repeated: the capture is the fixture's periodic wave, sample for sample.
+  const ref = sine(inFmt, 1000, 48 * 2, 0.5);
+  const off = indexOfBytes(ref, got.subarray(0, 8));
+  assert.ok(off >= 0 && off % 2 === 0);
+  const period = 96; // bytes: 48 frames of S16 mono per 1 kHz cycle
+  for (let i = 0; i < want; i += 2) {
+    const j = (off + i) % period;
+    if (got[i] !== ref[j] || got[i + 1] !== ref[j + 1]) assert.fail(`capture diverges from the fixture at byte ${i}`);
+  }
+  assert.equal(s.failure, null);
+  assert.equal(s.stats().xruns, 0);
+});

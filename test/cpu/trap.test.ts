@@ -1,0 +1,231 @@
+// CSR access rules, exceptions, interrupts (delegated to S-mode), SRET and WFI, in both modes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { enc, li } from './enc';
+import { MODES, TestCpu } from './harness';
+import { MIP_SEIP, MIP_SSIP, MIP_STIP } from '../../src/emulator/types';
+
+const HANDLER = 0x3000;
+const U_CODE = 0x2000;
+const SSTATUS = 0x100, SIE = 0x104, STVEC = 0x105, SCOUNTEREN = 0x106, SENVCFG = 0x10a, SSCRATCH = 0x140;
+const SEPC = 0x141, SCAUSE = 0x142, STVAL = 0x143, SIP = 0x144, SATP = 0x180;
+const CYCLE = 0xc00, TIME = 0xc01, INSTRET = 0xc02, TIMEH = 0xc81;
+const INT = 0x80000000 | 0;
+
+function cpuWithHandler(mode: (typeof MODES)[number]): TestCpu {
+  const cpu = new TestCpu(mode);
+  cpu.hart.stvec = HANDLER;
+  cpu.load([enc('wfi')], HANDLER);
+  return cpu;
+}
+
+/** Makes the hart return to U-mode at U_CODE via SRET (the code at U_CODE is loaded by the caller). */
+function enterUser(): number[] {
+  return [...li('t6', U_CODE), enc('csrrw', 'zero', SEPC, 't6'), ...li('t6', 1 << 8), enc('csrrc', 'zero', SSTATUS, 't6'), enc('sret')];
+}
+
+for (const mode of MODES) {
+  test(`${mode}: S CSRs read back with their WARL rules`, () => {
+    const cpu = cpuWithHandler(mode);
+    const writes: [number, number, number][] = [
+      [SSTATUS, -1, (1 << 1) | (1 << 5) | (1 << 8) | (1 << 18) | (1 << 19)], // only SIE SPIE SPP SUM MXR
+      [SIE, -1, (1 << 1) | (1 << 5) | (1 << 9)],
+      [STVEC, 0x12345677, 0x12345675], // mode 3 is reserved: bit 1 cleared
+      [SCOUNTEREN, -1, 7],
+      [SENVCFG, -1, 1],
+      [SSCRATCH, 0x5a5a5a5a, 0x5a5a5a5a],
+      [SEPC, 0x12345677, 0x12345674], // IALIGN = 32
+      [SCAUSE, 0x8000000f | 0, 0x8000000f | 0],
+      [STVAL, -2, -2],
+      [SIP, -1, 1 << 1], // only SSIP is writable
+      [SATP, 0x80400123 | 0, 0x80400123 | 0],
+    ];
+    const prog: number[] = [];
+    writes.forEach(([csr, v], i) => prog.push(...li('t0', v), enc('csrrw', 'zero', csr, 't0'), enc('csrrs', `x${5 + 0}`, csr, 'zero'), enc('sw', 't0', 'zero', 0x8000 + 4 * i)));
+    // (sw stores t0 = the written value; reread each below with csrr into memory instead)
+    const prog2: number[] = [];
+    writes.forEach(([csr], i) => prog2.push(enc('csrrs', 't1', csr, 'zero'), enc('sw', 't1', 'zero', 0x7000 + 4 * i)));
+    cpu.load([...prog, ...prog2, enc('wfi')]);
+    cpu.hart.stvec = HANDLER;
+    // stvec is overwritten by the test; the final wfi is in the main line, not the handler.
+    cpu.runToWfi(10000);
+    writes.forEach(([csr, , want], i) => assert.equal(cpu.ram.read32(0x7000 + 4 * i) | 0, want, `csr 0x${csr.toString(16)}`));
+  });
+
+  test(`${mode}: unknown, M-mode and read-only CSR writes are illegal with stval = the instruction`, () => {
+    const bad = [
+      enc('csrrs', 'a0', 0x300, 'zero'), // mstatus: M-mode only
+      enc('csrrs', 'a0', 0xf14, 'zero'), // mhartid
+      enc('csrrs', 'a0', 0x7c0, 'zero'), // nothing
+      enc('csrrs', 'a0', 0x14d, 'zero'), // stimecmp: no Sstc
+      enc('csrrw', 'zero', CYCLE, 'a0'), // read-only
+      enc('csrrs', 'a0', TIME, 'a1'), // set with rs1 != x0 writes: read-only
+      enc('csrrwi', 'zero', INSTRET, 0),
+      enc('csrrs', 'a0', 0xc03, 'zero'), // hpmcounter3: not implemented
+    ];
+    for (const insn of bad) {
+      const cpu = cpuWithHandler(mode);
+      cpu.load([insn, enc('wfi')]);
+      cpu.set('a1', 1);
+      cpu.set('a0', 99);
+      cpu.runToWfi();
+      assert.equal(cpu.hart.scause, 2, `0x${(insn >>> 0).toString(16)}`);
+      assert.equal(cpu.hart.stval, insn);
+      assert.equal(cpu.hart.sepc, 0x1000);
+      assert.equal(cpu.x('a0'), 99, 'rd not written');
+    }
+    // Reading a read-only CSR without writing is fine (csrrs/csrrsi with x0 / 0).
+    const cpu = cpuWithHandler(mode);
+    cpu.time = 0x123456789;
+    cpu.load([enc('csrrs', 'a0', TIME, 'zero'), enc('csrrsi', 'a1', TIMEH, 0), enc('csrrci', 'a2', CYCLE, 0), enc('wfi')]);
+    cpu.runToWfi();
+    assert.equal(cpu.hart.scause, 0);
+    assert.equal(cpu.x('a0'), 0x23456789);
+    assert.equal(cpu.x('a1'), 1);
+  });
+
+  test(`${mode}: instret and cycle count retired instructions`, () => {
+    const cpu = cpuWithHandler(mode);
+    cpu.load([enc('addi', 'a0', 'zero', 1), enc('addi', 'a0', 'zero', 2), enc('csrrs', 'a1', INSTRET, 'zero'), enc('csrrs', 'a2', CYCLE, 'zero'), enc('wfi')]);
+    cpu.runToWfi();
+    assert.equal(cpu.x('a1'), 2);
+    assert.equal(cpu.x('a2'), 3);
+  });
+
+  test(`${mode}: U-mode: S CSRs and privileged instructions are illegal; counters follow scounteren`, () => {
+    for (const [insn, ok] of [
+      [enc('csrrs', 'a0', SSTATUS, 'zero'), false],
+      [enc('csrrw', 'zero', SSCRATCH, 'a0'), false],
+      [enc('sret'), false],
+      [enc('wfi'), false],
+      [enc('sfence.vma', 'zero', 'zero'), false],
+      [enc('csrrs', 'a0', TIME, 'zero'), true], // scounteren.TM = 1 below
+      [enc('csrrs', 'a0', CYCLE, 'zero'), false], // CY = 0
+    ] as const) {
+      const cpu = cpuWithHandler(mode);
+      cpu.load([...li('t0', 2), enc('csrrw', 'zero', SCOUNTEREN, 't0'), ...enterUser()]);
+      cpu.load([insn, enc('ecall')], U_CODE);
+      cpu.time = 42;
+      cpu.runToWfi();
+      assert.equal(cpu.hart.scause, ok ? 8 : 2, `0x${(insn >>> 0).toString(16)}`);
+      assert.equal(cpu.hart.sepc, ok ? U_CODE + 4 : U_CODE);
+      assert.equal(cpu.hart.stval, ok ? 0 : insn);
+      assert.equal(cpu.hart.status & (1 << 8), 0, 'SPP = U');
+      if (ok) assert.equal(cpu.x('a0'), 42);
+    }
+  });
+
+  test(`${mode}: ecall from S goes to the SBI host, from U traps with cause 8`, () => {
+    const cpu = cpuWithHandler(mode);
+    cpu.onEcall = (h) => {
+      h.x[10] = 0;
+      h.x[11] = 1234;
+    };
+    cpu.load([...li('a7', 0x10), enc('ecall'), enc('add', 's1', 'a1', 'zero'), ...enterUser()]);
+    cpu.load([enc('ecall')], U_CODE);
+    cpu.runToWfi();
+    assert.deepEqual(cpu.ecalls, [0x10]);
+    assert.equal(cpu.x('s1'), 1234);
+    assert.equal(cpu.hart.scause, 8);
+    assert.equal(cpu.hart.sepc, U_CODE);
+    assert.equal(cpu.userEntered, 1);
+  });
+
+  test(`${mode}: ebreak, illegal words and misaligned jump targets`, () => {
+    const cases: [number[], number, (c: TestCpu) => number][] = [
+      [[enc('ebreak')], 3, () => 0x1000],
+      [[0x00000000], 2, () => 0],
+      [[0x12345672 | 0], 2, () => 0x12345672], // bits [1:0] != 3: no C extension
+      [[-1], 2, () => -1],
+      [[enc('jal', 'ra', 6)], 0, () => 0x1006],
+      [[enc('addi', 't0', 'zero', 0x102), enc('jalr', 'ra', 't0', 0)], 0, () => 0x102],
+      [[enc('beq', 'zero', 'zero', 6)], 0, () => 0x1006],
+    ];
+    for (const [code, cause, tval] of cases) {
+      const cpu = cpuWithHandler(mode);
+      cpu.load([...code, enc('wfi')]);
+      cpu.runToWfi();
+      assert.equal(cpu.hart.scause, cause, `${code.map((w) => (w >>> 0).toString(16))}`);
+      assert.equal(cpu.hart.stval, tval(cpu));
+      assert.equal(cpu.hart.sepc, 0x1000 + 4 * (code.length - 1));
+      if (cause === 0) assert.equal(cpu.x('ra'), 0, 'no link on a faulting jump');
+    }
+  });
+
+  test(`${mode}: trap entry and SRET maintain SPP/SPIE/SIE`, () => {
+    const cpu = new TestCpu(mode);
+    cpu.hart.stvec = HANDLER;
+    // Handler: record sstatus, advance sepc, return.
+    cpu.load([enc('csrrs', 's2', SSTATUS, 'zero'), enc('csrrs', 't1', SEPC, 'zero'), enc('addi', 't1', 't1', 4), enc('csrrw', 'zero', SEPC, 't1'), enc('sret')], HANDLER);
+    cpu.load([enc('csrrsi', 'zero', SSTATUS, 2), enc('ebreak'), enc('csrrs', 's3', SSTATUS, 'zero'), enc('wfi')]);
+    cpu.runToWfi();
+    const s2 = cpu.x('s2');
+    assert.equal(s2 & 2, 0, 'SIE cleared in the handler');
+    assert.equal(s2 & 0x20, 0x20, 'SPIE = old SIE');
+    assert.equal(s2 & 0x100, 0x100, 'SPP = S');
+    const s3 = cpu.x('s3');
+    assert.equal(s3 & 2, 2, 'SIE restored from SPIE');
+    assert.equal(s3 & 0x20, 0x20, 'SPIE set by SRET');
+    assert.equal(s3 & 0x100, 0, 'SPP cleared by SRET');
+  });
+
+  test(`${mode}: interrupts: priority SEI > SSI > STI, masking by sie and sstatus.SIE, vectored stvec`, () => {
+    for (const [pending, enabled, sieOn, want] of [
+      [MIP_SEIP | MIP_SSIP | MIP_STIP, MIP_SEIP | MIP_SSIP | MIP_STIP, true, INT | 9],
+      [MIP_SSIP | MIP_STIP, MIP_SEIP | MIP_SSIP | MIP_STIP, true, INT | 1],
+      [MIP_STIP, MIP_SEIP | MIP_SSIP | MIP_STIP, true, INT | 5],
+      [MIP_SEIP | MIP_STIP, MIP_STIP, true, INT | 5], // SEI masked by sie
+      [MIP_STIP, MIP_STIP, false, 0], // S-mode with SIE = 0: not taken
+    ] as const) {
+      const cpu = new TestCpu(mode);
+      const h = cpu.hart;
+      // Vectored: interrupts land at base + 4 * cause; every slot holds a WFI.
+      const base = 0x3000;
+      cpu.load(Array.from({ length: 16 }, () => enc('wfi')), base);
+      cpu.load([...li('t0', base | 1), enc('csrrw', 'zero', STVEC, 't0'), ...li('t0', enabled), enc('csrrw', 'zero', SIE, 't0'), enc('csrrsi', 'zero', SSTATUS, sieOn ? 2 : 0), enc('addi', 'a0', 'zero', 1), enc('wfi'), enc('addi', 'a0', 'zero', 2), enc('wfi')]);
+      h.setPending(pending, true);
+      cpu.runToWfi();
+      assert.equal(h.scause, want, `pending ${pending} enabled ${enabled} SIE ${sieOn}`);
+      if (want !== 0) {
+        assert.equal(h.pc, base + 4 * (want & 0xf) + 4);
+        assert.equal(h.stval, 0);
+      } else {
+        assert.equal(cpu.x('a0'), 2, 'WFI with an enabled pending interrupt does not wait, even with SIE = 0');
+      }
+    }
+  });
+
+  test(`${mode}: U-mode takes enabled interrupts whatever sstatus.SIE says`, () => {
+    const cpu = cpuWithHandler(mode);
+    cpu.load([...li('t0', MIP_STIP), enc('csrrw', 'zero', SIE, 't0'), ...enterUser()]);
+    cpu.load([enc('addi', 'a0', 'a0', 1), enc('jal', 'zero', -4)], U_CODE);
+    cpu.step(200);
+    assert.equal(cpu.hart.priv, 0);
+    assert.ok(cpu.x('a0') > 10);
+    cpu.hart.setPending(MIP_STIP, true);
+    cpu.runToWfi();
+    assert.equal(cpu.hart.scause, INT | 5);
+    assert.equal(cpu.hart.status & 0x100, 0, 'SPP = U');
+  });
+
+  test(`${mode}: WFI idles until an enabled interrupt is pending; sip.SSIP written by software`, () => {
+    const cpu = new TestCpu(mode);
+    const h = cpu.hart;
+    cpu.load([...li('t0', MIP_SSIP), enc('csrrw', 'zero', SIE, 't0'), enc('wfi'), enc('addi', 'a0', 'zero', 1), enc('csrrsi', 'zero', SIP, 2), enc('wfi'), enc('addi', 'a1', 'zero', 1), enc('wfi')]);
+    cpu.runToWfi();
+    assert.equal(h.idle, true);
+    assert.equal(cpu.x('a0'), 0);
+    cpu.step(10);
+    assert.equal(cpu.x('a0'), 0, 'an idle hart is not run by the machine; stepping it again runs nothing new');
+    h.setPending(MIP_STIP, true); // not enabled in sie: stays idle
+    assert.equal(h.idle, true);
+    h.setPending(MIP_SSIP, true);
+    assert.equal(h.idle, false, 'an enabled pending interrupt wakes the hart');
+    h.setPending(MIP_SSIP, false);
+    cpu.runToWfi(); // a0 = 1, then sets SSIP by software: WFI falls through
+    assert.equal(cpu.x('a0'), 1);
+    assert.equal(cpu.x('a1'), 1);
+    assert.equal(h.mip & MIP_SSIP, MIP_SSIP);
+  });
+}

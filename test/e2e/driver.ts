@@ -1,0 +1,263 @@
+// The end-to-end scenario, run by scripts/e2e.sh against a code-server it started with the
+// packaged .vsix installed: a person's session, from F5 to Stop, in headless Chromium.
+// Prints one line per step and, last, "N passed, N failed"; exits 0 only when all passed.
+// Environment (set by e2e.sh): SEMU_E2E_URL, SEMU_E2E_WORKSPACE, SEMU_E2E_OUT, SEMU_E2E_PGID,
+// SEMU_E2E_ALSA_DIR, SEMU_E2E_EXTENSIONS, SEMU_E2E_ROOT, SEMU_E2E_DOC_SHOT.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Frame, type Page } from 'playwright-core';
+import { NOTIFY_FILTERS } from '../../src/host/notify-filter';
+import { installedExtension, paletteCommands, titleOf, type InstalledExtension } from './manifest';
+import { audioHosts, extensionHost, mappedLibraries, threadNames, workerThreads } from './procs';
+import { until, Workbench } from './workbench';
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run scripts/e2e.sh)`);
+  return v;
+}
+
+const URL = env('SEMU_E2E_URL');
+const WORKSPACE = env('SEMU_E2E_WORKSPACE');
+const OUT = env('SEMU_E2E_OUT');
+const PGID = Number(env('SEMU_E2E_PGID'));
+const ALSA_DIR = env('SEMU_E2E_ALSA_DIR');
+const EXTENSIONS = env('SEMU_E2E_EXTENSIONS');
+const ROOT = env('SEMU_E2E_ROOT');
+const READY = /semu-guest: ready/;
+const TX_FILTER = NOTIFY_FILTERS.find((f) => f.id === 'virtio-snd-tx')!;
+
+const t0 = Date.now();
+const log = (m: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${m}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Result {
+  name: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+const results: Result[] = [];
+
+/** Runs a step unless one it needs failed; a screenshot after each, pass or fail. */
+async function step(wb: Workbench, name: string, needs: readonly string[], fn: () => Promise<void>): Promise<void> {
+  const n = results.length + 1;
+  const start = Date.now();
+  const blocked = needs.find((d) => !results.find((r) => r.name === d)?.ok);
+  let error: string | undefined;
+  if (blocked) error = `not run: "${blocked}" failed`;
+  else {
+    try {
+      await fn();
+    } catch (e) {
+      error = (e as Error).message.split('\n')[0];
+    }
+  }
+  results.push({ name, ok: !error, ms: Date.now() - start, error });
+  log(`${error ? 'FAIL' : 'PASS'} ${name} (${Date.now() - start} ms)${error ? `: ${error}` : ''}`);
+  if (!blocked) await wb.screenshot(join(OUT, `${String(n).padStart(2, '0')}-${name.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}.png`));
+}
+
+// ---------- the levels and inspector panels ----------
+
+/** The TX stream's peak meter reading (dBFS), or null when the panel shows no TX stream yet. */
+async function txPeak(levels: Frame): Promise<number | null> {
+  const card = levels.locator('section.stream', { hasText: /Playback|TX/ }).first();
+  if ((await card.count()) === 0) return null;
+  const v = await card.locator('.meter.peak').first().getAttribute('aria-valuenow');
+  return v === null ? null : Number(v);
+}
+
+/** Non-silent bytes in what PortAudio wrote through the file-backed ALSA playback device. */
+function playbackBytes(): { size: number; nonZero: number } {
+  const f = join(ALSA_DIR, 'out.raw');
+  if (!existsSync(f)) return { size: 0, nonZero: 0 };
+  const b = readFileSync(f);
+  let nonZero = 0;
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) nonZero++;
+  return { size: b.length, nonZero };
+}
+
+// ---------- the scenario ----------
+
+async function scenario(page: Page): Promise<void> {
+  const wb = new Workbench(page, log);
+  let ext: InstalledExtension | undefined;
+  let hostPid = 0;
+  let baselineThreads: string[] = [];
+  let levels: Frame | undefined;
+
+  const WORKBENCH = 'the workbench opens the workspace';
+  await step(wb, WORKBENCH, [], async () => {
+    await wb.open(URL, WORKSPACE, 'README.txt');
+  });
+
+  const COMMANDS = 'the installed extension lists its commands and activates';
+  await step(wb, COMMANDS, [WORKBENCH], async () => {
+    ext = installedExtension(EXTENSIONS);
+    const want = [...paletteCommands(ext).values()];
+    if (want.length === 0) throw new Error('the installed manifest contributes no palette commands');
+    const listed = await until('the semu commands in the palette', 30_000, async () => {
+      const got = await wb.paletteTitles('semu: ');
+      return want.every((t) => got.includes(t)) ? got : undefined;
+    }, 1000);
+    log(`palette: ${listed.join(' | ')}`);
+    await wb.runCommand(titleOf(ext, ['semu.showLog']));
+    // The extension host's log records each activation, and failures to activate.
+    const exthostLog = () => findFile(join(WORKSPACE, '..', 'data', 'logs'), /exthost\.log$/);
+    await until('vscode-semu activated (exthost.log)', 20_000, async () => {
+      const f = exthostLog();
+      const text = f ? readFileSync(f, 'utf8') : '';
+      if (/Activating extension 'vscode-semu\.vscode-semu' failed/.test(text)) throw new Error('activation failed: see vscode-logs/');
+      return /vscode-semu\.vscode-semu/.test(text) && !/ExtensionService#_doActivateExtension vscode-semu\.vscode-semu.*failed/.test(text);
+    }, 500);
+    hostPid = extensionHost(PGID)?.pid ?? 0;
+    if (!hostPid) throw new Error(`no extension host process in process group ${PGID}`);
+    baselineThreads = threadNames(hostPid);
+  });
+
+  const BOOT = 'F5 boots the guest: the console terminal shows "semu-guest: ready"';
+  await step(wb, BOOT, [COMMANDS], async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'README.txt' }).click();
+    await page.keyboard.press('F5');
+    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.waitForTerminal(READY, 120_000);
+    const workers = workerThreads(hostPid, baselineThreads);
+    if (workers.length === 0) throw new Error('the machine runs but no worker thread appeared in the extension host');
+    log(`extension host ${hostPid}: new threads ${workers.join(', ')}`);
+  });
+
+  const LEVELS = '"pcm play 440 5" moves the TX meter of the levels panel (real PortAudio)';
+  await step(wb, LEVELS, [BOOT], async () => {
+    await wb.runCommand(titleOf(ext!, ['semu.openLevels', 'semu.showLevels']));
+    levels = await wb.webview('section.stream, .empty, body');
+    const before = await until('the levels panel to list the TX stream', 20_000, async () => {
+      const v = await txPeak(levels!);
+      return v === null ? undefined : { v };
+    });
+    await wb.typeInTerminal('pcm play 440 5');
+    let max = before.v;
+    const readings = new Set<number>();
+    await until(`the TX peak meter to rise above -30 dBFS (was ${before.v})`, 20_000, async () => {
+      const v = await txPeak(levels!);
+      if (v !== null) {
+        readings.add(v);
+        max = Math.max(max, v);
+      }
+      return max > -30 && readings.size >= 2;
+    }, 50);
+    log(`TX peak: ${before.v} dBFS before, max ${max} dBFS, ${readings.size} distinct readings`);
+    // The audio went through naudiodon in an audio host, whose libportaudio is the one shipped in
+    // the installed extension (its RUNPATH is $ORIGIN), into the ALSA file device.
+    const hosts = audioHosts(PGID);
+    if (hosts.length === 0) throw new Error('no audio-host process while playing');
+    for (const h of hosts) {
+      const libs = mappedLibraries(h.pid, /libportaudio/);
+      if (libs.length && !libs.every((l) => l.startsWith(ext!.dir))) throw new Error(`audio host ${h.pid} loaded ${libs.join(', ')}, not the extension's own`);
+    }
+    const played = await until('PortAudio to write the playback file', 10_000, async () => {
+      const p = playbackBytes();
+      return p.nonZero > 1000 ? p : undefined;
+    }, 250);
+    log(`ALSA playback file: ${played.size} bytes, ${played.nonZero} non-zero`);
+  });
+
+  const BREAK = `the "${TX_FILTER.label}" breakpoint stops the machine; Variables and the inspector show txq`;
+  await step(wb, BREAK, [BOOT], async () => {
+    await wb.showDebugView();
+    await wb.setExceptionFilter(TX_FILTER.label, true);
+    let state = await until('a stop', 3000, async () => ((await wb.debugState()) === 'stopped' ? 'stopped' : undefined)).catch(() => 'running');
+    if (state !== 'stopped') {
+      // Playback ended before the filter was set: give the guest something to queue.
+      await wb.typeInTerminal('pcm play 440 2');
+      state = await until('the machine to stop on the TX notify', 30_000, async () => ((await wb.debugState()) === 'stopped' ? 'stopped' : undefined));
+    }
+    const stack = await page.locator('.debug-call-stack').innerText();
+    if (!/virtio-snd|exception/i.test(stack)) throw new Error(`Call Stack does not say why it paused: ${stack.replace(/\s+/g, ' ').slice(0, 200)}`);
+    const tx = await wb.expandVariables([/^Devices/, /^virtio-snd/, /^queues/, /^txq/]);
+    log(`Variables, Devices > virtio-snd > queues > txq:\n${tx}`);
+    if (!/avail\.idx/.test(tx) || !/used\.idx/.test(tx)) throw new Error(`txq shows no ring indices:\n${tx}`);
+    await wb.runCommand(titleOf(ext!, ['semu.openInspector', 'semu.showVirtqueues']));
+    const insp = await wb.webview('button.queue[data-device="virtio-snd"]');
+    await insp.locator('button.queue[data-device="virtio-snd"][data-queue="2"]').click();
+    const title = insp.locator('section.queue h3').first();
+    await until('the inspector to draw queue 2 (txq)', 15_000, async () => /Queue 2\b.*txq/.test(await title.innerText()));
+    const shapes = await insp.locator('.ring-box svg *').count();
+    if (shapes < 10) throw new Error(`the ring diagram has ${shapes} elements`);
+    const cells = await insp.locator('button.cell[data-desc]').count();
+    log(`inspector: "${await title.innerText()}", ring diagram ${shapes} elements, ${cells} descriptor cells`);
+    await sleep(500); // let both panels paint before the session screenshot
+    const shot = join(OUT, 'session.png');
+    await wb.screenshot(shot);
+    if (process.env.SEMU_E2E_DOC_SHOT === '1') {
+      mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
+      copyFileSync(shot, join(ROOT, 'docs', 'images', 'session.png'));
+    }
+  });
+
+  const STOP = 'Continue, then Stop: the session ends and no worker or audio host is left';
+  await step(wb, STOP, [BOOT], async () => {
+    await wb.showDebugView();
+    await wb.setExceptionFilter(TX_FILTER.label, false).catch(() => undefined);
+    if ((await wb.debugState()) === 'stopped') {
+      await wb.debugAction('debug-continue');
+      await until('the machine to run again', 10_000, async () => (await wb.debugState()) === 'running');
+    }
+    await wb.debugAction('debug-stop');
+    await until('the debug toolbar to go away', 20_000, async () => (await wb.debugState()) === 'none');
+    await until('no audio-host process', 15_000, async () => audioHosts(PGID).length === 0, 250).catch(() => {
+      throw new Error(`audio hosts still running: ${audioHosts(PGID).map((p) => p.pid).join(', ')}`);
+    });
+    await until('the emulator worker thread to end', 15_000, async () => workerThreads(hostPid, baselineThreads).length === 0, 250).catch(() => {
+      throw new Error(`extension host threads left: ${workerThreads(hostPid, baselineThreads).join(', ')}`);
+    });
+  });
+}
+
+function findFile(dir: string, re: RegExp): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const { readdirSync, statSync } = require('node:fs') as typeof import('node:fs');
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      const f = findFile(p, re);
+      if (f) return f;
+    } else if (re.test(name)) return p;
+  }
+  return undefined;
+}
+
+async function main(): Promise<number> {
+  mkdirSync(OUT, { recursive: true });
+  const profile = mkdtempSync(join(tmpdir(), 'semu-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.SEMU_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') writeFileSync(join(OUT, 'console-errors.log'), m.text() + '\n', { flag: 'a' });
+    });
+    await scenario(page);
+  } finally {
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+  process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (rc) => process.exit(rc),
+  (e) => {
+    process.stdout.write(`FAIL driver: ${(e as Error).stack ?? e}\n0 passed, 1 failed\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,197 @@
+// The VS Code workbench as a person uses it, through Playwright: the command palette, the
+// terminal, the Run and Debug views (Breakpoints, Variables, toolbar) and webview panels.
+// Selectors are VS Code's own DOM classes (1.139); each helper waits for what a person would see.
+import type { Frame, Locator, Page } from 'playwright-core';
+
+export type Log = (msg: string) => void;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | null | false>, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export class Workbench {
+  constructor(
+    readonly page: Page,
+    private readonly log: Log,
+  ) {}
+
+  async open(url: string, folder: string, landmark: string): Promise<void> {
+    await this.page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    // The Explorer listing a workspace file: workbench and remote file system are both up.
+    await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: landmark }).waitFor({ timeout: 60_000 });
+  }
+
+  /** Gives keyboard focus back to the workbench (out of a webview or terminal). */
+  async focusWorkbench(): Promise<void> {
+    await this.page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+  }
+
+  /**
+   * Runs a command by its palette title. The palette list is computed when it opens; while the
+   * extension host is still registering contributions the entry can be missing: close, retry.
+   */
+  async runCommand(title: string, attempts = 15): Promise<void> {
+    await this.focusWorkbench();
+    const input = this.page.locator('.quick-input-widget input');
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    for (let i = 1; ; i++) {
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      try {
+        await row.waitFor({ timeout: 2000 });
+        break;
+      } catch (e) {
+        await this.page.keyboard.press('Escape');
+        if (i >= attempts) throw new Error(`"${title}" is not in the command palette`);
+        this.log(`palette: "${title}" not listed yet (attempt ${i})`);
+      }
+    }
+    await row.click();
+    await input.waitFor({ state: 'hidden' }).catch(() => undefined);
+  }
+
+  /** Palette entries matching `filter` (e.g. "semu:"), as a person would see them listed. */
+  async paletteTitles(filter: string): Promise<string[]> {
+    await this.focusWorkbench();
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${filter}`);
+    await sleep(500);
+    const labels = await this.page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
+    await this.page.keyboard.press('Escape');
+    return labels.map((l) => l.replace(/\s+/g, ' ').trim());
+  }
+
+  // ---------- terminal ----------
+
+  /** The visible rows of the active terminal (the DOM renderer: gpuAcceleration is off). */
+  async terminalRows(): Promise<string> {
+    const rows = this.page.locator('.terminal-wrapper.active .xterm-rows, .terminal-wrapper .xterm-rows').first();
+    return (await rows.innerText({ timeout: 1000 })).replace(/\u00a0/g, ' ');
+  }
+
+  /** Waits for `re` in the terminal, polling fast enough to catch text that scrolls past. */
+  async waitForTerminal(re: RegExp, timeoutMs: number): Promise<string> {
+    let seen = '';
+    return until(`${re} in the terminal`, timeoutMs, async () => {
+      const now = await this.terminalRows();
+      if (!seen.endsWith(now)) seen += '\n' + now;
+      return re.test(now) || re.test(seen) ? now : undefined;
+    }, 150);
+  }
+
+  async typeInTerminal(line: string): Promise<void> {
+    await this.page.locator('.terminal-wrapper .xterm').first().click();
+    await this.page.keyboard.type(line, { delay: 15 });
+    await this.page.keyboard.press('Enter');
+  }
+
+  // ---------- Run and Debug ----------
+
+  async showDebugView(): Promise<void> {
+    if (!(await this.page.locator('.debug-variables').isVisible())) {
+      await this.focusWorkbench();
+      await this.page.keyboard.press('Control+Shift+D');
+    }
+    await this.page.locator('.debug-variables').waitFor({ state: 'visible', timeout: 10_000 });
+  }
+
+  /** 'stopped' / 'running' from the debug toolbar's Continue / Pause button, 'none' without one. */
+  async debugState(): Promise<'stopped' | 'running' | 'none'> {
+    const bar = this.page.locator('.debug-toolbar');
+    if (!(await bar.isVisible())) return 'none';
+    if (await bar.locator('.codicon-debug-continue').isVisible()) return 'stopped';
+    if (await bar.locator('.codicon-debug-pause').isVisible()) return 'running';
+    return 'none';
+  }
+
+  async debugAction(icon: 'debug-continue' | 'debug-pause' | 'debug-stop' | 'debug-disconnect'): Promise<void> {
+    await this.page.locator(`.debug-toolbar .codicon-${icon}`).first().click();
+  }
+
+  /** A pane of the Run and Debug view (e.g. "Breakpoints"), expanded. */
+  async expandPane(title: string): Promise<Locator> {
+    const header = this.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }).first();
+    await header.waitFor({ timeout: 10_000 });
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+    return header.locator('xpath=..');
+  }
+
+  /** Ticks or clears an exception-breakpoint filter in the Breakpoints view, by its label. */
+  async setExceptionFilter(label: string, enabled: boolean): Promise<void> {
+    const pane = await this.expandPane('Breakpoints');
+    const row = pane.locator('.monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: 15_000 });
+    const box = row.locator('.monaco-custom-toggle, input[type=checkbox]').first();
+    const checked = async () => {
+      const aria = await box.getAttribute('aria-checked');
+      if (aria !== null) return aria === 'true';
+      return box.isChecked();
+    };
+    if ((await checked()) !== enabled) await box.click();
+    await until(`"${label}" ${enabled ? 'ticked' : 'cleared'}`, 5000, async () => (await checked()) === enabled);
+  }
+
+  /**
+   * Expands a path in the Variables view (scope, then children), with the keyboard so that rows
+   * scrolled out of the virtualized list are reached. Returns the text of the rows shown below
+   * the last element once it is expanded.
+   */
+  async expandVariables(path: readonly RegExp[], showRows = 20): Promise<string> {
+    await this.showDebugView();
+    const tree = this.page.locator('.debug-variables .monaco-list').first();
+    const focused = () => tree.locator('.monaco-list-row.focused').first();
+    const rows = tree.locator('.monaco-list-row');
+    const first = path[0]!;
+    const top = rows.filter({ hasText: first }).first();
+    await top.waitFor({ timeout: 15_000 });
+    await top.click();
+    for (let i = 0; i < path.length; i++) {
+      const want = path[i]!;
+      await until(`"${want}" in Variables`, 10_000, async () => {
+        if (want.test(await focused().innerText())) return true;
+        await this.page.keyboard.press('ArrowDown');
+        return false;
+      }, 60);
+      if ((await focused().getAttribute('aria-expanded')) === 'false') await this.page.keyboard.press('ArrowRight');
+      await until(`"${want}" expanded`, 10_000, async () => (await focused().getAttribute('aria-expanded')) === 'true');
+      if (i + 1 < path.length) await this.page.keyboard.press('ArrowDown');
+    }
+    // Let the children load, then read what the tree shows from the expanded row on.
+    await sleep(300);
+    const texts = await rows.allInnerTexts();
+    const at = texts.findIndex((t) => path[path.length - 1]!.test(t));
+    return texts.slice(Math.max(0, at), at + showRows).map((t) => t.replace(/\s+/g, ' ').trim()).join('\n');
+  }
+
+  // ---------- webviews ----------
+
+  /**
+   * The content frame of a webview panel, found by a selector only its page has. A webview is
+   * an iframe.webview (VS Code's host page) holding iframe#active-frame (the extension's HTML).
+   */
+  async webview(selector: string, timeoutMs = 30_000): Promise<Frame> {
+    return until(`a webview with ${selector}`, timeoutMs, async () => {
+      for (const f of this.page.frames()) {
+        if (f.name() !== 'active-frame' && !/active-frame|index\.html/.test(f.url())) continue;
+        if ((await f.locator(selector).count()) > 0) return f;
+      }
+      return undefined;
+    }, 250);
+  }
+
+  async screenshot(file: string): Promise<void> {
+    await this.page.screenshot({ path: file }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,108 @@
+// guest/build.sh's cache: a second run reuses everything, a userland change rebuilds only the
+// userland, and an interrupted build never leaves a half-built entry behind.
+// The variants run on a copy of guest/ with a scratch cache whose kernel, source and header
+// entries are links to the real ones, so no test here compiles a kernel.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { GUEST_BUILD_TIMEOUT_MS, guestArtifacts, repoRoot, runGuestBuild } from './artifacts';
+import { parseNewc } from './cpio';
+
+const BUILD = { timeout: GUEST_BUILD_TIMEOUT_MS };
+let scratch = '';
+
+before(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'guest-cache-'));
+});
+
+after(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A copy of guest/ whose sh.c carries `marker`, and a cache that shares the real kernel. */
+function variant(name: string, marker: string): { script: string; cache: string } {
+  const real = guestArtifacts();
+  const realCache = dirname(dirname(real.kernel));
+  const guest = join(scratch, name, 'guest');
+  cpSync(join(repoRoot(), 'guest'), guest, { recursive: true });
+  appendFileSync(join(guest, 'src', 'sh.c'), `/* ${marker} */\n`);
+  const cache = join(scratch, name, 'cache');
+  mkdirSync(cache, { recursive: true });
+  for (const entry of readdirSync(realCache)) {
+    if (/^(kernel|src|headers)-/.test(entry) && !entry.includes('.tmp.')) symlinkSync(join(realCache, entry), join(cache, entry));
+  }
+  return { script: join(guest, 'build.sh'), cache };
+}
+
+const entries = (cache: string, prefix: string): string[] => readdirSync(cache).filter((e) => e.startsWith(prefix));
+
+test('a second run with the same inputs reuses the cache and takes well under a few seconds', BUILD, () => {
+  const first = guestArtifacts();
+  const t0 = Date.now();
+  const again = runGuestBuild(join(repoRoot(), 'guest', 'build.sh'));
+  const ms = Date.now() - t0;
+  assert.deepEqual(again, first);
+  assert.ok(ms < 3000, `cached run took ${ms} ms`);
+});
+
+test('a userland change rebuilds the initramfs but not the kernel', BUILD, () => {
+  const real = guestArtifacts();
+  const v = variant('userland-change', 'userland change');
+  const t0 = Date.now();
+  const out = runGuestBuild(v.script, { SEMU_GUEST_CACHE: v.cache });
+  const ms = Date.now() - t0;
+  assert.equal(realpathSync(out.kernel), realpathSync(real.kernel), 'the kernel entry must be reused');
+  assert.notEqual(out.initrd, real.initrd, 'the initramfs must be rebuilt');
+  assert.ok(ms < 120_000, `userland rebuild took ${ms} ms`);
+  const names = parseNewc(readFileSync(out.initrd)).map((e) => e.name);
+  for (const p of ['/init', '/bin/sh', '/bin/pcm', '/bin/cpubench']) assert.ok(names.includes(p), p);
+});
+
+/** Starts a build, waits for `stage` on its stderr, then delivers `signal` to its process group. */
+function interrupt(script: string, cache: string, stage: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; sig: NodeJS.Signals | null; pid: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script], { env: { ...process.env, SEMU_GUEST_CACHE: cache }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (!sent && stage.test(err)) {
+        sent = true;
+        process.kill(-child.pid!, signal);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, sig) => (sent ? resolve({ code, sig, pid: child.pid! }) : reject(new Error(`build ended before "${stage.source}":\n${err}`))));
+  });
+}
+
+test('Ctrl-C during a build leaves neither a partial entry nor a temp dir, and a rerun completes', BUILD, async () => {
+  const v = variant('sigint', 'interrupted with SIGINT');
+  const r = await interrupt(v.script, v.cache, /userland \w+: compiling/, 'SIGINT');
+  assert.notEqual(r.code, 0, 'the interrupted build must not report success');
+  const left = readdirSync(v.cache);
+  assert.deepEqual(left.filter((e) => e.includes('.tmp.')), [], 'temp dirs left behind');
+  for (const e of entries(v.cache, 'userland-')) {
+    // only a complete entry may exist (if the build won the race with the signal)
+    assert.ok(existsSync(join(v.cache, e, 'initramfs.cpio')), `partial entry ${e}`);
+  }
+  const out = runGuestBuild(v.script, { SEMU_GUEST_CACHE: v.cache });
+  assert.ok(parseNewc(readFileSync(out.initrd)).some((e) => e.name === '/bin/sh'));
+});
+
+test('a build killed outright leaves only a temp dir, which the next run removes', BUILD, async () => {
+  const v = variant('sigkill', 'killed with SIGKILL');
+  const r = await interrupt(v.script, v.cache, /userland \w+: compiling/, 'SIGKILL');
+  assert.equal(r.sig, 'SIGKILL');
+  const partial = entries(v.cache, 'userland-');
+  for (const e of partial) {
+    if (!e.includes('.tmp.')) assert.ok(existsSync(join(v.cache, e, 'initramfs.cpio')), `partial entry ${e}`);
+  }
+  const out = runGuestBuild(v.script, { SEMU_GUEST_CACHE: v.cache });
+  assert.deepEqual(readdirSync(v.cache).filter((e) => e.includes('.tmp.')), [], 'stale temp dir not cleaned');
+  assert.ok(existsSync(out.initrd));
+  assert.equal(basename(dirname(out.initrd)).startsWith('userland-'), true);
+});

@@ -1,0 +1,312 @@
+// The data path: TX and RX byte for byte through the real transport and a test backend, message
+// timing (TX returns only after the host consumed it; RX is held until START and returned full),
+// STOP/RELEASE flushing, XRUN events, levels, reset.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { readStreams } from '../../src/emulator/virtio/snd-layout';
+import * as P from '../../src/emulator/virtio/snd-proto';
+import { type Rig, type Xfer, makeRig, pattern } from './snd-driver';
+
+const TX = P.VIRTIO_SND_VQ_TX;
+const RX = P.VIRTIO_SND_VQ_RX;
+const PERIOD = 4800; // 25 ms of 48 kHz stereo S16, spans two page boundaries
+const PERIODS = 4;
+
+function prepared(rig: Rig, stream: number, periods = PERIODS, period = PERIOD): void {
+  assert.equal(rig.sd.setParams(stream, { bufferBytes: periods * period, periodBytes: period }), P.VIRTIO_SND_S_OK);
+  assert.equal(rig.sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, stream), P.VIRTIO_SND_S_OK);
+}
+
+function ids(rig: Rig, q: number): number[] {
+  return rig.sd.used(q).map((u) => u.id);
+}
+
+test('TX: pre-buffered before START, returned only as the host consumes, byte for byte', () => {
+  const rig = makeRig();
+  const { sd, drv, out, snd } = rig;
+  prepared(rig, 0);
+  const data = pattern(PERIOD * PERIODS, 1);
+  const msgs: Xfer[] = [];
+  for (let i = 0; i < PERIODS; i++) msgs.push(sd.tx(0, data.subarray(i * PERIOD, (i + 1) * PERIOD)));
+  const irqsBefore = drv.irq.raises;
+  drv.kick(TX);
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), [], 'nothing returns before the host plays');
+  assert.equal(out.last.ring.fill(), PERIOD * PERIODS, 'pre-buffered into the ring');
+  assert.equal(readStreams(snd.state)[0].buffersInFlight, PERIODS);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 0), P.VIRTIO_SND_S_OK);
+
+  // The host plays a period and a half: exactly the first message comes back.
+  out.last.consume(PERIOD + PERIOD / 2);
+  snd.poll();
+  let used = sd.used(TX);
+  assert.deepEqual(used, [{ id: msgs[0].head, len: 8 }]);
+  assert.ok(drv.irq.raises > irqsBefore, 'used-buffer interrupt');
+  let st = sd.xferStatus(msgs[0]);
+  assert.equal(st.status, P.VIRTIO_SND_S_OK);
+  assert.equal(st.latency, PERIOD * PERIODS - PERIOD - PERIOD / 2, 'latency = bytes still queued');
+
+  // Linux re-queues the completed period with new audio as soon as it comes back.
+  const more = pattern(PERIOD, 2);
+  msgs.push(sd.tx(0, more));
+  drv.kick(TX);
+  out.last.consume(PERIOD * 4 + PERIOD / 2);
+  snd.poll();
+  used = sd.used(TX);
+  assert.deepEqual(
+    used.map((u) => u.id),
+    msgs.slice(1).map((m) => m.head),
+  );
+  st = sd.xferStatus(msgs[4]);
+  assert.equal(st.latency, 0);
+  const played = Uint8Array.from(out.last.played);
+  assert.equal(played.length, PERIOD * 5);
+  assert.deepEqual(played.subarray(0, PERIOD * 4), data);
+  assert.deepEqual(played.subarray(PERIOD * 4), more);
+  assert.equal(readStreams(snd.state)[0].framesMoved, (PERIOD * 5) / 4);
+  assert.equal(snd.internalErrors, 0);
+});
+
+test('TX: a ring smaller than the buffer fills as the host drains it (no byte dropped)', () => {
+  const rig = makeRig({ ringBytes: 4096 });
+  const { sd, drv, out, snd } = rig;
+  prepared(rig, 0);
+  const data = pattern(PERIOD * PERIODS, 3);
+  const msgs = [0, 1, 2, 3].map((i) => sd.tx(0, data.subarray(i * PERIOD, (i + 1) * PERIOD)));
+  drv.kick(TX);
+  assert.equal(out.last.ring.fill(), 4096);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  const returned: number[] = [];
+  for (let step = 0; step < 40 && returned.length < PERIODS; step++) {
+    out.last.consume(1000);
+    snd.poll();
+    returned.push(...ids(rig, TX));
+  }
+  assert.deepEqual(
+    returned,
+    msgs.map((m) => m.head),
+  );
+  assert.deepEqual(Uint8Array.from(out.last.played), data);
+  assert.equal(out.last.ring.stats().overruns, 0, 'the device never wrote more than fitted');
+});
+
+test('RX: buffers held until START, then filled byte for byte, returned when full', () => {
+  const rig = makeRig();
+  const { sd, drv, inp, snd } = rig;
+  prepared(rig, 1);
+  const msgs = [0, 1, 2, 3].map(() => sd.rx(1, PERIOD));
+  drv.kick(RX);
+  const captured = pattern(PERIOD * 3, 4);
+  inp.last.produce(captured.subarray(0, PERIOD * 2)); // audio that is there before START
+  snd.poll();
+  assert.deepEqual(ids(rig, RX), [], 'nothing is captured before START');
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 1), P.VIRTIO_SND_S_OK);
+  snd.poll();
+  let used = sd.used(RX);
+  assert.deepEqual(used, [msgs[0], msgs[1]].map((m) => ({ id: m.head, len: PERIOD + 8 })));
+  assert.deepEqual(drv.get(msgs[0].dataAddr, PERIOD), captured.subarray(0, PERIOD));
+  assert.deepEqual(drv.get(msgs[1].dataAddr, PERIOD), captured.subarray(PERIOD, 2 * PERIOD));
+  assert.equal(sd.xferStatus(msgs[1]).status, P.VIRTIO_SND_S_OK);
+  // Half a period: the next buffer is filled halfway and held.
+  inp.last.produce(captured.subarray(PERIOD * 2, PERIOD * 2 + PERIOD / 2));
+  snd.poll();
+  assert.deepEqual(sd.used(RX), []);
+  inp.last.produce(captured.subarray(PERIOD * 2 + PERIOD / 2));
+  snd.poll();
+  used = sd.used(RX);
+  assert.deepEqual(used, [{ id: msgs[2].head, len: PERIOD + 8 }]);
+  assert.deepEqual(drv.get(msgs[2].dataAddr, PERIOD), captured.subarray(PERIOD * 2));
+  assert.equal(readStreams(snd.state)[1].buffersInFlight, 1);
+  assert.equal(snd.internalErrors, 0);
+});
+
+test('RX with a backend producing at its own pace: a continuous stream arrives intact', () => {
+  const rig = makeRig();
+  const { sd, drv, inp, snd, clock } = rig;
+  prepared(rig, 1, 4, 960);
+  // Not a multiple of the period: the stream must not restart at message boundaries.
+  const source = pattern(960 * 7 + 4 * 13, 5);
+  inp.last.source = source;
+  inp.last.autoBytes = 400;
+  const byHead = new Map<number, Xfer>();
+  for (let i = 0; i < 4; i++) {
+    const x = sd.rx(1, 960);
+    byHead.set(x.head, x);
+  }
+  drv.kick(RX);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 1);
+  const got: number[] = [];
+  for (let step = 0; step < 200; step++) {
+    clock.advance(0.001);
+    snd.poll();
+    for (const u of sd.used(RX)) {
+      const x = byHead.get(u.id)!;
+      assert.equal(u.len, 968);
+      got.push(...drv.get(x.dataAddr, 960));
+      byHead.delete(u.id);
+      const again = sd.rx(1, 960);
+      byHead.set(again.head, again);
+    }
+    drv.kick(RX);
+  }
+  assert.ok(got.length >= 960 * 60, `captured ${got.length} bytes`);
+  for (let i = 0; i < got.length; i++) {
+    if (got[i] !== source[i % source.length]) assert.fail(`byte ${i}: ${got[i]} != ${source[i % source.length]}`);
+  }
+  assert.equal(inp.last.ring.stats().overruns, 0);
+});
+
+test('STOP holds messages (pause), START resumes them, RELEASE returns all with the right lengths', () => {
+  const rig = makeRig();
+  const { sd, drv, out, inp, snd } = rig;
+  prepared(rig, 0);
+  prepared(rig, 1);
+  const tx = [0, 1, 2].map((i) => sd.tx(0, pattern(PERIOD, 10 + i)));
+  drv.kick(TX);
+  const rx = [0, 1, 2].map(() => sd.rx(1, PERIOD));
+  drv.kick(RX);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 1);
+  out.last.consume(PERIOD);
+  inp.last.produce(pattern(PERIOD + 400, 20));
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), [tx[0].head]);
+  assert.deepEqual(ids(rig, RX), [rx[0].head]);
+  // Pause both.
+  sd.cmd(P.VIRTIO_SND_R_PCM_STOP, 0);
+  sd.cmd(P.VIRTIO_SND_R_PCM_STOP, 1);
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), [], 'STOP returns nothing');
+  assert.deepEqual(ids(rig, RX), []);
+  inp.last.produce(pattern(PERIOD, 21)); // a host that still delivers must not fill a paused stream
+  snd.poll();
+  assert.deepEqual(ids(rig, RX), []);
+  // Resume: the held TX message plays on.
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  out.last.consume(PERIOD);
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), [tx[1].head]);
+  sd.cmd(P.VIRTIO_SND_R_PCM_STOP, 0);
+  // RELEASE: every held message returns before the RELEASE response.
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_RELEASE, 0), P.VIRTIO_SND_S_OK);
+  assert.deepEqual(sd.used(TX), [{ id: tx[2].head, len: 8 }]);
+  assert.equal(sd.xferStatus(tx[2]).status, P.VIRTIO_SND_S_OK);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_RELEASE, 1), P.VIRTIO_SND_S_OK);
+  // RX: the second buffer had been filled with the 400 bytes present before STOP.
+  assert.deepEqual(sd.used(RX), [
+    { id: rx[1].head, len: 400 + 8 },
+    { id: rx[2].head, len: 8 },
+  ]);
+  assert.equal(sd.xferStatus(rx[2]).status, P.VIRTIO_SND_S_OK);
+  assert.equal(out.last.closed && inp.last.closed, true);
+  assert.deepEqual(
+    readStreams(snd.state).map((s) => s.buffersInFlight),
+    [0, 0],
+  );
+  assert.equal(drv.outstanding(TX) + drv.outstanding(RX), 0);
+});
+
+test('XRUN events: one per host xrun while running, spaced, dropped without event buffers', () => {
+  const rig = makeRig();
+  const { sd, out, snd, clock } = rig;
+  prepared(rig, 0);
+  const evAddrs = sd.addEventBuffers(2);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  out.last.xruns = 1;
+  clock.advance(0.02);
+  snd.poll();
+  const ev = sd.used(P.VIRTIO_SND_VQ_EVENT);
+  assert.equal(ev.length, 1);
+  assert.equal(ev[0].len, 8);
+  const evAt = evAddrs[0];
+  assert.equal(rig.drv.ram.read32(evAt), P.VIRTIO_SND_EVT_PCM_XRUN);
+  assert.equal(rig.drv.ram.read32(evAt + 4), 0, 'stream id');
+  // Another xrun 30 ms later: rate-limited (dropped), then one 150 ms later is delivered.
+  out.last.xruns = 2;
+  clock.advance(0.03);
+  snd.poll();
+  assert.equal(sd.used(P.VIRTIO_SND_VQ_EVENT).length, 0);
+  out.last.xruns = 3;
+  clock.advance(0.15);
+  snd.poll();
+  assert.equal(sd.used(P.VIRTIO_SND_VQ_EVENT).length, 1);
+  // No event buffer left: counted, not delivered.
+  out.last.xruns = 4;
+  clock.advance(0.15);
+  snd.poll();
+  const s = readStreams(snd.state)[0];
+  assert.equal(s.xrunsHost, 4);
+  assert.equal(s.xrunsGuest, 2);
+  // Without the feature selected in SET_PARAMS, no events at all.
+  sd.cmd(P.VIRTIO_SND_R_PCM_STOP, 0);
+  sd.cmd(P.VIRTIO_SND_R_PCM_RELEASE, 0);
+  sd.setParams(0, { bufferBytes: PERIOD * 4, periodBytes: PERIOD, features: 0 });
+  sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0);
+  sd.addEventBuffers(1);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  out.last.xruns = 5;
+  clock.advance(0.2);
+  snd.poll();
+  assert.equal(sd.used(P.VIRTIO_SND_VQ_EVENT).length, 0);
+  assert.equal(readStreams(snd.state)[0].xrunsHost, 5);
+});
+
+test('levels: peak and RMS of what passes through', () => {
+  const rig = makeRig();
+  const { sd, drv, out, snd } = rig;
+  prepared(rig, 0);
+  // 50 ms of a 0.5-amplitude 1 kHz sine, stereo S16.
+  const frames = 2400;
+  const pcm = new Uint8Array(frames * 4);
+  const v = new DataView(pcm.buffer);
+  for (let i = 0; i < frames; i++) {
+    const s = Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * 1000 * i) / 48000));
+    v.setInt16(i * 4, s, true);
+    v.setInt16(i * 4 + 2, s, true);
+  }
+  sd.tx(0, pcm.subarray(0, PERIOD));
+  sd.tx(0, pcm.subarray(PERIOD));
+  drv.kick(TX);
+  const s = readStreams(snd.state)[0];
+  assert.ok(Math.abs(s.peak - 0.5) < 0.001, `peak ${s.peak}`);
+  assert.ok(Math.abs(s.rms - 0.5 / Math.SQRT2) < 0.002, `rms ${s.rms}`);
+  assert.equal(out.last.ring.fill(), pcm.length);
+});
+
+test('device reset drops everything without touching the rings', () => {
+  const rig = makeRig();
+  const { sd, drv, out, snd } = rig;
+  prepared(rig, 0);
+  sd.tx(0, pattern(PERIOD, 30));
+  drv.kick(TX);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  const usedIdx = drv.ram.read16(drv.queues[TX].used + 2);
+  drv.w(0x070, 0); // status 0
+  assert.equal(out.last.closed, true);
+  assert.equal(drv.ram.read16(drv.queues[TX].used + 2), usedIdx, 'no used-ring write after reset');
+  const s = readStreams(snd.state)[0];
+  assert.equal(s.state, 'set-up');
+  assert.equal(s.buffersInFlight, 0);
+  assert.equal(s.format, null);
+  // The driver probes again and everything works.
+  drv.init();
+  prepared(rig, 0);
+  const x = sd.tx(0, pattern(PERIOD, 31));
+  drv.kick(TX);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  out.last.consume(PERIOD);
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), [x.head]);
+});
+
+test('a backend that cannot open fails PREPARE with IO_ERR and the stream stays usable', () => {
+  const rig = makeRig();
+  const { sd, out } = rig;
+  sd.setParams(0, { bufferBytes: PERIOD * 4, periodBytes: PERIOD });
+  out.failOpen = true;
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0), P.VIRTIO_SND_S_IO_ERR);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 0), P.VIRTIO_SND_S_BAD_MSG);
+  out.failOpen = false;
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0), P.VIRTIO_SND_S_OK);
+});
