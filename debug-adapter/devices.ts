@@ -7,8 +7,8 @@ import type { Ram } from '../src/emulator/ram';
 import type { VirtioInfo } from '../src/host/worker-protocol';
 import { inspectDevice, needsResetCause } from '../src/emulator/virtio/inspect';
 import { readStreams } from '../src/emulator/virtio/snd-layout';
-import { physMemoryReference, type ChainSnapshot, type DeviceSnapshot, type QueueSnapshot, type StreamSnapshot } from '../src/shared/protocol';
-import { VIRTQ_DESC_F_WRITE } from '../src/emulator/virtio/types';
+import { physMemoryReference, type ChainSnapshot, type DescSnapshot, type DeviceSnapshot, type QueueSnapshot, type StreamSnapshot } from '../src/shared/protocol';
+import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_WRITE } from '../src/emulator/virtio/types';
 import { group, leaf, type VarNode } from './variables';
 import { hex32 } from './registers';
 
@@ -109,24 +109,38 @@ export function queueNode(q: QueueSnapshot, ram: Ram): VarNode {
 export function chainNode(c: ChainSnapshot, ram: Ram): VarNode {
   const value = c.malformed ? `MALFORMED: ${c.malformed}` : (c.decoded ?? `${c.descriptors.length} descriptor${c.descriptors.length === 1 ? '' : 's'}`);
   return group(`chain ${c.head}`, value, () => {
-    const kids = c.descriptors.map((d, i) =>
-      group(`[${i}] desc ${d.index}`, `${hex32(d.addr)} len ${d.len}${d.flagNames ? ' ' + d.flagNames : ''}`, () => {
-        const out: VarNode[] = [
-          leaf('addr', hex32(d.addr), { memoryReference: physMemoryReference(d.addr) }),
-          leaf('len', d.len),
-          leaf('flags', `0x${d.flags.toString(16)}${d.flagNames ? ' ' + d.flagNames : ''}`),
-          leaf('next', d.next),
-          leaf('direction', d.flags & VIRTQ_DESC_F_WRITE ? 'device-writable' : 'device-readable'),
-        ];
-        const preview = bytePreview(ram, d.addr, Math.min(d.len, 16));
-        if (preview) out.push(leaf('bytes', preview + (d.len > 16 ? ' …' : ''), { memoryReference: physMemoryReference(d.addr) }));
-        return out;
-      }, { memoryReference: physMemoryReference(d.addr) }),
-    );
+    // Buffer descriptors are numbered in chain order ([0] is what the device reads first); an
+    // indirect descriptor is shown as the table it points to, its entries following it.
+    const kids: VarNode[] = [];
+    let k = 0;
+    let indirect = false;
+    for (const d of c.descriptors) {
+      if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+        indirect = true;
+        kids.push(leaf(`indirect table (desc ${d.index})`, `${hex32(d.addr)}, ${d.len >>> 4} entries`, { memoryReference: physMemoryReference(d.addr) }));
+        continue;
+      }
+      kids.push(descNode(`[${k++}] ${indirect ? 'indirect ' : ''}desc ${d.index}`, d, ram));
+    }
     if (c.malformed) kids.unshift(leaf('malformed', c.malformed));
     if (c.decoded) kids.unshift(leaf('decoded', c.decoded));
     return kids;
   }, { memoryReference: c.descriptors[0] ? physMemoryReference(c.descriptors[0].addr) : undefined });
+}
+
+function descNode(name: string, d: DescSnapshot, ram: Ram): VarNode {
+  return group(name, `${hex32(d.addr)} len ${d.len}${d.flagNames ? ' ' + d.flagNames : ''}`, () => {
+    const out: VarNode[] = [
+      leaf('addr', hex32(d.addr), { memoryReference: physMemoryReference(d.addr) }),
+      leaf('len', d.len),
+      leaf('flags', `0x${d.flags.toString(16)}${d.flagNames ? ' ' + d.flagNames : ''}`),
+      leaf('next', d.next),
+      leaf('direction', d.flags & VIRTQ_DESC_F_WRITE ? 'device-writable' : 'device-readable'),
+    ];
+    const preview = bytePreview(ram, d.addr, Math.min(d.len, 16));
+    if (preview) out.push(leaf('bytes', preview + (d.len > 16 ? ' …' : ''), { memoryReference: physMemoryReference(d.addr) }));
+    return out;
+  }, { memoryReference: physMemoryReference(d.addr) });
 }
 
 function bytePreview(ram: Ram, addr: number, len: number): string {

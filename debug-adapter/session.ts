@@ -171,7 +171,7 @@ export class SemuDebugSession extends DebugSession {
       this.maybeBegin();
     } catch (e) {
       const msg = (e as Error).message;
-      log.warn(`launch failed: ${msg}`);
+      log.info(`launch failed: ${msg}`);
       await this.endMachine();
       this.sendErrorResponse(response, { id: 1001, format: `semu: ${msg}`, showUser: true });
     }
@@ -192,7 +192,7 @@ export class SemuDebugSession extends DebugSession {
     this.begun = true;
     if (this.stopOnEntry) {
       this.lastStop = { reason: 'entry', hart: 0, pc: 0 };
-      this.sendStopped('entry', 0, 'Paused at the first instruction');
+      this.sendStopped('entry', 1, 'Paused at the first instruction');
       this.sendState('paused');
     } else {
       this.resume();
@@ -285,13 +285,12 @@ export class SemuDebugSession extends DebugSession {
   }
 
   private onStopped(e: HostStopped): void {
-    if (e.reason === 'entry' && !this.begun) return; // the start-up pause (see launchRequest)
+    // The worker's start-up pause (launchRequest always starts paused); maybeBegin reports entry.
+    if (e.reason === 'entry') return;
     this.markPaused();
     this.lastStop = e;
     const tid = e.hart + 1;
     switch (e.reason) {
-      case 'entry':
-        return this.sendStopped('entry', tid, 'Paused at entry');
       case 'pause':
         return this.sendStopped('pause', tid);
       case 'step':
@@ -675,7 +674,7 @@ export class SemuDebugSession extends DebugSession {
 
   protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
     try {
-      const node = this.vars.find(args.variablesReference, args.name);
+      const node = await this.vars.find(args.variablesReference, args.name);
       if (!node?.set) throw new Error(`${args.name} cannot be changed`);
       const value = await node.set(args.value);
       response.body = { value };

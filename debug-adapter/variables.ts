@@ -63,8 +63,13 @@ export class VariableStore {
     return v;
   }
 
-  /** The node called `name` among the children last listed under `ref`. */
-  find(ref: number, name: string): VarNode | undefined {
+  /** The node called `name` among the children of `ref` (listing them if nobody has yet). */
+  async find(ref: number, name: string): Promise<VarNode | undefined> {
+    if (!this.listed.has(ref)) {
+      const f = this.parents.get(ref);
+      if (!f) return undefined;
+      this.listed.set(ref, await f());
+    }
     return this.listed.get(ref)?.find((n) => n.name === name);
   }
 }

@@ -14,6 +14,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -86,8 +87,10 @@ function defaultAddon(): string {
 
 /** Starts an audio host; stderr lines go to the debug log and the last few are kept for messages. */
 function spawnHost(opts: PortAudioOptions, stderrTail: string[]): ChildProcess {
+  const script = opts.hostScript ?? distFile('audio-host.js');
+  if (!existsSync(script)) throw new Error(`${script} is missing (build the extension: npm run build)`);
   const ex = nodeExec(opts.env ?? process.env);
-  const child = fork(opts.hostScript ?? distFile('audio-host.js'), [opts.addonPath ?? defaultAddon()], {
+  const child = fork(script, [opts.addonPath ?? defaultAddon()], {
     execPath: ex.execPath,
     execArgv: [], // never inherit --inspect or the test runner's flags
     env: ex.env,

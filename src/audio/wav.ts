@@ -15,6 +15,7 @@ import { nullStream } from './null';
 import type { PacedSink } from './paced';
 import { PacedStream } from './paced';
 import { bytesPerSecond, describeParams } from './pcm';
+import type { PcmRing } from './ring';
 import { checkParams, createStreamRing } from './stream-ring';
 import { WAV_MAX_DATA, wavHeader, wavHeaderBytes } from './wav-format';
 import { WavReader } from './wav-reader';
@@ -46,8 +47,19 @@ export class WavWriter implements PacedSink {
   ) {
     this.hdr = wavHeaderBytes(format);
     this.written = appendBytes;
-    this.fd = openSync(path, appendBytes > 0 ? 'r+' : 'w');
-    if (appendBytes > 0) ftruncateSync(this.fd, this.hdr + appendBytes);
+    this.fd = -1;
+    if (appendBytes > 0) {
+      try {
+        this.fd = openSync(path, 'r+');
+        ftruncateSync(this.fd, this.hdr + appendBytes);
+      } catch {
+        // Moved or deleted since the last session: start it again.
+        if (this.fd >= 0) closeSync(this.fd);
+        this.fd = -1;
+        this.written = 0;
+      }
+    }
+    if (this.fd < 0) this.fd = openSync(path, 'w');
     this.writeHeader();
     this.fb = frameBytes({ format, channels });
     this.fixupEvery = bytesPerSecond({ rate, format, channels });
@@ -165,7 +177,7 @@ export class WavBackend implements AudioBackend {
 
   dispose(): void {}
 
-  private openOutput(params: PcmParams, ring: ReturnType<typeof createStreamRing>): AudioStream {
+  private openOutput(params: PcmParams, ring: PcmRing): AudioStream {
     const key = `${params.format}/${params.channels}/${params.rate}`;
     let file: OutputFile;
     let append = 0;
@@ -190,7 +202,7 @@ export class WavBackend implements AudioBackend {
     }
   }
 
-  private openInput(params: PcmParams, ring: ReturnType<typeof createStreamRing>): AudioStream {
+  private openInput(params: PcmParams, ring: PcmRing): AudioStream {
     try {
       const r = new WavReader(this.path, params);
       return new PacedStream(params, ring, `wav:${this.path}`, null, r);
@@ -200,7 +212,7 @@ export class WavBackend implements AudioBackend {
   }
 }
 
-function failed(params: PcmParams, ring: ReturnType<typeof createStreamRing>, why: string): AudioStream {
+function failed(params: PcmParams, ring: PcmRing, why: string): AudioStream {
   const msg = `${params.direction} stream: ${why}; using null audio instead`;
   log.warn(msg);
   return nullStream(params, ring, msg);

@@ -416,6 +416,12 @@ export class Machine implements HartHost, SbiPlatform {
       const c = this.mtimer.timecmp(h.id);
       if (c > now && c < d) d = c;
     }
+    // Devices with host-side pacing (virtio-snd periods) need poll() on time, or an idle skip
+    // would swallow several audio periods at once and the guest would see an xrun per buffer.
+    for (const t of this.virtio) {
+      const dl = t.device.nextDeadline?.() ?? Infinity;
+      if (dl < d) d = dl;
+    }
     return d >= 18446744073709552000 ? Infinity : d;
   }
 
@@ -466,6 +472,8 @@ export class Machine implements HartHost, SbiPlatform {
 
   setTimer(hart: number, ticks: number): void {
     this.mtimer.setTimecmp(hart, ticks);
+    // End the slice: the next one is clipped to the new deadline, so STIP rises on time.
+    this.current.stop = true;
   }
 
   sendIpi(hart: number): void {

@@ -48,7 +48,7 @@ export class Session {
       queueNames: [...t.device.queueNames],
       queueMaxSize: t.device.queueMaxSize,
       state: t.state,
-      deviceState: (t.device as { state?: Int32Array }).state,
+      deviceState: (t.device as { state?: SharedArrayBuffer }).state,
     }));
     this.post({ t: 'ready', virtio, harts: this.machine.harts.length });
     if (this.paused) {

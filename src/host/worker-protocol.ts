@@ -22,7 +22,7 @@ export interface VirtioInfo {
   queueNames: string[];
   queueMaxSize: number;
   state: Int32Array; // transport state (virtio/layout.ts)
-  deviceState?: Int32Array; // device-specific (virtio-snd streams: virtio/snd-layout.ts)
+  deviceState?: SharedArrayBuffer; // device-specific (virtio-snd streams: virtio/snd-layout.ts readStreams)
 }
 
 export type StopReasonName = 'entry' | 'pause' | 'step' | 'breakpoint' | 'notify';

@@ -105,11 +105,16 @@ test('an audio host that stops answering (SIGSTOP) trips the watchdog and is kil
   b.dispose();
 });
 
-test('an audio host that cannot start (missing script): null audio with the reason', async () => {
-  const b = createBackend('portaudio', { portaudio: { ...opts, hostScript: '/nonexistent/audio-host.js' } });
-  const s = b.open(inp);
+test('an audio host that cannot start: null audio with the reason', async () => {
+  const missing = createBackend('portaudio', { portaudio: { ...opts, hostScript: '/nonexistent/audio-host.js' } }).open(inp);
+  assert.match(missing.failure!, /cannot start the audio host: \/nonexistent\/audio-host\.js is missing \(build/);
+  assertNullPaced(missing);
+  missing.close();
+  // The script runs but the native addon does not load.
+  const b = createBackend('portaudio', { portaudio: { ...opts, addonPath: '/nonexistent/naudiodon.node' } });
+  const s = b.open(out);
   await until(() => s.failure !== null, 5000, 'the failure');
-  assert.match(s.failure!, /audio host exited unexpectedly \(code 1\)/);
+  assert.match(s.failure!, /cannot load naudiodon: Cannot find module '\/nonexistent\/naudiodon\.node'/);
   assertNullPaced(s);
   s.close();
   b.dispose();

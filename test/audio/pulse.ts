@@ -53,7 +53,13 @@ export async function startPulse(dir: string, sink = 'semutest_sink', timeoutMs 
     { env: { ...process.env, XDG_RUNTIME_DIR: rt, HOME: home, PULSE_CLIENTCONFIG: clientConf }, stdio: 'ignore' },
   );
   let exitedEarly = false;
-  child.once('exit', () => (exitedEarly = true));
+  // If the test process dies before stop() (an uncaught error, a closed stdout), take pulse along.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => {
+    exitedEarly = true;
+    process.removeListener('exit', reap);
+  });
   const end = Date.now() + timeoutMs;
   while (!(await canConnect(socket))) {
     if (exitedEarly) throw new Error(`pulseaudio exited at start; see ${log}`);

@@ -72,6 +72,11 @@ export class SemuClient extends DebugClient {
     await launched;
   }
 
+  /** DebugClient has no helper for this one. */
+  setInstructionBreakpointsRequest(args: DebugProtocol.SetInstructionBreakpointsArguments): Promise<DebugProtocol.SetInstructionBreakpointsResponse> {
+    return this.customRequest('setInstructionBreakpoints', args) as Promise<DebugProtocol.SetInstructionBreakpointsResponse>;
+  }
+
   /** Variables of a scope/node, as a name → variable map. */
   async vars(ref: number): Promise<Map<string, DebugProtocol.Variable>> {
     const r = await this.variablesRequest({ variablesReference: ref });
@@ -87,6 +92,16 @@ export class SemuClient extends DebugClient {
       if (!cur) throw new Error(`no '${String(step)}' among ${r.body.variables.map((v) => v.name).join(', ')}`);
     }
     return cur!;
+  }
+
+  /**
+   * DebugClient.stop() sends disconnect first; to an adapter that already exited that request
+   * never gets an answer (and nothing else keeps the event loop alive). Skip it then.
+   */
+  override async stop(): Promise<void> {
+    const p = this.process;
+    if (p && p.exitCode === null && p.signalCode === null) return super.stop();
+    (this as unknown as { stopAdapter(): void }).stopAdapter();
   }
 
   /** Disconnects and resolves with the adapter's exit code once it exits by itself. */

@@ -70,8 +70,12 @@ function interrupt(script: string, cache: string, stage: RegExp, signal: NodeJS.
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       if (!sent && stage.test(err)) {
-        sent = true;
-        process.kill(-child.pid!, signal);
+        try {
+          process.kill(-child.pid!, signal);
+          sent = true;
+        } catch {
+          /* already gone: reported as "ended before" below */
+        }
       }
     });
     child.on('error', reject);
@@ -98,6 +102,7 @@ test('a build killed outright leaves only a temp dir, which the next run removes
   const r = await interrupt(v.script, v.cache, /userland \w+: compiling/, 'SIGKILL');
   assert.equal(r.sig, 'SIGKILL');
   const partial = entries(v.cache, 'userland-');
+  assert.ok(partial.some((e) => e.includes('.tmp.')), `no temp dir after SIGKILL: ${partial.join(' ')}`);
   for (const e of partial) {
     if (!e.includes('.tmp.')) assert.ok(existsSync(join(v.cache, e, 'initramfs.cpio')), `partial entry ${e}`);
   }

@@ -159,3 +159,38 @@ test('WAV input: the guest captures the file, byte for byte, then silence', () =
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('nextDeadline: an idle machine that skips time to it still sees every period on time', () => {
+  const rig = makeRig({ backendOut: new NullBackend(), backendIn: new NullBackend() });
+  const { sd, drv, snd, clock } = rig;
+  assert.equal(snd.nextDeadline(), Infinity, 'nothing running: no deadline');
+  for (const id of [0, 1]) {
+    sd.setParams(id, { bufferBytes: 4 * 4800, periodBytes: 4800 });
+    sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, id);
+  }
+  for (let i = 0; i < 4; i++) sd.tx(0, pattern(4800, i));
+  drv.kick(TX);
+  for (let i = 0; i < 4; i++) sd.rx(1, 4800);
+  drv.kick(RX);
+  assert.equal(snd.nextDeadline(), Infinity, 'prepared, not started: no deadline');
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 0);
+  sd.cmd(P.VIRTIO_SND_R_PCM_START, 1);
+  snd.poll(); // the paced streams take their start time here (t = 0)
+  const tx: number[] = [];
+  const rx: number[] = [];
+  let polls = 0;
+  while (clock.ticks < 0.11 * 65e6) {
+    const d = snd.nextDeadline();
+    assert.ok(d > clock.ticks && d <= clock.ticks + 0.01 * 65e6 + 1, 'within the 10 ms cap, in the future');
+    clock.ticks = d; // all harts idle: the machine jumps straight to the deadline
+    snd.poll();
+    polls++;
+    const ms = clock.ticks / 65e3;
+    for (const _ of sd.used(TX)) tx.push(ms);
+    for (const _ of sd.used(RX)) rx.push(ms);
+  }
+  const near = (xs: number[], want: number[]) => xs.length === want.length && xs.every((x, i) => Math.abs(x - want[i]) < 0.05);
+  assert.ok(near(tx, [25, 50, 75, 100]), `TX completions at ${tx.join(', ')} ms`);
+  assert.ok(near(rx, [25, 50, 75, 100]), `RX completions at ${rx.join(', ')} ms`);
+  assert.ok(polls <= 20, `${polls} polls for 110 ms`);
+});

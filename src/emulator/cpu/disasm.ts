@@ -34,7 +34,7 @@ function fenceSet(bits: number): string {
 export function disassemble(word: number, pc: number, opts: DisasmOptions = {}): string {
   word |= 0;
   const op = decodeOp(word);
-  if (op === Op.ILLEGAL) return `.word ${hex(word)}`;
+  if (op === Op.ILLEGAL) return `.word 0x${(word >>> 0).toString(16).padStart(8, '0')}`;
   const d = BY_OP[op];
   const rd = rdOf(word);
   const rs1 = rs1Of(word);
@@ -47,7 +47,7 @@ export function disassemble(word: number, pc: number, opts: DisasmOptions = {}):
   switch (d.fmt) {
     case Fmt.R: return `${n} ${reg(rd)}, ${reg(rs1)}, ${reg(rs2)}`;
     case Fmt.I: return `${n} ${reg(rd)}, ${reg(rs1)}, ${immI(word)}`;
-    case Fmt.SHIFT: return `${n} ${reg(rd)}, ${reg(rs1)}, ${rs2}`;
+    case Fmt.SHIFT: return `${n} ${reg(rd)}, ${reg(rs1)}, ${hex(rs2)}`;
     case Fmt.LOAD: return `${n} ${reg(rd)}, ${immI(word)}(${reg(rs1)})`;
     case Fmt.STORE: return `${n} ${reg(rs2)}, ${immS(word)}(${reg(rs1)})`;
     case Fmt.BRANCH: return `${n} ${reg(rs1)}, ${reg(rs2)}, ${hex(pc + immB(word))}`;
@@ -58,7 +58,11 @@ export function disassemble(word: number, pc: number, opts: DisasmOptions = {}):
     case Fmt.CSRI: return `${n} ${reg(rd)}, ${csrName(csrOf(word))}, ${rs1}`;
     case Fmt.AMO: return `${n}${aqrl(word)} ${reg(rd)}, ${reg(rs2)}, (${reg(rs1)})`;
     case Fmt.LR: return `${n}${aqrl(word)} ${reg(rd)}, (${reg(rs1)})`;
-    case Fmt.FENCE: return `${n} ${fenceSet((word >>> 24) & 15)}, ${fenceSet((word >>> 20) & 15)}`;
+    case Fmt.FENCE:
+      // fence.tso (fm = 1000) and pause (Zihintpause) are instructions of their own to binutils.
+      if ((word >>> 28) === 8) return 'fence.tso';
+      if (word === 0x0100000f) return 'pause';
+      return `${n} ${fenceSet((word >>> 24) & 15)}, ${fenceSet((word >>> 20) & 15)}`;
     case Fmt.SFENCE: return `${n} ${reg(rs1)}, ${reg(rs2)}`;
     default: return n;
   }
@@ -133,8 +137,6 @@ function pseudo(op: Op, word: number, pc: number, rd: number, rs1: number, rs2: 
       return rd === 0 ? `csrci ${csrName(csrOf(word))}, ${rs1}` : null;
     case Op.FENCE:
       if (((word >>> 20) & 0xfff) === 0x0ff && rd === 0 && rs1 === 0) return 'fence';
-      if (word === 0x0100000f) return 'pause';
-      if ((word >>> 0) === 0x8330000f) return 'fence.tso';
       return null;
     case Op.SFENCE_VMA:
       if (rs1 === 0 && rs2 === 0) return 'sfence.vma';

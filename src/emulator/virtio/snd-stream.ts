@@ -61,13 +61,11 @@ const XRUN_CHECK_SECONDS = 0.01;
 const MAX_POLL_INTERVAL_SECONDS = 0.01;
 const XRUN_EVENT_SPACING_SECONDS = 0.1;
 
-/** What a stream shares with its device: guest RAM, the staging buffer, the status scratch, push count. */
+/** What a stream shares with its device: guest RAM (once attached) and the bounce buffer. */
 export interface SndIo {
-  readonly ram: Ram;
-  /** Bounce buffer between guest memory and the ring (4-byte aligned, a multiple of 8 bytes long). */
+  ram: Ram | null;
+  /** Bounce buffer between guest memory and the ring (a multiple of 8 bytes long). */
   readonly staging: Uint8Array;
-  /** Chains returned to a used ring since reset (the queue raises the interrupt itself). */
-  returned: number;
 }
 
 /** The fields of PCM_SET_PARAMS, decoded. */
@@ -86,7 +84,7 @@ const statusScratch = new Uint8Array(PCM_STATUS_SIZE);
  * Completes a chain the device will not hold: status (and zero latency) in the last 8 bytes of
  * its writable part when there is room for it, used length = the bytes written.
  */
-export function rejectXfer(chain: DescChain, q: VirtQueue, status: number, io: SndIo): void {
+export function rejectXfer(chain: DescChain, q: VirtQueue, status: number): void {
   let used = 0;
   if (chain.writableLength >= PCM_STATUS_SIZE) {
     put32(statusScratch, 0, status);
@@ -94,7 +92,6 @@ export function rejectXfer(chain: DescChain, q: VirtQueue, status: number, io: S
     used = chain.write(chain.writableLength - PCM_STATUS_SIZE, statusScratch);
   }
   q.push(chain.head, used);
-  io.returned++;
 }
 
 export class PcmStream {
@@ -299,7 +296,7 @@ export class PcmStream {
   accept(chain: DescChain, q: VirtQueue): void {
     const status = this.check(chain);
     if (status !== VIRTIO_SND_S_OK) {
-      rejectXfer(chain, q, status, this.io);
+      rejectXfer(chain, q, status);
       return;
     }
     const out = this.isOutput;
@@ -310,7 +307,7 @@ export class PcmStream {
     const nStatus = nPcm < 0 ? -1 : this.addSegments(chain, true, statusAt, chain.writableLength, first + nPcm);
     if (nStatus < 0 || this.fCount === this.cap) {
       // More messages or fragments held than a well-behaved driver ever queues.
-      rejectXfer(chain, q, VIRTIO_SND_S_IO_ERR, this.io);
+      rejectXfer(chain, q, VIRTIO_SND_S_IO_ERR);
       return;
     }
     this.segNext = (first + nPcm + nStatus) | 0;
@@ -368,6 +365,7 @@ export class PcmStream {
    */
   private guestCopy(seg: number, nseg: number, offset: number, len: number, toGuest: boolean, src: Uint8Array): void {
     const ram = this.io.ram;
+    if (ram === null) return;
     let s = 0;
     for (let i = 0; i < nseg && len > 0; i++) {
       const k = (seg + i) & this.segMask;
@@ -470,7 +468,6 @@ export class PcmStream {
     // Used length = bytes written into the chain: the status, plus the captured PCM for RX.
     const used = this.isOutput ? PCM_STATUS_SIZE : this.eDone[e] + PCM_STATUS_SIZE;
     q.push(this.eHead[e], used);
-    this.io.returned++;
     this.segFree = (this.eSeg[e] + this.eNPcm[e] + this.eNStatus[e]) | 0;
     this.fFirst = (this.fFirst + 1) % this.cap;
     this.fCount--;

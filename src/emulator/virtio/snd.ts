@@ -58,7 +58,7 @@ import {
   requestName,
   statusName,
 } from './snd-proto';
-import { PcmStream, SndIo, rejectXfer } from './snd-stream';
+import { PcmStream, type SndIo, rejectXfer } from './snd-stream';
 import type { DescChain, VirtQueue, VirtioDevice, VirtioTransport } from './types';
 import { VIRTIO_ID_SOUND } from './types';
 
@@ -119,6 +119,7 @@ export class VirtioSnd implements VirtioDevice {
   private readonly word = new Uint8Array(4);
   private readonly event = new Uint8Array(EVENT_SIZE);
   private infoBytes = 0; // response bytes an info request wrote after its status
+  private warnedNoClock = false;
 
   constructor(opts: VirtioSndOptions) {
     const outputs = opts.outputs ?? 1;
@@ -130,7 +131,7 @@ export class VirtioSnd implements VirtioDevice {
     if (inputs > 0 && !opts.backendIn) throw new Error('virtio-snd: input streams need an audio backend (backendIn)');
     this.clock = opts.clock ?? null;
     this.timebase = opts.timebaseHz ?? 65_000_000;
-    this.io = { ram: null!, staging: new Uint8Array(STAGING_BYTES), returned: 0 };
+    this.io = { ram: null, staging: new Uint8Array(STAGING_BYTES) };
     this.state = allocateSndState(outputs + inputs);
     const streams: PcmStream[] = [];
     for (let id = 0; id < outputs + inputs; id++) {
@@ -166,11 +167,10 @@ export class VirtioSnd implements VirtioDevice {
     }
     return performance.now() / 1000;
   }
-  private warnedNoClock = false;
 
   attach(transport: VirtioTransport): void {
     this.transport = transport;
-    (this.io as { ram: SndIo['ram'] }).ram = transport.ram;
+    this.io.ram = transport.ram;
     for (const s of this.streams) s.queue = transport.queue(s.isOutput ? VIRTIO_SND_VQ_TX : VIRTIO_SND_VQ_RX);
   }
 
@@ -240,7 +240,6 @@ export class VirtioSnd implements VirtioDevice {
       // No room for even a status: all we can do is give the buffer back.
       log.warn(`control request without a writable status (head ${chain.head})`);
       q.push(chain.head, 0);
-      this.io.returned++;
       return;
     }
     this.infoBytes = 0;
@@ -252,7 +251,6 @@ export class VirtioSnd implements VirtioDevice {
       log.debug(`${requestName(code)} → ${statusName(status)}`);
     }
     q.push(chain.head, HDR_SIZE + (status === VIRTIO_SND_S_OK ? this.infoBytes : 0));
-    this.io.returned++;
   }
 
   /** Decodes one control request and returns its status (info payloads are written here). */
@@ -351,12 +349,12 @@ export class VirtioSnd implements VirtioDevice {
     const tx = q.index === VIRTIO_SND_VQ_TX;
     for (let chain = q.pop(); chain !== null; chain = q.pop()) {
       if (chain.readableLength < PCM_XFER_SIZE || chain.read(0, this.word) < PCM_XFER_SIZE) {
-        rejectXfer(chain, q, VIRTIO_SND_S_BAD_MSG, this.io);
+        rejectXfer(chain, q, VIRTIO_SND_S_BAD_MSG);
         continue;
       }
       const s = this.streamOf(le32(this.word, 0));
       // An unknown stream, or a stream of the other direction on this queue.
-      if (s === null || s.isOutput !== tx) rejectXfer(chain, q, VIRTIO_SND_S_BAD_MSG, this.io);
+      if (s === null || s.isOutput !== tx) rejectXfer(chain, q, VIRTIO_SND_S_BAD_MSG);
       else s.accept(chain, q);
     }
     // Output can pre-buffer right away; messages with nothing left to wait for go back now.
@@ -378,13 +376,11 @@ export class VirtioSnd implements VirtioDevice {
     if (chain === null) return false;
     if (chain.writableLength < EVENT_SIZE) {
       q.push(chain.head, 0);
-      this.io.returned++;
       return false;
     }
     put32(this.event, 0, code);
     put32(this.event, 4, data);
     q.push(chain.head, chain.write(0, this.event));
-    this.io.returned++;
     return true;
   }
 

@@ -1,0 +1,192 @@
+// The Machine's contract: boot placement and boot errors, stop reasons (budget, idle,
+// breakpoint, notify, halted, crashed), single-step, determinism of icount time.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { enc, li, sbiCall, shutdown } from './enc';
+import { BootError, Machine, StopReason, type MachineConfig } from '../../src/emulator/machine';
+import { parseFdt, findNode, propU32s } from '../../src/emulator/fdt';
+
+const MiB = 1 << 20;
+
+function words(ws: number[]): Uint8Array {
+  return new Uint8Array(Int32Array.from(ws).buffer);
+}
+function machine(code: number[], cfg: Partial<MachineConfig> = {}): { m: Machine; out: string[] } {
+  const out: string[] = [];
+  const m = new Machine({ kernel: words(code), ramSize: 8 * MiB, time: 'icount', ...cfg }, { consoleOut: (b, n) => out.push(Buffer.from(b.subarray(0, n)).toString('latin1')) });
+  return { m, out };
+}
+
+test('boot placement: kernel at 0, DTB in the last MiB, initrd below it; a0 = 0, a1 = DTB', () => {
+  const initrd = new Uint8Array(3000).fill(7);
+  const { m } = machine([enc('wfi')], { ramSize: 512 * MiB, initrd, bootargs: 'console=ttyS0 test' });
+  const h = m.harts[0];
+  assert.equal(h.pc, 0);
+  assert.equal(h.priv, 1, 'S-mode');
+  assert.equal(h.x[10], 0);
+  assert.equal(h.x[11], 0x1ff00000);
+  assert.equal(m.dtbAddr, 0x1ff00000);
+  assert.equal(m.ram.read32(0x1ff00000), 0xedfe0dd0, 'FDT magic, big-endian in memory');
+  assert.equal(m.ram.read8(0x1f700000), 7);
+  assert.equal(m.ram.read8(0x1f700000 + 2999), 7);
+  const fdt = parseFdt(m.dtb);
+  const chosen = findNode(fdt.root, '/chosen')!;
+  assert.deepEqual(propU32s(chosen, 'linux,initrd-start'), [0x1f700000]);
+  assert.deepEqual(propU32s(chosen, 'linux,initrd-end'), [0x1f700000 + 3000]);
+});
+
+test('a large initrd goes lower; a provided DTB is used as is', () => {
+  const initrd = new Uint8Array(9 * MiB);
+  const { m } = machine([enc('wfi')], { ramSize: 64 * MiB, initrd });
+  const fdt = parseFdt(m.dtb);
+  const start = propU32s(findNode(fdt.root, '/chosen')!, 'linux,initrd-start')![0];
+  assert.ok(start + 9 * MiB <= 63 * MiB && start < 63 * MiB - 8 * MiB, `initrd at 0x${start.toString(16)}`);
+  const custom = machine([enc('wfi')], { dtb: m.dtb }).m;
+  assert.deepEqual(custom.dtb, m.dtb);
+});
+
+test('boot errors are BootErrors with clear messages', () => {
+  const cases: [Partial<MachineConfig>, RegExp][] = [
+    [{ kernel: new Uint8Array(0) }, /empty/],
+    [{ kernel: new Uint8Array(9 * MiB) }, /kernel image needs/],
+    [{ initrd: new Uint8Array(7 * MiB + 512 * 1024) }, /initrd/],
+    [{ dtb: new Uint8Array(64) }, /not an FDT/],
+    [{ harts: 5 }, /harts must be 1\.\.4/],
+    [{ harts: 0 }, /harts/],
+  ];
+  for (const [cfg, msg] of cases) {
+    assert.throws(
+      () => new Machine({ kernel: words([enc('wfi')]), ramSize: 8 * MiB, ...cfg }, { consoleOut() {} }),
+      (e: unknown) => e instanceof BootError && msg.test((e as Error).message),
+      String(msg),
+    );
+  }
+});
+
+for (const jit of [false, true]) {
+  test(`jit=${jit}: a trap with stvec = 0 stops with Crashed and a report of the last instructions`, () => {
+    const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a1', 'zero', 2), ...li('t0', 0x30000000), enc('lw', 'a2', 't0', 0)], { jit });
+    assert.equal(m.run(1000), StopReason.Crashed);
+    const c = m.crash!;
+    assert.equal(c.cause, 5);
+    assert.equal(c.pc, 16);
+    assert.equal(c.tval, 0x30000000);
+    assert.match(c.description, /stvec = 0/);
+    assert.deepEqual(
+      c.lastInstructions.map((i) => i.text),
+      ['li a0, 1', 'li a1, 2', 'lui t0, 0x30000', 'mv t0, t0', 'lw a2, 0(t0)'],
+    );
+    assert.equal(m.run(10), StopReason.Crashed, 'stays crashed');
+  });
+
+  test(`jit=${jit}: a trap vector that cannot be fetched is a crash, not a hang`, () => {
+    const { m } = machine([...li('t0', 0x30000000), enc('csrrw', 'zero', 0x105, 't0'), enc('ebreak')], { jit });
+    assert.equal(m.run(1e6), StopReason.Crashed);
+    assert.match(m.crash!.reason, /trap vector/);
+    assert.equal(m.crash!.cause, 1);
+  });
+
+  test(`jit=${jit}: the same fault forever (a handler that returns to it) is a crash`, () => {
+    const { m } = machine(
+      [...li('t0', 0x100), enc('csrrw', 'zero', 0x105, 't0'), enc('ebreak')].concat(Array(64).fill(0)).slice(0, 64).concat([enc('sret')]),
+      { jit },
+    );
+    assert.equal(m.run(1e6), StopReason.Crashed);
+    assert.match(m.crash!.reason, /repeated/);
+    assert.equal(m.crash!.cause, 3);
+  });
+}
+
+test('breakpoints stop before the instruction; run() again continues past it', () => {
+  const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a0', 'a0', 1), enc('addi', 'a0', 'a0', 1), enc('jal', 'zero', -8)]);
+  m.breakpoints.add(8);
+  assert.equal(m.run(1000), StopReason.Breakpoint);
+  assert.equal(m.stopHart, 0);
+  assert.equal(m.harts[0].pc, 8);
+  assert.equal(m.harts[0].x[10], 2);
+  assert.equal(m.run(1000), StopReason.Breakpoint);
+  assert.equal(m.harts[0].pc, 8);
+  assert.equal(m.harts[0].x[10], 4, 'resumed past the breakpoint and came back around');
+  m.breakpoints.clear();
+  assert.equal(m.run(1000), StopReason.Budget);
+});
+
+test('step() executes exactly one instruction of the given hart, breakpoint or not', () => {
+  const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a0', 'a0', 1), enc('addi', 'a0', 'a0', 1)]);
+  m.breakpoints.add(4);
+  assert.equal(m.step(0), StopReason.Budget);
+  assert.equal(m.harts[0].pc, 4);
+  assert.equal(m.step(0), StopReason.Budget);
+  assert.equal(m.harts[0].pc, 8);
+  assert.equal(m.harts[0].x[10], 2);
+  assert.equal(m.instret(), 2);
+});
+
+test('the notify hook stops the machine right after the kick; the device sees it on the next run', () => {
+  // virtio-rng at 0xF460_0000: QueueNotify is at +0x50.
+  const { m } = machine([...li('s0', 0xf4600000), enc('sw', 'zero', 's0', 0x50), enc('addi', 'a0', 'zero', 5), enc('wfi')]);
+  const seen: number[] = [];
+  m.notifyHook = (t, q) => {
+    seen.push(q);
+    assert.equal(t.base, 0xf4600000);
+    return true;
+  };
+  assert.equal(m.run(1000), StopReason.Notify);
+  assert.equal(m.harts[0].pc, 12, 'stopped after the store');
+  assert.equal(m.harts[0].x[10], 0);
+  assert.deepEqual(m.lastNotify && [m.lastNotify.queue, m.lastNotify.transport.base], [0, 0xf4600000]);
+  assert.equal(m.run(1000), StopReason.Idle);
+  assert.equal(m.harts[0].x[10], 5);
+  assert.deepEqual(seen, [0]);
+});
+
+test('idle: WFI with no timer returns Idle (forever); icount skips time to the next timer', () => {
+  const { m } = machine([enc('wfi'), enc('jal', 'zero', -4)]);
+  assert.equal(m.run(1000), StopReason.Idle);
+  assert.equal(m.idleMilliseconds(), Infinity);
+  const timer = machine([
+    ...li('t0', 32), enc('csrrw', 'zero', 0x104, 't0'),
+    ...li('a0', 50_000_000), ...li('a1', 0), ...sbiCall(0x54494d45, 0),
+    enc('wfi'), enc('csrrs', 's1', 0xc01, 'zero'), ...shutdown(),
+  ]).m;
+  assert.equal(timer.run(1e6), StopReason.Halted);
+  const t = timer.harts[0].x[9];
+  assert.ok(t >= 50_000_000 && t < 50_000_100, `time jumped to the deadline while idle (${t})`);
+  assert.ok(timer.instret() < 1000, 'without executing the wait');
+});
+
+test('host time: idle after user mode reports the time to the next timer', () => {
+  // Enter U-mode (sret) so the host clock follows the host; U code ecalls back; the S handler sleeps.
+  const code = [
+    ...li('t0', 0x100), enc('csrrw', 'zero', 0x105, 't0'),
+    ...li('t0', 0x80), enc('csrrw', 'zero', 0x141, 't0'), enc('sret'),
+  ].concat(Array(32).fill(0)).slice(0, 32).concat([enc('ecall')]).concat(Array(31).fill(0)).slice(0, 64).concat([
+    // 0x100: S handler: timer in 0.5 s (32.5M ticks), wait.
+    ...li('t0', 32), enc('csrrw', 'zero', 0x104, 't0'),
+    enc('csrrs', 't0', 0xc01, 'zero'), ...li('t1', 32_500_000), enc('add', 'a0', 't0', 't1'), ...li('a1', 0), ...sbiCall(0x54494d45, 0),
+    enc('wfi'), enc('jal', 'zero', -4),
+  ]);
+  const { m } = machine(code, { time: 'host' });
+  assert.equal(m.run(1e5), StopReason.Idle);
+  const ms = m.idleMilliseconds();
+  assert.ok(ms > 300 && ms <= 500, `idle for ${ms} ms`);
+});
+
+test('icount runs are deterministic: same instruction count at the same event', () => {
+  const prog = [
+    ...li('t0', 32), enc('csrrw', 'zero', 0x104, 't0'),
+    ...li('t0', 0x200), enc('csrrw', 'zero', 0x105, 't0'),
+    enc('csrrs', 't0', 0xc01, 'zero'), ...li('t1', 30000), enc('add', 'a0', 't0', 't1'), ...li('a1', 0), ...sbiCall(0x54494d45, 0),
+    enc('csrrsi', 'zero', 0x100, 2),
+    enc('addi', 's1', 's1', 1), enc('jal', 'zero', -4),
+  ].concat(Array(128).fill(0)).slice(0, 128).concat([enc('csrrs', 'a0', 0xc02, 'zero'), enc('add', 's2', 's1', 'zero'), ...shutdown()]);
+  const runs = [false, true, true].map((jit) => {
+    const { m } = machine(prog, { jit });
+    assert.equal(m.run(1e6), StopReason.Halted);
+    return [m.harts[0].x[18], m.instret()];
+  });
+  assert.deepEqual(runs[1], runs[2]);
+  assert.ok(runs[1][0] > 1000);
+  assert.deepEqual(runs[0], runs[1], 'the interpreter and the translator agree on icount');
+});

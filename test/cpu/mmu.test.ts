@@ -1,0 +1,235 @@
+// Sv32: walks, superpages, permissions (R/W/X, U, SUM, MXR), A/D updates, fault causes and
+// stval, and TLB invalidation by sfence.vma and satp writes — in both execution modes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { enc, li } from './enc';
+import { MODES, TestCpu, type Mode } from './harness';
+
+const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
+const ROOT = 0x100000;
+const HANDLER = 0x3000;
+const SSTATUS = 0x100, SATP = 0x180;
+const SUM = 1 << 18, MXR = 1 << 19;
+
+class PageTables {
+  private next = ROOT + 0x1000;
+  constructor(readonly cpu: TestCpu) {}
+  /** PTE address for `va` at level 0, allocating the level-1 pointer. */
+  private leafSlot(va: number): number {
+    const l1 = ROOT + (va >>> 22) * 4;
+    let pte = this.cpu.ram.read32(l1);
+    if ((pte & V) === 0) {
+      const table = this.next;
+      this.next += 0x1000;
+      pte = ((table >>> 12) << 10) | V;
+      this.cpu.ram.write32(l1, pte);
+    }
+    return ((pte >>> 10) << 12) + ((va >>> 12) & 0x3ff) * 4;
+  }
+  map(va: number, pa: number, flags: number): number {
+    const slot = this.leafSlot(va);
+    this.cpu.ram.write32(slot, ((pa >>> 12) << 10) | flags);
+    return slot;
+  }
+  mapSuper(va: number, pa: number, flags: number): number {
+    const slot = ROOT + (va >>> 22) * 4;
+    this.cpu.ram.write32(slot, ((pa >>> 12) << 10) | flags);
+    return slot;
+  }
+  pte(slot: number): number {
+    return this.cpu.ram.read32(slot);
+  }
+}
+
+/** A CPU with the MMU on: code (0x1000), handler (0x3000) identity-mapped R|X. */
+function setup(mode: Mode): { cpu: TestCpu; pt: PageTables } {
+  const cpu = new TestCpu(mode);
+  const pt = new PageTables(cpu);
+  pt.map(0x1000, 0x1000, V | R | X);
+  pt.map(0x2000, 0x2000, V | R | X | U);
+  pt.map(HANDLER, HANDLER, V | R | X);
+  cpu.load([enc('csrrw', 'zero', 0x104, 'zero'), enc('wfi')], HANDLER);
+  cpu.hart.stvec = HANDLER;
+  cpu.hart.satp = (0x80000000 | (ROOT >>> 12)) | 0;
+  return { cpu, pt };
+}
+
+function run(cpu: TestCpu, code: number[], at = 0x1000): void {
+  cpu.load([...code, enc('wfi')], at);
+  cpu.hart.pc = at;
+  cpu.runToWfi();
+}
+
+const DATA_VA = 0x40001000;
+const DATA_PA = 0x8000;
+
+for (const mode of MODES) {
+  test(`${mode}: 4 KiB pages translate loads, stores and fetches; A and D are set by the walker`, () => {
+    const { cpu, pt } = setup(mode);
+    const slot = pt.map(DATA_VA, DATA_PA, V | R | W);
+    cpu.ram.write32(DATA_PA + 8, 0x600df00d);
+    run(cpu, [...li('s0', DATA_VA), enc('lw', 'a0', 's0', 8)]);
+    assert.equal(cpu.x('a0'), 0x600df00d);
+    assert.equal(pt.pte(slot) & (A | D), A, 'load sets A only');
+    run(cpu, [...li('s0', DATA_VA), ...li('t0', 77), enc('sw', 't0', 's0', 12)]);
+    assert.equal(cpu.ram.read32(DATA_PA + 12), 77);
+    assert.equal(pt.pte(slot) & (A | D), A | D, 'store sets D');
+    assert.equal(cpu.hart.scause, 0);
+    // Code executing from a page mapped at a different virtual address.
+    pt.map(0x50000000, 0x5000, V | X);
+    cpu.load([enc('addi', 'a1', 'zero', 5), enc('wfi')], 0x5000);
+    cpu.hart.pc = 0x50000000;
+    cpu.runToWfi();
+    assert.equal(cpu.x('a1'), 5);
+  });
+
+  test(`${mode}: 4 MiB superpages translate; a misaligned superpage faults`, () => {
+    const { cpu, pt } = setup(mode);
+    pt.mapSuper(0x80000000, 0, V | R | W);
+    cpu.ram.write32(0x8000, 1234);
+    run(cpu, [...li('s0', 0x80008000), enc('lw', 'a0', 's0', 0), ...li('s1', 0x803ffffc), ...li('t0', 99), enc('sw', 't0', 's1', 0)]);
+    assert.equal(cpu.x('a0'), 1234);
+    assert.equal(cpu.ram.read32(0x3ffffc), 99);
+    pt.mapSuper(0xc0000000, 0x1000, V | R | W); // PPN[0] != 0
+    run(cpu, [enc('sfence.vma'), ...li('s0', 0xc0000010), enc('lw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 13);
+    assert.equal(cpu.hart.stval, 0xc0000010 | 0);
+  });
+
+  test(`${mode}: invalid and malformed PTEs raise the page fault of the access type`, () => {
+    for (const [flags, super_] of [
+      [0, false], // V = 0
+      [V | W, false], // W without R is reserved
+      [V | W | X, false],
+      [V, true], // pointer at level 1 → level 0 entry is V=0 (fresh table) — and a pointer at level 0 is invalid below
+    ] as const) {
+      for (const [insn, cause] of [
+        [enc('lw', 'a0', 's0', 0), 13],
+        [enc('sw', 'a0', 's0', 0), 15],
+        [enc('jalr', 'zero', 's0', 0), 12],
+      ] as const) {
+        const { cpu, pt } = setup(mode);
+        if (super_) {
+          // A level-0 "leaf" with no R/X is a pointer: there is no level below 0.
+          pt.map(DATA_VA, 0x9000, V);
+        } else pt.map(DATA_VA, DATA_PA, flags);
+        run(cpu, [...li('s0', DATA_VA), insn]);
+        assert.equal(cpu.hart.scause, cause, `flags ${flags} insn ${(insn >>> 0).toString(16)}`);
+        assert.equal(cpu.hart.stval, DATA_VA);
+      }
+    }
+  });
+
+  test(`${mode}: R/W/X permissions and MXR`, () => {
+    const { cpu, pt } = setup(mode);
+    pt.map(DATA_VA, DATA_PA, V | X); // execute-only
+    pt.map(DATA_VA + 0x1000, DATA_PA, V | R); // read-only
+    pt.map(DATA_VA + 0x2000, DATA_PA, V | R | W); // no X
+    cpu.ram.write32(DATA_PA, 42);
+    run(cpu, [...li('s0', DATA_VA), enc('lw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 13, 'load from execute-only');
+    cpu.hart.scause = 0;
+    run(cpu, [...li('t0', MXR), enc('csrrs', 'zero', SSTATUS, 't0'), ...li('s0', DATA_VA), enc('lw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 0);
+    assert.equal(cpu.x('a0'), 42, 'MXR makes executable pages readable');
+    run(cpu, [...li('t0', MXR), enc('csrrc', 'zero', SSTATUS, 't0'), ...li('s0', DATA_VA), enc('lw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 13, 'clearing MXR takes it back (cached translations included)');
+    cpu.hart.scause = 0;
+    run(cpu, [...li('s0', DATA_VA + 0x1000), enc('sw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 15, 'store to read-only');
+    cpu.hart.scause = 0;
+    run(cpu, [...li('s0', DATA_VA + 0x2000), enc('jalr', 'zero', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 12, 'fetch from non-executable');
+    assert.equal(cpu.hart.stval, DATA_VA + 0x2000);
+  });
+
+  test(`${mode}: U pages: S-mode needs SUM for data and never executes them; U-mode cannot touch S pages`, () => {
+    const { cpu, pt } = setup(mode);
+    pt.map(DATA_VA, DATA_PA, V | R | W | X | U);
+    cpu.ram.write32(DATA_PA, 7);
+    run(cpu, [...li('s0', DATA_VA), enc('lw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 13, 'S load from U page without SUM');
+    cpu.hart.scause = 0;
+    run(cpu, [...li('t0', SUM), enc('csrrs', 'zero', SSTATUS, 't0'), ...li('s0', DATA_VA), enc('lw', 'a0', 's0', 0), enc('sw', 'a0', 's0', 4)]);
+    assert.equal(cpu.hart.scause, 0);
+    assert.equal(cpu.x('a0'), 7);
+    assert.equal(cpu.ram.read32(DATA_PA + 4), 7);
+    run(cpu, [...li('t0', SUM), enc('csrrc', 'zero', SSTATUS, 't0'), ...li('s0', DATA_VA), enc('lw', 'a1', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 13, 'clearing SUM revokes the cached access');
+    cpu.hart.scause = 0;
+    run(cpu, [...li('t0', SUM), enc('csrrs', 'zero', SSTATUS, 't0'), ...li('s0', DATA_VA), enc('jalr', 'zero', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 12, 'S never executes U pages, SUM or not');
+    // U-mode: runs the U page at 0x2000, touches the S data page → fault.
+    pt.map(DATA_VA + 0x1000, DATA_PA, V | R | W);
+    cpu.load([...li('s0', DATA_VA), enc('lw', 'a2', 's0', 0), ...li('s1', DATA_VA + 0x1000), enc('lw', 'a3', 's1', 0), enc('ecall')], 0x2000);
+    run(cpu, [...li('t6', 0x2000), enc('csrrw', 'zero', 0x141, 't6'), ...li('t6', 1 << 8), enc('csrrc', 'zero', SSTATUS, 't6'), enc('sret')]);
+    assert.equal(cpu.x('a2'), 7, 'U loads from its U page');
+    assert.equal(cpu.hart.scause, 13, 'U load from an S page faults');
+    assert.equal(cpu.hart.stval, DATA_VA + 0x1000);
+    assert.equal(cpu.hart.sepc, 0x2000 + 4 * 5);
+  });
+
+  test(`${mode}: page tables outside RAM and physical addresses beyond 32 bits are access faults`, () => {
+    const { cpu, pt } = setup(mode);
+    // Level-1 pointer to a table at 0x2000_0000 (nothing there).
+    cpu.ram.write32(ROOT + (0x70000000 >>> 22) * 4, ((0x20000000 >>> 12) << 10) | V);
+    run(cpu, [...li('s0', 0x70000000), enc('lw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 5);
+    assert.equal(cpu.hart.stval, 0x70000000);
+    cpu.hart.scause = 0;
+    // PPN with bit 21 set → 0x2_0000_0000 + ...: beyond the 32-bit bus.
+    const slot = pt.map(DATA_VA, 0, V | R | W);
+    cpu.ram.write32(slot, (1 << 31) | (0 << 10) | V | R | W);
+    run(cpu, [enc('sfence.vma'), ...li('s0', DATA_VA), enc('sw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 7);
+  });
+
+  test(`${mode}: stale translations go away on sfence.vma (all or one page) and satp writes`, () => {
+    const { cpu, pt } = setup(mode);
+    const slot = pt.map(DATA_VA, 0x8000, V | R | W | A | D);
+    const slot2 = pt.map(DATA_VA + 0x1000, 0x8000, V | R | W | A | D);
+    cpu.ram.write32(0x8000, 1);
+    cpu.ram.write32(0x9000, 2);
+    const load = [...li('s0', DATA_VA), enc('lw', 'a0', 's0', 0), ...li('s1', DATA_VA + 0x1000), enc('lw', 'a1', 's1', 0)];
+    run(cpu, load);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 1]);
+    // Remap both pages to 0x9000 in memory only: the TLB may (and here does) keep the old ones.
+    cpu.ram.write32(slot, ((0x9000 >>> 12) << 10) | V | R | W | A | D);
+    cpu.ram.write32(slot2, ((0x9000 >>> 12) << 10) | V | R | W | A | D);
+    run(cpu, load);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 1], 'cached until a fence');
+    run(cpu, [...li('t0', DATA_VA), enc('sfence.vma', 't0', 'zero'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [2, 1], 'sfence.vma addr flushes that page only');
+    run(cpu, [enc('sfence.vma', 'zero', 'zero'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [2, 2]);
+    // satp write (even of the same value) flushes too.
+    cpu.ram.write32(slot, ((0x8000 >>> 12) << 10) | V | R | W | A | D);
+    run(cpu, [enc('csrrs', 't0', SATP, 'zero'), enc('csrrw', 'zero', SATP, 't0'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2]);
+  });
+
+  test(`${mode}: sfence.vma of an address inside a superpage drops the whole superpage`, () => {
+    const { cpu, pt } = setup(mode);
+    const slot = pt.mapSuper(0x80000000, 0, V | R | W | A | D);
+    cpu.ram.write32(0x8000, 5);
+    const load = [...li('s0', 0x80008000), enc('lw', 'a0', 's0', 0)];
+    run(cpu, load);
+    assert.equal(cpu.x('a0'), 5);
+    cpu.ram.write32(slot, 0); // unmap
+    run(cpu, [...li('t0', 0x80100000), enc('sfence.vma', 't0', 'zero'), ...load]);
+    assert.equal(cpu.hart.scause, 13, 'another 4 KiB piece of the superpage was named, the whole leaf is gone');
+  });
+
+  test(`${mode}: a fetch running off the end of a mapped page into an unmapped one faults at the new page`, () => {
+    const { cpu, pt } = setup(mode);
+    pt.map(0x60000000, 0x6000, V | R | X);
+    cpu.load([enc('addi', 'a0', 'zero', 1)], 0x6ffc);
+    cpu.hart.pc = 0x60000ffc;
+    cpu.runToWfi();
+    assert.equal(cpu.x('a0'), 1);
+    assert.equal(cpu.hart.scause, 12);
+    assert.equal(cpu.hart.stval, 0x60001000);
+    assert.equal(cpu.hart.sepc, 0x60001000);
+  });
+}
