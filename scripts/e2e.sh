@@ -10,7 +10,8 @@
 # 4. the driver, then the server's whole process group is killed, always.
 # Screenshots and logs: test-results/e2e/ (SEMU_E2E_OUT). The last line of stdout is always
 # "N passed, N failed"; the exit status is 0 only when nothing failed.
-# Environment: SEMU_E2E_VSIX (use this .vsix, do not package), SEMU_E2E_KEEP=1 (keep the run
+# Environment: SEMU_E2E_VSIX (use this .vsix, do not package), SEMU_E2E_GUEST (guest/build.sh's
+# JSON line for another guest, instead of building the default one), SEMU_E2E_KEEP=1 (keep the run
 # folder), SEMU_E2E_DOC_SHOT=1 (also copy the session screenshot to docs/images/session.png),
 # SEMU_E2E_TIMEOUT (seconds for the driver, default 240), SEMU_TOOLS_CACHE, SEMU_GUEST_CACHE.
 set -uo pipefail
@@ -57,8 +58,11 @@ if [ -z "$VSIX" ]; then
 fi
 [ -f "$VSIX" ] || setup_failed "no .vsix at $VSIX"
 
-guest=$(bash guest/build.sh 2> "$OUT/guest-build.log" | tail -1) \
-  || { tail -20 "$OUT/guest-build.log" >&2; setup_failed "guest/build.sh (log: $OUT/guest-build.log)"; }
+guest=${SEMU_E2E_GUEST:-}
+if [ -z "$guest" ]; then
+  guest=$(bash guest/build.sh 2> "$OUT/guest-build.log" | tail -1) \
+    || { tail -20 "$OUT/guest-build.log" >&2; setup_failed "guest/build.sh (log: $OUT/guest-build.log)"; }
+fi
 
 # ---- the run folder ----
 mkdir -p "$RUN/workspace/.vscode" "$RUN/data/User" "$RUN/ext" "$RUN/xdg" "$RUN/alsa"

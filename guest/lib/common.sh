@@ -38,7 +38,7 @@ ensure_packages() {
 
 # The cache root, absolute, created on demand.
 cache_root() {
-  local c=${SEMU_GUEST_CACHE:-$HOME/.cache/vscode-semu/guest}
+  local c=${SEMU_GUEST_CACHE:-${HOME:-/tmp}/.cache/vscode-semu/guest}
   mkdir -p "$c" || die "cannot create cache dir $c"
   (cd "$c" && pwd)
 }

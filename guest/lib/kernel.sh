@@ -43,7 +43,9 @@ build_kernel() {
   TMP_DIRS+=("$tmp")
   rm -rf "$tmp" && mkdir -p "$tmp/build"
   local o=$tmp/build
-  local mk=(make -C "$src" O="$o" ARCH=riscv CROSS_COMPILE="$CROSS")
+  # fixed build stamps: the same inputs give the same Image (uname -v, /proc/version)
+  local mk=(make -C "$src" O="$o" ARCH=riscv CROSS_COMPILE="$CROSS" KBUILD_BUILD_USER=vscode-semu
+    KBUILD_BUILD_HOST=guest KBUILD_BUILD_VERSION=1 "KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970")
   log "kernel $key: configuring (tinyconfig + kernel.config)"
   "${mk[@]}" -s tinyconfig >&2 || die "make tinyconfig failed"
   KCONFIG_CONFIG="$o/.config" "$src/scripts/kconfig/merge_config.sh" -m -O "$o" \

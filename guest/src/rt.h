@@ -13,6 +13,15 @@
 #include <linux/reboot.h>
 
 #define RT_UNUSED __attribute__((unused))
+
+/* The tests also build these programs for the (64-bit) host, where the time64 calls have
+ * their plain names. */
+#ifndef __NR_clock_gettime64
+#define __NR_clock_gettime64 __NR_clock_gettime
+#endif
+#ifndef __NR_clock_nanosleep_time64
+#define __NR_clock_nanosleep_time64 __NR_clock_nanosleep
+#endif
 #define RT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- time (time64 syscalls only) ---- */
@@ -44,11 +53,14 @@ static RT_UNUSED int rt_sleep_ns(uint64_t ns)
 
 /* ---- processes ---- */
 
-/* The 32-bit siginfo layout of the generic ABI: what waitid fills for SIGCHLD. */
+/* The siginfo layout of the generic ABI: what waitid fills for SIGCHLD. */
 struct rt_siginfo {
 	int si_signo;
 	int si_errno;
 	int si_code;
+#if __SIZEOF_LONG__ == 8
+	int pad0; /* the union is 8-byte aligned on 64-bit hosts */
+#endif
 	int si_pid;
 	unsigned int si_uid;
 	int si_status;
@@ -84,12 +96,22 @@ static RT_UNUSED int rt_waitpid(int pid, int *status, int nohang)
 	return si.si_pid;
 }
 
-/* The kernel's struct sigaction for riscv (no sa_restorer: the vDSO returns from handlers). */
+/* The kernel's struct sigaction. riscv needs no sa_restorer (the vDSO returns from handlers);
+ * x86-64, for the tests' host build, does. */
 struct rt_sigaction_k {
 	void (*handler)(int);
 	unsigned long flags;
+#ifdef __x86_64__
+	void (*restorer)(void);
+#endif
 	uint32_t mask[2];
 };
+
+#ifdef __x86_64__
+void rt_sigreturn_trampoline(void);
+__asm__(".text\n.globl rt_sigreturn_trampoline\nrt_sigreturn_trampoline:\n"
+	"\tmov $15, %rax\n\tsyscall\n"); /* rt_sigreturn */
+#endif
 
 static RT_UNUSED int rt_signal(int sig, void (*handler)(int))
 {
@@ -97,6 +119,10 @@ static RT_UNUSED int rt_signal(int sig, void (*handler)(int))
 
 	memset(&act, 0, sizeof(act));
 	act.handler = handler;
+#ifdef __x86_64__
+	act.flags = 0x04000000; /* SA_RESTORER */
+	act.restorer = rt_sigreturn_trampoline;
+#endif
 	return my_syscall4(__NR_rt_sigaction, sig, &act, 0, sizeof(act.mask));
 }
 

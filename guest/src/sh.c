@@ -639,7 +639,6 @@ static int run_external(char **argv)
 		strlcpy(path, "/bin/", sizeof(path));
 		strlcat(path, argv[0], sizeof(path));
 	}
-	tty_restore();
 	pid = fork();
 	if (pid < 0) {
 		err_errno("fork", 0);
@@ -730,6 +729,7 @@ static int run_stream(int show_prompt)
 			break;
 		if (n < 0)
 			continue;
+		tty_restore(); /* commands see a normal tty: canonical input, ^C echoed */
 		status = run_line(line);
 	}
 	tty_restore();

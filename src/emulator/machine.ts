@@ -34,6 +34,8 @@ import { Hart, HartState, type HartHost } from './cpu/hart';
 import { interpret } from './cpu/run';
 import { CodeCache } from './cpu/codecache';
 import { runBlocks } from './cpu/jit';
+import { runFast } from './cpu/fast';
+import { warmUp } from './cpu/warmup';
 import { CAUSE_NAMES, INTERRUPT_BIT } from './cpu/csr';
 import { disassemble } from './cpu/disasm';
 import { Sbi, type ResetKind, type SbiPlatform } from './sbi';
@@ -76,8 +78,11 @@ export interface MachineConfig {
   time?: ClockMode;
   /** Let the caller provide RAM (so other threads can see it). Must be ramSize bytes. */
   ramBuffer?: SharedArrayBuffer;
-  /** Translate hot code into JS functions (default true). False: interpret everything. */
-  jit?: boolean;
+  /**
+   * How harts execute: 'fast' (default: the interpreter over pre-decoded pages), 'jit' (hot
+   * blocks compiled to JS functions) or 'interp' (one instruction at a time: the reference).
+   */
+  engine?: Engine;
 }
 
 export interface MachineIO {
@@ -114,6 +119,8 @@ export interface CrashReport {
   /** The last instructions executed by that hart, oldest first (at most 32). */
   lastInstructions: { pc: number; word: number; text: string }[];
 }
+
+export type Engine = 'interp' | 'fast' | 'jit';
 
 export type ExitReason = 'poweroff' | 'reboot' | 'failure';
 
@@ -159,7 +166,7 @@ export class Machine implements HartHost, SbiPlatform {
   crash: CrashReport | null = null;
 
   private readonly disk: DiskImage | undefined;
-  private readonly useJit: boolean;
+  private readonly engine: Engine;
   private readonly slice: number;
   private current: Hart;
   private stopReason: StopReason = StopReason.Budget;
@@ -172,7 +179,8 @@ export class Machine implements HartHost, SbiPlatform {
       throw new BootError(`RAM size ${ramSize} must be a multiple of 4 KiB between 4 MiB and 3.75 GiB`);
     }
     if (config.ramBuffer && config.ramBuffer.byteLength !== ramSize) throw new BootError(`ramBuffer is ${config.ramBuffer.byteLength} bytes, RAM is ${ramSize}`);
-    this.useJit = config.jit ?? true;
+    this.engine = config.engine ?? 'fast';
+    if (this.engine === 'fast') warmUp();
     this.disk = config.disk;
     this.slice = nharts === 1 ? SLICE_ONE_HART : SLICE_PER_HART;
 
@@ -347,7 +355,7 @@ export class Machine implements HartHost, SbiPlatform {
         h.stop = false;
         const skipBp = h.atBreakpoint;
         h.atBreakpoint = false;
-        done += bps !== null || !this.useJit ? interpret(h, slice, bps, skipBp) : runBlocks(h, this.code, slice);
+        done += this.runHart(h, slice, bps, skipBp);
         if (harts.length > 1) h.reservation = -1; // another hart runs next: its stores may hit the reserved word
         if (h.stop) {
           const r = this.afterStop(h);
@@ -360,6 +368,12 @@ export class Machine implements HartHost, SbiPlatform {
       }
     }
     return StopReason.Budget;
+  }
+
+  private runHart(h: Hart, slice: number, bps: ReadonlySet<number> | null, skipBp: boolean): number {
+    if (bps !== null || this.engine === 'interp') return interpret(h, slice, bps, skipBp);
+    if (this.engine === 'jit') return runBlocks(h, this.code, slice);
+    return runFast(h, this.code, slice);
   }
 
   /** A hart left its loop early: decide whether the machine stops too. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassemble } from '../../src/emulator/cpu/disasm';
 import { decodeOp, Op, TABLE } from '../../src/emulator/cpu/decode';
-import { enc } from './enc';
+import { enc } from '../../src/emulator/cpu/asm';
 import { extensionRoot } from '../../src/paths';
 
 const CORPUS = join(extensionRoot(), 'test', 'cpu', 'fixtures', 'corpus.S');

@@ -8,10 +8,11 @@ import { Hart, type HartHost } from '../../src/emulator/cpu/hart';
 import { CodeCache } from '../../src/emulator/cpu/codecache';
 import { interpret } from '../../src/emulator/cpu/run';
 import { runBlocks } from '../../src/emulator/cpu/jit';
-import { reg } from './enc';
+import { runFast } from '../../src/emulator/cpu/fast';
+import { reg } from '../../src/emulator/cpu/asm';
 
-export type Mode = 'interp' | 'jit';
-export const MODES: readonly Mode[] = ['interp', 'jit'];
+export type Mode = 'interp' | 'fast' | 'jit';
+export const MODES: readonly Mode[] = ['interp', 'fast', 'jit'];
 
 /** A 4 KiB MMIO device that remembers every access (at 0x1000_0000 in TestCpu). */
 export class RecordingDevice implements MmioDevice {
@@ -91,7 +92,9 @@ export class TestCpu implements HartHost {
   step(budget: number): number {
     const h = this.hart;
     h.stop = false;
-    return this.mode === 'jit' ? runBlocks(h, this.cache, budget) : interpret(h, budget, null, false);
+    if (this.mode === 'jit') return runBlocks(h, this.cache, budget);
+    if (this.mode === 'fast') return runFast(h, this.cache, budget);
+    return interpret(h, budget, null, false);
   }
 
   /** Runs until the hart executes WFI with nothing pending (or stops), at most `max` iterations. */

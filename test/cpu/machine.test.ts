@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { enc, li, sbiCall, shutdown } from './enc';
+import { enc, li, sbiCall, shutdown } from '../../src/emulator/cpu/asm';
 import { BootError, Machine, StopReason, type MachineConfig } from '../../src/emulator/machine';
 import { parseFdt, findNode, propU32s } from '../../src/emulator/fdt';
 
@@ -64,9 +64,9 @@ test('boot errors are BootErrors with clear messages', () => {
   }
 });
 
-for (const jit of [false, true]) {
-  test(`jit=${jit}: a trap with stvec = 0 stops with Crashed and a report of the last instructions`, () => {
-    const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a1', 'zero', 2), ...li('t0', 0x30000000), enc('lw', 'a2', 't0', 0)], { jit });
+for (const engine of ['interp', 'fast', 'jit'] as const) {
+  test(`${engine}: a trap with stvec = 0 stops with Crashed and a report of the last instructions`, () => {
+    const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a1', 'zero', 2), ...li('t0', 0x30000000), enc('lw', 'a2', 't0', 0)], { engine });
     assert.equal(m.run(1000), StopReason.Crashed);
     const c = m.crash!;
     assert.equal(c.cause, 5);
@@ -80,17 +80,17 @@ for (const jit of [false, true]) {
     assert.equal(m.run(10), StopReason.Crashed, 'stays crashed');
   });
 
-  test(`jit=${jit}: a trap vector that cannot be fetched is a crash, not a hang`, () => {
-    const { m } = machine([...li('t0', 0x30000000), enc('csrrw', 'zero', 0x105, 't0'), enc('ebreak')], { jit });
+  test(`${engine}: a trap vector that cannot be fetched is a crash, not a hang`, () => {
+    const { m } = machine([...li('t0', 0x30000000), enc('csrrw', 'zero', 0x105, 't0'), enc('ebreak')], { engine });
     assert.equal(m.run(1e6), StopReason.Crashed);
     assert.match(m.crash!.reason, /trap vector/);
     assert.equal(m.crash!.cause, 1);
   });
 
-  test(`jit=${jit}: the same fault forever (a handler that returns to it) is a crash`, () => {
+  test(`${engine}: the same fault forever (a handler that returns to it) is a crash`, () => {
     const { m } = machine(
       [...li('t0', 0x100), enc('csrrw', 'zero', 0x105, 't0'), enc('ebreak')].concat(Array(64).fill(0)).slice(0, 64).concat([enc('sret')]),
-      { jit },
+      { engine },
     );
     assert.equal(m.run(1e6), StopReason.Crashed);
     assert.match(m.crash!.reason, /repeated/);
@@ -181,12 +181,13 @@ test('icount runs are deterministic: same instruction count at the same event', 
     enc('csrrsi', 'zero', 0x100, 2),
     enc('addi', 's1', 's1', 1), enc('jal', 'zero', -4),
   ].concat(Array(128).fill(0)).slice(0, 128).concat([enc('csrrs', 'a0', 0xc02, 'zero'), enc('add', 's2', 's1', 'zero'), ...shutdown()]);
-  const runs = [false, true, true].map((jit) => {
-    const { m } = machine(prog, { jit });
+  const runs = (['interp', 'fast', 'jit', 'jit'] as const).map((engine) => {
+    const { m } = machine(prog, { engine });
     assert.equal(m.run(1e6), StopReason.Halted);
     return [m.harts[0].x[18], m.instret()];
   });
-  assert.deepEqual(runs[1], runs[2]);
+  assert.deepEqual(runs[2], runs[3]);
   assert.ok(runs[1][0] > 1000);
-  assert.deepEqual(runs[0], runs[1], 'the interpreter and the translator agree on icount');
+  assert.deepEqual(runs[0], runs[1], 'the engines agree on icount');
+  assert.deepEqual(runs[0], runs[2], 'the engines agree on icount');
 });

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { enc, li } from './enc';
+import { enc, li } from '../../src/emulator/cpu/asm';
 import { MMIO_BASE, MODES, TestCpu } from './harness';
 
 const DATA = 0x8000;

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { enc, li } from './enc';
+import { enc, li } from '../../src/emulator/cpu/asm';
 import { MODES, TestCpu, type Mode } from './harness';
 
 const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { enc, li, sbiCall, shutdown } from './enc';
+import { enc, li, sbiCall, shutdown } from '../../src/emulator/cpu/asm';
 import { Machine, StopReason, type MachineConfig } from '../../src/emulator/machine';
 
 const MiB = 1 << 20;

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { enc, li } from './enc';
+import { enc, li } from '../../src/emulator/cpu/asm';
 import { MODES, TestCpu } from './harness';
 
 for (const mode of MODES) {

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { enc, li } from './enc';
+import { enc, li } from '../../src/emulator/cpu/asm';
 import { MODES, TestCpu } from './harness';
 import { MIP_SEIP, MIP_SSIP, MIP_STIP } from '../../src/emulator/types';
 

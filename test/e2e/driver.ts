@@ -131,7 +131,7 @@ async function scenario(page: Page): Promise<void> {
   const LEVELS = '"pcm play 440 5" moves the TX meter of the levels panel (real PortAudio)';
   await step(wb, LEVELS, [BOOT], async () => {
     await wb.runCommand(titleOf(ext!, ['semu.openLevels', 'semu.showLevels']));
-    levels = await wb.webview('section.stream, .empty, body');
+    levels = await wb.webview('section.stream');
     const before = await until('the levels panel to list the TX stream', 20_000, async () => {
       const v = await txPeak(levels!);
       return v === null ? undefined : { v };
@@ -173,8 +173,12 @@ async function scenario(page: Page): Promise<void> {
       await wb.typeInTerminal('pcm play 440 2');
       state = await until('the machine to stop on the TX notify', 30_000, async () => ((await wb.debugState()) === 'stopped' ? 'stopped' : undefined));
     }
-    const stack = await page.locator('.debug-call-stack').innerText();
-    if (!/virtio-snd|exception/i.test(stack)) throw new Error(`Call Stack does not say why it paused: ${stack.replace(/\s+/g, ' ').slice(0, 200)}`);
+    // The Call Stack's header says why (the StoppedEvent's description).
+    const stack = await until('the Call Stack to say why it paused', 10_000, async () => {
+      const t = (await (await wb.expandPane('Call Stack')).innerText()).replace(/\s+/g, ' ');
+      return /paused on .*virtio-snd.*txq/i.test(t) ? t : undefined;
+    });
+    log(`Call Stack: ${stack.slice(0, 160)}`);
     const tx = await wb.expandVariables([/^Devices/, /^virtio-snd/, /^queues/, /^txq/]);
     log(`Variables, Devices > virtio-snd > queues > txq:\n${tx}`);
     if (!/avail\.idx/.test(tx) || !/used\.idx/.test(tx)) throw new Error(`txq shows no ring indices:\n${tx}`);

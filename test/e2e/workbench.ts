@@ -184,7 +184,7 @@ export class Workbench {
   async webview(selector: string, timeoutMs = 30_000): Promise<Frame> {
     return until(`a webview with ${selector}`, timeoutMs, async () => {
       for (const f of this.page.frames()) {
-        if (f.name() !== 'active-frame' && !/active-frame|index\.html/.test(f.url())) continue;
+        if (f === this.page.mainFrame() || f.isDetached()) continue;
         if ((await f.locator(selector).count()) > 0) return f;
       }
       return undefined;

@@ -2,7 +2,7 @@
 // outside the repo, so after the first build this takes about a second) and returns the paths
 // from the one JSON line it prints.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface GuestArtifacts {
@@ -44,6 +44,16 @@ export function runGuestBuild(script: string, env: Record<string, string> = {}, 
     if (!existsSync(p)) throw new Error(`guest build: ${k} ${p} does not exist`);
   }
   return parsed as GuestArtifacts;
+}
+
+/** The kernel tree the guest was built from (nolibc, gen_init_cpio): $SEMU_LINUX_SRC or the
+ * tree guest/build.sh extracted into its cache. Call after guestArtifacts(). */
+export function linuxTree(a: GuestArtifacts = guestArtifacts()): string {
+  if (process.env.SEMU_LINUX_SRC) return process.env.SEMU_LINUX_SRC;
+  const cache = dirname(dirname(a.kernel));
+  const src = readdirSync(cache).filter((e) => e.startsWith('src-') && !e.includes('.tmp.'));
+  if (src.length === 0) throw new Error(`no extracted kernel tree in ${cache}`);
+  return join(cache, src.sort().pop()!);
 }
 
 let cached: GuestArtifacts | undefined;

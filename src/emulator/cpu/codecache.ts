@@ -1,5 +1,5 @@
-// Translated code, indexed by guest-physical location: one slot per instruction word of each RAM
-// page that holds translated blocks. Physical indexing means address-space switches (satp,
+// Translated code, indexed by guest-physical location: per RAM page that holds code, its decoded
+// form (for the interpreter) and one slot per instruction word for translated blocks. Physical indexing means address-space switches (satp,
 // sfence.vma) never invalidate it; what does is a change of the bytes themselves:
 //  - a hart's store to a marked page: such stores never hit the store TLB (entries for a page
 //    are evicted when it becomes code), so they reach Hart.storeSlow, which calls back here;
@@ -9,6 +9,7 @@
 import type { Ram } from '../ram';
 import type { CodePages } from './mmu';
 import type { Hart } from './hart';
+import { decodePage } from './predecode';
 
 /** A translated block: runs on hart `h` with `pc` = its virtual start; returns instructions retired. */
 export type BlockFn = (h: Hart, pc: number) => number;
@@ -31,18 +32,22 @@ class PageCode {
 
 export class CodeCache implements CodePages {
   readonly marks: Uint8Array;
+  /** Per RAM page: its decoded form, or null (read directly by the fast loop). */
+  readonly decodedPages: (Int32Array | null)[];
   private readonly pages: (PageCode | null)[];
   private readonly harts: Hart[] = [];
   /** Interpreted entries of a block before it is compiled (tests set 1: compile at once). */
   hot = 8;
   /** Statistics for the debugger and benchmarks. */
   translated = 0;
+  decodes = 0;
   invalidated = 0;
 
   constructor(readonly ram: Ram) {
     const n = Math.ceil(ram.size / 4096);
     this.marks = new Uint8Array(n);
     this.pages = new Array<PageCode | null>(n).fill(null);
+    this.decodedPages = new Array<Int32Array | null>(n).fill(null);
     ram.onExternalWrite = (pa, len) => this.externalWrite(pa, len);
   }
 
@@ -69,15 +74,34 @@ export class CodeCache implements CodePages {
   }
 
   insert(off: number, b: Block): void {
-    const page = off >>> 12;
+    const p = this.claim(off >>> 12);
+    p.blocks[(off >>> 2) & (SLOTS - 1)] = b;
+    this.translated++;
+  }
+
+  /** The decoded form of the RAM page holding offset `off` (see decodePage), decoding it once. */
+  decoded(off: number): Int32Array {
+    const d = this.decodedPages[off >>> 12];
+    return d !== null ? d : this.decode(off >>> 12);
+  }
+
+  private decode(page: number): Int32Array {
+    this.claim(page);
+    const d = decodePage(this.ram.i32, page << 10);
+    this.decodedPages[page] = d;
+    this.decodes++;
+    return d;
+  }
+
+  /** The page's code record, marking the page so stores to it take the invalidating slow path. */
+  private claim(page: number): PageCode {
     let p = this.pages[page];
     if (p === null) p = this.pages[page] = new PageCode();
     if (this.marks[page] === 0) {
       this.marks[page] = 1;
       for (const h of this.harts) h.evictStorePage(page);
     }
-    p.blocks[(off >>> 2) & (SLOTS - 1)] = b;
-    this.translated++;
+    return p;
   }
 
   /** Drops everything translated from RAM page `page` (offset >> 12). */
@@ -85,6 +109,7 @@ export class CodeCache implements CodePages {
     if (this.marks[page] === 0) return;
     this.marks[page] = 0;
     this.pages[page] = null;
+    this.decodedPages[page] = null;
     this.invalidated++;
   }
 

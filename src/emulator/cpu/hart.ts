@@ -75,7 +75,8 @@ const SAME_TRAP_LIMIT = 256;
 export const TRACE_LEN = 32;
 
 export class Hart extends Mmu implements InterruptTarget {
-  readonly x = new Int32Array(32);
+  /** x0..x31, plus x[32]: where the decoded interpreter sends writes to x0 (never read). */
+  readonly x = new Int32Array(33);
   pc = 0;
 
   // Supervisor CSRs (sstatus, satp and the privilege live in Mmu).
@@ -171,6 +172,7 @@ export class Hart extends Mmu implements InterruptTarget {
 
   /** Records a run of `count` instructions starting at `pc` (RAM offset `off`) in the trace ring. */
   record(pc: number, off: number, count: number): void {
+    if (count <= 0) return;
     const t = this.trace;
     const p = this.tracePos;
     t[p] = pc;
@@ -366,8 +368,14 @@ export class Hart extends Mmu implements InterruptTarget {
   /** A store to RAM offset `off` by this hart: drop translated code of that page first. */
   private codeWrite(off: number): void {
     const page = off >>> 12;
-    if (this.code.marks[page] !== 0) this.onCodeWrite(page);
+    if (this.code.marks[page] !== 0) {
+      this.onCodeWrite(page);
+      this.codeChanged = true;
+    }
   }
+
+  /** Set when this hart's store dropped translated code: run loops re-fetch what they hold. */
+  codeChanged = false;
 
   /** Installed by the code cache: invalidates a page's translated blocks. */
   onCodeWrite: (page: number) => void = () => {};

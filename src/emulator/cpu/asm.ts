@@ -1,8 +1,9 @@
-// A tiny assembler for tests: encodes one instruction from its mnemonic and operands using the
-// decoder's own table (the objdump corpus test checks both against GNU as).
+// A tiny assembler: encodes one instruction from its mnemonic and operands using the
+// decoder's own table (the objdump corpus test checks both against GNU as). Used by the
+// warm-up program (warmup.ts) and by tests.
 
-import { Fmt, TABLE, type InsnDef } from '../../src/emulator/cpu/decode';
-import { ABI_NAMES } from '../../src/emulator/cpu/disasm';
+import { Fmt, TABLE, type InsnDef } from './decode';
+import { ABI_NAMES } from './disasm';
 
 const byName = new Map<string, InsnDef>(TABLE.map((d) => [d.name, d]));
 
