@@ -51,6 +51,11 @@ export interface PortAudioOptions {
   openTimeoutMs?: number;
   /** After close(), the audio host is killed if still alive after this long (default 1500). */
   closeTimeoutMs?: number;
+  /**
+   * While started, the device moving nothing for longer than this (ms) makes the stream keep the
+   * guest's period clock itself (default 40): see bridge().
+   */
+  clockSlackMs?: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -148,6 +153,13 @@ export class PortAudioStream implements AudioStream {
   private overrunning = false;
   private readonly carry: Uint8Array; // input: a frame split across pipe reads
   private carryLen = 0;
+  // The clock bridge (bridge()): when the device last moved audio, what the current stall has
+  // been bridged with, how many stalls were (counted as xruns).
+  private deviceAt = 0;
+  private bridgedFrames = 0;
+  private bridging = false;
+  private bridgedStalls = 0;
+  private bridgeBuf: Uint8Array | null = null;
 
   constructor(
     readonly params: PcmParams,
@@ -173,6 +185,7 @@ export class PortAudioStream implements AudioStream {
   start(): void {
     if (this.state === 'closed') return;
     this.running = true;
+    this.deviceMoved();
     if (this.fallback) return this.fallback.start();
     if (this.child) sendTo(this.child, { t: 'start' });
     this.service();
@@ -214,7 +227,7 @@ export class PortAudioStream implements AudioStream {
     const f = this.fallback?.counters();
     return {
       frames: this.moved + (f ? f.frames : 0),
-      xruns: this.childXruns + this.overruns + (f ? f.xruns : 0),
+      xruns: this.childXruns + this.overruns + this.bridgedStalls + (f ? f.xruns : 0),
       fill: this.ring.fill(),
       capacity: this.ring.capacity,
     };
@@ -282,7 +295,10 @@ export class PortAudioStream implements AudioStream {
           this.lastAlive = performance.now();
         }
         this.childXruns = m.xruns;
-        if (this.out) this.childTaken = m.frames + m.dropped;
+        if (this.out && m.frames + m.dropped !== this.childTaken) {
+          this.childTaken = m.frames + m.dropped;
+          this.deviceMoved();
+        }
         this.service();
         break;
       case 'error':
@@ -298,6 +314,8 @@ export class PortAudioStream implements AudioStream {
     if (this.state === 'opening') {
       if (performance.now() - this.openedAt > (this.opts.openTimeoutMs ?? 10000)) {
         this.fail('the audio host did not open the device in time');
+      } else {
+        this.bridge();
       }
       return;
     }
@@ -307,6 +325,12 @@ export class PortAudioStream implements AudioStream {
       this.fail(`the PortAudio device moved no audio for ${(quiet / 1000).toFixed(1)} s`);
       return;
     }
+    this.feed();
+    this.bridge();
+  }
+
+  /** Output: keep the child's backlog at the prefill. */
+  private feed(): void {
     if (!this.out || !this.running || !this.pcm) return;
     const want = this.prefillFrames - (this.sent - this.childTaken);
     const n = Math.min(want, Math.floor(this.ring.fill() / this.fb));
@@ -319,8 +343,56 @@ export class PortAudioStream implements AudioStream {
     this.moved += got / this.fb;
   }
 
+  private deviceMoved(): void {
+    this.deviceAt = performance.now();
+    this.bridgedFrames = 0;
+    this.bridging = false;
+  }
+
+  /**
+   * The guest's period clock is this ring: how fast it drains (output) or fills (input). Linux
+   * fails a blocked read/write with EIO when no period elapses for max(100 ms, 1.1 × buffer)
+   * (sound/core/pcm_lib.c wait_for_avail), while a PortAudio device takes 100-300 ms to open in
+   * the audio host, PulseAudio stalls 0.5-2 s when a stream starts, and a loaded machine stalls it
+   * now and then. So, as a sound card's clock never stops, once the device has moved nothing for
+   * clockSlackMs while started, the stream moves frames at the nominal rate itself (output: drops
+   * the oldest, input: adds silence) until the device moves again. Each bridged stall is an xrun.
+   */
+  private bridge(): void {
+    if (!this.running) return;
+    if (this.out && this.ring.fill() < this.fb) {
+      // Nothing to play: the guest is behind, not the device. Time starts when data comes.
+      this.deviceMoved();
+      return;
+    }
+    const late = performance.now() - this.deviceAt - (this.opts.clockSlackMs ?? 40);
+    if (late <= 0) return;
+    const fb = this.fb;
+    let due = Math.floor((late * this.params.rate) / 1000) - this.bridgedFrames;
+    if (due <= 0) return;
+    this.bridgedFrames += due;
+    // Never more than a ring's worth at once (e.g. after the worker itself was held up).
+    due = Math.min(due, Math.floor(this.ring.capacity / fb));
+    // Output reads the dropped frames into it; input writes it, all zeros (silence in every format).
+    const buf = (this.bridgeBuf ??= new Uint8Array(Math.min(this.ring.capacity, 16384 - (16384 % fb)) || fb));
+    let n = 0;
+    while (n < due) {
+      const k = Math.min(due - n, Math.floor(buf.length / fb)) * fb;
+      const got = this.out ? this.ring.read(buf, k, fb) : this.ring.write(buf, k, true, fb);
+      if (got <= 0) break;
+      n += got / fb;
+    }
+    if (n === 0) return;
+    if (!this.out) this.moved += n;
+    if (!this.bridging) {
+      this.bridging = true;
+      this.bridgedStalls++;
+    }
+  }
+
   private onCapture(b: Buffer): void {
     if (this.state !== 'open' || !this.running) return;
+    this.deviceMoved();
     const fb = this.fb;
     let off = 0;
     if (this.carryLen > 0) {

@@ -5,13 +5,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { SemuClient, guestArtifacts, median, BOOT_TIMEOUT_MS } from './client';
 import { SymbolTable } from '../../debug-adapter/symbols';
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
-test('boot under the debugger: entry, start_kernel breakpoint, registers, memory, disassembly, pause, levels, clean exit', { timeout: 240_000 }, async () => {
+test('boot under the debugger: entry, start_kernel breakpoint, registers, memory, disassembly, pause, levels, clean exit', { timeout: 240_000 }, async (t) => {
   const g = guestArtifacts();
   const image = readFileSync(g.kernel);
   const syms = SymbolTable.load(g.systemMap);
@@ -113,6 +116,25 @@ test('boot under the debugger: entry, start_kernel breakpoint, registers, memory
     st = await dc.stackTraceRequest({ threadId: 1 });
     assert.notEqual(st.body.stackFrames[0].instructionPointerReference, hex(startKernel));
 
+    // ---- function breakpoint by name, then step out = run to ra ----
+    const fb = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: '_printk' }, { name: 'no_such_function' }] });
+    assert.equal(fb.body.breakpoints[0].verified, true);
+    assert.equal(fb.body.breakpoints[1].verified, false);
+    assert.match(fb.body.breakpoints[1].message ?? '', /no symbol 'no_such_function'/);
+    const inPrintk = dc.nextStop(BOOT_TIMEOUT_MS);
+    await dc.continueRequest({ threadId: 1 });
+    const pk = await inPrintk;
+    assert.equal(pk.body.reason, 'function breakpoint');
+    st = await dc.stackTraceRequest({ threadId: 1 });
+    assert.equal(st.body.stackFrames[0].name, '_printk');
+    const ra = st.body.stackFrames[1].instructionPointerReference;
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    const out = dc.nextStop(BOOT_TIMEOUT_MS);
+    await dc.stepOutRequest({ threadId: 1 });
+    assert.equal((await out).body.reason, 'step');
+    st = await dc.stackTraceRequest({ threadId: 1 });
+    assert.equal(st.body.stackFrames[0].instructionPointerReference, ra, 'step out stops at the return address');
+
     // ---- running: levels events flow; pause lands quickly ----
     await dc.setInstructionBreakpointsRequest({ breakpoints: [] });
     let levels = 0;
@@ -131,7 +153,7 @@ test('boot under the debugger: entry, start_kernel breakpoint, registers, memory
     }
     dc.off('semu/levels', onLevels);
     const med = median(latencies);
-    process.stdout.write(`# pause latency ms: ${latencies.map((l) => l.toFixed(1)).join(', ')} (median ${med.toFixed(1)})\n`);
+    t.diagnostic(`pause latency ms: ${latencies.map((l) => l.toFixed(1)).join(', ')} (median ${med.toFixed(1)})`);
     for (const l of latencies) assert.ok(l < 500, `pause took ${l.toFixed(1)} ms`);
     assert.ok(levels >= 5, `semu/levels events while running: ${levels}`);
 
@@ -163,5 +185,34 @@ test('a launch that cannot work fails with a message naming the problem', { time
     assert.equal(code, 0);
   } finally {
     await dc.stop();
+  }
+});
+
+test('a guest that crashes ends the session saying what and where', { timeout: 60_000 }, async () => {
+  // A "kernel" of all-zero words: every fetch is an illegal instruction and stvec is 0, so the
+  // hart traps to the same place forever — the machine's dead-guest detector ends it.
+  const dir = mkdtempSync(join(tmpdir(), 'semu-dap-crash-'));
+  const kernel = join(dir, 'zeros.bin');
+  writeFileSync(kernel, Buffer.alloc(4096));
+  const dc = new SemuClient();
+  await dc.start();
+  try {
+    const stderr: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => {
+      if (e.body.category === 'stderr') stderr.push(e.body.output);
+    });
+    const terminated = dc.waitForEvent('terminated', 30_000);
+    const exited = dc.waitForEvent('exited', 30_000) as Promise<DebugProtocol.ExitedEvent>;
+    await dc.boot({ kernel, time: 'icount', audioOut: 'null', audioIn: 'null' });
+    await terminated;
+    assert.notEqual((await exited).body.exitCode, 0);
+    const text = stderr.join('');
+    assert.match(text, /the machine stopped: .*illegal instruction/, text);
+    assert.match(text, /0x00000000|00000000:/, 'the report shows where (the last instructions)');
+    const code = await dc.disconnectAndWaitExit();
+    assert.equal(code, 0);
+  } finally {
+    await dc.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

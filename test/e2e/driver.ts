@@ -87,7 +87,6 @@ async function scenario(page: Page): Promise<void> {
   let ext: InstalledExtension | undefined;
   let hostPid = 0;
   let baselineThreads: string[] = [];
-  let levels: Frame | undefined;
 
   const WORKBENCH = 'the workbench opens the workspace';
   await step(wb, WORKBENCH, [], async () => {
@@ -119,28 +118,27 @@ async function scenario(page: Page): Promise<void> {
 
   const BOOT = 'F5 boots the guest: the console terminal shows "semu-guest: ready"';
   await step(wb, BOOT, [COMMANDS], async () => {
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'README.txt' }).click();
-    await page.keyboard.press('F5');
-    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.startDebugging();
     await wb.waitForTerminal(READY, 120_000);
     const workers = workerThreads(hostPid, baselineThreads);
     if (workers.length === 0) throw new Error('the machine runs but no worker thread appeared in the extension host');
     log(`extension host ${hostPid}: new threads ${workers.join(', ')}`);
   });
 
-  const LEVELS = '"pcm play 440 5" moves the TX meter of the levels panel (real PortAudio)';
+  const LEVELS = '"pcm play 440 5" plays through PortAudio and moves the TX meter of the levels panel';
   await step(wb, LEVELS, [BOOT], async () => {
     await wb.runCommand(titleOf(ext!, ['semu.openLevels', 'semu.showLevels']));
-    levels = await wb.webview('section.stream');
+    const levels = await wb.webview('section.stream');
     const before = await until('the levels panel to list the TX stream', 20_000, async () => {
-      const v = await txPeak(levels!);
+      const v = await txPeak(levels);
       return v === null ? undefined : { v };
     });
-    await wb.typeInTerminal('pcm play 440 5');
+    const cmd = 'pcm play 440 5';
+    await wb.typeInTerminal(cmd);
     let max = before.v;
     const readings = new Set<number>();
     await until(`the TX peak meter to rise above -30 dBFS (was ${before.v})`, 20_000, async () => {
-      const v = await txPeak(levels!);
+      const v = await txPeak(levels);
       if (v !== null) {
         readings.add(v);
         max = Math.max(max, v);
@@ -148,40 +146,62 @@ async function scenario(page: Page): Promise<void> {
       return max > -30 && readings.size >= 2;
     }, 50);
     log(`TX peak: ${before.v} dBFS before, max ${max} dBFS, ${readings.size} distinct readings`);
-    // The audio went through naudiodon in an audio host, whose libportaudio is the one shipped in
-    // the installed extension (its RUNPATH is $ORIGIN), into the ALSA file device.
+    // The audio goes through naudiodon in an audio host, whose libportaudio must be the one shipped
+    // in the installed extension (RUNPATH $ORIGIN), into the ALSA file device.
     const hosts = audioHosts(PGID);
     if (hosts.length === 0) throw new Error('no audio-host process while playing');
     for (const h of hosts) {
       const libs = mappedLibraries(h.pid, /libportaudio/);
-      if (libs.length && !libs.every((l) => l.startsWith(ext!.dir))) throw new Error(`audio host ${h.pid} loaded ${libs.join(', ')}, not the extension's own`);
+      if (!libs.every((l) => l.startsWith(ext!.dir + '/'))) throw new Error(`audio host ${h.pid} loaded ${libs.join(', ')}, not the extension's own`);
     }
-    const played = await until('PortAudio to write the playback file', 10_000, async () => {
-      const p = playbackBytes();
-      return p.nonZero > 1000 ? p : undefined;
-    }, 250);
-    log(`ALSA playback file: ${played.size} bytes, ${played.nonZero} non-zero`);
+    // The guest's own report: every frame written, no error from the driver.
+    const done = await wb.waitForTerminalAfter(`# ${cmd}`, /pcm: play frames=\d+[^\n]*|pcm: error[^\n]*|exit status \d+/, 30_000);
+    const m = /frames=(\d+) rate=(\d+)/.exec(done);
+    if (!m || Number(m[1]) !== Number(m[2]) * 5) throw new Error(`the guest's playback did not complete: ${done.replace(/\s+/g, ' ').trim().slice(0, 200)}`);
+    const played = playbackBytes();
+    if (played.nonZero < 1000) throw new Error(`PortAudio wrote ${played.size} bytes (${played.nonZero} non-zero) to the ALSA playback file`);
+    log(`guest: ${done.trim().split('\n').find((l) => /frames=/.test(l))}; ALSA playback file ${played.size} bytes`);
   });
 
-  const BREAK = `the "${TX_FILTER.label}" breakpoint stops the machine; Variables and the inspector show txq`;
-  await step(wb, BREAK, [BOOT], async () => {
+  const STOPPED = `ticking "${TX_FILTER.label}" in Breakpoints stops the machine on the next TX kick`;
+  await step(wb, STOPPED, [BOOT], async () => {
     await wb.showDebugView();
     await wb.setExceptionFilter(TX_FILTER.label, true);
-    let state = await until('a stop', 3000, async () => ((await wb.debugState()) === 'stopped' ? 'stopped' : undefined)).catch(() => 'running');
-    if (state !== 'stopped') {
-      // Playback ended before the filter was set: give the guest something to queue.
-      await wb.typeInTerminal('pcm play 440 2');
-      state = await until('the machine to stop on the TX notify', 30_000, async () => ((await wb.debugState()) === 'stopped' ? 'stopped' : undefined));
-    }
+    await wb.typeInTerminal('pcm play 440 2');
+    await until('the machine to stop', 30_000, async () => (await wb.debugState()) === 'stopped');
     // The Call Stack's header says why (the StoppedEvent's description).
     const stack = await until('the Call Stack to say why it paused', 10_000, async () => {
       const t = (await (await wb.expandPane('Call Stack')).innerText()).replace(/\s+/g, ' ');
       return /paused on .*virtio-snd.*txq/i.test(t) ? t : undefined;
     });
     log(`Call Stack: ${stack.slice(0, 160)}`);
+    // VS Code focuses the top frame by itself, so Variables shows the scopes with no click.
+    const scopes = await until('Variables to show the scopes of the stopped hart', 10_000, async () => {
+      const s = await wb.variableScopes();
+      return s.some((x) => /^Devices/.test(x)) ? s : undefined;
+    }).catch(() => {
+      throw new Error('Variables stays empty after the stop: VS Code focused no stack frame (frames without a source are not focused on an exception stop)');
+    });
+    log(`Variables: ${scopes.join(' | ')}`);
+  });
+
+  const VARIABLES = 'Variables shows Devices > virtio-snd > queues > txq';
+  await step(wb, VARIABLES, [BOOT], async () => {
+    if ((await wb.debugState()) !== 'stopped') throw new Error('the machine is not stopped');
+    if ((await wb.variableScopes()).length === 0) {
+      log('Variables is empty: selecting the top frame in Call Stack, as a person would');
+      await page.locator('.debug-call-stack .monaco-list-row').first().click();
+    }
     const tx = await wb.expandVariables([/^Devices/, /^virtio-snd/, /^queues/, /^txq/]);
     log(`Variables, Devices > virtio-snd > queues > txq:\n${tx}`);
-    if (!/avail\.idx/.test(tx) || !/used\.idx/.test(tx)) throw new Error(`txq shows no ring indices:\n${tx}`);
+    const kids = tx.split('\n').slice(1).join('\n');
+    for (const k of ['ready', 'avail.idx', 'used.idx', 'pending']) {
+      if (!kids.split('\n').some((l) => l.startsWith(`${k} `))) throw new Error(`txq has no "${k}" child:\n${tx}`);
+    }
+  });
+
+  const INSPECTOR = 'the virtqueue inspector draws txq of the stopped machine';
+  await step(wb, INSPECTOR, [BOOT], async () => {
     await wb.runCommand(titleOf(ext!, ['semu.openInspector', 'semu.showVirtqueues']));
     const insp = await wb.webview('button.queue[data-device="virtio-snd"]');
     await insp.locator('button.queue[data-device="virtio-snd"][data-queue="2"]').click();
@@ -190,6 +210,7 @@ async function scenario(page: Page): Promise<void> {
     const shapes = await insp.locator('.ring-box svg *').count();
     if (shapes < 10) throw new Error(`the ring diagram has ${shapes} elements`);
     const cells = await insp.locator('button.cell[data-desc]').count();
+    if (cells === 0) throw new Error('the descriptor table is empty');
     log(`inspector: "${await title.innerText()}", ring diagram ${shapes} elements, ${cells} descriptor cells`);
     await sleep(500); // let both panels paint before the session screenshot
     const shot = join(OUT, 'session.png');
@@ -200,10 +221,10 @@ async function scenario(page: Page): Promise<void> {
     }
   });
 
-  const STOP = 'Continue, then Stop: the session ends and no worker or audio host is left';
-  await step(wb, STOP, [BOOT], async () => {
+  const END = 'Continue, then Stop: the session ends and no worker or audio host is left';
+  await step(wb, END, [BOOT], async () => {
     await wb.showDebugView();
-    await wb.setExceptionFilter(TX_FILTER.label, false).catch(() => undefined);
+    await wb.setExceptionFilter(TX_FILTER.label, false);
     if ((await wb.debugState()) === 'stopped') {
       await wb.debugAction('debug-continue');
       await until('the machine to run again', 10_000, async () => (await wb.debugState()) === 'running');

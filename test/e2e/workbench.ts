@@ -30,9 +30,12 @@ export class Workbench {
     await this.page.locator('.explorer-folders-view .monaco-list-row', { hasText: landmark }).waitFor({ timeout: 60_000 });
   }
 
-  /** Gives keyboard focus back to the workbench (out of a webview or terminal). */
+  /**
+   * Gives keyboard focus to the workbench: a click on the editor area (its watermark, or whatever
+   * editor is there). F1 and F5 reach the workbench from editors, terminals and webviews alike.
+   */
   async focusWorkbench(): Promise<void> {
-    await this.page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+    await this.page.locator('.part.editor').click({ position: { x: 300, y: 200 } }).catch(() => undefined);
   }
 
   /**
@@ -91,6 +94,16 @@ export class Workbench {
     }, 150);
   }
 
+  /** Waits for `re` in what the terminal shows after the last line containing `marker`. */
+  async waitForTerminalAfter(marker: string, re: RegExp, timeoutMs: number): Promise<string> {
+    return until(`${re} after "${marker}" in the terminal`, timeoutMs, async () => {
+      const now = await this.terminalRows();
+      const at = now.lastIndexOf(marker);
+      const after = at >= 0 ? now.slice(at + marker.length) : '';
+      return re.test(after) ? after : undefined;
+    }, 150);
+  }
+
   async typeInTerminal(line: string): Promise<void> {
     await this.page.locator('.terminal-wrapper .xterm').first().click();
     await this.page.keyboard.type(line, { delay: 15 });
@@ -105,6 +118,9 @@ export class Workbench {
       await this.page.keyboard.press('Control+Shift+D');
     }
     await this.page.locator('.debug-variables').waitFor({ state: 'visible', timeout: 10_000 });
+    // Watch is empty here: fold it so that Variables gets its room.
+    const watch = this.page.locator('.pane-header', { hasText: /^\s*Watch/i }).first();
+    if ((await watch.getAttribute('aria-expanded').catch(() => null)) === 'true') await watch.click();
   }
 
   /** 'stopped' / 'running' from the debug toolbar's Continue / Pause button, 'none' without one. */
@@ -118,6 +134,28 @@ export class Workbench {
 
   async debugAction(icon: 'debug-continue' | 'debug-pause' | 'debug-stop' | 'debug-disconnect'): Promise<void> {
     await this.page.locator(`.debug-toolbar .codicon-${icon}`).first().click();
+  }
+
+  /** F5 until a session starts: right after start-up the keybinding can arrive before the debugger is registered. */
+  async startDebugging(attempts = 3): Promise<void> {
+    const bar = this.page.locator('.debug-toolbar');
+    for (let i = 1; ; i++) {
+      await this.focusWorkbench();
+      await this.page.keyboard.press('F5');
+      try {
+        await bar.waitFor({ state: 'visible', timeout: 15_000 });
+        return;
+      } catch (e) {
+        if (i >= attempts) throw new Error('F5 started no debug session');
+        this.log(`F5: no debug session yet (attempt ${i})`);
+      }
+    }
+  }
+
+  /** The rows of the Variables view's top level (the scopes) as shown now. */
+  async variableScopes(): Promise<string[]> {
+    const rows = this.page.locator('.debug-variables .monaco-list-row[aria-level="1"]');
+    return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   }
 
   /** A pane of the Run and Debug view (e.g. "Breakpoints"), expanded. */
@@ -145,16 +183,19 @@ export class Workbench {
 
   /**
    * Expands a path in the Variables view (scope, then children), with the keyboard so that rows
-   * scrolled out of the virtualized list are reached. Returns the text of the rows shown below
-   * the last element once it is expanded.
+   * scrolled out of the virtualized list are reached. Returns the text of the last element and
+   * of (up to `showRows` of) its children.
    */
-  async expandVariables(path: readonly RegExp[], showRows = 20): Promise<string> {
+  async expandVariables(path: readonly RegExp[], showRows = 16): Promise<string> {
     await this.showDebugView();
     const tree = this.page.locator('.debug-variables .monaco-list').first();
     const focused = () => tree.locator('.monaco-list-row.focused').first();
     const rows = tree.locator('.monaco-list-row');
-    const first = path[0]!;
-    const top = rows.filter({ hasText: first }).first();
+    // Collapse everything (the Variables title bar's action), so the scopes are all on screen.
+    const pane = await this.expandPane('Variables');
+    await pane.hover();
+    await pane.locator('.pane-header .codicon-collapse-all').first().click({ timeout: 2000 }).catch(() => undefined);
+    const top = rows.filter({ hasText: path[0]! }).first();
     await top.waitFor({ timeout: 15_000 });
     await top.click();
     for (let i = 0; i < path.length; i++) {
@@ -168,11 +209,21 @@ export class Workbench {
       await until(`"${want}" expanded`, 10_000, async () => (await focused().getAttribute('aria-expanded')) === 'true');
       if (i + 1 < path.length) await this.page.keyboard.press('ArrowDown');
     }
-    // Let the children load, then read what the tree shows from the expanded row on.
-    await sleep(300);
-    const texts = await rows.allInnerTexts();
-    const at = texts.findIndex((t) => path[path.length - 1]!.test(t));
-    return texts.slice(Math.max(0, at), at + showRows).map((t) => t.replace(/\s+/g, ' ').trim()).join('\n');
+    // Walk into the children (the list is virtualized: moving the focus scrolls them into view),
+    // then back, so the expanded element stays focused on screen with its children below it.
+    const level = Number(await focused().getAttribute('aria-level'));
+    const lines = [await focused().innerText()];
+    for (let i = 0; i < showRows; i++) {
+      await this.page.keyboard.press('ArrowDown');
+      const row = focused();
+      const child = await until('the children to load', 5000, async () => {
+        const l = Number(await row.getAttribute('aria-level'));
+        return l ? { l, text: await row.innerText() } : undefined;
+      });
+      if (child.l <= level) break; // past the last child
+      lines.push(child.text);
+    }
+    return lines.map((t) => t.replace(/\s+/g, ' ').trim()).join('\n');
   }
 
   // ---------- webviews ----------
@@ -185,7 +236,9 @@ export class Workbench {
     return until(`a webview with ${selector}`, timeoutMs, async () => {
       for (const f of this.page.frames()) {
         if (f === this.page.mainFrame() || f.isDetached()) continue;
-        if ((await f.locator(selector).count()) > 0) return f;
+        // A frame still loading can hold a query until it is done: give each a short look.
+        const n = await Promise.race([f.locator(selector).count(), sleep(1000).then(() => 0)]).catch(() => 0);
+        if (n > 0) return f;
       }
       return undefined;
     }, 250);

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import { GuestSession } from '../helpers/guest-session';
-import { writeWav, ditheredSine } from './helpers/wav-files';
-test('timing', async (t) => {
-  const IN = { rate: 48000, channels: 2, format: 'S16' as const };
-  writeWav('/tmp/sg/in.wav', IN, ditheredSine(IN, 1000, 48000 * 3));
-  const t0 = Date.now();
-  const g = await GuestSession.boot({ audioOut: 'null', audioIn: 'wav:/tmp/sg/in.wav', time: 'icount' });
-  t.diagnostic(`boot ${Date.now() - t0} ms`);
-  for (const c of ['pcm rec 1', 'pcm rec 1', 'pcm play 440 1', 'pcm rec 1']) {
-    const r = await g.run(c);
-    t.diagnostic(`${c}: ${r.ms} ms ${r.pcm?.raw} instret ${g.host.instret()}`);
-  }
-  await g.poweroff();
+import { GUEST_IN, GUEST_OUT, startRealtimeRig } from './helpers/realtime';
+test('rt probe', async (t) => {
+  const rig = await startRealtimeRig(440);
+  const g = await GuestSession.boot({ audioOut: GUEST_OUT, audioIn: GUEST_IN, time: 'host', env: rig.env });
+  t.diagnostic('pids ' + JSON.stringify((await import('../helpers/guest-session')).childPids()));
+  try {
+    for (const c of (process.env.CMDS ?? 'pcm rec 2;pcm play 440 2;pcm rec 2;pcm loop 2;pcm rec 2 -b 96000;pcm loop 3 -b 96000').split(';')) {
+      const r = await g.run(c, { timeoutMs: 60000 });
+      t.diagnostic(`${c}: ${r.ms} ms ${JSON.stringify(r.output)}`);
+    }
+  } finally { await g.dispose(); await rig.stop(); }
 });

@@ -11,8 +11,11 @@ import type { CodePages } from './mmu';
 import type { Hart } from './hart';
 import { decodePage } from './predecode';
 
-/** A translated block: runs on hart `h` with `pc` = its virtual start; returns instructions retired. */
-export type BlockFn = (h: Hart, pc: number) => number;
+/**
+ * A translated block: runs on hart `h` with `pc` = its virtual start, retiring about `limit`
+ * instructions at most (a block that loops on itself stops there); returns instructions retired.
+ */
+export type BlockFn = (h: Hart, pc: number, limit: number) => number;
 
 export class Block {
   constructor(
@@ -23,6 +26,8 @@ export class Block {
 }
 
 const SLOTS = 1024; // 4-byte instruction slots per 4 KiB page
+/** Default for CodeCache.jitThreshold (measured on the Linux boot, see docs/cpu.md). */
+export const JIT_THRESHOLD = Number(process.env.SEMU_JIT_AT ?? 2000);
 
 class PageCode {
   readonly blocks: (Block | null)[] = new Array<Block | null>(SLOTS).fill(null);
@@ -34,6 +39,10 @@ export class CodeCache implements CodePages {
   readonly marks: Uint8Array;
   /** Per RAM page: its decoded form, or null (read directly by the fast loop). */
   readonly decodedPages: (Int32Array | null)[];
+  /** Per decoded page: how often the fast loop jumped to each slot (saturates at jitThreshold). */
+  readonly hotPages: (Uint16Array | null)[];
+  /** Jumps to a slot before the fast loop runs it as a translated block (0: never; ≤ 65535). */
+  jitThreshold = JIT_THRESHOLD;
   private readonly pages: (PageCode | null)[];
   private readonly harts: Hart[] = [];
   /** Interpreted entries of a block before it is compiled (tests set 1: compile at once). */
@@ -48,6 +57,7 @@ export class CodeCache implements CodePages {
     this.marks = new Uint8Array(n);
     this.pages = new Array<PageCode | null>(n).fill(null);
     this.decodedPages = new Array<Int32Array | null>(n).fill(null);
+    this.hotPages = new Array<Uint16Array | null>(n).fill(null);
     ram.onExternalWrite = (pa, len) => this.externalWrite(pa, len);
   }
 
@@ -89,6 +99,7 @@ export class CodeCache implements CodePages {
     this.claim(page);
     const d = decodePage(this.ram.i32, page << 10);
     this.decodedPages[page] = d;
+    this.hotPages[page] = new Uint16Array(SLOTS);
     this.decodes++;
     return d;
   }
@@ -110,6 +121,7 @@ export class CodeCache implements CodePages {
     this.marks[page] = 0;
     this.pages[page] = null;
     this.decodedPages[page] = null;
+    this.hotPages[page] = null;
     this.invalidated++;
   }
 

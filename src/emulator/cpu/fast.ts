@@ -1,4 +1,5 @@
-// The interpreter's fast loop: runs pre-decoded pages (predecode.ts). A "run" keeps the current
+// The default engine: the interpreter's fast loop over pre-decoded pages (predecode.ts), which
+// hands hot jump targets to the block translator (jit.ts). A "run" keeps the current
 // page's decoded array and slot index in locals, follows jumps inside the page directly and
 // jumps to other pages through one fetch-TLB probe. A run ends — back to the outer loop, which
 // checks interrupts and does full fetches — on anything that can change what runs next or how:
@@ -11,12 +12,31 @@ import { Op } from './decode';
 import type { Hart } from './hart';
 import { div, divu, execute, mulh, mulhsu, mulhu, rem, remu } from './interp';
 import { TLB_MASK } from './mmu';
+import { loopsAt, translate } from './jit';
+import type { Block } from './codecache';
 
 // Loop exits (the `next` slot values below zero).
 const JUMP = -1; // to `t`, after retiring the instruction
 const LEAVE = -2; // after retiring the instruction; h.pc already set
 const TRAP = -3; // the instruction trapped: not retired; h.pc is the handler
 const SYSTEM = -4; // not executed: h.pc = its pc, execute() takes it
+
+// What follows a taken jump.
+const STAY = 0; // continue the run at the target
+const LEAVE_AT_T = 1; // end the run, h.pc = t
+const LEAVE_AT_PC = 2; // end the run, h.pc already set (by a block or a trap)
+
+/** Hot counter value of a target whose block does not loop: it stays interpreted. */
+const NOT_A_LOOP = 65535;
+
+/**
+ * Translates the block at `off` if it loops on itself (a translated block only beats this loop
+ * when it iterates inside its function); null otherwise.
+ */
+function translateLoop(h: Hart, cache: CodeCache, off: number): Block | null {
+  if (!loopsAt(h.m32, off)) return null;
+  return translate(h, cache, off);
+}
 
 /** True for what the page loop leaves to execute(): system instructions, CSRs and illegal words. */
 function isSystem(op: number): boolean {
@@ -41,6 +61,8 @@ export function runFast(h: Hart, cache: CodeCache, budget: number): number {
   const ftag = h.ftag;
   const fdelta = h.fdelta;
   const pages = cache.decodedPages;
+  const hots = cache.hotPages;
+  const jitAt = cache.jitThreshold;
   let iter = 0;
   while (iter < budget && !h.stop) {
     // Between runs: interrupts, then the fetch (which may walk the page table or trap).
@@ -251,27 +273,62 @@ export function runFast(h: Hart, cache: CodeCache, budget: number): number {
           } else {
             n++;
             h.record((vbase + (runStart << 2)) | 0, obase + (runStart << 2), s - runStart + 1);
-            if (n < limit) {
+            // Follow the target in this run when its page is known to the fetch TLB and decoded;
+            // hot targets run as translated blocks, whose exit pc is followed the same way.
+            let go = LEAVE_AT_T;
+            while (n < limit) {
+              let off: number;
+              let nd: Int32Array | null;
               if (((t ^ vbase) & -4096) === 0) {
-                s = runStart = (t >>> 2) & 1023;
-                continue;
+                off = obase + (t & 4095);
+                nd = d;
+              } else {
+                const vpn = t >>> 12;
+                const e = vpn & TLB_MASK;
+                if (ftag[e] !== ((vpn << 1) | k)) break;
+                off = (t + fdelta[e]) | 0;
+                nd = pages[off >>> 12];
+                if (nd === null) break;
               }
-              // Another page: follow it if the fetch TLB and the decoded cache already have it.
-              const vpn = t >>> 12;
-              const e = vpn & TLB_MASK;
-              if (ftag[e] === ((vpn << 1) | k)) {
-                const off = (t + fdelta[e]) | 0;
-                const nd = pages[off >>> 12];
-                if (nd !== null && !isSystem(nd[(off >>> 1) & 2046] & 0xff)) {
-                  d = nd;
-                  vbase = t - (t & 4095);
-                  obase = off - (off & 4095);
-                  s = runStart = (off >>> 2) & 1023;
+              const slot = (off >>> 2) & 1023;
+              if (isSystem(nd[2 * slot] & 0xff)) break;
+              if (jitAt !== 0) {
+                const hot = hots[off >>> 12]!;
+                const c = hot[slot];
+                if (c < jitAt) hot[slot] = c + 1;
+                else if (c !== NOT_A_LOOP) {
+                  const b = cache.lookup(off) ?? translateLoop(h, cache, off);
+                  if (b === null) {
+                    hot[slot] = NOT_A_LOOP;
+                    continue;
+                  }
+                  const r = b.fn(h, t, limit - n);
+                  n += r;
+                  if (h.trapped) {
+                    h.trapped = false;
+                    iter++;
+                    h.record(t, off, Math.min(r + 1, b.len));
+                    go = LEAVE_AT_PC;
+                    break;
+                  }
+                  h.record(t, off, Math.min(r, b.len));
+                  if (h.stop || h.codeChanged || (h.mip & h.sie) !== 0) {
+                    go = LEAVE_AT_PC;
+                    break;
+                  }
+                  t = h.pc;
                   continue;
                 }
               }
+              d = nd;
+              vbase = t - (t & 4095);
+              obase = off - (off & 4095);
+              s = runStart = slot;
+              go = STAY;
+              break;
             }
-            h.pc = t;
+            if (go === STAY) continue;
+            if (go === LEAVE_AT_T) h.pc = t;
             break;
           }
         }

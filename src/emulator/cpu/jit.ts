@@ -24,14 +24,20 @@ const MAX_BLOCK = 128;
 /** Compiled functions kept by source text (identical code at another address reuses one). */
 const MAX_MEMO = 40000;
 
-/** The JavaScript of one block, or null when its first instruction is not translatable. */
-export function blockSource(words: Int32Array, start: number, limit: number): { src: string; len: number } | null {
+/**
+ * The JavaScript of one block, or null when its first instruction is not translatable.
+ * The function is `block(h, pc, limit)`: it returns the instructions retired and leaves h.pc at
+ * the next instruction. A block whose last instruction branches back to its own start loops
+ * inside the function while fewer than `limit` instructions have retired.
+ */
+export function blockSource(words: Int32Array, start: number, limit: number): { src: string; len: number; loops: boolean } | null {
   const body: string[] = [];
   const used = new Set<number>();
   const written = new Set<number>();
   let mem = false;
   let len = 0;
   let ended = false;
+  let loops = false;
   const r = (n: number): string => {
     if (n === 0) return '0';
     used.add(n);
@@ -46,6 +52,9 @@ export function blockSource(words: Int32Array, start: number, limit: number): { 
   const pcAt = (i: number, delta = 0) => `(pc + ${4 * i + delta}) | 0`;
   // Exits are emitted as placeholders and patched once the written set is known.
   const WB = '\u0001';
+  /** Leave after instruction i retired (a slow path changed something the loop must see). */
+  const leaveAfter = (i: number) => `{ ${WB} h.pc = ${pcAt(i, 4)}; return done + ${i + 1}; }`;
+  const trapAt = (i: number) => `{ ${WB} return done + ${i}; }`;
   for (let i = 0; i < limit && i < MAX_BLOCK && !ended; i++) {
     const word = words[start + i];
     const op = decodeOp(word);
@@ -56,7 +65,8 @@ export function blockSource(words: Int32Array, start: number, limit: number): { 
     const b = () => r(rs2Of(word));
     const ii = immI(word);
     const slowLoad = (width: number, ext: string) =>
-      `{ t = ${ext.replace('$', `h.loadSlow(a, ${width}, ${pcAt(i)})`)}; if (h.trapped) { ${WB} return ${i}; } ${w(rd)} = t; }`;
+      `{ t = ${ext.replace('$', `h.loadSlow(a, ${width}, ${pcAt(i)})`)}; if (h.trapped) ${trapAt(i)} ${w(rd)} = t; ` +
+      `if (h.stop || (h.mip & h.sie) !== 0) ${leaveAfter(i)} }`;
     const load = (check: string, fast: string, width: number, ext: string) => {
       mem = true;
       body.push(
@@ -64,21 +74,27 @@ export function blockSource(words: Int32Array, start: number, limit: number): { 
         `if (ltag[e] === ((v << 1) | k)${check}) ${w(rd)} = ${fast}; else ${slowLoad(width, ext)}`,
       );
     };
+    const afterStore = (i: number) => `if (h.stop || h.codeChanged || (h.mip & h.sie) !== 0) ${leaveAfter(i)}`;
     const store = (check: string, fast: string, width: number) => {
       mem = true;
       const val = b();
       body.push(
         `a = (${a} + ${immS(word)}) | 0; v = a >>> 12; e = v & ${TLB_MASK};`,
         `if (stag[e] === ((v << 1) | k)${check}) ${fast.replace('$', val)};`,
-        `else { h.storeSlow(a, ${width}, ${val}, ${pcAt(i)}); if (h.trapped) { ${WB} return ${i}; } if (h.stop) { ${WB} h.pc = ${pcAt(i, 4)}; return ${i + 1}; } }`,
+        `else { h.storeSlow(a, ${width}, ${val}, ${pcAt(i)}); if (h.trapped) ${trapAt(i)} ${afterStore(i)} }`,
       );
     };
     const branch = (cond: string) => {
       const off = immB(word);
       ended = true;
-      const taken =
-        (off & 3) !== 0 ? `{ ${WB} h.raise(${Cause.InsnMisaligned}, ${pcAt(i, off)}, ${pcAt(i)}); return ${i}; }` : `{ ${WB} h.pc = ${pcAt(i, off)}; return ${i + 1}; }`;
-      body.push(`if (${cond}) ${taken}`, `${WB} h.pc = ${pcAt(i, 4)}; return ${i + 1};`);
+      let taken: string;
+      if ((off & 3) !== 0) taken = `{ ${WB} h.raise(${Cause.InsnMisaligned}, ${pcAt(i, off)}, ${pcAt(i)}); return done + ${i}; }`;
+      else if (off === -4 * i) {
+        // Back to the block's start: loop here while the budget lasts.
+        loops = true;
+        taken = `{ done += ${i + 1}; if (done + ${i + 1} <= limit) continue; ${WB} h.pc = pc; return done; }`;
+      } else taken = `{ ${WB} h.pc = ${pcAt(i, off)}; return done + ${i + 1}; }`;
+      body.push(`if (${cond}) ${taken}`, `${WB} h.pc = ${pcAt(i, 4)}; return done + ${i + 1};`);
     };
     const alu = (expr: string) => body.push(`${w(rd)} = ${expr};`);
     switch (op) {
@@ -87,17 +103,17 @@ export function blockSource(words: Int32Array, start: number, limit: number): { 
       case Op.JAL: {
         const off = immJ(word);
         ended = true;
-        if ((off & 3) !== 0) body.push(`${WB} h.raise(${Cause.InsnMisaligned}, ${pcAt(i, off)}, ${pcAt(i)}); return ${i};`);
-        else body.push(`${w(rd)} = ${pcAt(i, 4)};`, `${WB} h.pc = ${pcAt(i, off)}; return ${i + 1};`);
+        if ((off & 3) !== 0) body.push(`${WB} h.raise(${Cause.InsnMisaligned}, ${pcAt(i, off)}, ${pcAt(i)}); return done + ${i};`);
+        else body.push(`${w(rd)} = ${pcAt(i, 4)};`, `${WB} h.pc = ${pcAt(i, off)}; return done + ${i + 1};`);
         break;
       }
       case Op.JALR:
         ended = true;
         body.push(
           `a = (${a} + ${ii}) & -2;`,
-          `if (a & 2) { ${WB} h.raise(${Cause.InsnMisaligned}, a, ${pcAt(i)}); return ${i}; }`,
+          `if (a & 2) { ${WB} h.raise(${Cause.InsnMisaligned}, a, ${pcAt(i)}); return done + ${i}; }`,
           `${w(rd)} = ${pcAt(i, 4)};`,
-          `${WB} h.pc = a; return ${i + 1};`,
+          `${WB} h.pc = a; return done + ${i + 1};`,
         );
         break;
       case Op.BEQ: branch(`${a} === ${b()}`); break;
@@ -143,6 +159,8 @@ export function blockSource(words: Int32Array, start: number, limit: number): { 
       case Op.REMU: alu(`remu(${a}, ${b()})`); break;
       case Op.FENCE: break;
       case Op.LR_W:
+        body.push(`t = h.loadReserved(${a}, ${pcAt(i)}); if (h.trapped) ${trapAt(i)} ${w(rd)} = t;`);
+        break;
       case Op.SC_W:
       case Op.AMOSWAP_W:
       case Op.AMOADD_W:
@@ -153,9 +171,8 @@ export function blockSource(words: Int32Array, start: number, limit: number): { 
       case Op.AMOMAX_W:
       case Op.AMOMINU_W:
       case Op.AMOMAXU_W: {
-        const call =
-          op === Op.LR_W ? `h.loadReserved(${a}, ${pcAt(i)})` : op === Op.SC_W ? `h.storeConditional(${a}, ${b()}, ${pcAt(i)})` : `h.amo(${word >>> 27}, ${a}, ${b()}, ${pcAt(i)})`;
-        body.push(`t = ${call}; if (h.trapped) { ${WB} return ${i}; } ${w(rd)} = t;`);
+        const call = op === Op.SC_W ? `h.storeConditional(${a}, ${b()}, ${pcAt(i)})` : `h.amo(${word >>> 27}, ${a}, ${b()}, ${pcAt(i)})`;
+        body.push(`t = ${call}; if (h.trapped) ${trapAt(i)} ${w(rd)} = t; ${afterStore(i)}`);
         break;
       }
       default:
@@ -163,14 +180,15 @@ export function blockSource(words: Int32Array, start: number, limit: number): { 
     }
   }
   if (len === 0) return null;
-  if (!ended) body.push(`${WB} h.pc = ${pcAt(len)}; return ${len};`);
+  if (!ended) body.push(`${WB} h.pc = ${pcAt(len)}; return done + ${len};`);
   const regs = [...used].sort((p, q) => p - q);
   const wb = [...written].sort((p, q) => p - q).map((n) => `x[${n}] = r${n};`).join(' ');
-  const head = [`const x = h.x;`, `let t = 0, a = 0, v = 0, e = 0;`];
+  const head = [`const x = h.x;`, `let t = 0, a = 0, v = 0, e = 0, done = 0;`];
   if (regs.length) head.push(`let ${regs.map((n) => `r${n} = x[${n}]`).join(', ')};`);
   if (mem) head.push(`const k = h.priv, ltag = h.ltag, ldelta = h.ldelta, stag = h.stag, sdelta = h.sdelta;`);
-  const src = [...head, ...body].join('\n').split(WB).join(wb);
-  return { src, len };
+  const code = loops ? ['for (;;) {', ...body, '}'] : body;
+  const src = [...head, ...code].join('\n').split(WB).join(wb);
+  return { src, len, loops };
 }
 
 const memo = new Map<string, BlockFn>();
@@ -185,15 +203,21 @@ function compile(src: string, h: Hart): BlockFn {
   let fn = memo.get(src);
   if (fn === undefined) {
     if (memo.size >= MAX_MEMO) memo.clear();
-    const factory = new Function('m32', 'u16', 'i16', 'u8', 'i8', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', `return function block(h, pc) {\n${src}\n};`);
+    const factory = new Function('m32', 'u16', 'i16', 'u8', 'i8', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', `return function block(h, pc, limit) {\n${src}\n};`);
     fn = factory(h.m32, h.u16, h.i16, h.u8, h.i8, mulh, mulhsu, mulhu, div, divu, rem, remu) as BlockFn;
     memo.set(src, fn);
   }
   return fn;
 }
 
+/** True when the block at RAM offset `off` ends with a branch back to its start. */
+export function loopsAt(m32: Int32Array, off: number): boolean {
+  const s = blockSource(m32, off >> 2, (4096 - (off & 4095)) >> 2);
+  return s !== null && s.loops;
+}
+
 /** A system instruction (or an illegal one) where a block would start: run by the interpreter. */
-function interpretOne(h: Hart, pc: number): number {
+function interpretOne(h: Hart, pc: number, _limit: number): number {
   const off = h.fetchOffset(pc); // a TLB hit: the dispatcher just translated pc
   execute(h, h.m32[off >> 2], pc);
   return h.trapped ? 0 : 1;
@@ -260,14 +284,15 @@ export function runBlocks(h: Hart, cache: CodeCache, budget: number): number {
       iter += interpretRun(h, pc, off, budget - iter);
       continue;
     }
-    const n = b.fn(h, pc);
+    const n = b.fn(h, pc, budget - iter);
     h.instret += n;
+    // (A block that looped records one pass: the trace holds runs of straight-line code.)
     if (h.trapped) {
       h.trapped = false;
-      h.record(pc, off, n + 1);
+      h.record(pc, off, Math.min(n + 1, b.len));
       iter += n + 1;
     } else {
-      h.record(pc, off, n);
+      h.record(pc, off, Math.min(n, b.len));
       iter += n;
     }
   }

@@ -1,0 +1,55 @@
+// Boot benchmark: the default guest (guest/build.sh) from power-on to "semu-guest: ready",
+// in this process, with the default machine (host time, fast engine). Includes the engine
+// warm-up when it is the first machine of the process, as a user's first boot would.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { extensionRoot } from '../src/paths';
+import { Machine, StopReason } from '../src/emulator/machine';
+
+const READY = 'semu-guest: ready';
+
+export interface BootBench {
+  /** Wall seconds from Machine construction to the ready marker. */
+  boot_s: number;
+  /** Guest instructions per wall second over that boot. */
+  mips: number;
+  /** Instructions retired to the marker. */
+  instructions: number;
+  /** CPU seconds (user + system) this process spent on it. */
+  cpu_s: number;
+}
+
+export async function benchBoot(): Promise<BootBench> {
+  const out = execFileSync('bash', [join(extensionRoot(), 'guest', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const paths = JSON.parse(out.trim().split('\n').pop()!) as { kernel: string; initrd: string };
+  const kernel = readFileSync(paths.kernel);
+  const initrd = readFileSync(paths.initrd);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let text = '';
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const m = new Machine({ kernel, initrd }, { consoleOut: (b, n) => (text += Buffer.from(b.subarray(0, n)).toString('latin1')) });
+  for (;;) {
+    const r = m.run(1 << 20);
+    if (text.includes(READY)) break;
+    if (r === StopReason.Halted || r === StopReason.Crashed) throw new Error(`guest stopped before "${READY}": ${m.crash?.description ?? m.haltReason}`);
+    if (r === StopReason.Idle) Atomics.wait(sleeper, 0, 0, Math.min(m.idleMilliseconds(), 10));
+  }
+  const boot_s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const instructions = m.instret();
+  m.shutdown();
+  return { boot_s, mips: instructions / boot_s / 1e6, instructions, cpu_s: (cpu.user + cpu.system) / 1e6 };
+}
+
+if (require.main === module) {
+  benchBoot().then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (e) => {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

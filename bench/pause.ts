@@ -1,0 +1,132 @@
+// Debugger benchmark, through the adapter as the extension runs it (inline, this process), on
+// the default guest booting (the kernel is busy: the worker is mid-slice, not asleep in WFI):
+//  - pause latency: DAP `pause` request → `stopped` event, repeated through one boot;
+//  - guest slowdown while the inspector polls semu/virtqueues at 20 Hz (4× the panel's 5 Hz):
+//    wall time from launch to "semu-guest: ready", with and without the polling, alternated.
+//    (A CPU-bound guest program would be a better load than the boot; /bin/cpubench currently
+//    trips the harts' dead-guest detector — one ecall per round at the same pc.)
+
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { extensionRoot } from '../src/paths';
+import { SemuDebugSession } from '../debug-adapter/session';
+import { InlineClient } from '../test/dap/inline-client';
+
+export interface PauseBench {
+  pause_ms_median: number;
+  pause_ms_p90: number;
+  pause_ms_max: number;
+  pauses: number;
+  /** Boot time with semu/virtqueues at 20 Hz over the time without, minus 1. */
+  poll_slowdown: number;
+  boot_ms_baseline: number;
+  boot_ms_polled: number;
+  /** semu/virtqueues round trip (request → response) while running, median ms. */
+  virtqueues_ms_median: number;
+}
+
+const READY = 'semu-guest: ready';
+const PAIRS = 2;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Guest {
+  kernel: string;
+  initrd: string;
+}
+
+/**
+ * Boots once to the ready marker; returns the wall ms from the launch response to the marker.
+ * With `pauses`, pauses every 20-100 ms and records each request → stopped latency.
+ * With `rtt`, polls semu/virtqueues at 20 Hz and records each round trip.
+ */
+async function boot(g: Guest, pauses: number[] | null, rtt: number[] | null): Promise<number> {
+  let text = '';
+  const session = new SemuDebugSession({ consoleOut: (t) => (text += t) });
+  const dc = new InlineClient(session);
+  let done = false;
+  try {
+    await dc.request('initialize', { adapterID: 'semu', pathFormat: 'path' });
+    const launched = dc.request('launch', { kernel: g.kernel, initrd: g.initrd, audioOut: 'null', audioIn: 'null' });
+    await dc.request('configurationDone');
+    const l = await launched;
+    if (!l.success) throw new Error(`launch failed: ${l.message}`);
+    const t0 = performance.now();
+    const side = (async () => {
+      for (let i = 0; !done; i++) {
+        if (pauses) {
+          await sleep(20 + ((i * 37) % 80));
+          if (done) break;
+          const stopped = dc.event('stopped', 5000);
+          const p0 = performance.now();
+          await dc.request('pause', { threadId: 1 });
+          const e = (await stopped) as DebugProtocol.StoppedEvent;
+          pauses.push(performance.now() - p0);
+          if (e.body.reason !== 'pause') throw new Error(`stopped for ${e.body.reason}`);
+          await dc.request('continue', { threadId: 1 });
+        } else if (rtt) {
+          const r0 = performance.now();
+          await dc.request('semu/virtqueues');
+          rtt.push(performance.now() - r0);
+          await sleep(50);
+        } else return;
+      }
+    })();
+    const end = t0 + 300_000;
+    while (!text.includes(READY)) {
+      if (performance.now() > end) throw new Error(`no "${READY}" after 300 s: ${text.slice(-500)}`);
+      await sleep(5);
+    }
+    const ms = performance.now() - t0;
+    done = true;
+    await side;
+    return ms;
+  } finally {
+    done = true;
+    await dc.request('disconnect', {});
+    await session.close();
+    dc.dispose();
+  }
+}
+
+export async function benchPause(): Promise<PauseBench> {
+  const out = execFileSync('bash', [join(extensionRoot(), 'guest', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const g = JSON.parse(out.trim().split('\n').pop()!) as Guest;
+  const latencies: number[] = [];
+  await boot(g, latencies, null);
+  const base: number[] = [];
+  const polled: number[] = [];
+  const rtt: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    base.push(await boot(g, null, null));
+    polled.push(await boot(g, null, rtt));
+  }
+  const b = median(base);
+  const p = median(polled);
+  return {
+    pause_ms_median: median(latencies),
+    pause_ms_p90: pct(latencies, 0.9),
+    pause_ms_max: Math.max(...latencies),
+    pauses: latencies.length,
+    poll_slowdown: p / b - 1,
+    boot_ms_baseline: b,
+    boot_ms_polled: p,
+    virtqueues_ms_median: median(rtt),
+  };
+}
+
+if (require.main === module) {
+  benchPause().then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}
