@@ -125,6 +125,27 @@ export function readGuest(ram: Ram, satp: number, address: number, count: number
 }
 
 /**
+ * The 32-bit words at start, start+4, ... (count of them), each null where unreadable. Unlike
+ * readGuest it does not stop at a hole: the Disassembly view asks for instructions on both sides
+ * of the pc, and an unmapped page before it must not hide the mapped code after it.
+ */
+export function readWords(ram: Ram, satp: number, start: number, count: number, physical: boolean): (number | null)[] {
+  const out: (number | null)[] = new Array(count);
+  let page = -1;
+  let base: number | null = null; // physical address of the current page, or null if unreadable
+  for (let i = 0; i < count; i++) {
+    const va = (start + i * 4) >>> 0;
+    if (va >>> 12 !== page) {
+      page = va >>> 12;
+      const pa = physical ? va & ~0xfff : walkSv32(ram, satp, va & ~0xfff);
+      base = typeof pa === 'number' && ram.contains(pa, 4096) ? pa : null;
+    }
+    out[i] = base === null || (va & 3) !== 0 ? null : ram.read32(base + (va & 0xfff));
+  }
+  return out;
+}
+
+/**
  * Physical ranges of RAM that back [address, address+count), for writes: each page translated,
  * every byte must be RAM, else an error naming the first bad address.
  */

@@ -33,7 +33,7 @@ import {
   CSR_SCOPE, PRIV_NAMES, REGISTER_NAMES, decodeInterruptBits, decodeSatp, decodeScause, decodeSstatus, decodeStvec, hex32, registerIndex, type HartState,
 } from './registers';
 import { deviceNodes, snapshotDevices, snapshotStreams } from './devices';
-import { formatMemoryReference, offsetAddress, parseMemoryReference, physicalRanges, readGuest } from './memory';
+import { formatMemoryReference, offsetAddress, parseMemoryReference, physicalRanges, readGuest, readWords } from './memory';
 import { CSR_EXPRESSION_NAMES, ExpressionError, evaluate, formatValue, parseAssignment, parseExpression, resultWidth, type EvalContext } from './expressions';
 import { disassembleAt } from './disasm';
 import { ConsoleText, consoleInputText } from './console';
@@ -139,6 +139,7 @@ export class SemuDebugSession extends DebugSession {
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: SemuLaunchArguments): Promise<void> {
     try {
+      if (this.host || this.launched) throw new Error('this session already launched a machine');
       if (args.logLevel) setLevelSafely(args.logLevel);
       if (!args.kernel) await this.fillDefaultGuest(args);
       const launch = resolveLaunch(args);
@@ -211,27 +212,25 @@ export class SemuDebugSession extends DebugSession {
     this.sendEvent(new TerminatedEvent());
   }
 
-  /** Stops the machine and frees everything it holds (worker, audio, timers). Idempotent. */
+  /** Stops the machine and frees everything it holds (worker, audio, timers). Safe to repeat. */
   private endMachine(): Promise<void> {
-    if (!this.ending) {
-      this.ending = (async () => {
-        this.abort.abort();
-        this.stopLevels();
-        const host = this.host;
-        this.host = null;
-        this.running = false;
-        if (host) {
-          host.removeAllListeners();
-          await host.dispose();
-          this.opts.onMachine?.(null);
-        }
-      })();
-    }
+    if (this.ending) return this.ending;
+    this.stopLevels();
+    const host = this.host;
+    this.host = null;
+    this.running = false;
+    if (!host) return Promise.resolve();
+    host.removeAllListeners();
+    this.ending = host.dispose().finally(() => {
+      this.ending = null;
+      this.opts.onMachine?.(null);
+    });
     return this.ending;
   }
 
   /** Ends the machine (if any) and forgets it; for the extension's deactivate. */
   async close(): Promise<void> {
+    this.abort.abort(); // a default-guest build still running for this session
     await this.endMachine();
     this.opts.onClosed?.();
   }
@@ -855,19 +854,18 @@ export class SemuDebugSession extends DebugSession {
       const host = this.requireHost();
       const ref = parseMemoryReference(args.memoryReference, (n) => this.symbols?.address(n));
       // RV32IMA without C: every instruction is 4 bytes, so instruction offsets are exact.
-      const start = offsetAddress(ref.address, (args.offset ?? 0) + (args.instructionOffset ?? 0) * 4) & ~3;
+      const start = (offsetAddress(ref.address, (args.offset ?? 0) + (args.instructionOffset ?? 0) * 4) & ~3) >>> 0;
       const count = Math.max(0, Math.min(args.instructionCount, 4096));
       const satp = ref.physical ? 0 : await this.currentSatp();
-      const r = readGuest(host.ram, satp, start >>> 0, count * 4, ref.physical);
+      const words = readWords(host.ram, satp, start, count, ref.physical);
       const symbols = args.resolveSymbols === false ? null : this.symbols;
       const out: DebugProtocol.DisassembledInstruction[] = [];
       for (let i = 0; i < count; i++) {
         const pc = (start + i * 4) >>> 0;
         const ins: DebugProtocol.DisassembledInstruction = { address: formatMemoryReference(pc, ref.physical), instruction: '' };
-        if (i * 4 + 4 <= r.data.length) {
-          const d = r.data;
-          const word = (d[i * 4] | (d[i * 4 + 1] << 8) | (d[i * 4 + 2] << 16) | (d[i * 4 + 3] << 24)) >>> 0;
-          ins.instructionBytes = [d[i * 4], d[i * 4 + 1], d[i * 4 + 2], d[i * 4 + 3]].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+        const word = words[i];
+        if (word !== null) {
+          ins.instructionBytes = [0, 8, 16, 24].map((sh) => ((word >>> sh) & 0xff).toString(16).padStart(2, '0')).join(' ');
           ins.instruction = disassembleAt(word, pc, symbols);
         } else {
           ins.instruction = '??';

@@ -94,7 +94,10 @@ test('virtio-snd TX notify breakpoint: stop on the kick, inspect the pending xfe
     assert.equal(seen?.direction, 'output');
     assert.equal(seen?.state, 'running', `stream 0 state ${seen?.state}`);
     assert.ok((seen?.ringFill ?? 0) > 0, `ring fill ${seen?.ringFill}`);
-    assert.ok(levelsEvents > 0, 'semu/levels events arrive while running');
+    if (levelsEvents === 0) await dc.waitForEvent('semu/levels', 2000); // every 50 ms while running
+    const lv = await dc.waitForEvent('semu/levels', 2000);
+    assert.equal(lv.body.running, true);
+    assert.ok(lv.body.streams.some((x: { id: number; direction: string }) => x.id === 0 && x.direction === 'output'), 'levels carry stream 0');
 
     const code = await dc.disconnectAndWaitExit();
     assert.equal(code, 0);

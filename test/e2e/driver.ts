@@ -10,7 +10,7 @@ import { chromium, type Frame, type Page } from 'playwright-core';
 import { NOTIFY_FILTERS } from '../../src/host/notify-filter';
 import { installedExtension, paletteCommands, titleOf, type InstalledExtension } from './manifest';
 import { audioHosts, extensionHost, mappedLibraries, threadNames, workerThreads } from './procs';
-import { until, Workbench } from './workbench';
+import { Abort, until, Workbench } from './workbench';
 
 function env(name: string): string {
   const v = process.env[name];
@@ -41,13 +41,17 @@ interface Result {
 }
 const results: Result[] = [];
 
-/** Runs a step unless one it needs failed; a screenshot after each, pass or fail. */
-async function step(wb: Workbench, name: string, needs: readonly string[], fn: () => Promise<void>): Promise<void> {
+/**
+ * Runs a step unless one it needs failed, or (`session`) the debug session is already gone, so a
+ * crash costs one failure each, not a timeout each. A screenshot after each step, pass or fail.
+ */
+async function step(wb: Workbench, name: string, needs: readonly string[], fn: () => Promise<void>, session = false): Promise<void> {
   const n = results.length + 1;
   const start = Date.now();
-  const blocked = needs.find((d) => !results.find((r) => r.name === d)?.ok);
+  const failedNeed = needs.find((d) => !results.find((r) => r.name === d)?.ok);
+  const blocked = failedNeed ? `"${failedNeed}" failed` : session && (await wb.debugState()) === 'none' ? `the debug session has ended (${await lastTerminalLine(wb)})` : undefined;
   let error: string | undefined;
-  if (blocked) error = `not run: "${blocked}" failed`;
+  if (blocked) error = `not run: ${blocked}`;
   else {
     try {
       await fn();
@@ -58,6 +62,11 @@ async function step(wb: Workbench, name: string, needs: readonly string[], fn: (
   results.push({ name, ok: !error, ms: Date.now() - start, error });
   log(`${error ? 'FAIL' : 'PASS'} ${name} (${Date.now() - start} ms)${error ? `: ${error}` : ''}`);
   if (!blocked) await wb.screenshot(join(OUT, `${String(n).padStart(2, '0')}-${name.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}.png`));
+}
+
+async function lastTerminalLine(wb: Workbench): Promise<string> {
+  const rows = (await wb.terminalRows().catch(() => '')).split('\n').map((l) => l.trim()).filter(Boolean);
+  return rows.length ? `terminal: "${rows[rows.length - 1]}"` : 'terminal empty';
 }
 
 // ---------- the levels and inspector panels ----------
@@ -108,7 +117,7 @@ async function scenario(page: Page): Promise<void> {
     await until('vscode-semu activated (exthost.log)', 20_000, async () => {
       const f = findFile(join(USER_DATA, 'logs'), /exthost\.log$/);
       const text = f ? readFileSync(f, 'utf8') : '';
-      if (/Activating extension .?vscode-semu\.vscode-semu.? failed/i.test(text)) throw new Error(`activation failed: see ${f}`);
+      if (/Activating extension .?vscode-semu\.vscode-semu.? failed/i.test(text)) throw new Abort(`activation failed: see ${f}`);
       return /_doActivateExtension vscode-semu\.vscode-semu/.test(text);
     }, 500);
     hostPid = extensionHost(PGID)?.pid ?? 0;
@@ -161,14 +170,18 @@ async function scenario(page: Page): Promise<void> {
     const played = playbackBytes();
     if (played.nonZero < 1000) throw new Error(`PortAudio wrote ${played.size} bytes (${played.nonZero} non-zero) to the ALSA playback file`);
     log(`guest: ${done.trim().split('\n').find((l) => /frames=/.test(l))}; ALSA playback file ${played.size} bytes`);
-  });
+  }, true);
 
   const STOPPED = `ticking "${TX_FILTER.label}" in Breakpoints stops the machine on the next TX kick`;
   await step(wb, STOPPED, [BOOT], async () => {
     await wb.showDebugView();
     await wb.setExceptionFilter(TX_FILTER.label, true);
     await wb.typeInTerminal('pcm play 440 2');
-    await until('the machine to stop', 30_000, async () => (await wb.debugState()) === 'stopped');
+    await until('the machine to stop', 30_000, async () => {
+      const st = await wb.debugState();
+      if (st === 'none') throw new Abort(`the debug session ended (${await lastTerminalLine(wb)})`);
+      return st === 'stopped';
+    });
     // The Call Stack's header says why (the StoppedEvent's description).
     const stack = await until('the Call Stack to say why it paused', 10_000, async () => {
       const t = (await (await wb.expandPane('Call Stack')).innerText()).replace(/\s+/g, ' ');
@@ -183,7 +196,7 @@ async function scenario(page: Page): Promise<void> {
       throw new Error('Variables stays empty after the stop: VS Code focused no stack frame (frames without a source are not focused on an exception stop)');
     });
     log(`Variables: ${scopes.join(' | ')}`);
-  });
+  }, true);
 
   const VARIABLES = 'Variables shows Devices > virtio-snd > queues > txq';
   await step(wb, VARIABLES, [BOOT], async () => {
@@ -198,7 +211,7 @@ async function scenario(page: Page): Promise<void> {
     for (const k of ['ready', 'avail.idx', 'used.idx', 'pending']) {
       if (!kids.split('\n').some((l) => l.startsWith(`${k} `))) throw new Error(`txq has no "${k}" child:\n${tx}`);
     }
-  });
+  }, true);
 
   const INSPECTOR = 'the virtqueue inspector draws txq of the stopped machine';
   await step(wb, INSPECTOR, [BOOT], async () => {
@@ -219,10 +232,14 @@ async function scenario(page: Page): Promise<void> {
       mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
       copyFileSync(shot, join(ROOT, 'docs', 'images', 'session.png'));
     }
-  });
+  }, true);
 
   const END = 'Continue, then Stop: the session ends and no worker or audio host is left';
   await step(wb, END, [BOOT], async () => {
+    if ((await wb.debugState()) === 'none') {
+      const left = [...audioHosts(PGID).map((p) => `audio host ${p.pid}`), ...workerThreads(hostPid, baselineThreads)];
+      throw new Error(`the debug session had already ended (${await lastTerminalLine(wb)}); left running: ${left.join(', ') || 'nothing'}`);
+    }
     await wb.showDebugView();
     await wb.setExceptionFilter(TX_FILTER.label, false);
     if ((await wb.debugState()) === 'stopped') {

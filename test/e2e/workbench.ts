@@ -7,10 +7,16 @@ export type Log = (msg: string) => void;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Thrown from an `until` probe to stop waiting at once (other probe errors mean "not yet"). */
+export class Abort extends Error {}
+
 export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | null | false>, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await probe().catch(() => undefined);
+    const v = await probe().catch((e: unknown) => {
+      if (e instanceof Abort) throw e;
+      return undefined;
+    });
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);

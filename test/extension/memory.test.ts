@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ram } from '../../src/emulator/ram';
-import { walkSv32, readGuest, physicalRanges, parseMemoryReference, formatMemoryReference, MemoryRefError } from '../../debug-adapter/memory';
+import { walkSv32, readGuest, readWords, physicalRanges, parseMemoryReference, formatMemoryReference, MemoryRefError } from '../../debug-adapter/memory';
 import { ConsoleText, consoleInputText, READY_MARKER } from '../../debug-adapter/console';
 
 const ROOT = 0x10000; // root page table (4 KiB aligned)
@@ -95,4 +95,15 @@ test('console: UTF-8 split across chunks, ready marker split across chunks fires
   c.push(Buffer.from(READY_MARKER));
   assert.equal(fired, 1, 'only once');
   assert.equal(consoleInputText(['pcm play 440 1', 'ls\n']), 'pcm play 440 1\nls\n');
+});
+
+test('readWords: a hole before mapped code does not hide the code', () => {
+  const ram = machineRam();
+  // 0x00400ff8..0x00401007: the page at 0x00400000 is not mapped, 0x00401000 is.
+  const w = readWords(ram, SATP, 0x00400ff8, 4, false);
+  assert.deepEqual(w.slice(0, 2), [null, null]);
+  assert.equal(w[2], 0xa3a2a1a0);
+  assert.equal(w[3], 0xa7a6a5a4);
+  // MMIO pages are unreadable too.
+  assert.deepEqual(readWords(ram, SATP, 0x00403000, 2, false), [null, null]);
 });
