@@ -14,6 +14,7 @@
 // held to the same wall-clock estimate so a file device is captured in real time; chunks go to
 // the parent while started and are discarded otherwise.
 
+import { Worker } from 'node:worker_threads';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -427,7 +428,19 @@ class InputStream extends HostStream {
   }
 }
 
+/**
+ * naudiodon can block this process's JavaScript thread inside PortAudio (a stalled sound server,
+ * a device that stops taking data); then 'disconnect' never fires when the parent dies. A tiny
+ * worker thread, which PortAudio cannot block, watches our parent and ends us when it is gone.
+ */
+function startOrphanWatchdog(): void {
+  const code = `const { workerData } = require('node:worker_threads');
+    setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 250);`;
+  new Worker(code, { eval: true, workerData: process.ppid }).unref();
+}
+
 function main(): void {
+  startOrphanWatchdog();
   let pa: NativeAddon;
   try {
     pa = loadAddon();

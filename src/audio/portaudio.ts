@@ -344,6 +344,7 @@ export class PortAudioStream implements AudioStream {
   }
 
   private deviceMoved(): void {
+    if (!this.out) log.warn(`DBG deviceMoved abs ${performance.now().toFixed(1)}`);
     this.deviceAt = performance.now();
     this.bridgedFrames = 0;
     this.bridging = false;
@@ -359,6 +360,7 @@ export class PortAudioStream implements AudioStream {
    * the oldest, input: adds silence) until the device moves again. Each bridged stall is an xrun.
    */
   private bridge(): void {
+    if (!this.out && this.running) log.warn(`DBG bridge? abs ${performance.now().toFixed(1)} deviceAt ${this.deviceAt.toFixed(1)} bridged ${this.bridgedFrames} fill ${this.ring.fill()}`);
     if (!this.running) return;
     if (this.out && this.ring.fill() < this.fb) {
       // Nothing to play: the guest is behind, not the device. Time starts when data comes.
@@ -382,6 +384,7 @@ export class PortAudioStream implements AudioStream {
       if (got <= 0) break;
       n += got / fb;
     }
+    if (!this.out) log.warn(`DBG bridge ${(performance.now() - this.openedAt).toFixed(1)} late ${late.toFixed(1)} n ${n} fill ${this.ring.fill()}`);
     if (n === 0) return;
     if (!this.out) this.moved += n;
     if (!this.bridging) {

@@ -164,7 +164,10 @@ async function scenario(page: Page): Promise<void> {
       if (!libs.every((l) => l.startsWith(ext!.dir + '/'))) throw new Error(`audio host ${h.pid} loaded ${libs.join(', ')}, not the extension's own`);
     }
     // The guest's own report: every frame written, no error from the driver.
-    const done = await wb.waitForTerminalAfter(`# ${cmd}`, /pcm: play frames=\d+[^\n]*|pcm: error[^\n]*|exit status \d+/, 30_000);
+    const done = await until(`the guest's "${cmd}" to finish`, 30_000, async () => {
+      if ((await wb.debugState()) === 'none') throw new Abort(`the debug session ended (${await lastTerminalLine(wb)})`);
+      return wb.terminalAfter(`# ${cmd}`, /pcm: play frames=\d+|pcm: error|exit status \d+/);
+    }, 200);
     const m = /frames=(\d+) rate=(\d+)/.exec(done);
     if (!m || Number(m[1]) !== Number(m[2]) * 5) throw new Error(`the guest's playback did not complete: ${done.replace(/\s+/g, ' ').trim().slice(0, 200)}`);
     const played = playbackBytes();

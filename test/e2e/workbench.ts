@@ -100,14 +100,12 @@ export class Workbench {
     }, 150);
   }
 
-  /** Waits for `re` in what the terminal shows after the last line containing `marker`. */
-  async waitForTerminalAfter(marker: string, re: RegExp, timeoutMs: number): Promise<string> {
-    return until(`${re} after "${marker}" in the terminal`, timeoutMs, async () => {
-      const now = await this.terminalRows();
-      const at = now.lastIndexOf(marker);
-      const after = at >= 0 ? now.slice(at + marker.length) : '';
-      return re.test(after) ? after : undefined;
-    }, 150);
+  /** What the terminal shows after the last `marker`, once it matches `re` (else undefined). */
+  async terminalAfter(marker: string, re: RegExp): Promise<string | undefined> {
+    const now = await this.terminalRows();
+    const at = now.lastIndexOf(marker);
+    const after = at >= 0 ? now.slice(at + marker.length) : '';
+    return re.test(after) ? after : undefined;
   }
 
   async typeInTerminal(line: string): Promise<void> {

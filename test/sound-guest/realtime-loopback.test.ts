@@ -28,7 +28,6 @@ test('real time: the guest loops a 440 Hz PulseAudio source through PortAudio; i
     const watch = watchStreams(g.host, 20);
     const r = await g.run(`pcm loop ${SECONDS}`, { timeoutMs: 120_000 });
     const seen = watch.stop();
-    t.diagnostic(JSON.stringify(r.output));
     const mon = await rec.stop();
 
     // Both streams ran on PortAudio, not on the null fallback.
