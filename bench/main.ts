@@ -1,0 +1,54 @@
+// `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels),
+// prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
+// Record results with the machine's description in bench/RESULTS.md.
+
+import { cpus, totalmem } from 'node:os';
+import { benchCliBoot } from './cli-boot';
+import { benchCpu } from './cpubench';
+import { benchPause } from './pause';
+import { benchPanels } from './panels';
+
+type Row = [string, string, string];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const all = ['boot', 'cpu', 'pause', 'panels'];
+  const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
+  const rows: Row[] = [];
+  let bootS = NaN;
+  let mips = NaN;
+  const say = (r: Row) => {
+    rows.push(r);
+    process.stderr.write(`${r[0].padEnd(34)} ${r[1].padStart(12)}  ${r[2]}\n`);
+  };
+  process.stderr.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n`);
+  if (run('boot')) {
+    const b = await benchCliBoot(5);
+    bootS = b.boot_s;
+    say(['boot to ready (CLI, median of 5)', `${b.boot_s.toFixed(2)} s`, b.boots_s.map((s) => s.toFixed(2)).join(' ')]);
+  }
+  if (run('cpu')) {
+    const c = await benchCpu();
+    mips = c.mips;
+    say(['cpubench', `${c.mips.toFixed(1)} MIPS`, `${(c.instructions / 1e6).toFixed(0)} M insns in ${c.seconds.toFixed(2)} s; ${c.guest_line}`]);
+  }
+  if (run('pause')) {
+    const p = await benchPause();
+    say(['pause latency (median)', `${p.pause_ms_median.toFixed(1)} ms`, `p90 ${p.pause_ms_p90.toFixed(1)} ms, max ${p.pause_ms_max.toFixed(1)} ms, ${p.pauses} pauses`]);
+    say(['slowdown, semu/virtqueues at 20 Hz', `${(p.poll_slowdown * 100).toFixed(1)} %`, `boot ${p.boot_ms_baseline.toFixed(0)} ms → ${p.boot_ms_polled.toFixed(0)} ms`]);
+  }
+  if (run('panels')) {
+    for (const r of await benchPanels()) say([`panel main-thread time: ${r.panel} @ ${r.rateHz} Hz`, `${r.taskMsPerMessage.toFixed(2)} ms`, `per message; script ${r.scriptMsPerMessage.toFixed(2)}, layout ${r.layoutMsPerMessage.toFixed(2)}, style ${r.styleMsPerMessage.toFixed(2)} ms`]);
+  }
+  process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
+  for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);
+  process.stdout.write(`boot_s=${Number.isNaN(bootS) ? 'n/a' : bootS.toFixed(2)} mips=${Number.isNaN(mips) ? 'n/a' : mips.toFixed(1)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    process.stderr.write(`bench: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  },
+);
