@@ -1,4 +1,4 @@
-// `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels),
+// `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels audio),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -7,12 +7,13 @@ import { benchCliBoot } from './cli-boot';
 import { benchCpu } from './cpubench';
 import { benchPause } from './pause';
 import { benchPanels } from './panels';
+import { benchAudio } from './audio';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'audio'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
   }
   if (run('panels')) {
     for (const r of await benchPanels()) say([`panel main-thread time: ${r.panel} @ ${r.rateHz} Hz`, `${r.taskMsPerMessage.toFixed(2)} ms`, `per message; script ${r.scriptMsPerMessage.toFixed(2)}, layout ${r.layoutMsPerMessage.toFixed(2)}, style ${r.styleMsPerMessage.toFixed(2)} ms`]);
+  }
+  if (run('audio')) {
+    const a = await benchAudio(60);
+    say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU on audio ${a.audio_cpu_ms_per_s.toFixed(0)} ms/s, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
   }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);

@@ -88,6 +88,11 @@ main() {
     # One installer at a time; a second one waits, then finds the entry made.
     exec 9> "$CACHE/.lock"
     flock 9
+    # Temp folders of installs that were killed outright (no trap ran): their pid is gone.
+    local t
+    for t in "$CACHE"/*.tmp.*; do
+      if [ -d "$t" ] && ! kill -0 "${t##*.tmp.}" 2>/dev/null; then rm -rf "$t"; fi
+    done
     [ -d "$DEST" ] || install_tools
     flock -u 9
   fi

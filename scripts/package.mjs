@@ -1,7 +1,7 @@
 // Packages the extension: `npm run package` → vscode-semu-<version>.vsix in the repository root.
-//   node scripts/package.mjs [--out <file.vsix>]
+//   node scripts/package.mjs [--out <file.vsix>] [--keep-stage]
 //
-// Works in a staging copy (out/vsix-stage) so that it never disturbs the working tree, whose
+// Works in a staging copy (out/vsix-stage-<pid>, removed afterwards) so that it never disturbs the working tree, whose
 // dist/ other people's tests and debug sessions use: the sources are copied there, built with
 // `scripts/build.mjs --production`, given the run-time node_modules, and packed by @vscode/vsce
 // with .vscodeignore (which whitelists what ships).
@@ -15,7 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const stage = join(root, 'out', 'vsix-stage');
+const stage = join(root, 'out', `vsix-stage-${process.pid}`);
 const VSCE = '@vscode/vsce@3';
 const TARGET = 'linux-x64'; // the vsix carries a linux-x64 native addon
 const ADDON = 'node_modules/naudiodon/build/Release/naudiodon.node';
@@ -122,8 +122,23 @@ function vsce(out, pkg) {
   execFileSync('npx', ['--yes', VSCE, ...flags], { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
 function main() {
   const { pkg, out } = args();
+  // A failed run leaves its stage for inspection; the next run clears those of dead processes.
+  const outDir = join(root, 'out');
+  const stages = existsSync(outDir) ? readdirSync(outDir).filter((n) => /^vsix-stage-\d+$/.test(n)) : [];
+  for (const name of stages) {
+    if (!alive(Number(name.slice('vsix-stage-'.length)))) rmSync(join(outDir, name), { recursive: true, force: true });
+  }
   if (!existsSync(join(root, ADDON))) fail(`${ADDON} is missing: run npm install (naudiodon builds with node-gyp)`);
   copySources();
   copyRuntimeModules();
@@ -131,7 +146,9 @@ function main() {
   if (setRunpath(join(stage, ADDON), '$ORIGIN') === 0) fail(`${ADDON} has no RUNPATH to rewrite`);
   rmSync(out, { force: true });
   vsce(out, pkg);
-  process.stdout.write(`${relative(process.cwd(), out) || out} (${(statSync(out).size / 1048576).toFixed(1)} MiB)\n`);
+  if (!process.argv.includes('--keep-stage')) rmSync(stage, { recursive: true, force: true });
+  const shown = relative(process.cwd(), out).startsWith('..') ? out : relative(process.cwd(), out);
+  process.stdout.write(`${shown} (${(statSync(out).size / 1048576).toFixed(1)} MiB)\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

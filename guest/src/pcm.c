@@ -66,6 +66,7 @@ struct pcm {
 	uint32_t period, buffer, frame_bytes;
 	uint32_t xruns;
 	uint64_t frames;
+	uint32_t since_prepare; /* frames moved since the last PREPARE (period alignment) */
 };
 
 /* ---- output ---- */
@@ -344,6 +345,7 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 				pcm->xruns++;
 				if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
 					return errno;
+				pcm->since_prepare = 0;
 				continue;
 			}
 			if (err == ESTRPIPE) {
@@ -351,6 +353,7 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 					rt_sleep_ns(10000000);
 				if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
 					return errno;
+				pcm->since_prepare = 0;
 				continue;
 			}
 			return err;
@@ -358,10 +361,33 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 		frames -= (uint32_t)x.result;
 		p += (uint32_t)x.result * pcm->frame_bytes;
 		pcm->frames += (uint32_t)x.result;
+		pcm->since_prepare += (uint32_t)x.result;
 	}
 	if (verbose)
 		pcm_print_status(pcm);
 	return 0;
+}
+
+/* Plays what is queued, then returns 0 or an errno. Linux's virtio-snd driver hands the device
+ * whole periods only (virtsnd_pcm_msg_send), so a last partial period would never play and DRAIN
+ * would time out with EIO: pad it with silence first, as alsa-lib's "drain silence" does. `buf`
+ * holds `buf_frames` frames; the padding is not counted in pcm->frames. */
+static int pcm_drain(struct pcm *pcm, void *buf, uint32_t buf_frames)
+{
+	uint32_t pad = (pcm->period - pcm->since_prepare % pcm->period) % pcm->period;
+	uint64_t frames = pcm->frames;
+
+	memset(buf, 0, (size_t)buf_frames * pcm->frame_bytes);
+	while (pad) {
+		uint32_t n = pad < buf_frames ? pad : buf_frames;
+		int err = pcm_xfer(pcm, buf, n, 0);
+
+		if (err)
+			return err;
+		pad -= n;
+	}
+	pcm->frames = frames;
+	return ioctl(pcm->fd, SNDRV_PCM_IOCTL_DRAIN, 0) < 0 ? errno : 0;
 }
 
 /* ---- sample formats ---- */
@@ -533,8 +559,9 @@ static int cmd_play(const struct opts *o)
 	}
 	if (err)
 		return fail("write to", pcm.path, err);
-	if (ioctl(pcm.fd, SNDRV_PCM_IOCTL_DRAIN, 0) < 0)
-		return fail("drain", pcm.path, errno);
+	err = pcm_drain(&pcm, b.raw, pcm.period);
+	if (err)
+		return fail("drain", pcm.path, err);
 	sb_puts(&s, "pcm: play");
 	kv_u(&s, "frames", pcm.frames);
 	kv_common(&s, o);
@@ -657,8 +684,9 @@ static int cmd_loop(const struct opts *o)
 		return fail("read from", in.path, err_in);
 	if (err_out)
 		return fail("write to", out.path, err_out);
-	if (ioctl(out.fd, SNDRV_PCM_IOCTL_DRAIN, 0) < 0)
-		return fail("drain", out.path, errno);
+	err_out = pcm_drain(&out, b.raw, in.period);
+	if (err_out)
+		return fail("drain", out.path, err_out);
 	sb_puts(&s, "pcm: loop");
 	kv_common(&s, o);
 	kv_u(&s, "rec_frames", in.frames);

@@ -53,7 +53,7 @@ export interface PortAudioOptions {
   closeTimeoutMs?: number;
   /**
    * While started, the device moving nothing for longer than this (ms) makes the stream keep the
-   * guest's period clock itself (default 40): see bridge().
+   * guest's period clock itself (default: what the stream's buffer allows, see bridgeSlackMs()).
    */
   clockSlackMs?: number;
 }
@@ -155,11 +155,14 @@ export class PortAudioStream implements AudioStream {
   private carryLen = 0;
   // The clock bridge (bridge()): when the device last moved audio, what the current stall has
   // been bridged with, how many stalls were (counted as xruns).
+  private readonly slackMs: number;
   private deviceAt = 0;
   private bridgedFrames = 0;
   private bridging = false;
   private bridgedStalls = 0;
   private bridgeBuf: Uint8Array | null = null;
+  // Input: bridged silence a stalled device's backlog has not yet paid back (payBack()).
+  private silenceOwed = 0;
 
   constructor(
     readonly params: PcmParams,
@@ -173,6 +176,7 @@ export class PortAudioStream implements AudioStream {
     this.carry = new Uint8Array(this.fb);
     this.label = device === null ? 'portaudio' : `portaudio:${device}`;
     this.prefillFrames = Math.max(1, Math.round((params.rate * (opts.prefillMs ?? 40)) / 1000));
+    this.slackMs = opts.clockSlackMs ?? bridgeSlackMs(params);
     this.timer = setInterval(() => this.service(), 20);
     this.timer.unref();
     this.launch();
@@ -186,6 +190,7 @@ export class PortAudioStream implements AudioStream {
     if (this.state === 'closed') return;
     this.running = true;
     this.deviceMoved();
+    this.silenceOwed = 0;
     if (this.fallback) return this.fallback.start();
     if (this.child) sendTo(this.child, { t: 'start' });
     this.service();
@@ -309,7 +314,7 @@ export class PortAudioStream implements AudioStream {
     }
   }
 
-  /** Watchdog, then output: keep the child's backlog at the prefill. */
+  /** Open timeout and watchdog, then output feeding, then the clock bridge. */
   private service(): void {
     if (this.state === 'opening') {
       if (performance.now() - this.openedAt > (this.opts.openTimeoutMs ?? 10000)) {
@@ -344,7 +349,6 @@ export class PortAudioStream implements AudioStream {
   }
 
   private deviceMoved(): void {
-    if (!this.out) log.warn(`DBG deviceMoved abs ${performance.now().toFixed(1)}`);
     this.deviceAt = performance.now();
     this.bridgedFrames = 0;
     this.bridging = false;
@@ -356,18 +360,18 @@ export class PortAudioStream implements AudioStream {
    * (sound/core/pcm_lib.c wait_for_avail), while a PortAudio device takes 100-300 ms to open in
    * the audio host, PulseAudio stalls 0.5-2 s when a stream starts, and a loaded machine stalls it
    * now and then. So, as a sound card's clock never stops, once the device has moved nothing for
-   * clockSlackMs while started, the stream moves frames at the nominal rate itself (output: drops
+   * the slack while started, the stream moves frames at the nominal rate itself (output: drops
    * the oldest, input: adds silence) until the device moves again. Each bridged stall is an xrun.
+   * Input owes the silence back (payBack()), so a bridged stall does not stay in the latency.
    */
   private bridge(): void {
-    if (!this.out && this.running) log.warn(`DBG bridge? abs ${performance.now().toFixed(1)} deviceAt ${this.deviceAt.toFixed(1)} bridged ${this.bridgedFrames} fill ${this.ring.fill()}`);
     if (!this.running) return;
     if (this.out && this.ring.fill() < this.fb) {
       // Nothing to play: the guest is behind, not the device. Time starts when data comes.
       this.deviceMoved();
       return;
     }
-    const late = performance.now() - this.deviceAt - (this.opts.clockSlackMs ?? 40);
+    const late = performance.now() - this.deviceAt - this.slackMs;
     if (late <= 0) return;
     const fb = this.fb;
     let due = Math.floor((late * this.params.rate) / 1000) - this.bridgedFrames;
@@ -384,9 +388,11 @@ export class PortAudioStream implements AudioStream {
       if (got <= 0) break;
       n += got / fb;
     }
-    if (!this.out) log.warn(`DBG bridge ${(performance.now() - this.openedAt).toFixed(1)} late ${late.toFixed(1)} n ${n} fill ${this.ring.fill()}`);
     if (n === 0) return;
-    if (!this.out) this.moved += n;
+    if (!this.out) {
+      this.moved += n;
+      this.silenceOwed += n;
+    }
     if (!this.bridging) {
       this.bridging = true;
       this.bridgedStalls++;
@@ -417,11 +423,33 @@ export class PortAudioStream implements AudioStream {
   }
 
   private put(src: Uint8Array, len: number): void {
+    const fb = this.fb;
     const dropping = len > this.ring.room();
     if (dropping && !this.overrunning) this.overruns++;
     this.overrunning = dropping;
-    this.ring.write(src, len, true, this.fb);
-    this.moved += len / this.fb;
+    this.ring.write(src, len, true, fb);
+    this.moved += len / fb;
+    if (this.silenceOwed > 0) this.payBack();
+  }
+
+  /**
+   * After bridged silence, a stalled device's backlog would stay in the ring as latency: drop
+   * the oldest frames beyond the slack, up to the silence added. Only what the device model has
+   * not taken is dropped, so a guest that keeps up never loses a frame to this.
+   */
+  private payBack(): void {
+    const fb = this.fb;
+    const keep = Math.ceil((this.slackMs * this.params.rate) / 1000);
+    let drop = Math.min(this.silenceOwed, Math.floor(this.ring.fill() / fb) - keep);
+    if (drop <= 0) return;
+    this.silenceOwed -= drop;
+    const buf = (this.bridgeBuf ??= new Uint8Array(Math.min(this.ring.capacity, 16384 - (16384 % fb)) || fb));
+    while (drop > 0) {
+      const got = this.ring.read(buf, Math.min(drop, Math.floor(buf.length / fb)) * fb, fb);
+      if (got <= 0) break;
+      drop -= got / fb;
+    }
+    buf.fill(0); // the bridge writes this buffer as silence
   }
 
   private fail(reason: string): void {
@@ -435,6 +463,21 @@ export class PortAudioStream implements AudioStream {
     this.fallback = nullStream(this.params, this.ring, this.failure);
     if (this.running) this.fallback.start();
   }
+}
+
+/**
+ * How long a started stream lets its device move nothing before it keeps the guest's clock
+ * itself. Linux waits max(100 ms, 1.1 × buffer time) for a period; the bridge then needs a
+ * period's time to complete one, and the emulator worker needs time to run it (tens of ms on a
+ * loaded machine): half of what is left after the period. 80 ms buffers of 20 ms periods give
+ * 40 ms, 320 ms buffers of 80 ms periods 136 ms (at most 250, at least 20).
+ */
+export function bridgeSlackMs(p: PcmParams): number {
+  const bytesPerMs = (p.rate * frameBytes(p)) / 1000;
+  const bufferMs = p.bufferBytes / bytesPerMs;
+  const periodMs = p.periodBytes / bytesPerMs;
+  const slack = (Math.max(100, 1.1 * bufferMs) - periodMs) / 2;
+  return slack > 250 ? 250 : slack < 20 || !(slack === slack) ? 20 : slack;
 }
 
 export class PortAudioBackend implements AudioBackend {

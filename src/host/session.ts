@@ -148,19 +148,7 @@ export class Session {
   }
 
   /** One turn of the event loop's worth of guest work. */
-  private lastTurnEnd = 0;
   private turn(): void {
-    const tStart = performance.now();
-    const c0 = process.cpuUsage();
-    if (this.lastTurnEnd && tStart - this.lastTurnEnd > 25) log.warn(`DBG gap between turns ${(tStart - this.lastTurnEnd).toFixed(1)} ms`);
-    try { this.turn2(); } finally {
-      const d = performance.now() - tStart;
-      const c = process.cpuUsage(c0);
-      if (d > 25) log.warn(`DBG long turn ${d.toFixed(1)} ms, process cpu ${((c.user + c.system) / 1000).toFixed(1)} ms`);
-      this.lastTurnEnd = performance.now();
-    }
-  }
-  private turn2(): void {
     if (this.paused || this.exited) return;
     const c = this.control;
     Atomics.add(c, ctl.CTL_HEARTBEAT, 1);

@@ -11,8 +11,12 @@ import { runBlocks } from '../../src/emulator/cpu/jit';
 import { runFast } from '../../src/emulator/cpu/fast';
 import { reg } from '../../src/emulator/cpu/asm';
 
-export type Mode = 'interp' | 'fast' | 'jit';
-export const MODES: readonly Mode[] = ['interp', 'fast', 'jit'];
+/**
+ * 'fast' is the fast loop alone, 'hybrid' the fast loop handing every loop head to the block
+ * translator at once, 'jit' the block translator's own loop compiling every block at once.
+ */
+export type Mode = 'interp' | 'fast' | 'hybrid' | 'jit';
+export const MODES: readonly Mode[] = ['interp', 'fast', 'hybrid', 'jit'];
 
 /** A 4 KiB MMIO device that remembers every access (at 0x1000_0000 in TestCpu). */
 export class RecordingDevice implements MmioDevice {
@@ -62,6 +66,7 @@ export class TestCpu implements HartHost {
     this.bus.add(this.dev);
     this.cache = new CodeCache(this.ram);
     this.cache.hot = 1;
+    this.cache.jitThreshold = mode === 'hybrid' ? 1 : 0;
     this.hart = new Hart(0, this.ram, this.bus, this.cache, this);
     this.cache.addHart(this.hart);
     this.hart.reset(CODE, 0, 0);
@@ -93,7 +98,7 @@ export class TestCpu implements HartHost {
     const h = this.hart;
     h.stop = false;
     if (this.mode === 'jit') return runBlocks(h, this.cache, budget);
-    if (this.mode === 'fast') return runFast(h, this.cache, budget);
+    if (this.mode === 'fast' || this.mode === 'hybrid') return runFast(h, this.cache, budget);
     return interpret(h, budget, null, false);
   }
 

@@ -93,10 +93,50 @@ for (const engine of ['interp', 'fast', 'jit'] as const) {
       { engine },
     );
     assert.equal(m.run(1e6), StopReason.Crashed);
-    assert.match(m.crash!.reason, /repeated/);
+    assert.match(m.crash!.reason, /returned to the faulting instruction/);
     assert.equal(m.crash!.cause, 3);
   });
 }
+
+test('a system call loop (the same ecall over and over, handled) is not a crash', () => {
+  // S: stvec = 0x100, enter U at 0x80: `ecall; j -4` forever; the handler skips the ecall.
+  const code = [...li('t0', 0x100), enc('csrrw', 'zero', 0x105, 't0'), ...li('t0', 0x80), enc('csrrw', 'zero', 0x141, 't0'), enc('sret')]
+    .concat(Array(32).fill(0)).slice(0, 32)
+    .concat([enc('ecall'), enc('jal', 'zero', -4)])
+    .concat(Array(30).fill(0)).slice(0, 64)
+    .concat([enc('csrrs', 't1', 0x141, 'zero'), enc('addi', 't1', 't1', 4), enc('csrrw', 'zero', 0x141, 't1'), enc('addi', 's1', 's1', 1), enc('sret')]);
+  for (const engine of ['interp', 'fast', 'jit'] as const) {
+    const { m } = machine(code, { engine });
+    assert.equal(m.run(100000), StopReason.Budget, engine);
+    assert.ok(m.harts[0].x[9] > 5000, `${engine}: ${m.harts[0].x[9]} system calls`);
+  }
+});
+
+test('a loop faulting on fresh pages at one pc (demand paging) is not a crash', () => {
+  // Sv32 on, a loop storing to 0x4000_0000 + 4096 k; the handler maps the page and retries.
+  const ROOT = 0x20000, L0 = 0x21000;
+  const code = [
+    ...li('t0', 0x100), enc('csrrw', 'zero', 0x105, 't0'),
+    ...li('t0', (0x80000000 | (ROOT >>> 12)) | 0), enc('csrrw', 'zero', 0x180, 't0'),
+    ...li('s0', 0x40000000), ...li('s2', 200),
+    enc('sw', 's2', 's0', 0), enc('lui', 't1', 1), enc('add', 's0', 's0', 't1'), enc('addi', 's2', 's2', -1), enc('bne', 's2', 'zero', -16),
+    ...shutdown(),
+  ].concat(Array(64).fill(0)).slice(0, 64).concat([
+    // 0x100: map stval's page (L0 slot) to physical 0x100000 + 4096 k, then retry.
+    enc('csrrs', 't3', 0x143, 'zero'), enc('srli', 't4', 't3', 12), enc('andi', 't4', 't4', 0x3ff), enc('slli', 't5', 't4', 2),
+    ...li('t6', L0), enc('add', 't6', 't6', 't5'),
+    ...li('a5', 0x100), enc('add', 'a5', 'a5', 't4'), enc('slli', 'a5', 'a5', 10), enc('ori', 'a5', 'a5', 0xc7),
+    enc('sw', 'a5', 't6', 0), enc('sfence.vma', 't3', 'zero'), enc('addi', 's3', 's3', 1), enc('sret'),
+  ]);
+  for (const engine of ['interp', 'fast'] as const) {
+    const { m } = machine(code, { engine });
+    // Identity superpage for the code at 0 and a level-0 table for 0x4000_0000.
+    m.ram.write32(ROOT, 0xcf);
+    m.ram.write32(ROOT + (0x40000000 >>> 22) * 4, ((L0 >>> 12) << 10) | 1);
+    assert.equal(m.run(1e6), StopReason.Halted, engine + ' ' + m.crash?.description);
+    assert.equal(m.harts[0].x[19], 200, `${engine}: one fault per page`);
+  }
+});
 
 test('breakpoints stop before the instruction; run() again continues past it', () => {
   const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a0', 'a0', 1), enc('addi', 'a0', 'a0', 1), enc('jal', 'zero', -8)]);

@@ -12,6 +12,7 @@ test('the warm-up program finishes every round, the same way in both interpreter
     assert.equal(r.finished, true);
     assert.ok(r.iterations > 5000, `${r.iterations} iterations`);
   }
+  assert.ok(rounds[0].translated >= 1, 'the hot loop went through the block translator');
   assert.equal(rounds[0].iterations, rounds[1].iterations, 'deterministic');
   assert.equal(rounds[0].iterations, rounds[2].iterations, 'the reference interpreter (last round) agrees');
 });

@@ -59,14 +59,24 @@ async function step(wb: Workbench, name: string, needs: readonly string[], fn: (
       error = (e as Error).message.split('\n')[0];
     }
   }
+  if (!blocked) {
+    await wb.screenshot(join(OUT, `${String(n).padStart(2, '0')}-${name.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}.png`));
+    // A dialog left open would block every later step: close it, and say what it said.
+    const dialogs = await wb.dismissDialogs().catch(() => []);
+    if (dialogs.length && !error) error = `left a dialog open: ${dialogs.join(' / ')}`;
+    else if (dialogs.length) log(`closed: ${dialogs.join(' / ')}`);
+  }
   results.push({ name, ok: !error, ms: Date.now() - start, error });
   log(`${error ? 'FAIL' : 'PASS'} ${name} (${Date.now() - start} ms)${error ? `: ${error}` : ''}`);
-  if (!blocked) await wb.screenshot(join(OUT, `${String(n).padStart(2, '0')}-${name.replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}.png`));
 }
 
+/** Why the session ended, as far as a person could tell: the terminal's last line, the log's last warning. */
 async function lastTerminalLine(wb: Workbench): Promise<string> {
   const rows = (await wb.terminalRows().catch(() => '')).split('\n').map((l) => l.trim()).filter(Boolean);
-  return rows.length ? `terminal: "${rows[rows.length - 1]}"` : 'terminal empty';
+  const channel = findFile(join(USER_DATA, 'logs'), /-semu\.log$/);
+  const warnings = channel ? readFileSync(channel, 'utf8').split('\n').filter((l) => /\[(warn|error)\]/.test(l)) : [];
+  const last = warnings.length ? `; log: "${warnings[warnings.length - 1]!.replace(/^\S+ /, '')}"` : '';
+  return (rows.length ? `terminal: "${rows[rows.length - 1]}"` : 'terminal empty') + last;
 }
 
 // ---------- the levels and inspector panels ----------
@@ -203,7 +213,7 @@ async function scenario(page: Page): Promise<void> {
 
   const VARIABLES = 'Variables shows Devices > virtio-snd > queues > txq';
   await step(wb, VARIABLES, [BOOT], async () => {
-    if ((await wb.debugState()) !== 'stopped') throw new Error('the machine is not stopped');
+    await until('the machine to be stopped', 5000, async () => (await wb.debugState()) === 'stopped');
     if ((await wb.variableScopes()).length === 0) {
       log('Variables is empty: selecting the top frame in Call Stack, as a person would');
       await page.locator('.debug-call-stack .monaco-list-row').first().click();

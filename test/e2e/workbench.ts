@@ -37,11 +37,13 @@ export class Workbench {
   }
 
   /**
-   * Gives keyboard focus to the workbench: a click on the editor area (its watermark, or whatever
-   * editor is there). F1 and F5 reach the workbench from editors, terminals and webviews alike.
+   * Takes keyboard focus out of terminals, webviews and trees: a click on the empty middle of the
+   * activity bar, where nothing reacts to it (the editor area may be covered by a webview's iframe).
    */
   async focusWorkbench(): Promise<void> {
-    await this.page.locator('.part.editor').click({ position: { x: 300, y: 200 } }).catch(() => undefined);
+    const bar = this.page.locator('.part.activitybar');
+    const box = await bar.boundingBox();
+    if (box) await bar.click({ position: { x: box.width / 2, y: box.height * 0.55 }, timeout: 2000 }).catch(() => undefined);
   }
 
   /**
@@ -66,7 +68,29 @@ export class Workbench {
       }
     }
     await row.click();
-    await input.waitFor({ state: 'hidden' }).catch(() => undefined);
+    await input.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    // A command that throws shows a modal dialog ("Command '…' resulted in an error"): report it.
+    await sleep(300);
+    const errors = await this.dismissDialogs();
+    if (errors.length) throw new Error(`"${title}": ${errors.join(' / ')}`);
+  }
+
+  /** Closes modal dialogs and error notifications, returning their text. */
+  async dismissDialogs(): Promise<string[]> {
+    const texts: string[] = [];
+    const dialog = this.page.locator('.monaco-dialog-box');
+    for (let i = 0; i < 5 && (await dialog.isVisible()); i++) {
+      const msg = dialog.locator('.dialog-message-text, .dialog-message-detail');
+      texts.push(((await msg.count()) ? (await msg.allInnerTexts()).join(': ') : await dialog.innerText()).replace(/\s+/g, ' ').trim());
+      await this.page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+    }
+    const toasts = this.page.locator('.notification-toast', { has: this.page.locator('.codicon-error') });
+    for (const t of await toasts.all()) {
+      texts.push((await t.innerText().catch(() => '')).replace(/\s+/g, ' ').trim());
+      await t.locator('.codicon-notifications-clear, .codicon-close').first().click({ timeout: 1000 }).catch(() => undefined);
+    }
+    return texts.filter(Boolean);
   }
 
   /** Palette entries matching `filter` (e.g. "semu:"), as a person would see them listed. */
@@ -127,13 +151,19 @@ export class Workbench {
     if ((await watch.getAttribute('aria-expanded').catch(() => null)) === 'true') await watch.click();
   }
 
-  /** 'stopped' / 'running' from the debug toolbar's Continue / Pause button, 'none' without one. */
-  async debugState(): Promise<'stopped' | 'running' | 'none'> {
+  /**
+   * 'stopped' / 'running' from the debug toolbar's Continue / Pause button, 'busy' while it
+   * re-renders between the two, 'none' when there is no toolbar (no session) for half a second.
+   */
+  async debugState(): Promise<'stopped' | 'running' | 'busy' | 'none'> {
     const bar = this.page.locator('.debug-toolbar');
-    if (!(await bar.isVisible())) return 'none';
+    for (let i = 0; i < 5 && !(await bar.isVisible()); i++) {
+      if (i === 4) return 'none';
+      await sleep(120);
+    }
     if (await bar.locator('.codicon-debug-continue').isVisible()) return 'stopped';
     if (await bar.locator('.codicon-debug-pause').isVisible()) return 'running';
-    return 'none';
+    return 'busy';
   }
 
   async debugAction(icon: 'debug-continue' | 'debug-pause' | 'debug-stop' | 'debug-disconnect'): Promise<void> {
@@ -193,8 +223,16 @@ export class Workbench {
   async expandVariables(path: readonly RegExp[], showRows = 16): Promise<string> {
     await this.showDebugView();
     const tree = this.page.locator('.debug-variables .monaco-list').first();
-    const focused = () => tree.locator('.monaco-list-row.focused').first();
     const rows = tree.locator('.monaco-list-row');
+    // The focused row and the row after it (by list index: rows are not in DOM order).
+    const focus = () =>
+      rows.evaluateAll((els) => {
+        const info = (e: Element | undefined) =>
+          e && { index: Number(e.getAttribute('data-index')), level: Number(e.getAttribute('aria-level')), expanded: e.getAttribute('aria-expanded'), text: (e.textContent ?? '').replace(/\s+/g, ' ').trim() };
+        const f = els.find((e) => e.classList.contains('focused'));
+        const next = f && els.find((e) => Number(e.getAttribute('data-index')) === Number(f.getAttribute('data-index')) + 1);
+        return f ? { ...info(f)!, next: info(next) } : null;
+      });
     // Collapse everything (the Variables title bar's action), so the scopes are all on screen.
     const pane = await this.expandPane('Variables');
     await pane.hover();
@@ -204,30 +242,38 @@ export class Workbench {
     await top.click();
     for (let i = 0; i < path.length; i++) {
       const want = path[i]!;
-      await until(`"${want}" in Variables`, 10_000, async () => {
-        if (want.test(await focused().innerText())) return true;
+      const at = await until(`"${want.source}" in Variables`, 10_000, async () => {
+        const f = await focus();
+        if (f && want.test(f.text)) return f;
         await this.page.keyboard.press('ArrowDown');
-        return false;
+        return undefined;
       }, 60);
-      if ((await focused().getAttribute('aria-expanded')) === 'false') await this.page.keyboard.press('ArrowRight');
-      await until(`"${want}" expanded`, 10_000, async () => (await focused().getAttribute('aria-expanded')) === 'true');
+      if (at.expanded === 'false') await this.page.keyboard.press('ArrowRight');
+      // Children are fetched from the adapter: wait until the row after this one is a child, or
+      // moving down would skip to the next sibling.
+      await until(`"${want.source}" expanded with its children`, 10_000, async () => {
+        const f = await focus();
+        if (!f || f.expanded !== 'true') return false;
+        if (f.next) return f.next.level === f.level + 1;
+        await tree.hover();
+        await this.page.mouse.wheel(0, 120); // the next row is below the fold: bring it in
+        return false;
+      });
       if (i + 1 < path.length) await this.page.keyboard.press('ArrowDown');
     }
-    // Walk into the children (the list is virtualized: moving the focus scrolls them into view),
-    // then back, so the expanded element stays focused on screen with its children below it.
-    const level = Number(await focused().getAttribute('aria-level'));
-    const lines = [await focused().innerText()];
+    // Walk into the children (moving the focus scrolls them into view) and read them.
+    const parent = (await focus())!;
+    const lines = [parent.text];
     for (let i = 0; i < showRows; i++) {
       await this.page.keyboard.press('ArrowDown');
-      const row = focused();
-      const child = await until('the children to load', 5000, async () => {
-        const l = Number(await row.getAttribute('aria-level'));
-        return l ? { l, text: await row.innerText() } : undefined;
-      });
-      if (child.l <= level) break; // past the last child
-      lines.push(child.text);
+      const f = await until('the focus to move', 5000, async () => {
+        const g = await focus();
+        return g && g.index !== parent.index + i ? g : undefined;
+      }, 30);
+      if (f.level <= parent.level) break; // past the last child
+      lines.push(f.text);
     }
-    return lines.map((t) => t.replace(/\s+/g, ' ').trim()).join('\n');
+    return lines.join('\n');
   }
 
   // ---------- webviews ----------

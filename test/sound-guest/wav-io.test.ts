@@ -78,6 +78,21 @@ test('pcm loop 1 plays back exactly what it captured: the first second of the fi
   assert.equal(firstDiff, -1, `output differs from the input from byte ${firstDiff} (frame ${Math.floor(firstDiff / 4)})`);
 });
 
+// Linux's virtio-snd driver hands the device whole periods only, so a tool that ends on a partial
+// period must pad it (alsa-lib's "drain silence" does) or DRAIN times out with EIO.
+test('pcm play 440 0.51 (25.5 periods) drains: the tone, then silence to the end of the period', async () => {
+  const r = await pcm('pcm play 440 0.51', 'play');
+  assert.equal(r.pcm.num('frames'), 24480);
+  assert.equal(r.pcm.num('xruns'), 0);
+  const w = out.added();
+  assert.equal(w.frames, 25 * 960 + 960, 'the last period padded to its end');
+  const tone = { ...w, data: w.data.subarray(0, 24480 * 4) };
+  const a = analyze(tone.data, tone, 0);
+  near(a.freqHz, 440, 1, 'frequency');
+  assert.ok(a.lastNonZero >= 24480 - 2, `the tone ends at frame ${a.lastNonZero}`);
+  assert.ok(w.data.subarray(24480 * 4).every((b) => b === 0), 'the padding is silence');
+});
+
 // The matrix: every rate the brief names × mono/stereo × the three formats, played (checked in
 // the WAV the host wrote) and recorded (checked by the guest's own measurement of the fixture,
 // which the WAV reader converts to the stream's rate, channels and format).

@@ -26,8 +26,8 @@ export class Block {
 }
 
 const SLOTS = 1024; // 4-byte instruction slots per 4 KiB page
-/** Default for CodeCache.jitThreshold (measured on the Linux boot, see docs/cpu.md). */
-export const JIT_THRESHOLD = Number(process.env.SEMU_JIT_AT ?? 2000);
+/** Default for CodeCache.jitThreshold (see docs/cpu.md, "Engines"). */
+export const JIT_THRESHOLD = 1000;
 
 class PageCode {
   readonly blocks: (Block | null)[] = new Array<Block | null>(SLOTS).fill(null);

@@ -274,7 +274,7 @@ export function runFast(h: Hart, cache: CodeCache, budget: number): number {
             n++;
             h.record((vbase + (runStart << 2)) | 0, obase + (runStart << 2), s - runStart + 1);
             // Follow the target in this run when its page is known to the fetch TLB and decoded;
-            // hot targets run as translated blocks, whose exit pc is followed the same way.
+            // hot loops run as translated blocks, whose exit pc is followed the same way.
             let go = LEAVE_AT_T;
             while (n < limit) {
               let off: number;
@@ -292,7 +292,8 @@ export function runFast(h: Hart, cache: CodeCache, budget: number): number {
               }
               const slot = (off >>> 2) & 1023;
               if (isSystem(nd[2 * slot] & 0xff)) break;
-              if (jitAt !== 0) {
+              // Loops only: count backward jumps within the page; their targets are loop heads.
+              if (jitAt !== 0 && nd === d && slot <= s) {
                 const hot = hots[off >>> 12]!;
                 const c = hot[slot];
                 if (c < jitAt) hot[slot] = c + 1;

@@ -70,8 +70,12 @@ export interface TrapLoop {
   reason: string;
 }
 
-/** Identical exception at the same pc this many times in a row, handler or not: the guest is stuck. */
-const SAME_TRAP_LIMIT = 256;
+/**
+ * The handler returned (SRET) to the faulting instruction, which faulted again with the same
+ * cause and address, this many times in a row: the guest is stuck. (A system call loop returns
+ * past the ecall; a loop touching fresh pages faults at the same pc but other addresses.)
+ */
+const STUCK_LIMIT = 64;
 export const TRACE_LEN = 32;
 
 export class Hart extends Mmu implements InterruptTarget {
@@ -117,8 +121,10 @@ export class Hart extends Mmu implements InterruptTarget {
   private lastTrapCause = -1;
   private lastTrapPc = 0;
   private lastTrapTval = 0;
-  private sameTrapCount = 0;
+  private stuckCount = 0;
   private trapsSinceSret = 0;
+  /** Where the last SRET returned to. */
+  private sretTarget = 1;
 
   // Typed views of RAM for the interpreter and the translated blocks.
   readonly m32: Int32Array;
@@ -165,8 +171,9 @@ export class Hart extends Mmu implements InterruptTarget {
     this.reservation = -1;
     this.crashed = null;
     this.lastTrapCause = -1;
-    this.sameTrapCount = 0;
+    this.stuckCount = 0;
     this.trapsSinceSret = 0;
+    this.sretTarget = 1;
     this.flushTlb();
   }
 
@@ -242,10 +249,10 @@ export class Hart extends Mmu implements InterruptTarget {
     if (vector === 0) reason = 'trap with stvec = 0';
     else if ((cause === Cause.InsnPageFault || cause === Cause.InsnAccessFault) && epc === vector) reason = 'the trap vector cannot be fetched';
     else if (cause === this.lastTrapCause && epc === this.lastTrapPc && this.trapsSinceSret > 0) reason = 'the trap handler faults on itself';
-    if (cause === this.lastTrapCause && epc === this.lastTrapPc && tval === this.lastTrapTval) {
-      if (++this.sameTrapCount >= SAME_TRAP_LIMIT) reason = `the same trap repeated ${SAME_TRAP_LIMIT} times`;
+    if (cause === this.lastTrapCause && epc === this.lastTrapPc && tval === this.lastTrapTval && epc === this.sretTarget) {
+      if (++this.stuckCount >= STUCK_LIMIT) reason = `the handler returned to the faulting instruction ${STUCK_LIMIT} times`;
     } else {
-      this.sameTrapCount = 1;
+      this.stuckCount = 1;
     }
     this.lastTrapCause = cause;
     this.lastTrapPc = epc;
@@ -267,6 +274,7 @@ export class Hart extends Mmu implements InterruptTarget {
     this.status = ns;
     this.priv = to;
     this.pc = this.sepc;
+    this.sretTarget = this.sepc;
     this.reservation = -1;
     this.trapsSinceSret = 0;
     if (to === PRIV_U) this.host.enteredUserMode();

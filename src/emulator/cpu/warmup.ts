@@ -32,6 +32,8 @@ export interface WarmUpRound {
   iterations: number;
   finished: boolean;
   crashed: string | null;
+  /** Blocks translated so far (the hot loop must have been). */
+  translated: number;
 }
 
 /** Runs the warm-up program `rounds` times on a fresh scratch hart (for tests: what it did). */
@@ -62,7 +64,7 @@ const PAGE_END = 0x4ff8;
 const PATCHED = 0x6000;
 const DATA = 0x8000;
 const ROOT = 0x10000;
-const MMIO = 0x10000000;
+const MMIO = 0xf8000000; // high, like the real devices: addresses above 2^31 are doubles to V8
 
 /** A tiny assembler with labels for branch and jump targets. */
 class Builder {
@@ -134,9 +136,13 @@ function program(): Map<number, number> {
   b.emit(...li('t1', PATCHED + 4), ...li('t2', enc('jalr', 'zero', 'ra', 0)), enc('sw', 't2', 't1', 0));
   // System instructions, CSRs, traps and SBI.
   b.emit(enc('csrrs', 'a0', 0x100, 'zero'), enc('csrrw', 'zero', 0x140, 'a0'), enc('csrrs', 'a0', 0xc01, 'zero'), enc('csrrs', 'a0', 0xc02, 'zero'));
-  b.emit(enc('ecall'), enc('fence'), enc('fence.i'), enc('sfence.vma'), enc('ebreak'), 0, enc('csrrs', 'a0', 0x300, 'zero'));
+  b.emit(enc('ecall'), enc('fence'), enc('fence.i'), enc('sfence.vma'), enc('sfence.vma', 's0', 'zero'), enc('ebreak'), 0, enc('csrrs', 'a0', 0x300, 'zero'));
+  b.emit(enc('csrrwi', 'a0', 0x140, 3), enc('csrrsi', 'a0', 0x140, 4), enc('csrrci', 'a0', 0x140, 1), enc('csrrc', 'a0', 0x140, 'a1'));
+  b.emit(enc('csrrs', 'a0', 0xc00, 'zero'), enc('csrrs', 'a0', 0xc81, 'zero'), enc('csrrw', 'zero', 0xc00, 'a0')); // the last is illegal
   b.emit(enc('csrrs', 'a0', 0x144, 'zero'), enc('jalr', 'zero', 'zero', 2)); // misaligned jump: trap, skipped
   b.emit(...li('t1', 0x20000000), enc('jalr', 'ra', 't1', 0)); // fetch fault (access, then page): back at ra
+  // A loop on itself: hot enough to become a translated block (the scratch threshold is low).
+  b.emit(...li('t3', 30), enc('addi', 't3', 't3', -1), enc('add', 'a0', 'a0', 't3'), enc('bne', 't3', 'zero', -8));
   b.emit(enc('addi', 's2', 's2', -1));
   b.to('loop', (o) => enc('bne', 's2', 'zero', o));
   // Turn the MMU on (identity superpages) and go around once more, then stop.
@@ -176,6 +182,7 @@ class WarmMachine implements HartHost {
   constructor() {
     const bus = new Bus(this.ram);
     bus.add(new Scratch(MMIO));
+    this.cache.jitThreshold = 8;
     this.hart = new Hart(0, this.ram, bus, this.cache, this);
     this.cache.addHart(this.hart);
     for (const [addr, word] of program()) this.ram.i32[addr >> 2] = word;
@@ -200,6 +207,6 @@ class WarmMachine implements HartHost {
       iterations += reference ? interpret(h, 500, null, false) : runFast(h, this.cache, 500);
     }
     h.setPending(MIP_STIP, false);
-    return { iterations, finished: h.idle, crashed: h.crashed?.reason ?? null };
+    return { iterations, finished: h.idle, crashed: h.crashed?.reason ?? null, translated: this.cache.translated };
   }
 }
