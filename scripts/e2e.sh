@@ -19,6 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${SEMU_E2E_OUT:-$ROOT/test-results/e2e}
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/semu-e2e.XXXXXX")
 SPID=
+DPID=
 
 note() { echo "e2e: $*" >&2; }
 setup_failed() {
@@ -28,6 +29,8 @@ setup_failed() {
 }
 
 cleanup() {
+  # The driver and its Chromium (own process group, so an interrupt here must end them too).
+  [ -n "$DPID" ] && kill -KILL -- "-$DPID" 2>/dev/null
   if [ -n "$SPID" ]; then
     # The server was started by setsid: its pid is its process group, which holds the extension
     # host, the emulator's audio hosts and the file watcher. TERM, then KILL what is left.
@@ -117,6 +120,7 @@ DPID=$!
 wait "$DPID"
 rc=$?
 kill -KILL -- "-$DPID" 2>/dev/null
+DPID=
 if [ "$rc" -gt 1 ]; then
   # The driver died before its summary (timeout, crash): the last line must still be a summary.
   echo "FAIL driver: exit status $rc"

@@ -324,12 +324,28 @@ export class Machine implements HartHost, SbiPlatform {
   run(budget: number): StopReason {
     if (this.exitCode !== null) return StopReason.Halted;
     if (this.crash !== null) return StopReason.Crashed;
-    for (const t of this.virtio) t.deliverDeferredNotifies();
-    this.lastNotify = null;
-    this.stopReason = StopReason.Budget;
-    const reason = this.loop(budget);
+    let reason: StopReason;
+    try {
+      for (const t of this.virtio) t.deliverDeferredNotifies();
+      this.lastNotify = null;
+      this.stopReason = StopReason.Budget;
+      reason = this.loop(budget);
+    } catch (e) {
+      reason = this.internalError(e);
+    }
     this.uart.flush();
     return reason;
+  }
+
+  /** A bug in the emulator itself must not take the host down: stop the machine and say so. */
+  private internalError(e: unknown): StopReason {
+    const h = this.current;
+    const msg = e instanceof Error ? e.message : String(e);
+    log.error(`internal error at hart ${h.id} pc 0x${(h.pc >>> 0).toString(16)}: ${e instanceof Error ? e.stack : msg}`);
+    h.crashed = { cause: -1, pc: h.pc, tval: 0, reason: `emulator internal error: ${msg}` };
+    this.crash = this.report(h);
+    this.stopHart = h.id;
+    return StopReason.Crashed;
   }
 
   private loop(budget: number): StopReason {
@@ -457,8 +473,8 @@ export class Machine implements HartHost, SbiPlatform {
       }
     }
     last.reverse();
-    const cause = c.cause & ~INTERRUPT_BIT;
-    const causeName = CAUSE_NAMES[cause] ?? `cause ${cause}`;
+    const cause = c.cause < 0 ? -1 : c.cause & ~INTERRUPT_BIT;
+    const causeName = c.cause < 0 ? 'no trap' : CAUSE_NAMES[cause] ?? `cause ${cause}`;
     const hex = (n: number) => '0x' + (n >>> 0).toString(16);
     return {
       hart: h.id,

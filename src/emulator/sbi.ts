@@ -31,6 +31,9 @@ export const SBI_SPEC_VERSION = 2 << 24;
 export const SBI_IMPL_ID = 0x73656d75;
 export const SBI_IMPL_VERSION = 1;
 
+/** Bytes one DBCN read/write call moves at most. */
+const DBCN_MAX = 4096;
+
 const SUPPORTED = new Set([EXT_BASE, EXT_TIME, EXT_IPI, EXT_RFENCE, EXT_HSM, EXT_SRST, EXT_DBCN, EXT_LEGACY_PUTCHAR, EXT_LEGACY_GETCHAR]);
 
 /** Reset types and reasons (SRST). */
@@ -208,7 +211,9 @@ export class Sbi {
       return ret(h, SBI_SUCCESS, 0);
     }
     if (fid !== 0 && fid !== 1) return ret(h, SBI_ERR_NOT_SUPPORTED, 0);
-    const len = x[10] >>> 0;
+    // Partial transfers are allowed (the value says how many bytes moved): bound the work one
+    // ecall can make the emulator do.
+    const len = Math.min(x[10] >>> 0, DBCN_MAX);
     const addr = x[11] >>> 0;
     if (x[12] !== 0 || !ram.contains(addr, len)) return ret(h, SBI_ERR_INVALID_PARAM, 0);
     if (fid === 0) {

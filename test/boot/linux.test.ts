@@ -38,3 +38,13 @@ test('two icount boots print byte-identical output and retire the same instructi
   assert.equal(runs[0].instret, runs[1].instret);
   assert.match(runs[0].out, /\[\s*\d+\.\d+\]/, 'timestamps are part of what must match');
 });
+
+test('an SMP boot on 4 harts brings up 4 CPUs (HSM, IPIs, remote fences)', { timeout: 120_000 }, () => {
+  const g = new GuestRun({ harts: 4, time: 'icount' });
+  const r = g.runUntil(READY);
+  assert.ok(r.at >= 0, `no ready marker (${r.reason}); output:\n${g.output.slice(-3000)}`);
+  assert.match(g.output, /smp: Brought up 1 node, 4 CPUs/);
+  const cpuinfo = g.command('cat /proc/cpuinfo');
+  for (let h = 0; h < 4; h++) assert.match(cpuinfo, new RegExp(`hart\\s*:\\s*${h}\\b`));
+  assert.deepEqual(g.m.harts.map((h) => h.state), [0, 0, 0, 0], 'all harts started');
+});

@@ -138,6 +138,17 @@ test('a loop faulting on fresh pages at one pc (demand paging) is not a crash', 
   }
 });
 
+test('an exception inside the emulator stops the machine with a crash report, not a throw', () => {
+  const { m } = machine([...li('s0', 0xf4000000), enc('addi', 't0', 'zero', 65), enc('sb', 't0', 's0', 0), enc('wfi')]);
+  m.uart.write = () => {
+    throw new Error('device bug');
+  };
+  assert.equal(m.run(1000), StopReason.Crashed);
+  assert.match(m.crash!.reason, /internal error: device bug/);
+  assert.equal(m.crash!.cause, -1);
+  assert.equal(m.run(1000), StopReason.Crashed);
+});
+
 test('breakpoints stop before the instruction; run() again continues past it', () => {
   const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a0', 'a0', 1), enc('addi', 'a0', 'a0', 1), enc('jal', 'zero', -8)]);
   m.breakpoints.add(8);
