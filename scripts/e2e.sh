@@ -114,8 +114,10 @@ export SEMU_E2E_URL="http://127.0.0.1:$PORT" SEMU_E2E_WORKSPACE="$RUN/workspace"
 export SEMU_E2E_PGID="$SPID" SEMU_E2E_ALSA_DIR="$RUN/alsa" SEMU_E2E_EXTENSIONS="$RUN/ext"
 export SEMU_E2E_DOC_SHOT="${SEMU_E2E_DOC_SHOT:-0}" SEMU_E2E_ROOT="$ROOT" SEMU_E2E_USER_DATA="$RUN/data"
 export SEMU_CHROMIUM
-# Own process group too, so Chromium goes with it if the driver must be killed.
-setsid timeout -k 5 "${SEMU_E2E_TIMEOUT:-240}" node --enable-source-maps "$RUN/driver/driver.js" &
+# Own process group too, so Chromium goes with it if the driver must be killed; its temp files
+# (the Chromium profile) in the run folder, so they go with it too.
+mkdir -p "$RUN/tmp"
+TMPDIR="$RUN/tmp" setsid timeout -k 5 "${SEMU_E2E_TIMEOUT:-240}" node --enable-source-maps "$RUN/driver/driver.js" &
 DPID=$!
 wait "$DPID"
 rc=$?

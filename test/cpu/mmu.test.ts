@@ -185,6 +185,21 @@ for (const mode of MODES) {
     assert.equal(cpu.hart.scause, 7);
   });
 
+  test(`${mode}: probe() translates for the debugger without touching A/D bits or the TLB`, () => {
+    const { cpu, pt } = setup(mode);
+    const slot = pt.map(DATA_VA, DATA_PA, V | R | W | U);
+    const h = cpu.hart;
+    assert.equal(h.probe(DATA_VA + 0x123, 1, 0), DATA_PA + 0x123, 'as U-mode');
+    assert.equal(h.probe(DATA_VA, 1), -1, 'S-mode without SUM cannot read a U page');
+    assert.equal(h.probe(DATA_VA + 4, 2, 0), DATA_PA + 4, 'U-mode store');
+    assert.equal(h.probe(0x1000, 0), 0x1000, 'S-mode fetch of its code');
+    assert.equal(h.probe(0x7000_0000, 1), -1);
+    assert.equal(pt.pte(slot) & (A | D), 0, 'no A/D update');
+    assert.equal(h.ltag.filter((t) => t !== -1).length, 0, 'no TLB fill');
+    h.satp = 0;
+    assert.equal(h.probe(0x1234, 0), 0x1234, 'bare mode: identity');
+  });
+
   test(`${mode}: stale translations go away on sfence.vma (all or one page) and satp writes`, () => {
     const { cpu, pt } = setup(mode);
     const slot = pt.map(DATA_VA, 0x8000, V | R | W | A | D);

@@ -27,7 +27,7 @@ export class Block {
 
 const SLOTS = 1024; // 4-byte instruction slots per 4 KiB page
 /** Default for CodeCache.jitThreshold (see docs/cpu.md, "Engines"). */
-export const JIT_THRESHOLD = 1000;
+export const JIT_THRESHOLD = 5000;
 
 class PageCode {
   readonly blocks: (Block | null)[] = new Array<Block | null>(SLOTS).fill(null);

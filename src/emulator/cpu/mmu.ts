@@ -132,11 +132,29 @@ export class Mmu {
    * `xcause` set. Fills the matching TLB when the page is in RAM.
    */
   translate(va: number, acc: Access): number {
+    return this.walk(va, acc, true);
+  }
+
+  /**
+   * The same translation for a debugger or an inspector: no TLB fill, no A/D update, no fault
+   * state. Returns the physical address or -1. `priv` defaults to the hart's current mode.
+   */
+  probe(va: number, acc: Access, priv = this.priv): number {
+    const saved = this.priv;
+    const savedCause = this.xcause;
+    this.priv = priv;
+    const pa = this.walk(va, acc, false);
+    this.priv = saved;
+    this.xcause = savedCause;
+    return pa;
+  }
+
+  private walk(va: number, acc: Access, commit: boolean): number {
     va >>>= 0;
     const priv = this.priv;
     if (this.satp >= 0) {
       // Bare: identity, no protection.
-      this.fill(va, va, acc, false, false, false);
+      if (commit) this.fill(va, va, acc, false, false, false);
       return va;
     }
     const ram = this.ram;
@@ -185,7 +203,7 @@ export class Mmu {
     }
     // Accessed/dirty, set by the walker (Svadu-style, as semu does).
     const want = acc === ACC_STORE ? PTE_A | PTE_D : PTE_A;
-    if ((pte & want) !== want) {
+    if ((pte & want) !== want && commit) {
       pte |= want;
       i32[off >> 2] = pte;
     }
@@ -193,7 +211,7 @@ export class Mmu {
     const ppn = pte >>> 10;
     const pa = superpage ? (ppn >>> 10) * 0x400000 + (va & 0x3fffff) : ppn * 4096 + (va & 0xfff);
     if (pa > 0xffffffff) return this.fail(ACCESS_FAULT[acc]);
-    this.fill(va, pa, acc, viaSum, viaMxr, superpage);
+    if (commit) this.fill(va, pa, acc, viaSum, viaMxr, superpage);
     return pa;
   }
 
