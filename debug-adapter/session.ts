@@ -35,7 +35,7 @@ import {
 import { deviceNodes, snapshotDevices, snapshotStreams } from './devices';
 import { formatMemoryReference, offsetAddress, parseMemoryReference, physicalRanges, readGuest, readWords } from './memory';
 import { CSR_EXPRESSION_NAMES, ExpressionError, evaluate, formatValue, parseAssignment, parseExpression, resultWidth, type EvalContext } from './expressions';
-import { disassembleAt } from './disasm';
+import { disassembleAt, disassemblyListing } from './disasm';
 import { ConsoleText, consoleInputText } from './console';
 
 const log = logger('dap');
@@ -567,14 +567,15 @@ export class SemuDebugSession extends DebugSession {
       const s = (await this.harts())[hart];
       if (!s) throw new Error(`no hart ${hart}`);
       const satp = s.csrs.satp ?? 0;
+      const name = this.symbolize(s.pc, satp) ?? hex32(s.pc);
       const frames: DebugProtocol.StackFrame[] = [
-        { id: hart * 2 + 1, name: this.symbolize(s.pc, satp) ?? hex32(s.pc), line: 0, column: 0, instructionPointerReference: formatMemoryReference(s.pc) },
+        { id: hart * 2 + 1, name, ...this.listingFor(s.pc, satp, name), column: 1, instructionPointerReference: formatMemoryReference(s.pc) },
       ];
       const ra = s.x[1];
       if (ra !== 0 && ra !== s.pc) {
         // The return address: the caller's next instruction; named after the call site (ra - 4).
-        const where = this.symbolize((ra - 4) >>> 0, satp);
-        frames.push({ id: hart * 2 + 2, name: `${where ?? hex32(ra)} (ra)`, line: 0, column: 0, instructionPointerReference: formatMemoryReference(ra), presentationHint: 'subtle' });
+        const where = this.symbolize((ra - 4) >>> 0, satp) ?? hex32(ra);
+        frames.push({ id: hart * 2 + 2, name: `${where} (ra)`, ...this.listingFor(ra, satp, where), column: 1, instructionPointerReference: formatMemoryReference(ra), presentationHint: 'subtle' });
       }
       const start = args.startFrame ?? 0;
       const sel = frames.slice(start, args.levels ? start + args.levels : undefined);
@@ -583,6 +584,28 @@ export class SemuDebugSession extends DebugSession {
     } catch (e) {
       this.fail(response, (e as Error).message);
     }
+  }
+
+  /** Disassembly listings handed out as frame sources (sourceReference → text); the newest few. */
+  private readonly listings = new Map<number, string>();
+  private nextListing = 1;
+
+  private listingFor(pc: number, satp: number, name: string): { source: DebugProtocol.Source; line: number } {
+    const host = this.requireHost();
+    const l = disassemblyListing(pc, (start, count) => readWords(host.ram, satp, start, count, false), this.symbols);
+    const ref = this.nextListing++;
+    this.listings.set(ref, l.text);
+    if (this.listings.size > 32) this.listings.delete(this.listings.keys().next().value!);
+    const source: DebugProtocol.Source = { name: `${name.replace(/[^\w.+-]/g, '_')}.s`, sourceReference: ref, presentationHint: 'deemphasize', origin: 'disassembly' };
+    return { source, line: l.line };
+  }
+
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    const ref = args.source?.sourceReference ?? args.sourceReference;
+    const text = this.listings.get(ref);
+    if (text === undefined) return this.fail(response, `no disassembly listing ${ref}: it was replaced by a newer stop`);
+    response.body = { content: text, mimeType: 'text/x-asm' };
+    this.sendResponse(response);
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {

@@ -35,7 +35,9 @@ export function escapeHtml(s: string): string {
 
 export function buildPanelHtml(o: PanelHtmlOptions): string {
   if (!/^[A-Za-z0-9+/=_-]+$/.test(o.nonce)) throw new Error('panel html: the nonce must be base64/base64url');
-  if (/[;'"\s]/.test(o.cspSource.replace(/ /g, ''))) throw new Error('panel html: unexpected characters in cspSource');
+  // VS Code's cspSource is a source list such as `'self' https://*.vscode-cdn.net`: quotes and
+  // spaces belong there; only what could end the directive or the attribute may not.
+  if (/[;"\r\n]/.test(o.cspSource)) throw new Error('panel html: unexpected characters in cspSource');
   const links = o.styleUris.map((u) => `  <link rel="stylesheet" href="${escapeHtml(u)}">`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">

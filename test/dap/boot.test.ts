@@ -77,6 +77,13 @@ test('boot under the debugger: entry, start_kernel breakpoint, registers, memory
     assert.equal(st.body.stackFrames[0].name, 'start_kernel');
     assert.equal(st.body.stackFrames[0].instructionPointerReference, hex(startKernel));
     assert.ok(st.body.stackFrames.length === 2 && / \(ra\)$/.test(st.body.stackFrames[1].name), 'the caller frame comes from ra');
+    // Each frame has a disassembly listing as its source (VS Code selects a frame only with one),
+    // and the listing's line for the frame is the pc's instruction.
+    const src = st.body.stackFrames[0].source;
+    assert.ok(src?.sourceReference, 'the pc frame has a source');
+    const listing = await dc.sourceRequest({ source: src, sourceReference: src.sourceReference! });
+    const pcLine = listing.body.content.split('\n')[st.body.stackFrames[0].line - 1];
+    assert.match(pcLine, new RegExp(`^=> ${startKernel.toString(16).padStart(8, '0')}:`));
 
     scopes = await dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
     regs = await dc.vars(scopes.body.scopes[0].variablesReference);

@@ -36,6 +36,10 @@ test('html: text is escaped; a bad nonce or cspSource is refused', () => {
   assert.doesNotMatch(html, /<img/);
   assert.throws(() => buildPanelHtml({ ...base, nonce: "x' 'unsafe-inline" }), /nonce/);
   assert.throws(() => buildPanelHtml({ ...base, cspSource: "x; script-src 'unsafe-inline'" }), /cspSource/);
+  assert.throws(() => buildPanelHtml({ ...base, cspSource: 'x" onload="y' }), /cspSource/);
+  // What VS Code really passes (desktop and web): a source list with a quoted keyword.
+  const real = buildPanelHtml({ ...base, cspSource: "'self' https://*.vscode-cdn.net" });
+  assert.match(real, /style-src &#39;self&#39; https:\/\/\*\.vscode-cdn\.net &#39;nonce-/);
 });
 
 test('html: nonces are fresh and long enough', () => {

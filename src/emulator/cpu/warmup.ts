@@ -26,7 +26,7 @@ export function warmUp(): void {
   runWarmUp(ROUNDS);
 }
 
-const ROUNDS = 10;
+const ROUNDS = 3;
 
 export interface WarmUpRound {
   iterations: number;
