@@ -596,7 +596,7 @@ export class SemuDebugSession extends DebugSession {
     const ref = this.nextListing++;
     this.listings.set(ref, l.text);
     if (this.listings.size > 32) this.listings.delete(this.listings.keys().next().value!);
-    const source: DebugProtocol.Source = { name: `${name.replace(/[^\w.+-]/g, '_')}.s`, sourceReference: ref, presentationHint: 'deemphasize', origin: 'disassembly' };
+    const source: DebugProtocol.Source = { name: `${name.replace(/[^\w.+-]/g, '_')}.s`, sourceReference: ref, origin: 'disassembly' };
     return { source, line: l.line };
   }
 

@@ -72,7 +72,7 @@ export class CodeCache implements CodePages {
     return p === null ? null : p.blocks[(off >>> 2) & (SLOTS - 1)];
   }
 
-  /** Counts an interpreted entry at `off`; returns the new count (saturates at 255). */
+  /** Counts an interpreted entry at `off` (engine `jit`); returns the new count (saturates). */
   hit(off: number): number {
     const page = off >>> 12;
     let p = this.pages[page];
@@ -84,7 +84,10 @@ export class CodeCache implements CodePages {
   }
 
   insert(off: number, b: Block): void {
-    const p = this.claim(off >>> 12);
+    const page = off >>> 12;
+    this.mark(page);
+    let p = this.pages[page];
+    if (p === null) p = this.pages[page] = new PageCode();
     p.blocks[(off >>> 2) & (SLOTS - 1)] = b;
     this.translated++;
   }
@@ -96,7 +99,7 @@ export class CodeCache implements CodePages {
   }
 
   private decode(page: number): Int32Array {
-    this.claim(page);
+    this.mark(page);
     const d = decodePage(this.ram.i32, page << 10);
     this.decodedPages[page] = d;
     this.hotPages[page] = new Uint16Array(SLOTS);
@@ -104,15 +107,11 @@ export class CodeCache implements CodePages {
     return d;
   }
 
-  /** The page's code record, marking the page so stores to it take the invalidating slow path. */
-  private claim(page: number): PageCode {
-    let p = this.pages[page];
-    if (p === null) p = this.pages[page] = new PageCode();
-    if (this.marks[page] === 0) {
-      this.marks[page] = 1;
-      for (const h of this.harts) h.evictStorePage(page);
-    }
-    return p;
+  /** Marks a page as holding code: from now on stores to it take the invalidating slow path. */
+  private mark(page: number): void {
+    if (this.marks[page] !== 0) return;
+    this.marks[page] = 1;
+    for (const h of this.harts) h.evictStorePage(page);
   }
 
   /** Drops everything translated from RAM page `page` (offset >> 12). */

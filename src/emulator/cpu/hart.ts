@@ -1,10 +1,10 @@
 // One RV32IMA hart running S- and U-mode code (the emulator itself plays M-mode: SBI).
 //
 // State lives in plain fields and typed arrays (monomorphic, no allocation while running).
-// Instruction semantics are in interp.ts (one instruction at a time) and jit.ts (straight-line
-// blocks compiled to JS); both call the memory helpers here for anything but a TLB hit, and
-// both report a trap the same way: the helper enters the trap (scause/sepc/stval/pc) and sets
-// `trapped`, which the caller checks once on its slow path.
+// Instruction semantics are in interp.ts (one instruction at a time), fast.ts (pre-decoded
+// pages) and jit.ts (straight-line blocks compiled to JS); all call the memory helpers here for
+// anything but a TLB hit, and all see a trap the same way: the helper enters the trap
+// (scause/sepc/stval/pc) and sets `trapped`, which the caller checks once on its slow path.
 
 import type { GuestClock, InterruptTarget } from '../types';
 import type { Bus } from '../bus';
@@ -625,10 +625,9 @@ export class Hart extends Mmu implements InterruptTarget {
     else this.flushTlb();
   }
 
-  /** True when the CSR exists (for the debugger's CSR view). */
+  /** The supervisor CSRs this hart implements (besides the counters), for CSR views. */
   static readonly CSRS: readonly number[] = [
     CSR_SSTATUS, CSR_SIE, CSR_STVEC, CSR_SCOUNTEREN, CSR_SENVCFG, CSR_SSCRATCH, CSR_SEPC, CSR_SCAUSE, CSR_STVAL, CSR_SIP, CSR_SATP,
   ];
 }
 
-export { ACC_LOAD, ACC_STORE, PRIV_S, PRIV_U };
