@@ -15,7 +15,7 @@ import type { Bus } from '../bus';
 import type { Ram } from '../ram';
 import { Cause, PRIV_U, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
 
-export const TLB_BITS = 12;
+export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 
