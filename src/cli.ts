@@ -1,7 +1,7 @@
 // `semu`: boot a machine in the terminal. semu's flags, plus what this project adds.
 // The machine runs in the same worker the debugger uses; the terminal is the guest's console.
 
-import { MachineHost } from './host/machine-host';
+import { MachineHost, type ExitedEvent } from './host/machine-host';
 import { UsageError, type MachineOptions, type TimeMode } from './host/options';
 import { buildGuest } from './host/default-guest';
 import { setLogLevel, logger, type LogLevel } from './log';
@@ -108,8 +108,10 @@ async function main(): Promise<number> {
     stdin.pause();
   };
   host.on('console', (d) => process.stdout.write(d));
+  // A machine that cannot start rejects here (bad input: a UsageError, exit code 2).
+  await host.start();
   const exited = new Promise<number>((resolve) => {
-    host.on('exited', (e) => {
+    const report = (e: ExitedEvent) => {
       if (e.reason === 'crash' || e.reason === 'error') {
         process.stderr.write(`\nsemu: ${e.message ?? 'the machine stopped'}\n`);
         if (e.crash) {
@@ -117,9 +119,10 @@ async function main(): Promise<number> {
         }
       }
       resolve(e.reason === 'timeout' ? 124 : e.code);
-    });
+    };
+    if (host.exited) report(host.exited);
+    else host.on('exited', report);
   });
-  await host.start();
   const esc = new EscapeFilter();
   if (tty) stdin.setRawMode(true);
   stdin.on('data', (d: Buffer) => {

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { distFile } from '../paths';
 import * as ctl from './control';
-import type { MachineOptions } from './options';
+import { UsageError, type MachineOptions } from './options';
 import type { FromWorker, ToWorker, VirtioInfo, StopReasonName, NotifyStop, CrashInfo } from './worker-protocol';
 import type { NotifyFilter } from './notify-filter';
 import { Ram } from '../emulator/ram';
@@ -98,7 +98,9 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
             this.markExited({ code: m.code, reason: m.reason, message: m.message, crash: m.crash });
             // The worker has nothing left to do; its files are closed (Machine.shutdown ran).
             void worker.terminate();
-            if (!ready) reject(new Error(m.message ?? 'the machine did not start'));
+            // Code 2 is the worker's UsageError (a bad kernel path, an image too large...): the
+            // person's to fix, so it stays one clear message, not an internal error.
+            if (!ready) reject(m.code === 2 ? new UsageError(m.message ?? 'the machine did not start') : new Error(m.message ?? 'the machine did not start'));
             break;
           case 'response': {
             const p = this.pending.get(m.id);
