@@ -8,31 +8,9 @@ import { VirtioMmio } from '../../src/emulator/virtio/mmio';
 import type { VirtioDevice } from '../../src/emulator/virtio/types';
 import { VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '../../src/emulator/virtio/types';
 
-// Registers (VirtIO 1.2 §4.2.2).
-export const R = {
-  MAGIC: 0x000,
-  VERSION: 0x004,
-  DEVICE_ID: 0x008,
-  DEVICE_FEATURES: 0x010,
-  DEVICE_FEATURES_SEL: 0x014,
-  DRIVER_FEATURES: 0x020,
-  DRIVER_FEATURES_SEL: 0x024,
-  QUEUE_SEL: 0x030,
-  QUEUE_NUM_MAX: 0x034,
-  QUEUE_NUM: 0x038,
-  QUEUE_READY: 0x044,
-  QUEUE_NOTIFY: 0x050,
-  INTERRUPT_STATUS: 0x060,
-  INTERRUPT_ACK: 0x064,
-  STATUS: 0x070,
-  QUEUE_DESC_LOW: 0x080,
-  QUEUE_DESC_HIGH: 0x084,
-  QUEUE_DRIVER_LOW: 0x090,
-  QUEUE_DRIVER_HIGH: 0x094,
-  QUEUE_DEVICE_LOW: 0x0a0,
-  QUEUE_DEVICE_HIGH: 0x0a4,
-  CONFIG: 0x100,
-} as const;
+// Registers (VirtIO 1.2 §4.2.2): one table for every test driver.
+import { R } from '../devices/helpers';
+export { R };
 
 export const S_ACKNOWLEDGE = 1;
 export const S_DRIVER = 2;
