@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distFile } from '../../src/paths';
-import { parseArgs, EscapeFilter } from '../../src/cli';
+import { parseArgs, EscapeFilter } from '../../src/host/cli-args';
 
 const dir = mkdtempSync(join(tmpdir(), 'semu-cli-'));
 const cli = (...args: string[]) =>
