@@ -185,14 +185,3 @@ export async function benchAudio(seconds = 60, periodFrames = 960, periods = 4):
     await rig.stop();
   }
 }
-
-if (require.main === module) {
-  const [sec, per, n] = process.argv.slice(2).map(Number);
-  benchAudio(sec || 60, per || 960, n || 4).then(
-    (r) => process.stdout.write(JSON.stringify(r, null, 1) + '\n'),
-    (e) => {
-      process.stderr.write(`bench audio: ${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
-}

@@ -43,13 +43,3 @@ export async function benchBoot(): Promise<BootBench> {
   m.shutdown();
   return { boot_s, mips: instructions / boot_s / 1e6, instructions, cpu_s: (cpu.user + cpu.system) / 1e6 };
 }
-
-if (require.main === module) {
-  benchBoot().then(
-    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
-    (e) => {
-      process.stderr.write(`${(e as Error).message}\n`);
-      process.exit(1);
-    },
-  );
-}

@@ -8,13 +8,12 @@ import { benchCpu } from './cpubench';
 import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchAudio } from './audio';
-import { benchPanelsHost } from './panels-host';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'audio'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -41,11 +40,6 @@ async function main(): Promise<void> {
   }
   if (run('panels')) {
     for (const r of await benchPanels()) say([`panel main-thread time: ${r.panel} @ ${r.rateHz} Hz`, `${r.taskMsPerMessage.toFixed(2)} ms`, `per message; script ${r.scriptMsPerMessage.toFixed(2)}, layout ${r.layoutMsPerMessage.toFixed(2)}, style ${r.styleMsPerMessage.toFixed(2)} ms`]);
-  }
-  if (run('panels-host')) {
-    const h = await benchPanelsHost();
-    say(['ext-host main thread, both panels open', `${(h.host_ms_per_s_open * 1000).toFixed(1)} ms/s`, `closed ${(h.host_ms_per_s_closed * 1000).toFixed(1)} ms/s; ${h.messages_per_s_open.toFixed(1)} panel messages/s while open`]);
-    say(['guest slowdown, both panels open', `${(h.guest_slowdown * 100).toFixed(1)} %`, `cpubench ${h.cpubench_s_closed.toFixed(2)} s closed → ${h.cpubench_s_open.toFixed(2)} s open`]);
   }
   if (run('audio')) {
     const a = await benchAudio(60);

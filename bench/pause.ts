@@ -120,13 +120,3 @@ export async function benchPause(): Promise<PauseBench> {
     virtqueues_ms_median: median(rtt),
   };
 }
-
-if (require.main === module) {
-  benchPause().then(
-    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
-}
