@@ -100,7 +100,10 @@ type Step = string | { delayMs: number; text: string };
 function interactive(steps: Step[]): Promise<{ out: string; code: number | null; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn('script', ['-qfec', bin.sh, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // script(1) runs its command through $SHELL -c (or /bin/sh when SHELL is unset). dash does
+    // not exec a lone command, and ^C would kill it (exit 130) instead of reaching our shell:
+    // `exec` makes the guest's sh the pty's only foreground process whatever $SHELL is.
+    const child = spawn('script', ['-qfec', `exec ${bin.sh}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let next = 0;
     let typed = 0; // prompt-triggered steps sent
