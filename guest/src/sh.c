@@ -7,6 +7,8 @@
  * A line holds commands separated by ';'. Words split on blanks; "double" and 'single' quotes
  * group words, backslash escapes one character, '#' starts a comment. Builtins run in the
  * shell; any other NAME runs /bin/NAME (or NAME itself when it contains '/') via fork+execve.
+ * A command ended by '&' runs in the background (no job control, as in a non-interactive POSIX
+ * shell: stdin is /dev/null and ^C is ignored); it is reported when it ends, before a prompt.
  *
  * The console is a serial tty. Line editing is done here with the tty in non-canonical,
  * no-echo mode, so the same keys work whatever the terminal sends: Enter as \r, \n or \r\n,
@@ -160,9 +162,10 @@ static int read_line(char *buf, int cap)
 
 /* ---- parsing ---- */
 
-/* Splits the next ';'-separated command of *line in place into words. Returns the word count;
- * *line advances past the command (NULL at the end). Quotes and backslashes are removed. */
-static int split_command(char **line, char **words, int max)
+/* Splits the next ';'- or '&'-ended command of *line in place into words. Returns the word
+ * count; *line advances past the command (NULL at the end); *background is set when '&' ended
+ * it. Quotes and backslashes are removed. */
+static int split_command(char **line, char **words, int max, int *background)
 {
 	char *r = *line, *w = *line;
 	int n = 0, in_word = 0;
@@ -171,9 +174,10 @@ static int split_command(char **line, char **words, int max)
 	for (;;) {
 		char c = *r;
 
-		if (c == 0 || (!quote && c == ';')) {
+		if (c == 0 || (!quote && (c == ';' || c == '&'))) {
 			*w = 0;
 			*line = c ? r + 1 : 0;
+			*background = c == '&';
 			if (quote)
 				err3("unterminated quote", "", "");
 			break;
@@ -193,7 +197,7 @@ static int split_command(char **line, char **words, int max)
 			}
 			continue;
 		} else if (c == '#' && !in_word) {
-			while (*r && *r != ';')
+			while (*r && *r != ';' && *r != '&')
 				r++;
 			continue;
 		} else if (c == '"' || c == '\'') {
@@ -603,7 +607,8 @@ static int b_help(int argc, char **argv)
 	rt_puts(1, "programs in /bin:\n"
 		"  pcm info|play|rec|loop  ALSA PCM tool (pcm -h for options)\n"
 		"  cpubench                fixed CPU workload, prints time and checksum\n"
-		"commands are separated by ';'; ^C interrupts a program\n");
+		"commands are separated by ';'; a command ending in & runs in the background;\n"
+		"^C interrupts the foreground program\n");
 	return 0;
 }
 
@@ -628,7 +633,88 @@ static const char *signal_name(int sig)
 	}
 }
 
-static int run_external(char **argv)
+/* Reports how a child ended when it is worth saying ("sh: NAME: exit status 3", "killed by
+ * SIGSEGV"); returns the shell status for it (128 + signal when killed). */
+static int child_status(const char *name, int status)
+{
+	SB_DECL(s, 160);
+	int code;
+
+	sb_puts(&s, "sh: ");
+	sb_puts(&s, name);
+	if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+		if (code == 0 || code == 127 || code == 126)
+			return code; /* 126/127 were already explained by the child */
+		sb_puts(&s, ": exit status ");
+		sb_u64(&s, (uint64_t)code);
+		sb_putc(&s, '\n');
+	} else {
+		code = 128 + WTERMSIG(status);
+		sb_puts(&s, ": killed by ");
+		sb_puts(&s, signal_name(WTERMSIG(status)));
+		sb_puts(&s, " (");
+		sb_u64(&s, (uint64_t)WTERMSIG(status));
+		sb_puts(&s, (status & 0x80) ? "), core dumped\n" : ")\n");
+	}
+	sb_flush(&s, 2);
+	return code;
+}
+
+/* Background commands still running: their pid and name, for the report when they end. */
+#define MAX_JOBS 8
+static struct {
+	int pid;
+	char name[32];
+} jobs[MAX_JOBS];
+
+static void job_started(int pid, const char *name)
+{
+	unsigned int i;
+	SB_DECL(s, 32);
+
+	for (i = 0; i < MAX_JOBS; i++) {
+		if (jobs[i].pid == 0) {
+			jobs[i].pid = pid;
+			strlcpy(jobs[i].name, name, sizeof(jobs[i].name));
+			break;
+		}
+	}
+	sb_putc(&s, '[');
+	sb_u64(&s, (uint64_t)pid);
+	sb_puts(&s, "]\n");
+	sb_flush(&s, 2);
+}
+
+/* Reaps the background commands that ended: "[pid] done NAME", plus why if it failed. */
+static void jobs_reap(void)
+{
+	int pid, status, i;
+
+	while ((pid = rt_waitpid(-1, &status, 1)) > 0) {
+		const char *name = "?";
+		SB_DECL(s, 64);
+
+		for (i = 0; i < MAX_JOBS; i++) {
+			if (jobs[i].pid == pid) {
+				jobs[i].pid = 0;
+				name = jobs[i].name;
+			}
+		}
+		sb_putc(&s, '[');
+		sb_u64(&s, (uint64_t)pid);
+		sb_puts(&s, "] done ");
+		sb_puts(&s, name);
+		sb_putc(&s, '\n');
+		sb_flush(&s, 2);
+		child_status(name, status);
+	}
+}
+
+/* Runs /bin/NAME (or NAME with a '/'), or builtin b in a child when it goes to the background.
+ * In the background it returns 0 at once: no job control, so the job ignores ^C and reads
+ * /dev/null, as in a non-interactive POSIX shell. */
+static int run_child(int argc, char **argv, const struct builtin *b, int background)
 {
 	char path[128];
 	int pid, status = 0, r;
@@ -645,6 +731,18 @@ static int run_external(char **argv)
 		return 1;
 	}
 	if (pid == 0) {
+		if (background) {
+			int null_fd = open("/dev/null", O_RDONLY, 0);
+
+			rt_signal(SIGINT, (void (*)(int))1);
+			rt_signal(SIGQUIT, (void (*)(int))1);
+			if (null_fd >= 0) {
+				dup2(null_fd, 0);
+				close(null_fd);
+			}
+		}
+		if (b)
+			exit(b->fn(argc, argv) & 0xff);
 		execve(path, argv, environ);
 		if (errno == ENOENT)
 			err3(argv[0], ": not found (try help)", "");
@@ -652,51 +750,31 @@ static int run_external(char **argv)
 			err_errno(argv[0], 0);
 		exit(errno == ENOENT ? 127 : 126);
 	}
+	if (background) {
+		job_started(pid, argv[0]);
+		return 0;
+	}
 	do {
 		r = rt_waitpid(pid, &status, 0);
 	} while (r == -EINTR);
 	interrupted = 0;
 	if (r < 0)
 		return 1;
-	if (WIFEXITED(status)) {
-		int code = WEXITSTATUS(status);
-
-		if (code != 0 && code != 127 && code != 126) {
-			SB_DECL(s, 160);
-
-			sb_puts(&s, "sh: ");
-			sb_puts(&s, argv[0]);
-			sb_puts(&s, ": exit status ");
-			sb_u64(&s, (uint64_t)code);
-			sb_putc(&s, '\n');
-			sb_flush(&s, 2);
-		}
-		return code;
-	} else {
-		int sig = WTERMSIG(status);
-		SB_DECL(s, 160);
-
-		sb_puts(&s, "sh: ");
-		sb_puts(&s, argv[0]);
-		sb_puts(&s, ": killed by ");
-		sb_puts(&s, signal_name(sig));
-		sb_puts(&s, " (");
-		sb_u64(&s, (uint64_t)sig);
-		sb_puts(&s, ")");
-		sb_puts(&s, (status & 0x80) ? ", core dumped\n" : "\n");
-		sb_flush(&s, 2);
-		return 128 + sig;
-	}
+	return child_status(argv[0], status);
 }
 
-static int run_words(int argc, char **argv)
+static int run_words(int argc, char **argv, int background)
 {
 	unsigned int i;
 
-	for (i = 0; i < RT_ARRAY_LEN(builtins); i++)
-		if (!strcmp(argv[0], builtins[i].name))
-			return builtins[i].fn(argc, argv);
-	return run_external(argv);
+	for (i = 0; i < RT_ARRAY_LEN(builtins); i++) {
+		if (strcmp(argv[0], builtins[i].name))
+			continue;
+		if (background)
+			return run_child(argc, argv, &builtins[i], 1);
+		return builtins[i].fn(argc, argv);
+	}
+	return run_child(argc, argv, 0, background);
 }
 
 /* Runs every command of a line; returns the status of the last one. */
@@ -706,10 +784,11 @@ static int run_line(char *line)
 	int status = 0;
 
 	while (line && exit_requested < 0) {
-		int n = split_command(&line, words, MAX_WORDS);
+		int background = 0;
+		int n = split_command(&line, words, MAX_WORDS, &background);
 
 		if (n > 0)
-			status = run_words(n, words);
+			status = run_words(n, words, background);
 	}
 	return status;
 }
@@ -720,6 +799,7 @@ static int run_stream(int show_prompt)
 	int status = 0, n;
 
 	while (exit_requested < 0) {
+		jobs_reap();
 		if (show_prompt) {
 			tty_raw();
 			rt_puts(1, "# ");

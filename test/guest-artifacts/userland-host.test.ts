@@ -111,8 +111,9 @@ function interactive(steps: Step[]): Promise<{ out: string; code: number | null;
       child.kill('SIGKILL');
       reject(new Error(`interactive shell stalled; output so far:\n${JSON.stringify(out)}`));
     }, 20_000);
+    let waiting = false; // a delayed step is pending: nothing after it may go first
     const send = (): void => {
-      while (next < steps.length) {
+      while (next < steps.length && !waiting) {
         const s = steps[next];
         if (typeof s === 'string') {
           if (out.split('# ').length - 1 <= typed) return;
@@ -121,7 +122,9 @@ function interactive(steps: Step[]): Promise<{ out: string; code: number | null;
           child.stdin.write(s, 'latin1');
         } else {
           next++;
+          waiting = true;
           setTimeout(() => {
+            waiting = false;
             child.stdin.write(s.text, 'latin1');
             send();
           }, s.delayMs);
@@ -164,6 +167,26 @@ test('interactive: ^C cancels the line being typed and interrupts a running comm
   assert.match(r.out, /# half a line\^C\r\n# sleep 5\r\n\^C/);
   assert.ok(r.out.split('\r\n').includes('survived'), 'the shell must survive ^C');
   assert.ok(r.ms < 4000, `^C did not interrupt sleep 5 (${r.ms} ms)`);
+});
+
+test('sh: a command ending in & runs in the background and is reported when it ends', () => {
+  const script = join(dir, 'bg.sh');
+  writeFileSync(script, "/bin/sh -c 'sleep 0.3; echo bg-done; exit 4' &\necho fg\nsleep 0.6\necho after\n");
+  const r = run('sh', [script]);
+  assert.equal(r.status, 0, r.err);
+  assert.equal(r.out, 'fg\nbg-done\nafter\n', 'the foreground went on while the background job ran');
+  const pid = /^\[(\d+)\]$/m.exec(r.err)?.[1];
+  assert.ok(pid, r.err);
+  assert.match(r.err, new RegExp(`^\\[${pid}\\] done /bin/sh\nsh: /bin/sh: exit status 4$`, 'm'), 'reaped before the next line, with its status');
+  const b = run('sh', ['-c', 'sleep 0.2 & echo now']);
+  assert.equal(b.out, 'now\n', 'a builtin goes to the background too');
+});
+
+test('interactive: ^C interrupts the foreground, not a background job', async () => {
+  const r = await interactive(['sleep 0.6 &\r', { delayMs: 150, text: '\x03' }, { delayMs: 900, text: '\r' }, 'exit 0\r']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /\[\d+\] done sleep/, 'the job ran to its end');
+  assert.doesNotMatch(r.out, /killed by|exit status/, 'the job did not see the ^C');
 });
 
 test('pcm: usage errors and missing devices end with a "pcm: error" line and a non-zero exit', () => {
