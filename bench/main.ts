@@ -1,4 +1,5 @@
-// `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels audio),
+// `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
+// panels-host audio),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -7,13 +8,14 @@ import { benchCliBoot } from './cli-boot';
 import { benchCpu } from './cpubench';
 import { benchPause } from './pause';
 import { benchPanels } from './panels';
+import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'audio'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -40,6 +42,11 @@ async function main(): Promise<void> {
   }
   if (run('panels')) {
     for (const r of await benchPanels()) say([`panel main-thread time: ${r.panel} @ ${r.rateHz} Hz`, `${r.taskMsPerMessage.toFixed(2)} ms`, `per message; script ${r.scriptMsPerMessage.toFixed(2)}, layout ${r.layoutMsPerMessage.toFixed(2)}, style ${r.styleMsPerMessage.toFixed(2)} ms`]);
+  }
+  if (run('panels-host')) {
+    const h = await benchPanelsHost();
+    say(['extension host, both panels open', `${(h.host_ms_per_s_open - h.host_ms_per_s_closed).toFixed(1)} ms/s`, `main-thread busy ${h.host_ms_per_s_closed.toFixed(1)} ms/s closed → ${h.host_ms_per_s_open.toFixed(1)} ms/s open; ${h.levels_per_s.toFixed(1)} levels/s, ${h.virtqueues_per_s.toFixed(1)} virtqueues/s, ${h.posted_kib_per_s.toFixed(0)} KiB/s posted`]);
+    say(['guest slowdown, both panels open', `${(h.guest_slowdown * 100).toFixed(1)} %`, `cpubench ${h.cpubench_ms_closed.toFixed(0)} ms closed → ${h.cpubench_ms_open.toFixed(0)} ms open (median of ${h.pairs} pairs), pcm play running`]);
   }
   if (run('audio')) {
     const a = await benchAudio(60);

@@ -3,8 +3,8 @@
 //  - pause latency: DAP `pause` request → `stopped` event, repeated through one boot;
 //  - guest slowdown while the inspector polls semu/virtqueues at 20 Hz (4× the panel's 5 Hz):
 //    wall time from launch to "semu-guest: ready", with and without the polling, alternated.
-//    (A CPU-bound guest program would be a better load than the boot; /bin/cpubench currently
-//    trips the harts' dead-guest detector — one ecall per round at the same pc.)
+//    The panels' real load (levels and snapshots at their own rates, against a CPU-bound guest)
+//    is bench/panels-host.ts.
 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -10,6 +10,7 @@ export class InlineClient {
   private readonly waiting = new Map<number, (r: DebugProtocol.Response) => void>();
   readonly events: DebugProtocol.Event[] = [];
   private readonly eventWaiters: { name: string; resolve: (e: DebugProtocol.Event) => void }[] = [];
+  private readonly eventListeners: ((e: DebugProtocol.Event) => void)[] = [];
   private readonly sub: { dispose(): void };
 
   constructor(readonly session: SemuDebugSession) {
@@ -22,6 +23,7 @@ export class InlineClient {
       } else if (msg.type === 'event') {
         const e = msg as DebugProtocol.Event;
         this.events.push(e);
+        for (const l of this.eventListeners) l(e);
         const i = this.eventWaiters.findIndex((w) => w.name === e.event);
         if (i >= 0) this.eventWaiters.splice(i, 1)[0].resolve(e);
       }
@@ -34,6 +36,11 @@ export class InlineClient {
       this.waiting.set(seq, (r) => resolve(r as T));
       this.session.handleMessage({ seq, type: 'request', command, arguments: args } as DebugProtocol.Request);
     });
+  }
+
+  /** Every event as it arrives (the session's onDidSendMessage takes one listener only: ours). */
+  onEvent(listener: (e: DebugProtocol.Event) => void): void {
+    this.eventListeners.push(listener);
   }
 
   event(name: string, timeout: number): Promise<DebugProtocol.Event> {

@@ -1,0 +1,177 @@
+// What the two panels cost the extension host and the guest, with the real adapter (inline, this
+// process, as VS Code runs it), the real SessionFeed and PanelHub, and stand-in panels:
+//  - the guest plays a tone in the background (`pcm play 440 … &`, so stream 0 runs and its
+//    chains are in flight) and runs `cpubench` rounds in the foreground;
+//  - phases alternate: panels closed / both panels open (levels at the adapter's 20 Hz,
+//    inspector polling semu/virtqueues at 5 Hz, streams at 1 Hz);
+//  - extension-host cost: main-thread busy time per second (performance.eventLoopUtilization),
+//    which is where the adapter, the feed, the hub and postMessage run;
+//  - guest slowdown: cpubench's own time (guest clock = host clock) open over closed, minus 1.
+// The stand-in panels do what VS Code does with a posted message in the extension host: serialise
+// it (JSON). Every adapter→client message is also JSON round-tripped, as the extension host ↔
+// workbench hop would. What the webview itself costs is bench/panels.ts.
+
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { extensionRoot } from '../src/paths';
+import { SemuDebugSession } from '../debug-adapter/session';
+import { PanelHub, type Disposable, type HubPanel, type PanelKind } from '../src/panels/hub';
+import { SessionFeed, type FeedSession } from '../src/vscode/session-feed';
+import { DAP_CONSOLE_INPUT, type FromPanel, type ToPanel } from '../src/shared/protocol';
+import { InlineClient } from '../test/dap/inline-client';
+
+export interface PanelsHostBench {
+  /** Main-thread busy ms per wall second, panels closed / open (medians over the phases). */
+  host_ms_per_s_closed: number;
+  host_ms_per_s_open: number;
+  /** cpubench time with both panels open over the time with none, minus 1 (median of pairs). */
+  guest_slowdown: number;
+  cpubench_ms_closed: number;
+  cpubench_ms_open: number;
+  /** Messages the panels received per second while open, and bytes serialised per second. */
+  levels_per_s: number;
+  virtqueues_per_s: number;
+  posted_kib_per_s: number;
+  pairs: number;
+}
+
+const READY = 'semu-guest: ready';
+const PAIRS = 6;
+/** cpubench rounds per phase: about one second of guest work at ~400 MIPS. */
+const ROUNDS = 7000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** A panel as the hub sees it: always visible, serialises what it is sent, counts it. */
+class StandInPanel implements HubPanel {
+  readonly visible = true;
+  readonly counts = new Map<string, number>();
+  bytes = 0;
+  private handler: ((m: FromPanel) => void) | null = null;
+  constructor(readonly kind: PanelKind) {}
+  post(msg: ToPanel): void {
+    this.bytes += JSON.stringify(msg).length;
+    this.counts.set(msg.type, (this.counts.get(msg.type) ?? 0) + 1);
+  }
+  onMessage(h: (m: FromPanel) => void): Disposable {
+    this.handler = h;
+    return { dispose: () => (this.handler = null) };
+  }
+  onDidChangeVisibility(): Disposable {
+    return { dispose: () => undefined };
+  }
+  onDidDispose(): Disposable {
+    return { dispose: () => undefined };
+  }
+  /** The webview finished loading: it says so, as the real one does. */
+  ready(): void {
+    this.handler?.({ type: 'ready' });
+  }
+}
+
+export async function benchPanelsHost(): Promise<PanelsHostBench> {
+  const out = execFileSync('bash', [join(extensionRoot(), 'guest', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const g = JSON.parse(out.trim().split('\n').pop()!) as { kernel: string; initrd: string };
+  let text = '';
+  const session = new SemuDebugSession({ consoleOut: (t) => (text += t) });
+  const dc = new InlineClient(session);
+  const hub = new PanelHub();
+  const feed = new SessionFeed(hub);
+  const fs: FeedSession = {
+    id: 'bench',
+    name: 'Boot semu',
+    customRequest: async (command, args) => {
+      const r = await dc.request(command, args);
+      if (!r.success) throw new Error(`${command}: ${r.message}`);
+      return JSON.parse(JSON.stringify(r.body)) as unknown;
+    },
+  };
+  dc.onEvent((e) => {
+    if (e.event.startsWith('semu/')) feed.customEvent(fs, e.event, JSON.parse(JSON.stringify(e.body ?? null)));
+  });
+  const waitFor = async (re: RegExp, from: number, ms: number): Promise<RegExpExecArray> => {
+    const end = performance.now() + ms;
+    for (;;) {
+      const m = re.exec(text.slice(from));
+      if (m) return m;
+      if (performance.now() > end) throw new Error(`no ${re} after ${ms} ms: ${text.slice(-400)}`);
+      await sleep(5);
+    }
+  };
+  const type = (line: string) => dc.request(DAP_CONSOLE_INPUT, { text: `${line}\n` });
+
+  try {
+    await dc.request('initialize', { adapterID: 'semu', pathFormat: 'path' });
+    const launched = dc.request('launch', { kernel: g.kernel, initrd: g.initrd, audioOut: 'null', audioIn: 'null' });
+    await dc.request('configurationDone');
+    const l = await launched;
+    if (!l.success) throw new Error(`launch failed: ${l.message}`);
+    feed.started(fs);
+    await waitFor(new RegExp(READY), 0, 120_000);
+    await type('dmesg -n 1');
+    await type(`pcm play 440 ${PAIRS * 8 + 30} &`);
+    await waitFor(/pcmC0D0p: S16/, 0, 20_000);
+
+    // One cpubench run under the current panels; returns its guest-clock ms and the host's.
+    const phase = async (): Promise<{ guestMs: number; hostMsPerS: number; seconds: number }> => {
+      const from = text.length;
+      const elu0 = performance.eventLoopUtilization();
+      const t0 = performance.now();
+      await type(`cpubench ${ROUNDS}`);
+      const m = await waitFor(/cpubench: ns=(\d+) iters=\d+/, from, 60_000);
+      const elu = performance.eventLoopUtilization(elu0);
+      const seconds = (performance.now() - t0) / 1000;
+      return { guestMs: Number(m[1]) / 1e6, hostMsPerS: elu.active / seconds, seconds };
+    };
+    await phase(); // warm-up: code cache, JIT of both sides
+
+    const closed: { guestMs: number; hostMsPerS: number }[] = [];
+    const open: { guestMs: number; hostMsPerS: number }[] = [];
+    let openSeconds = 0;
+    const panels = [new StandInPanel('levels'), new StandInPanel('inspector')];
+    const openPhase = async () => {
+      for (const p of panels) {
+        hub.attach(p);
+        p.ready();
+      }
+      const r = await phase();
+      openSeconds += r.seconds;
+      for (const p of panels) hub.detach(p);
+      return r;
+    };
+    for (let i = 0; i < PAIRS; i++) {
+      // Alternate which goes first, so a drift of the machine's speed does not favour either.
+      if (i % 2) {
+        open.push(await openPhase());
+        closed.push(await phase());
+      } else {
+        closed.push(await phase());
+        open.push(await openPhase());
+      }
+    }
+    const count = (kind: number, type: string) => panels[kind].counts.get(type) ?? 0;
+    return {
+      host_ms_per_s_closed: median(closed.map((r) => r.hostMsPerS)),
+      host_ms_per_s_open: median(open.map((r) => r.hostMsPerS)),
+      guest_slowdown: median(open.map((r, i) => r.guestMs / closed[i].guestMs - 1)),
+      cpubench_ms_closed: median(closed.map((r) => r.guestMs)),
+      cpubench_ms_open: median(open.map((r) => r.guestMs)),
+      levels_per_s: count(0, 'levels') / openSeconds,
+      virtqueues_per_s: count(1, 'virtqueues') / openSeconds,
+      posted_kib_per_s: (panels[0].bytes + panels[1].bytes) / 1024 / openSeconds,
+      pairs: PAIRS,
+    };
+  } finally {
+    feed.terminated(fs);
+    feed.dispose();
+    hub.dispose();
+    await dc.request('disconnect', {});
+    await session.close();
+    dc.dispose();
+  }
+}
