@@ -9,10 +9,10 @@
 // events onWebviewPanel:semu.levels / onWebviewPanel:semu.virtqueues for the serializers.
 import * as vscode from 'vscode';
 import type { PanelHub } from './hub';
-import { InspectorPanel, INSPECTOR_SPEC } from './inspector-panel';
-import { LevelsPanel, LEVELS_SPEC } from './levels-panel';
+import { inspectorPanel } from './inspector-panel';
+import { levelsPanel } from './levels-panel';
 import { setMemorySessionProvider } from './memory';
-import { webviewOptions } from './panel';
+import { webviewOptions, type PanelBase, type PanelSlot } from './panel';
 
 export const SHOW_LEVELS_COMMAND = 'semu.showLevels';
 export const SHOW_VIRTQUEUES_COMMAND = 'semu.showVirtqueues';
@@ -24,21 +24,23 @@ export interface PanelOptions {
 
 export function registerPanels(context: vscode.ExtensionContext, hub: PanelHub, opts: PanelOptions = {}): void {
   if (opts.memorySession) setMemorySessionProvider(opts.memorySession);
-  const revive = (make: (p: vscode.WebviewPanel) => LevelsPanel | InspectorPanel) => ({
-    async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
-      panel.webview.options = webviewOptions(context.extensionUri);
-      hub.attach(make(panel));
-    },
-  });
+  const uri = context.extensionUri;
+  const serializer = (slot: PanelSlot<PanelBase>) =>
+    vscode.window.registerWebviewPanelSerializer(slot.spec.viewType, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+        panel.webview.options = webviewOptions(uri);
+        hub.attach(slot.revive(panel, uri));
+      },
+    });
   context.subscriptions.push(
-    vscode.commands.registerCommand(SHOW_LEVELS_COMMAND, () => hub.attach(LevelsPanel.show(context))),
-    vscode.commands.registerCommand(SHOW_VIRTQUEUES_COMMAND, () => hub.attach(InspectorPanel.show(context))),
-    vscode.window.registerWebviewPanelSerializer(LEVELS_SPEC.viewType, revive((p) => LevelsPanel.revive(p, context))),
-    vscode.window.registerWebviewPanelSerializer(INSPECTOR_SPEC.viewType, revive((p) => InspectorPanel.revive(p, context))),
+    vscode.commands.registerCommand(SHOW_LEVELS_COMMAND, () => hub.attach(levelsPanel.show(uri))),
+    vscode.commands.registerCommand(SHOW_VIRTQUEUES_COMMAND, () => hub.attach(inspectorPanel.show(uri))),
+    serializer(levelsPanel),
+    serializer(inspectorPanel),
     hub,
   );
 }
 
 export { PanelHub } from './hub';
-export { LevelsPanel } from './levels-panel';
-export { InspectorPanel } from './inspector-panel';
+export { levelsPanel } from './levels-panel';
+export { inspectorPanel } from './inspector-panel';

@@ -114,3 +114,36 @@ export class PanelBase implements HubPanel {
     this.disposeHandlers.clear();
   }
 }
+
+/** One panel of a kind at a time: show() reveals the open one or creates it; revive() adopts a
+ * panel VS Code restored after a reload (replacing any other). */
+export class PanelSlot<T extends PanelBase> {
+  private current: T | undefined;
+
+  constructor(
+    readonly spec: PanelSpec,
+    private readonly make: (panel: vscode.WebviewPanel, spec: PanelSpec, extensionUri: vscode.Uri) => T,
+  ) {}
+
+  get instance(): T | undefined {
+    return this.current;
+  }
+
+  show(extensionUri: vscode.Uri): T {
+    if (this.current) {
+      this.current.reveal();
+      return this.current;
+    }
+    return this.revive(createWebviewPanel(this.spec, extensionUri), extensionUri);
+  }
+
+  revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri): T {
+    this.current?.dispose();
+    const p = this.make(panel, this.spec, extensionUri);
+    this.current = p;
+    p.onDidDispose(() => {
+      if (this.current === p) this.current = undefined;
+    });
+    return p;
+  }
+}
