@@ -2,11 +2,9 @@
 // in this process, with the default machine (host time, fast engine). Includes the engine
 // warm-up when it is the first machine of the process, as a user's first boot would.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { extensionRoot } from '../src/paths';
 import { Machine, StopReason } from '../src/emulator/machine';
+import { defaultGuest } from './util';
 
 const READY = 'semu-guest: ready';
 
@@ -22,8 +20,7 @@ export interface BootBench {
 }
 
 export async function benchBoot(): Promise<BootBench> {
-  const out = execFileSync('bash', [join(extensionRoot(), 'guest', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const paths = JSON.parse(out.trim().split('\n').pop()!) as { kernel: string; initrd: string };
+  const paths = defaultGuest();
   const kernel = readFileSync(paths.kernel);
   const initrd = readFileSync(paths.initrd);
   const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -11,15 +11,11 @@
 // it (JSON). Every adapter→client message is also JSON round-tripped, as the extension host ↔
 // workbench hop would. What the webview itself costs is bench/panels.ts.
 
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { extensionRoot } from '../src/paths';
-import { SemuDebugSession } from '../debug-adapter/session';
 import { PanelHub, type Disposable, type HubPanel, type PanelKind } from '../src/panels/hub';
 import { SessionFeed, type FeedSession } from '../src/vscode/session-feed';
 import { DAP_CONSOLE_INPUT, type FromPanel, type ToPanel } from '../src/shared/protocol';
-import { InlineClient } from '../test/dap/inline-client';
+import { defaultGuest, launchInline, median, sleep } from './util';
 
 export interface PanelsHostBench {
   /** Main-thread busy ms per wall second, panels closed / open (medians over the phases). */
@@ -41,11 +37,6 @@ const PAIRS = 6;
 /** cpubench rounds per phase: about one second of guest work at ~400 MIPS. */
 const ROUNDS = 7000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** A panel as the hub sees it: always visible, serialises what it is sent, counts it. */
 class StandInPanel implements HubPanel {
@@ -75,11 +66,9 @@ class StandInPanel implements HubPanel {
 }
 
 export async function benchPanelsHost(): Promise<PanelsHostBench> {
-  const out = execFileSync('bash', [join(extensionRoot(), 'guest', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const g = JSON.parse(out.trim().split('\n').pop()!) as { kernel: string; initrd: string };
+  const g = defaultGuest();
   let text = '';
-  const session = new SemuDebugSession({ consoleOut: (t) => (text += t) });
-  const dc = new InlineClient(session);
+  const { dc, close } = await launchInline(g, (t) => (text += t));
   const hub = new PanelHub();
   const feed = new SessionFeed(hub);
   const fs: FeedSession = {
@@ -106,11 +95,6 @@ export async function benchPanelsHost(): Promise<PanelsHostBench> {
   const type = (line: string) => dc.request(DAP_CONSOLE_INPUT, { text: `${line}\n` });
 
   try {
-    await dc.request('initialize', { adapterID: 'semu', pathFormat: 'path' });
-    const launched = dc.request('launch', { kernel: g.kernel, initrd: g.initrd, audioOut: 'null', audioIn: 'null' });
-    await dc.request('configurationDone');
-    const l = await launched;
-    if (!l.success) throw new Error(`launch failed: ${l.message}`);
     feed.started(fs);
     await waitFor(new RegExp(READY), 0, 120_000);
     await type('dmesg -n 1');
@@ -170,8 +154,6 @@ export async function benchPanelsHost(): Promise<PanelsHostBench> {
     feed.terminated(fs);
     feed.dispose();
     hub.dispose();
-    await dc.request('disconnect', {});
-    await session.close();
-    dc.dispose();
+    await close();
   }
 }

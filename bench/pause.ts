@@ -6,12 +6,8 @@
 //    The panels' real load (levels and snapshots at their own rates, against a CPU-bound guest)
 //    is bench/panels-host.ts.
 
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { extensionRoot } from '../src/paths';
-import { SemuDebugSession } from '../debug-adapter/session';
-import { InlineClient } from '../test/dap/inline-client';
+import { defaultGuest, launchInline, median, percentile, sleep, type GuestPaths } from './util';
 
 export interface PauseBench {
   pause_ms_median: number;
@@ -29,34 +25,17 @@ export interface PauseBench {
 const READY = 'semu-guest: ready';
 const PAIRS = 2;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Guest {
-  kernel: string;
-  initrd: string;
-}
 
 /**
  * Boots once to the ready marker; returns the wall ms from the launch response to the marker.
  * With `pauses`, pauses every 20-100 ms and records each request → stopped latency.
  * With `rtt`, polls semu/virtqueues at 20 Hz and records each round trip.
  */
-async function boot(g: Guest, pauses: number[] | null, rtt: number[] | null): Promise<number> {
+async function boot(g: GuestPaths, pauses: number[] | null, rtt: number[] | null): Promise<number> {
   let text = '';
-  const session = new SemuDebugSession({ consoleOut: (t) => (text += t) });
-  const dc = new InlineClient(session);
+  const { dc, close } = await launchInline(g, (t) => (text += t));
   let done = false;
   try {
-    await dc.request('initialize', { adapterID: 'semu', pathFormat: 'path' });
-    const launched = dc.request('launch', { kernel: g.kernel, initrd: g.initrd, audioOut: 'null', audioIn: 'null' });
-    await dc.request('configurationDone');
-    const l = await launched;
-    if (!l.success) throw new Error(`launch failed: ${l.message}`);
     const t0 = performance.now();
     const side = (async () => {
       for (let i = 0; !done; i++) {
@@ -89,15 +68,12 @@ async function boot(g: Guest, pauses: number[] | null, rtt: number[] | null): Pr
     return ms;
   } finally {
     done = true;
-    await dc.request('disconnect', {});
-    await session.close();
-    dc.dispose();
+    await close();
   }
 }
 
 export async function benchPause(): Promise<PauseBench> {
-  const out = execFileSync('bash', [join(extensionRoot(), 'guest', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const g = JSON.parse(out.trim().split('\n').pop()!) as Guest;
+  const g = defaultGuest();
   const latencies: number[] = [];
   await boot(g, latencies, null);
   const base: number[] = [];
@@ -111,7 +87,7 @@ export async function benchPause(): Promise<PauseBench> {
   const p = median(polled);
   return {
     pause_ms_median: median(latencies),
-    pause_ms_p90: pct(latencies, 0.9),
+    pause_ms_p90: percentile(latencies, 0.9),
     pause_ms_max: Math.max(...latencies),
     pauses: latencies.length,
     poll_slowdown: p / b - 1,
