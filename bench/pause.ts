@@ -2,8 +2,8 @@
 // the default guest booting (the kernel is busy: the worker is mid-slice, not asleep in WFI):
 //  - pause latency: DAP `pause` request → `stopped` event, repeated through one boot;
 //  - semu/virtqueues round trip while the kernel boots, polled at 20 Hz (4× the inspector's rate).
-// What the panels' polling costs the guest is measured against a CPU-bound guest, at the panels'
-// own rates, in bench/panels-host.ts (a boot's wall time was too noisy a yardstick for it).
+// The guest slowdown with semu/virtqueues at 20 Hz (and with both panels open) is measured
+// against a CPU-bound guest in bench/panels-host.ts: a boot's wall time was too noisy for it.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { defaultGuest, launchInline, median, percentile, sleep, type GuestPaths } from './util';
