@@ -48,3 +48,11 @@ test('an SMP boot on 4 harts brings up 4 CPUs (HSM, IPIs, remote fences)', { tim
   for (let h = 0; h < 4; h++) assert.match(cpuinfo, new RegExp(`hart\\s*:\\s*${h}\\b`));
   assert.deepEqual(g.m.harts.map((h) => h.state), [0, 0, 0, 0], 'all harts started');
 });
+
+test('input typed during boot reaches the shell whole (the 8250 startup does not eat it)', { timeout: 120_000 }, () => {
+  const g = new GuestRun({ time: 'icount' });
+  g.m.consoleIn(Buffer.from('echo typed-during-boot\n'));
+  const r = g.runUntil('\ntyped-during-boot');
+  assert.ok(r.at >= 0, `the line did not run whole (${r.reason}); output:\n${g.output.slice(-1500)}`);
+  assert.ok(g.output.indexOf(READY) < r.at, 'it ran after the ready marker, in the shell');
+});

@@ -44,6 +44,45 @@ test('LSR reports THR empty always and DR only while input is queued', () => {
   assert.equal(rd(RBR), 0, 'an empty RBR reads 0');
 });
 
+test("typed-ahead input survives Linux's 8250 startup: held after the FIFO clear, released by IER.ERBFI", () => {
+  const { uart, rd, wr, irq } = setup();
+  uart.pushInput(Buffer.from('ls\n'));
+  // serial8250_do_startup: clear the FIFOs, read LSR/RX/IIR/MSR "to clear interrupts", the THRE
+  // test, the same reads again "for luck"; then set_termios enables RX interrupts.
+  wr(FCR, 0x01);
+  wr(FCR, 0x07);
+  wr(FCR, 0x00);
+  for (let i = 0; i < 2; i++) {
+    assert.equal(rd(LSR) & 1, 0, 'no byte shows while held');
+    assert.equal(rd(RBR), 0);
+    rd(IIR);
+    rd(MSR);
+  }
+  wr(IER, 0x02);
+  assert.equal(rd(IIR) & 0x0f, 0x02, 'held input raises no RX interrupt');
+  wr(IER, 0x00);
+  wr(IER, 0x05);
+  assert.equal(irq.level(1), true, 'RX enabled: the held input interrupts');
+  assert.equal(rd(LSR) & 1, 1);
+  assert.equal(String.fromCharCode(rd(RBR), rd(RBR), rd(RBR)), 'ls\n', 'nothing was lost');
+});
+
+test('a polling reader that cleared the FIFO and never enables RX interrupts still gets input', () => {
+  const { uart, rd, wr } = setup();
+  wr(FCR, 0x07);
+  uart.pushInput(Buffer.from('k'));
+  let polls = 0;
+  while (!(rd(LSR) & 1)) assert.ok(++polls < 64, 'released within 64 polls');
+  assert.equal(rd(RBR), 'k'.charCodeAt(0));
+  // A transmitter's LSR polls (each followed by a THR write) do not count as reading.
+  wr(FCR, 0x07);
+  uart.pushInput(Buffer.from('j'));
+  for (let i = 0; i < 200; i++) {
+    assert.equal(rd(LSR) & 1, 0);
+    wr(THR, 0x2e);
+  }
+});
+
 test('end of input never reports a byte ready (no livelock at EOF)', () => {
   const { uart, rd, wr, irq } = setup();
   wr(IER, 0x01);

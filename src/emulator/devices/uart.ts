@@ -40,6 +40,7 @@ const IIR_FIFO_ENABLED = 0xc0;
 
 // FCR bits.
 const FCR_ENABLE = 0x01;
+const FCR_CLEAR_RCVR = 0x02;
 
 // LCR bits.
 const LCR_DLAB = 0x80;
@@ -65,6 +66,8 @@ const MSR_DCD = 0x80;
 const MSR_DELTAS = 0x0f;
 
 const RX_TRIGGER = [1, 4, 8, 14];
+/** LSR reads with no transmit in between after which a held receiver opens (a polling reader). */
+const POLLS_TO_RELEASE = 64;
 const OUT_BATCH = 256;
 const NEWLINE = 10;
 
@@ -98,6 +101,9 @@ export class Uart16550 implements MmioDevice {
   private rxHead = 0;
   private rxCount = 0;
   private closed = false;
+  // Typed-ahead input held back after the driver cleared the RX FIFO (see writeFcr).
+  private rxHeld = false;
+  private heldPolls = 0;
 
   // Output batch handed to the sink.
   private readonly out = new Uint8Array(OUT_BATCH);
@@ -241,7 +247,7 @@ export class Uart16550 implements MmioDevice {
   // ---------------- registers ----------------
 
   private readRbr(): number {
-    if (this.rxCount === 0) return 0;
+    if (this.rxCount === 0 || this.rxHeld) return 0;
     const b = this.rx[this.rxHead];
     this.rxHead = (this.rxHead + 1) & this.rxMask;
     this.rxCount--;
@@ -252,7 +258,9 @@ export class Uart16550 implements MmioDevice {
 
   private writeThr(b: number): void {
     this.txBytes++;
+    this.heldPolls = 0; // a transmitter waiting on THRE is not a polling reader
     if (this.mcr & MCR_LOOP) {
+      this.rxHeld = false; // loopback data is the guest's own
       if (!this.rxPush(b)) {
         this.rxDropped++;
         this.lsrErrors |= LSR_OE;
@@ -266,6 +274,7 @@ export class Uart16550 implements MmioDevice {
 
   private writeIer(v: number): void {
     this.ier = v & 0x0f;
+    if (this.ier & IER_ERBFI) this.rxHeld = false; // the driver is ready to receive
     // A 16550 re-raises THRE whenever ETBEI is written 1 while THR is empty (Linux's THRE test
     // in serial8250_do_startup relies on it).
     if (this.ier & IER_ETBEI) this.threPending = true;
@@ -274,9 +283,15 @@ export class Uart16550 implements MmioDevice {
   private writeFcr(v: number): void {
     this.fifoEnabled = (v & FCR_ENABLE) !== 0;
     this.rxTrigger = RX_TRIGGER[(v >>> 6) & 3];
-    // FCR's "clear RX FIFO" does not discard host input: the host FIFO is larger than the
-    // 16-byte hardware one, and typed-ahead input surviving the driver's startup is worth more
-    // than bit-exactness here.
+    // FCR's "clear RX FIFO" does not discard host input (typed-ahead input is worth more than
+    // bit-exactness); it holds it back instead, until the receiver is enabled (IER.ERBFI) or a
+    // polling reader shows up. Linux's 8250 startup clears the FIFOs and then reads RBR twice
+    // "to clear interrupts" before enabling RX: on hardware those reads find an empty FIFO,
+    // here they would eat the first two bytes typed during boot.
+    if (v & FCR_CLEAR_RCVR) {
+      this.rxHeld = true;
+      this.heldPolls = 0;
+    }
   }
 
   private readIir(): number {
@@ -287,7 +302,8 @@ export class Uart16550 implements MmioDevice {
   }
 
   private readLsr(): number {
-    const v = (this.rxCount > 0 ? LSR_DR : 0) | this.lsrErrors | LSR_THRE | LSR_TEMT;
+    if (this.rxHeld && ++this.heldPolls >= POLLS_TO_RELEASE) this.rxHeld = false;
+    const v = (this.rxCount > 0 && !this.rxHeld ? LSR_DR : 0) | this.lsrErrors | LSR_THRE | LSR_TEMT;
     this.lsrErrors = 0;
     this.updateIrq();
     return v;
@@ -327,7 +343,7 @@ export class Uart16550 implements MmioDevice {
   private interruptId(): number {
     const ier = this.ier;
     if (ier & IER_ELSI && this.lsrErrors !== 0) return IIR_RLS;
-    if (ier & IER_ERBFI && this.rxCount > 0) {
+    if (ier & IER_ERBFI && this.rxCount > 0 && !this.rxHeld) {
       // Below the trigger level a real 16550A reports a character timeout instead.
       return this.fifoEnabled && this.rxCount < this.rxTrigger ? IIR_RX_TIMEOUT : IIR_RDA;
     }
