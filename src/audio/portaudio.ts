@@ -163,6 +163,15 @@ export class PortAudioStream implements AudioStream {
   private bridgeBuf: Uint8Array | null = null;
   // Input: bridged silence a stalled device's backlog has not yet paid back (payBack()).
   private silenceOwed = 0;
+  // Since start(): whether the device has moved any of the guest's audio yet (output: the child
+  // took data; input: a captured chunk arrived). Before that, a bridge is start-up latency, not a
+  // loss (see bridge()).
+  private flowing = false;
+  // Output: guest frames the bridge sent ahead to a device that had not started yet (kept, not
+  // dropped: the child plays them once it runs), at most holdLimit. They stay as latency.
+  private held = 0;
+  private readonly holdLimit: number;
+  private readonly maxPending: number;
 
   constructor(
     readonly params: PcmParams,
@@ -177,6 +186,8 @@ export class PortAudioStream implements AudioStream {
     this.label = device === null ? 'portaudio' : `portaudio:${device}`;
     this.prefillFrames = Math.max(1, Math.round((params.rate * (opts.prefillMs ?? 40)) / 1000));
     this.slackMs = opts.clockSlackMs ?? bridgeSlackMs(params);
+    this.maxPending = Math.max(4 * this.prefillFrames, Math.round(params.rate / 2));
+    this.holdLimit = this.maxPending - 2 * this.prefillFrames;
     this.timer = setInterval(() => this.service(), 20);
     this.timer.unref();
     this.launch();
@@ -191,6 +202,7 @@ export class PortAudioStream implements AudioStream {
     this.running = true;
     this.deviceMoved();
     this.silenceOwed = 0;
+    this.flowing = false;
     if (this.fallback) return this.fallback.start();
     if (this.child) sendTo(this.child, { t: 'start' });
     this.service();
@@ -280,7 +292,7 @@ export class PortAudioStream implements AudioStream {
       format: p.format,
       framesPerBuffer: fpb,
       maxQueue: this.opts.maxQueue ?? 8,
-      maxPendingFrames: Math.max(4 * this.prefillFrames, Math.round(p.rate / 2)),
+      maxPendingFrames: this.maxPending,
     };
     sendTo(child, open);
   }
@@ -303,6 +315,7 @@ export class PortAudioStream implements AudioStream {
         if (this.out && m.frames + m.dropped !== this.childTaken) {
           this.childTaken = m.frames + m.dropped;
           this.deviceMoved();
+          if (this.running) this.flowing = true;
         }
         this.service();
         break;
@@ -334,18 +347,38 @@ export class PortAudioStream implements AudioStream {
     this.bridge();
   }
 
-  /** Output: keep the child's backlog at the prefill. */
+  /**
+   * Output: frames that left the ring but that the device has not taken yet: the prefill in the
+   * pipe and the audio host (not what a late start left held, which the guest's clock already
+   * counted). The device model does not count them as played, so the guest's period clock follows
+   * the device, not the prefill: at start() the first 40 ms of the guest's buffer leave the ring
+   * at once, and a guest that Linux starts with a full buffer would otherwise begin two periods
+   * short (in a capture → playback loop that margin never comes back).
+   */
+  pendingFrames(): number {
+    if (!this.out || this.fallback) return 0;
+    const n = this.sent - this.childTaken - this.held;
+    return n > 0 ? n : 0;
+  }
+
+  /** Output: keep the child's backlog at the prefill (plus what a late start left held). */
   private feed(): void {
-    if (!this.out || !this.running || !this.pcm) return;
-    const want = this.prefillFrames - (this.sent - this.childTaken);
-    const n = Math.min(want, Math.floor(this.ring.fill() / this.fb));
-    if (n <= 0) return;
+    if (!this.out || !this.running) return;
+    this.send(this.prefillFrames + this.held - (this.sent - this.childTaken));
+  }
+
+  /** Output: sends up to `n` frames from the ring to the child; returns how many. */
+  private send(n: number): number {
+    if (!this.pcm) return 0;
+    n = Math.min(n, Math.floor(this.ring.fill() / this.fb));
+    if (n <= 0) return 0;
     const buf = Buffer.allocUnsafe(n * this.fb);
     const got = this.ring.read(buf, buf.length, this.fb);
-    if (got <= 0) return;
+    if (got <= 0) return 0;
     this.pcm.write(got === buf.length ? buf : buf.subarray(0, got));
     this.sent += got / this.fb;
     this.moved += got / this.fb;
+    return got / this.fb;
   }
 
   private deviceMoved(): void {
@@ -363,6 +396,13 @@ export class PortAudioStream implements AudioStream {
    * the slack while started, the stream moves frames at the nominal rate itself (output: drops
    * the oldest, input: adds silence) until the device moves again. Each bridged stall is an xrun.
    * Input owes the silence back (payBack()), so a bridged stall does not stay in the latency.
+   *
+   * Before the device has moved any audio since start() (the audio host still opening, or the
+   * device not yet started), nothing is lost and nothing is counted: output sends the due frames
+   * on to the audio host, which plays them once the device runs (the start's lateness becomes
+   * latency, up to holdLimit; beyond it, frames are dropped and that is an xrun), and input's
+   * silence comes before the first captured frame (start-up latency, as a real card's first
+   * period; it is not owed back, so no captured frame is ever dropped for it).
    */
   private bridge(): void {
     if (!this.running) return;
@@ -377,6 +417,12 @@ export class PortAudioStream implements AudioStream {
     let due = Math.floor((late * this.params.rate) / 1000) - this.bridgedFrames;
     if (due <= 0) return;
     this.bridgedFrames += due;
+    if (this.out && !this.flowing && this.held < this.holdLimit) {
+      const n = this.send(Math.min(due, this.holdLimit - this.held));
+      this.held += n;
+      due -= n;
+      if (due <= 0) return;
+    }
     // Never more than a ring's worth at once (e.g. after the worker itself was held up).
     due = Math.min(due, Math.floor(this.ring.capacity / fb));
     // Output reads the dropped frames into it; input writes it, all zeros (silence in every format).
@@ -391,6 +437,7 @@ export class PortAudioStream implements AudioStream {
     if (n === 0) return;
     if (!this.out) {
       this.moved += n;
+      if (!this.flowing) return; // before the first captured frame: start-up latency
       this.silenceOwed += n;
     }
     if (!this.bridging) {
@@ -402,6 +449,7 @@ export class PortAudioStream implements AudioStream {
   private onCapture(b: Buffer): void {
     if (this.state !== 'open' || !this.running) return;
     this.deviceMoved();
+    this.flowing = true;
     const fb = this.fb;
     let off = 0;
     if (this.carryLen > 0) {
