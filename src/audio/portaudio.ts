@@ -58,6 +58,9 @@ export interface PortAudioOptions {
   clockSlackMs?: number;
 }
 
+/** Output: the most of the guest's audio held for a device that has not started yet (ms). */
+const HOLD_MS = 250;
+
 const live = new Set<ChildProcess>();
 let exitHooked = false;
 
@@ -168,7 +171,8 @@ export class PortAudioStream implements AudioStream {
   // loss (see bridge()).
   private flowing = false;
   // Output: guest frames the bridge sent ahead to a device that had not started yet (kept, not
-  // dropped: the child plays them once it runs), at most holdLimit. They stay as latency.
+  // dropped: the child plays them once it runs), at most holdLimit. They stay as latency until
+  // the stream is released.
   private held = 0;
   private readonly holdLimit: number;
   private readonly maxPending: number;
@@ -187,7 +191,8 @@ export class PortAudioStream implements AudioStream {
     this.prefillFrames = Math.max(1, Math.round((params.rate * (opts.prefillMs ?? 40)) / 1000));
     this.slackMs = opts.clockSlackMs ?? bridgeSlackMs(params);
     this.maxPending = Math.max(4 * this.prefillFrames, Math.round(params.rate / 2));
-    this.holdLimit = this.maxPending - 2 * this.prefillFrames;
+    // A cold audio host opens in 130-300 ms; a device that takes longer to start is a loss.
+    this.holdLimit = Math.min(this.maxPending - 2 * this.prefillFrames, Math.round((params.rate * HOLD_MS) / 1000));
     this.timer = setInterval(() => this.service(), 20);
     this.timer.unref();
     this.launch();
