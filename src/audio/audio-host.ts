@@ -307,6 +307,7 @@ class OutputStream extends HostStream {
     // After close, every guest frame still here is played, whether or not the stream was started.
     const flushing = this.closing;
     let data = 0;
+    let padded = false;
     if (!this.primed && !flushing) {
       // Priming (see the class comment): silence until the device's buffers are full.
       data = 0;
@@ -330,17 +331,20 @@ class OutputStream extends HostStream {
       if (this.handed - consumed >= target) return;
       if (this.running) {
         data = this.pendingBytes - (this.pendingBytes % this.fb);
-        if (this.hadData && !this.inUnderrun) {
-          this.inUnderrun = true;
-          this.xruns++;
-        }
+        padded = this.hadData;
       }
     }
     if (data > 0) {
       this.take(this.scratch, data);
       this.hadData = true;
-      if (data === cb) this.inUnderrun = false;
+      // Guest frames after silence that filled a gap: the gap was mid-stream, an xrun. A gap
+      // that lasts until STOP (the end of a drain) is not one: nothing was lost.
+      if (this.inUnderrun && !padded) {
+        this.inUnderrun = false;
+        this.xruns++;
+      }
     }
+    if (padded) this.inUnderrun = true;
     this.scratch.fill(0, data);
     const dataFrames = data / this.fb;
     const t = performance.now();

@@ -143,6 +143,7 @@ export class PortAudioStream implements AudioStream {
   private readonly fb: number;
   private readonly out: boolean;
   private readonly prefillFrames: number;
+  private readonly chunkFrames: number; // frames per PortAudio buffer
   private readonly timer: NodeJS.Timeout;
   private readonly stderrTail: string[] = [];
   private readonly openedAt = performance.now();
@@ -189,6 +190,7 @@ export class PortAudioStream implements AudioStream {
     this.carry = new Uint8Array(this.fb);
     this.label = device === null ? 'portaudio' : `portaudio:${device}`;
     this.prefillFrames = Math.max(1, Math.round((params.rate * (opts.prefillMs ?? 40)) / 1000));
+    this.chunkFrames = opts.framesPerBuffer ?? Math.max(64, Math.round(params.rate / 100));
     this.slackMs = opts.clockSlackMs ?? bridgeSlackMs(params);
     this.maxPending = Math.max(4 * this.prefillFrames, Math.round(params.rate / 2));
     // A cold audio host opens in 130-300 ms; a device that takes longer to start is a loss.
@@ -287,7 +289,7 @@ export class PortAudioStream implements AudioStream {
       this.fail(`the audio host exited unexpectedly (${signal ?? `code ${code}`})${tail}`);
     });
     const p = this.params;
-    const fpb = this.opts.framesPerBuffer ?? Math.max(64, Math.round(p.rate / 100));
+    const fpb = this.chunkFrames;
     const open: OpenRequest = {
       t: 'open',
       dir: p.direction,
@@ -363,7 +365,10 @@ export class PortAudioStream implements AudioStream {
   pendingFrames(): number {
     if (!this.out || this.fallback) return 0;
     const n = this.sent - this.childTaken - this.held;
-    return n > 0 ? n : 0;
+    // Whole device chunks only: the audio host writes chunks, so the guest's last frames, short of
+    // one, wait for more data or for its queue to run low, which a drain must not wait for (a
+    // file-backed device's queue never runs low in real time). It is less than 10 ms early.
+    return n > 0 ? n - (n % this.chunkFrames) : 0;
   }
 
   /** Output: keep the child's backlog at the prefill (plus what a late start left held). */
