@@ -60,6 +60,11 @@ export interface PortAudioOptions {
 
 /** Output: the most of the guest's audio held for a device that has not started yet (ms). */
 const HOLD_MS = 250;
+/**
+ * A longer gap between two looks at the device (service() runs at least every 20 ms) means this
+ * thread was not running: the device's reports for that time may still wait in our event queue.
+ */
+const SELF_STALL_MS = 30;
 
 const live = new Set<ChildProcess>();
 let exitHooked = false;
@@ -165,6 +170,7 @@ export class PortAudioStream implements AudioStream {
   private bridging = false;
   private bridgedStalls = 0;
   private bridgeBuf: Uint8Array | null = null;
+  private watchedAt = 0; // when bridge() last looked
   // Input: bridged silence a stalled device's backlog has not yet paid back (payBack()).
   private silenceOwed = 0;
   // Since start(): whether the device has moved any of the guest's audio yet (output: the child
@@ -416,12 +422,20 @@ export class PortAudioStream implements AudioStream {
    */
   private bridge(): void {
     if (!this.running) return;
+    const now = performance.now();
+    const unwatched = now - this.watchedAt;
+    this.watchedAt = now;
+    if (!this.bridging && unwatched > SELF_STALL_MS) {
+      // This thread (the emulator worker) was held up, not necessarily the device: its progress
+      // may be queued behind us. The device's silence counts only from when we look again.
+      this.deviceAt = Math.min(now, this.deviceAt + unwatched);
+    }
     if (this.out && this.ring.fill() < this.fb) {
       // Nothing to play: the guest is behind, not the device. Time starts when data comes.
       this.deviceMoved();
       return;
     }
-    const late = performance.now() - this.deviceAt - this.slackMs;
+    const late = now - this.deviceAt - this.slackMs;
     if (late <= 0) return;
     const fb = this.fb;
     let due = Math.floor((late * this.params.rate) / 1000) - this.bridgedFrames;
