@@ -45,6 +45,8 @@ interface NativeAddon {
 
 const SAMPLE_FORMAT = { S16: 16, S32: 32, FLOAT: 1 } as const;
 const PROGRESS_MS = 100;
+/** Output priming gives up waiting for a blocking write after this much silence beyond the queue. */
+const PRIME_MAX_MS = 250;
 const CLOSE_GRACE_MS = 2000;
 
 function send(msg: HostReply, then?: () => void): void {
@@ -190,6 +192,15 @@ abstract class HostStream {
   protected abstract finish(): Promise<void>;
 }
 
+/**
+ * At open, PortAudio's device buffer and naudiodon's queue take whatever is written at once, as
+ * fast as it comes. Guest frames written then would leave the guest's ring in a burst, and the
+ * guest's period clock (TX buffers return as the ring drains) would jump by that much: a guest
+ * that plays what it captures underruns. So the stream first primes: silence only, regardless of
+ * the wall-clock estimate, until a write has to wait (the buffers are full) or, for a device
+ * that never waits, PRIME_MAX_MS of silence beyond the queue. From then on every guest frame goes
+ * in as the device takes one out.
+ */
 class OutputStream extends HostStream {
   private readonly pending: Buffer[] = [];
   private pendingHead = 0; // bytes of pending[0] already used
@@ -206,11 +217,16 @@ class OutputStream extends HostStream {
   private readonly blockMs: number;
   private readonly queueFrames: number;
   private readonly lowWater: number;
+  // The device's buffers are full of silence (see the class comment); until then no
+  // guest frame is written.
+  private primed = false;
+  private readonly primeLimit: number;
 
   constructor(pa: NativeAddon, req: OpenRequest, device: HostDevice, pcm: Socket) {
     super(pa, req, device, pcm);
     this.scratch = Buffer.alloc(this.chunkBytes);
     this.queueFrames = req.maxQueue * req.framesPerBuffer;
+    this.primeLimit = this.queueFrames + Math.round((req.rate * PRIME_MAX_MS) / 1000);
     // Silence goes in only when the queue is nearly dry: guest data that is merely late must find
     // the queue still playing its earlier frames, not padded with silence.
     this.lowWater = Math.max(2, Math.ceil((req.maxQueue * 3) / 8)) * req.framesPerBuffer;
@@ -291,7 +307,11 @@ class OutputStream extends HostStream {
     // After close, every guest frame still here is played, whether or not the stream was started.
     const flushing = this.closing;
     let data = 0;
-    if ((this.running || flushing) && this.pendingBytes >= cb) {
+    let padded = false;
+    if (!this.primed && !flushing) {
+      // Priming (see the class comment): silence until the device's buffers are full.
+      data = 0;
+    } else if ((this.running || flushing) && this.pendingBytes >= cb) {
       data = cb;
     } else if (flushing && this.ended) {
       data = this.pendingBytes - (this.pendingBytes % this.fb);
@@ -311,17 +331,20 @@ class OutputStream extends HostStream {
       if (this.handed - consumed >= target) return;
       if (this.running) {
         data = this.pendingBytes - (this.pendingBytes % this.fb);
-        if (this.hadData && !this.inUnderrun) {
-          this.inUnderrun = true;
-          this.xruns++;
-        }
+        padded = this.hadData;
       }
     }
     if (data > 0) {
       this.take(this.scratch, data);
       this.hadData = true;
-      if (data === cb) this.inUnderrun = false;
+      // Guest frames after silence that filled a gap: the gap was mid-stream, an xrun. A gap
+      // that lasts until STOP (the end of a drain) is not one: nothing was lost.
+      if (this.inUnderrun && !padded) {
+        this.inUnderrun = false;
+        this.xruns++;
+      }
     }
+    if (padded) this.inUnderrun = true;
     this.scratch.fill(0, data);
     const dataFrames = data / this.fb;
     const t = performance.now();
@@ -345,6 +368,13 @@ class OutputStream extends HostStream {
     const now = performance.now();
     if (now - t > this.blockMs) {
       // The write waited for the callback to take a chunk: the queue is full right now.
+      this.anchorT = now;
+      this.anchorFrames = this.handed - this.queueFrames;
+      // Only a full queue makes a write wait; a loaded machine can delay any write.
+      if (this.handed >= this.queueFrames) this.primed = true;
+    } else if (!this.primed && this.handed >= this.primeLimit) {
+      // A device that never makes a write wait (file-backed ALSA): as full as it will get.
+      this.primed = true;
       this.anchorT = now;
       this.anchorFrames = this.handed - this.queueFrames;
     }

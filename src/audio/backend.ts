@@ -64,6 +64,11 @@ export interface AudioStream {
    */
   poll(guestSeconds: number): void;
   stats(): AudioStreamStats;
+  /**
+   * Output only, optional: frames the backend has taken from the ring but its device has not
+   * taken yet (a prefill ahead of the device). The device model counts them as not yet played.
+   */
+  pendingFrames?(): number;
 }
 
 export interface AudioBackend {

@@ -58,6 +58,14 @@ export interface PortAudioOptions {
   clockSlackMs?: number;
 }
 
+/** Output: the most of the guest's audio held for a device that has not started yet (ms). */
+const HOLD_MS = 250;
+/**
+ * A longer gap between two looks at the device (service() runs at least every 20 ms) means this
+ * thread was not running: the device's reports for that time may still wait in our event queue.
+ */
+const SELF_STALL_MS = 30;
+
 const live = new Set<ChildProcess>();
 let exitHooked = false;
 
@@ -140,6 +148,7 @@ export class PortAudioStream implements AudioStream {
   private readonly fb: number;
   private readonly out: boolean;
   private readonly prefillFrames: number;
+  private readonly chunkFrames: number; // frames per PortAudio buffer
   private readonly timer: NodeJS.Timeout;
   private readonly stderrTail: string[] = [];
   private readonly openedAt = performance.now();
@@ -161,8 +170,19 @@ export class PortAudioStream implements AudioStream {
   private bridging = false;
   private bridgedStalls = 0;
   private bridgeBuf: Uint8Array | null = null;
+  private watchedAt = 0; // when bridge() last looked
   // Input: bridged silence a stalled device's backlog has not yet paid back (payBack()).
   private silenceOwed = 0;
+  // Since start(): whether the device has moved any of the guest's audio yet (output: the child
+  // took data; input: a captured chunk arrived). Before that, a bridge is start-up latency, not a
+  // loss (see bridge()).
+  private flowing = false;
+  // Output: guest frames the bridge sent ahead to a device that had not started yet (kept, not
+  // dropped: the child plays them once it runs), at most holdLimit. They stay as latency until
+  // the stream is released.
+  private held = 0;
+  private readonly holdLimit: number;
+  private readonly maxPending: number;
 
   constructor(
     readonly params: PcmParams,
@@ -176,7 +196,11 @@ export class PortAudioStream implements AudioStream {
     this.carry = new Uint8Array(this.fb);
     this.label = device === null ? 'portaudio' : `portaudio:${device}`;
     this.prefillFrames = Math.max(1, Math.round((params.rate * (opts.prefillMs ?? 40)) / 1000));
+    this.chunkFrames = opts.framesPerBuffer ?? Math.max(64, Math.round(params.rate / 100));
     this.slackMs = opts.clockSlackMs ?? bridgeSlackMs(params);
+    this.maxPending = Math.max(4 * this.prefillFrames, Math.round(params.rate / 2));
+    // A cold audio host opens in 130-300 ms; a device that takes longer to start is a loss.
+    this.holdLimit = Math.min(this.maxPending - 2 * this.prefillFrames, Math.round((params.rate * HOLD_MS) / 1000));
     this.timer = setInterval(() => this.service(), 20);
     this.timer.unref();
     this.launch();
@@ -191,6 +215,7 @@ export class PortAudioStream implements AudioStream {
     this.running = true;
     this.deviceMoved();
     this.silenceOwed = 0;
+    this.flowing = false;
     if (this.fallback) return this.fallback.start();
     if (this.child) sendTo(this.child, { t: 'start' });
     this.service();
@@ -270,7 +295,7 @@ export class PortAudioStream implements AudioStream {
       this.fail(`the audio host exited unexpectedly (${signal ?? `code ${code}`})${tail}`);
     });
     const p = this.params;
-    const fpb = this.opts.framesPerBuffer ?? Math.max(64, Math.round(p.rate / 100));
+    const fpb = this.chunkFrames;
     const open: OpenRequest = {
       t: 'open',
       dir: p.direction,
@@ -280,7 +305,7 @@ export class PortAudioStream implements AudioStream {
       format: p.format,
       framesPerBuffer: fpb,
       maxQueue: this.opts.maxQueue ?? 8,
-      maxPendingFrames: Math.max(4 * this.prefillFrames, Math.round(p.rate / 2)),
+      maxPendingFrames: this.maxPending,
     };
     sendTo(child, open);
   }
@@ -303,6 +328,7 @@ export class PortAudioStream implements AudioStream {
         if (this.out && m.frames + m.dropped !== this.childTaken) {
           this.childTaken = m.frames + m.dropped;
           this.deviceMoved();
+          if (this.running) this.flowing = true;
         }
         this.service();
         break;
@@ -334,18 +360,41 @@ export class PortAudioStream implements AudioStream {
     this.bridge();
   }
 
-  /** Output: keep the child's backlog at the prefill. */
+  /**
+   * Output: frames that left the ring but that the device has not taken yet: the prefill in the
+   * pipe and the audio host (not what a late start left held, which the guest's clock already
+   * counted). The device model does not count them as played, so the guest's period clock follows
+   * the device, not the prefill: at start() the first 40 ms of the guest's buffer leave the ring
+   * at once, and a guest that Linux starts with a full buffer would otherwise begin two periods
+   * short (in a capture → playback loop that margin never comes back).
+   */
+  pendingFrames(): number {
+    if (!this.out || this.fallback) return 0;
+    const n = this.sent - this.childTaken - this.held;
+    // Whole device chunks only: the audio host writes chunks, so the guest's last frames, short of
+    // one, wait for more data or for its queue to run low, which a drain must not wait for (a
+    // file-backed device's queue never runs low in real time). It is less than 10 ms early.
+    return n > 0 ? n - (n % this.chunkFrames) : 0;
+  }
+
+  /** Output: keep the child's backlog at the prefill (plus what a late start left held). */
   private feed(): void {
-    if (!this.out || !this.running || !this.pcm) return;
-    const want = this.prefillFrames - (this.sent - this.childTaken);
-    const n = Math.min(want, Math.floor(this.ring.fill() / this.fb));
-    if (n <= 0) return;
+    if (!this.out || !this.running) return;
+    this.send(this.prefillFrames + this.held - (this.sent - this.childTaken));
+  }
+
+  /** Output: sends up to `n` frames from the ring to the child; returns how many. */
+  private send(n: number): number {
+    if (!this.pcm) return 0;
+    n = Math.min(n, Math.floor(this.ring.fill() / this.fb));
+    if (n <= 0) return 0;
     const buf = Buffer.allocUnsafe(n * this.fb);
     const got = this.ring.read(buf, buf.length, this.fb);
-    if (got <= 0) return;
+    if (got <= 0) return 0;
     this.pcm.write(got === buf.length ? buf : buf.subarray(0, got));
     this.sent += got / this.fb;
     this.moved += got / this.fb;
+    return got / this.fb;
   }
 
   private deviceMoved(): void {
@@ -363,20 +412,41 @@ export class PortAudioStream implements AudioStream {
    * the slack while started, the stream moves frames at the nominal rate itself (output: drops
    * the oldest, input: adds silence) until the device moves again. Each bridged stall is an xrun.
    * Input owes the silence back (payBack()), so a bridged stall does not stay in the latency.
+   *
+   * Before the device has moved any audio since start() (the audio host still opening, or the
+   * device not yet started), nothing is lost and nothing is counted: output sends the due frames
+   * on to the audio host, which plays them once the device runs (the start's lateness becomes
+   * latency, up to holdLimit; beyond it, frames are dropped and that is an xrun), and input's
+   * silence comes before the first captured frame (start-up latency, as a real card's first
+   * period; it is not owed back, so no captured frame is ever dropped for it).
    */
   private bridge(): void {
     if (!this.running) return;
+    const now = performance.now();
+    const unwatched = now - this.watchedAt;
+    this.watchedAt = now;
+    if (!this.bridging && unwatched > SELF_STALL_MS) {
+      // This thread (the emulator worker) was held up, not necessarily the device: its progress
+      // may be queued behind us. The device's silence counts only from when we look again.
+      this.deviceAt = Math.min(now, this.deviceAt + unwatched);
+    }
     if (this.out && this.ring.fill() < this.fb) {
       // Nothing to play: the guest is behind, not the device. Time starts when data comes.
       this.deviceMoved();
       return;
     }
-    const late = performance.now() - this.deviceAt - this.slackMs;
+    const late = now - this.deviceAt - this.slackMs;
     if (late <= 0) return;
     const fb = this.fb;
     let due = Math.floor((late * this.params.rate) / 1000) - this.bridgedFrames;
     if (due <= 0) return;
     this.bridgedFrames += due;
+    if (this.out && !this.flowing && this.held < this.holdLimit) {
+      const n = this.send(Math.min(due, this.holdLimit - this.held));
+      this.held += n;
+      due -= n;
+      if (due <= 0) return;
+    }
     // Never more than a ring's worth at once (e.g. after the worker itself was held up).
     due = Math.min(due, Math.floor(this.ring.capacity / fb));
     // Output reads the dropped frames into it; input writes it, all zeros (silence in every format).
@@ -391,6 +461,7 @@ export class PortAudioStream implements AudioStream {
     if (n === 0) return;
     if (!this.out) {
       this.moved += n;
+      if (!this.flowing) return; // before the first captured frame: start-up latency
       this.silenceOwed += n;
     }
     if (!this.bridging) {
@@ -402,6 +473,7 @@ export class PortAudioStream implements AudioStream {
   private onCapture(b: Buffer): void {
     if (this.state !== 'open' || !this.running) return;
     this.deviceMoved();
+    this.flowing = true;
     const fb = this.fb;
     let off = 0;
     if (this.carryLen > 0) {

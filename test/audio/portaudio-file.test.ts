@@ -87,6 +87,39 @@ for (const f of [
   });
 }
 
+test('portaudio: output that runs dry at the end of the data (a drain) is no xrun; data after such a gap is one', async () => {
+  const f = { rate: 48000, channels: 2, format: 'S16' as const };
+  const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
+  const p = params('output', f);
+  const s = backend.open(p) as PortAudioStream;
+  const fb = frameBytes(p);
+  try {
+    await until(() => opened(s), 5000, 'device opened');
+    // Not a whole number of the audio host's 10 ms chunks: the last frames go out padded.
+    await play(s, sine(f, 440, f.rate / 2 + 123, 0.5), fb);
+    // A guest's DRAIN fails when no period completes for 100 ms: the frames short of a chunk at
+    // the end must not wait for the device's queue to run low (never, in real time, for a file).
+    const t0 = performance.now();
+    await until(() => (s.poll(0), s.pendingFrames() === 0), 4000, 'the device took every frame');
+    assert.ok(performance.now() - t0 < 100, `the last frames waited ${(performance.now() - t0).toFixed(0)} ms`);
+    // Still started, nothing to play, long enough for the device to run dry (a file device plays
+    // by the audio host's wall-clock estimate: the 0.5 s just written, its priming, its queue).
+    await sleep(1500);
+    s.poll(0);
+    assert.equal(s.stats().xruns, 0, 'the end of the data counted as an xrun');
+    // More guest frames after that gap, without a STOP: the gap was a mid-stream dropout.
+    const more = sine(f, 440, f.rate / 5, 0.5);
+    s.ring.write(more, more.length, false, fb);
+    await until(() => (s.poll(0), s.stats().xruns === 1), 4000, 'the dropout counted once');
+    await sleep(300);
+    assert.equal(s.stats().xruns, 1);
+    assert.equal(s.failure, null);
+  } finally {
+    s.close();
+    backend.dispose();
+  }
+});
+
 test('portaudio: capture from a 1 kHz file fixture reaches the ring continuous, 1000 Hz, right RMS', async () => {
   const backend = createBackend('portaudio:semutest_in', { portaudio: opts });
   const p = params('input', inFmt);

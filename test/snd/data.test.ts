@@ -68,6 +68,36 @@ test('TX: pre-buffered before START, returned only as the host consumes, byte fo
   assert.equal(snd.internalErrors, 0);
 });
 
+test('TX: frames the host took ahead of its device (pendingFrames) are not played: no early return', () => {
+  const rig = makeRig();
+  const { sd, drv, out, snd } = rig;
+  prepared(rig, 0);
+  const FB = 4;
+  const msgs: Xfer[] = [];
+  for (let i = 0; i < PERIODS; i++) msgs.push(sd.tx(0, pattern(PERIOD, i + 1)));
+  drv.kick(TX);
+  snd.poll();
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 0), P.VIRTIO_SND_S_OK);
+
+  // START: the backend sends two periods ahead to its device at once (a prefill): not played yet.
+  out.last.consume(2 * PERIOD);
+  out.last.ahead = (2 * PERIOD) / FB;
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), [], 'a prefill taken from the ring returns nothing');
+  // The device has taken a period and a half of it: exactly the first message comes back, and its
+  // latency counts what the backend still holds ahead of the device.
+  out.last.ahead = PERIOD / 2 / FB;
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), [msgs[0].head]);
+  assert.equal(sd.xferStatus(msgs[0]).latency, 2 * PERIOD + PERIOD / 2);
+  // Everything played.
+  out.last.consume(2 * PERIOD);
+  out.last.ahead = 0;
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), msgs.slice(1).map((m) => m.head));
+  assert.equal(snd.internalErrors, 0);
+});
+
 test('TX: a ring smaller than the buffer fills as the host drains it (no byte dropped)', () => {
   const rig = makeRig({ ringBytes: 4096 });
   const { sd, drv, out, snd } = rig;

@@ -22,6 +22,8 @@ export class TestStream implements AudioStream {
   private produceCursor = 0;
   /** For input with autoBytes: the bytes the host "captures", repeated. */
   source: Uint8Array | null = null;
+  /** Output: frames taken from the ring but not yet played (a prefill ahead of the device). */
+  ahead = 0;
 
   constructor(
     readonly params: PcmParams,
@@ -51,6 +53,9 @@ export class TestStream implements AudioStream {
       this.produceCursor += chunk.length;
       this.produce(chunk);
     }
+  }
+  pendingFrames(): number {
+    return this.ahead;
   }
   stats(): AudioStreamStats {
     return { frames: this.frames, xruns: this.xruns, fill: this.ring.fill(), capacity: this.ring.capacity };

@@ -436,16 +436,25 @@ export class PcmStream {
     const q = this.queue;
     const audio = this.audio;
     if (q === null || audio === null) return;
-    const ring = audio.ring;
     while (this.fMoved > 0) {
       const e = this.fFirst;
-      const fill = ring.fill();
+      const queued = this.hostQueued(audio);
       if (this.isOutput) {
-        const consumed = (this.produced - fill) | 0;
+        const consumed = (this.produced - queued) | 0;
         if (((consumed - this.eEnd[e]) | 0) < 0) return; // the host has not played it all yet
       }
-      this.retire(q, VIRTIO_SND_S_OK, fill);
+      this.retire(q, VIRTIO_SND_S_OK, queued);
     }
+  }
+
+  /**
+   * Bytes the host side holds that its device has not taken yet: the ring, plus (output) what
+   * the backend has taken from the ring ahead of its device (AudioStream.pendingFrames).
+   */
+  private hostQueued(audio: AudioStream): number {
+    const fill = audio.ring.fill();
+    if (!this.isOutput || audio.pendingFrames === undefined) return fill;
+    return (fill + audio.pendingFrames() * this.frameBytes) | 0;
   }
 
   /** Returns every held message (RELEASE, new parameters, re-PREPARE). */
@@ -497,7 +506,7 @@ export class PcmStream {
   secondsToNextWork(): number {
     const audio = this.audio;
     if (this.state !== PcmState.Running || audio === null) return Infinity;
-    const fill = audio.ring.fill();
+    const fill = this.hostQueued(audio);
     let bytes: number;
     if (this.fCount === 0) {
       bytes = Infinity; // nothing of the guest's to finish: only keep the host side serviced
