@@ -15,6 +15,7 @@ import type { AudioBackend, AudioStream, PcmParams } from '../../audio/backend';
 import { logger } from '../../log';
 import type { Ram } from '../ram';
 import { LevelMeter } from './snd-levels';
+import { TxReturnPacer } from './snd-pace';
 import { F_BUFFER_BYTES, F_CHANNELS, F_DIRECTION, F_FORMAT, F_FRAMES, F_IN_FLIGHT, F_PEAK, F_PERIOD_BYTES, F_RATE, F_RING_CAPACITY, F_RING_FILL, F_RMS, F_STATE, F_XRUNS_DROPPED, F_XRUNS_GUEST, F_XRUNS_HOST, StreamRecord } from './snd-layout';
 import {
   CHANNELS_MAX,
@@ -119,6 +120,7 @@ export class PcmStream {
   private readonly eSeg: Int32Array; // first segment (free-running index into the segment ring)
   private readonly eNPcm: Int32Array; // segments of the PCM range
   private readonly eNStatus: Int32Array; // segments of the status range
+  private readonly pacer: TxReturnPacer; // how fast TX messages may go back (snd-pace.ts)
   private fFirst = 0; // index of the oldest entry
   private fCount = 0;
   private fMoved = 0; // entries at the front whose PCM has been moved completely
@@ -159,6 +161,7 @@ export class PcmStream {
     this.eSeg = new Int32Array(fifoCapacity);
     this.eNPcm = new Int32Array(fifoCapacity);
     this.eNStatus = new Int32Array(fifoCapacity);
+    this.pacer = new TxReturnPacer(fifoCapacity);
     if ((segmentCapacity & (segmentCapacity - 1)) !== 0) throw new Error('segment capacity must be a power of two');
     this.segMask = segmentCapacity - 1;
     this.segAddr = new Uint32Array(segmentCapacity);
@@ -243,6 +246,7 @@ export class PcmStream {
       return VIRTIO_SND_S_IO_ERR;
     }
     this.lastXrunCheck = -1;
+    this.pacer.reset(this.bufferBytes, this.periodBytes, this.rate * this.frameBytes);
     this.state = PcmState.Running;
     this.publishParams();
     return VIRTIO_SND_S_OK;
@@ -431,8 +435,8 @@ export class PcmStream {
     }
   }
 
-  /** Returns, in order, the held messages that are finished. */
-  complete(): void {
+  /** Returns, in order, the held messages that are finished (t: guest seconds now). */
+  complete(t: number): void {
     const q = this.queue;
     const audio = this.audio;
     if (q === null || audio === null) return;
@@ -442,6 +446,8 @@ export class PcmStream {
       if (this.isOutput) {
         const consumed = (this.produced - queued) | 0;
         if (((consumed - this.eEnd[e]) | 0) < 0) return; // the host has not played it all yet
+        if (!this.pacer.allows(t, this.ePcm[e])) return; // see snd-pace.ts
+        this.pacer.returned(t, this.ePcm[e]);
       }
       this.retire(q, VIRTIO_SND_S_OK, queued);
     }
@@ -494,7 +500,7 @@ export class PcmStream {
     if (audio === null) return false;
     audio.poll(guestSeconds);
     this.pump();
-    this.complete();
+    this.complete(guestSeconds);
     return this.checkXruns(audio, guestSeconds);
   }
 

@@ -361,7 +361,7 @@ export class VirtioSnd implements VirtioDevice {
     for (const s of this.streams) {
       if (s.isOutput === tx) {
         s.pump();
-        s.complete();
+        s.complete(this.seconds());
         s.publishCounters();
       }
     }
