@@ -48,6 +48,8 @@ const PROGRESS_MS = 100;
 /** Output priming gives up waiting for a blocking write after this much silence beyond the queue. */
 const PRIME_MAX_MS = 250;
 const CLOSE_GRACE_MS = 2000;
+/** Input: how much faster than nominal a capture device's clock may run (real cards: < 0.1 %). */
+const INPUT_DRIFT_MAX = 0.005;
 
 function send(msg: HostReply, then?: () => void): void {
   if (!process.connected) return then?.();
@@ -390,6 +392,7 @@ class InputStream extends HostStream {
   private inFlight = false;
   private anchorT = 0;
   private anchorFrames = 0;
+  private openedT = 0;
   private dropping = false;
 
   constructor(pa: NativeAddon, req: OpenRequest, device: HostDevice, pcm: Socket) {
@@ -402,7 +405,7 @@ class InputStream extends HostStream {
 
   override begin(): void {
     super.begin();
-    this.anchorT = performance.now();
+    this.anchorT = this.openedT = performance.now();
     this.readNext();
   }
 
@@ -419,7 +422,14 @@ class InputStream extends HostStream {
     if (this.inFlight || this.closing) return;
     // Mirror of the output side: a real device makes reads wait (and re-anchors the estimate);
     // a file device answers at once, so reads are held to the wall clock plus naudiodon's queue.
-    const produced = this.anchorFrames + ((performance.now() - this.anchorT) * this.req.rate) / 1000;
+    // A read that waited re-anchors the estimate to the device (one whose clock runs a little
+    // fast), but on a loaded machine any read can come back late, and a clockless device would
+    // then gain a queue's worth each time: the estimate never runs more than INPUT_DRIFT_MAX
+    // ahead of the wall clock since the device opened.
+    const now = performance.now();
+    const byAnchor = this.anchorFrames + ((now - this.anchorT) * this.req.rate) / 1000;
+    const byWall = (((now - this.openedT) * this.req.rate) / 1000) * (1 + INPUT_DRIFT_MAX);
+    const produced = Math.min(byAnchor, byWall);
     if (this.moving - produced >= this.queueFrames) return;
     this.inFlight = true;
     const t = performance.now();
