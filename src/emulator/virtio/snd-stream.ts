@@ -440,9 +440,10 @@ export class PcmStream {
     const q = this.queue;
     const audio = this.audio;
     if (q === null || audio === null) return;
+    // Retiring moves nothing on the host side: what it still holds is the same for every message.
+    const queued = this.hostQueued(audio);
     while (this.fMoved > 0) {
       const e = this.fFirst;
-      const queued = this.hostQueued(audio);
       if (this.isOutput) {
         const consumed = (this.produced - queued) | 0;
         if (((consumed - this.eEnd[e]) | 0) < 0) return; // the host has not played it all yet
