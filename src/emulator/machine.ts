@@ -41,6 +41,7 @@ import { disassemble } from './cpu/disasm';
 import { Sbi, type ResetKind, type SbiPlatform } from './sbi';
 import { createClock, TIMEBASE_HZ, type ClockMode, type MachineClock } from './clock';
 import { BootError, checkDtb, imageSize, loadImages, planBoot } from './boot';
+import { WatchTable, type Watchpoint } from './watch';
 import { logger } from '../log';
 
 const log = logger('machine');
@@ -103,6 +104,8 @@ export const enum StopReason {
   Halted,
   /** The guest died: `crash`. */
   Crashed,
+  /** A data watchpoint was hit (`watch.hit`): by a hart after its access retired, or by a device's DMA. */
+  Watch,
 }
 
 export interface CrashReport {
@@ -156,6 +159,8 @@ export class Machine implements HartHost, SbiPlatform {
   notifyHook: ((transport: VirtioMmio, queue: number) => boolean) | null = null;
   /** The kick that stopped the machine (StopReason.Notify). */
   lastNotify: { transport: VirtioMmio; queue: number } | null = null;
+  /** Data watchpoints (setWatchpoints); `watch.hit` says what stopped the machine. */
+  readonly watch = new WatchTable();
   /** The hart that hit a breakpoint or crashed. */
   stopHart = 0;
   /** After StopReason.Idle: how long nothing happens unless input arrives (ms; Infinity = never). */
@@ -261,6 +266,35 @@ export class Machine implements HartHost, SbiPlatform {
     return true;
   }
 
+  /**
+   * Replaces the data watchpoints. With none, the harts drop their reference to the table and
+   * RAM's write hook is unwrapped: no cost at all. Throws (nothing changed) for a bad entry.
+   */
+  setWatchpoints(list: readonly Watchpoint[]): void {
+    const w = this.watch;
+    const wasActive = w.active;
+    w.set(list);
+    for (const h of this.harts) {
+      h.watch = w.active ? w : null;
+      h.flushTlb(); // entries of pages that now hold a watched byte must go
+    }
+    if (w.active && !wasActive) {
+      const codeHook = this.ram.onExternalWrite;
+      this.unwatchRam = () => (this.ram.onExternalWrite = codeHook);
+      this.ram.onExternalWrite = (pa, len) => {
+        if (codeHook !== null) codeHook(pa, len);
+        w.dma(pa, len);
+      };
+      w.onDmaHit = () => {
+        this.current.stop = true;
+      };
+    } else if (!w.active && wasActive) {
+      this.unwatchRam?.();
+      this.unwatchRam = null;
+    }
+  }
+  private unwatchRam: (() => void) | null = null;
+
   /** Total instructions retired by all harts. */
   instret(): number {
     let n = 0;
@@ -285,6 +319,7 @@ export class Machine implements HartHost, SbiPlatform {
     for (const t of this.virtio) t.deliverDeferredNotifies();
     this.lastNotify = null;
     this.stopReason = StopReason.Budget;
+    this.watch.hit = null;
     this.mtimer.update();
     if (h.idle && (h.mip & h.sie) !== 0) h.idle = false;
     let r = StopReason.Budget;
@@ -292,7 +327,9 @@ export class Machine implements HartHost, SbiPlatform {
       this.current = h;
       h.stop = false;
       h.atBreakpoint = false;
+      this.watch.armed = true;
       interpret(h, 1, null, true);
+      this.watch.armed = false;
       if (h.stop) r = this.afterStop(h) ?? StopReason.Budget;
     }
     this.uart.flush();
@@ -329,10 +366,13 @@ export class Machine implements HartHost, SbiPlatform {
       for (const t of this.virtio) t.deliverDeferredNotifies();
       this.lastNotify = null;
       this.stopReason = StopReason.Budget;
+      this.watch.hit = null;
+      this.watch.armed = true;
       reason = this.loop(budget);
     } catch (e) {
       reason = this.internalError(e);
     }
+    this.watch.armed = false;
     this.uart.flush();
     return reason;
   }
@@ -356,6 +396,7 @@ export class Machine implements HartHost, SbiPlatform {
     while (done < budget) {
       this.mtimer.update();
       for (const t of this.virtio) t.poll();
+      if (this.watch.hit !== null) return StopReason.Watch; // a device's DMA hit a watchpoint
       let slice = Math.min(budget - done, this.slice);
       if (clock.followsInstructions()) slice = Math.min(slice, clock.insnsUntil(this.nextTimer(false)));
       let ran = false;
@@ -405,6 +446,10 @@ export class Machine implements HartHost, SbiPlatform {
     if (h.atBreakpoint) {
       this.stopHart = h.id;
       return StopReason.Breakpoint;
+    }
+    if (this.watch.hit !== null) {
+      this.stopHart = h.id;
+      return StopReason.Watch;
     }
     if (this.stopReason === StopReason.Notify) return StopReason.Notify;
     return null; // WFI or HSM stop: the other harts go on

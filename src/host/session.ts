@@ -102,6 +102,13 @@ export class Session {
       case 'notifyFilters':
         this.notify.setFilters(m.filters);
         break;
+      case 'watchpoints':
+        try {
+          this.machine.setWatchpoints(m.list);
+        } catch (e) {
+          log.warn(`data breakpoints not set: ${(e as Error).message}`);
+        }
+        break;
       case 'request':
         try {
           const result = handleRequest(this.machine, m.method, m.args);
@@ -135,7 +142,8 @@ export class Session {
     this.publishInstret();
     Atomics.store(this.control, ctl.CTL_STATE, ctl.ST_PAUSED);
     if (Atomics.load(this.control, ctl.CTL_REQUEST) === ctl.REQ_PAUSE) Atomics.store(this.control, ctl.CTL_REQUEST, ctl.REQ_NONE);
-    this.post({ t: 'stopped', reason, hart, pc: this.machine.harts[hart].pc >>> 0, notify });
+    const watch = reason === 'watch' ? (this.machine.watch.hit ?? undefined) : undefined;
+    this.post({ t: 'stopped', reason, hart, pc: this.machine.harts[hart].pc >>> 0, notify, watch });
   }
 
   private step(hart: number, count: number): void {
@@ -143,6 +151,7 @@ export class Session {
     for (let i = 0; i < count; i++) {
       const r = m.step(hart);
       if (r === StopReason.Halted || r === StopReason.Crashed) return this.finish(r);
+      if (r === StopReason.Watch) return this.pauseWith('watch', hart);
     }
     this.pauseWith('step', hart);
   }
@@ -170,6 +179,7 @@ export class Session {
       }
       if (r === StopReason.Breakpoint) return this.pauseWith('breakpoint', m.stopHart);
       if (r === StopReason.Notify) return this.pauseWith('notify', m.stopHart, this.notify.lastStop ?? undefined);
+      if (r === StopReason.Watch) return this.pauseWith('watch', m.stopHart);
       return this.finish(r);
     }
     this.flushConsole();

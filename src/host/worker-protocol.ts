@@ -4,6 +4,7 @@
 
 import type { MachineOptions } from './options';
 import type { NotifyFilter } from './notify-filter';
+import type { Watchpoint, WatchHit } from '../emulator/watch';
 
 export interface WorkerInit {
   options: MachineOptions;
@@ -25,7 +26,7 @@ export interface VirtioInfo {
   deviceState?: SharedArrayBuffer; // device-specific (virtio-snd streams: virtio/snd-layout.ts readStreams)
 }
 
-export type StopReasonName = 'entry' | 'pause' | 'step' | 'breakpoint' | 'notify';
+export type StopReasonName = 'entry' | 'pause' | 'step' | 'breakpoint' | 'notify' | 'watch';
 
 export interface NotifyStop {
   device: string;
@@ -49,7 +50,7 @@ export interface CrashInfo {
 export type FromWorker =
   | { t: 'ready'; virtio: VirtioInfo[]; harts: number }
   | { t: 'console'; data: Uint8Array }
-  | { t: 'stopped'; reason: StopReasonName; hart: number; pc: number; notify?: NotifyStop }
+  | { t: 'stopped'; reason: StopReasonName; hart: number; pc: number; notify?: NotifyStop; watch?: WatchHit }
   | { t: 'continued' }
   | { t: 'exited'; code: number; reason: 'poweroff' | 'reboot' | 'crash' | 'error' | 'quit' | 'timeout'; message?: string; crash?: CrashInfo }
   | { t: 'response'; id: number; ok: boolean; result?: unknown; error?: string }
@@ -62,4 +63,5 @@ export type ToWorker =
   | { t: 'step'; hart: number; count: number }
   | { t: 'breakpoints'; pcs: number[] }
   | { t: 'notifyFilters'; filters: NotifyFilter[] }
+  | { t: 'watchpoints'; list: Watchpoint[] }
   | { t: 'request'; id: number; method: string; args: unknown };

@@ -330,6 +330,7 @@ export class Hart extends Mmu implements InterruptTarget {
       this.raise(this.xcause, va, pc);
       return 0;
     }
+    if (this.watch !== null) this.watch.check(this, va, pa, width, false, false, pc); // watchpoint hook
     const off = pa - this.ramBase;
     if (off >= 0 && off + width <= this.ramSize) {
       if (width === 4) return this.m32[off >> 2] >>> 0;
@@ -357,6 +358,7 @@ export class Hart extends Mmu implements InterruptTarget {
       this.raise(this.xcause, va, pc);
       return;
     }
+    if (this.watch !== null) this.watch.check(this, va, pa, width, true, false, pc); // watchpoint hook
     const off = pa - this.ramBase;
     if (off >= 0 && off + width <= this.ramSize) {
       this.codeWrite(off);
@@ -488,6 +490,7 @@ export class Hart extends Mmu implements InterruptTarget {
       this.raise(this.xcause, va, pc);
       return 0;
     }
+    if (this.watch !== null) this.watch.check(this, va, pa, 4, true, true, pc); // watchpoint hook
     let old: number;
     const off = pa - this.ramBase;
     const inRam = off >= 0 && off + 4 <= this.ramSize;

@@ -14,6 +14,7 @@
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
 import { Cause, PRIV_U, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
+import type { WatchTable } from '../watch';
 
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -56,6 +57,9 @@ export class Mmu {
   readonly sdelta = new Int32Array(TLB_SIZE);
   /** RAM page (offset >> 12) of each store entry, to evict entries of pages that become code. */
   readonly spage = new Int32Array(TLB_SIZE).fill(-1);
+
+  /** Data watchpoints, or null when none is set (src/emulator/watch.ts; the machine installs it). */
+  watch: WatchTable | null = null;
 
   /** Set by translate() when it fails: the exception cause to raise. */
   xcause: Cause = 0;
@@ -223,6 +227,8 @@ export class Mmu {
   private fill(va: number, pa: number, acc: Access, viaSum: boolean, viaMxr: boolean, superpage: boolean): void {
     const off = (pa - (pa & 0xfff)) - this.ramBase;
     if (off < 0 || off + 4096 > this.ramSize) return;
+    // Watchpoint hook: a watched page never enters the load/store TLBs (src/emulator/watch.ts).
+    if (acc !== ACC_FETCH && this.watch !== null && this.watch.blocksPage(va, pa)) return;
     if (superpage) this.superRegion[va >>> 22] = 1;
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
