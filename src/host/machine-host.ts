@@ -11,6 +11,8 @@ import * as ctl from './control';
 import { UsageError, type MachineOptions } from './options';
 import type { FromWorker, ToWorker, VirtioInfo, StopReasonName, NotifyStop, CrashInfo } from './worker-protocol';
 import type { NotifyFilter } from './notify-filter';
+import type { Watchpoint, WatchHit } from '../emulator/watch';
+import type { StepRequest } from './stepper';
 import { Ram } from '../emulator/ram';
 import { logger, type LogLevel } from '../log';
 
@@ -21,7 +23,15 @@ export interface StoppedEvent {
   hart: number;
   pc: number;
   notify?: NotifyStop;
+  /** reason 'watch': the access; its ids are the owners' own (see watchIdsOf). */
+  watch?: WatchHit;
 }
+
+/** Who asked for breakpoints, watchpoints and run control: the DAP session or the gdb stub. */
+export type Owner = 'dap' | 'gdb';
+const OWNERS: readonly Owner[] = ['dap', 'gdb'];
+/** Watchpoint ids are owner-local; on the wire they are owner index × this + id. */
+const WATCH_ID_SPAN = 1_000_000;
 export interface ExitedEvent {
   code: number;
   reason: 'poweroff' | 'reboot' | 'crash' | 'error' | 'quit' | 'timeout';
@@ -34,6 +44,8 @@ export interface MachineHostEvents {
   console: [data: Uint8Array];
   stopped: [StoppedEvent];
   exited: [ExitedEvent];
+  /** The machine was resumed (continue, step) by this owner. */
+  resumed: [by: Owner];
 }
 
 export interface StartOptions {
@@ -50,6 +62,8 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   harts = 0;
   exited: ExitedEvent | null = null;
   private worker: Worker | null = null;
+  private readonly breakpointsBy = new Map<Owner, number[]>();
+  private readonly watchpointsBy = new Map<Owner, Watchpoint[]>();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
@@ -90,7 +104,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
             this.emit('console', m.data);
             break;
           case 'stopped':
-            this.emit('stopped', { reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify });
+            this.emit('stopped', { reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify, watch: m.watch });
             break;
           case 'continued':
             break;
@@ -170,14 +184,40 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   pause(): void {
     if (!this.exited) ctl.request(this.control, ctl.REQ_PAUSE);
   }
-  continue(): void {
+  continue(by: Owner = 'dap'): void {
     this.send({ t: 'continue' });
+    this.emit('resumed', by);
   }
-  step(hart = 0, count = 1): void {
+  step(hart = 0, count = 1, by: Owner = 'dap'): void {
     this.send({ t: 'step', hart, count });
+    this.emit('resumed', by);
   }
-  setBreakpoints(pcs: number[]): void {
-    this.send({ t: 'breakpoints', pcs });
+  /** Source-line step / run to a return (src/host/stepper.ts). */
+  stepRange(step: StepRequest, by: Owner = 'dap'): void {
+    this.send({ t: 'stepRange', step });
+    this.emit('resumed', by);
+  }
+  /** Sets one owner's instruction breakpoints; the machine gets the union of all owners'. */
+  setBreakpoints(pcs: number[], by: Owner = 'dap'): void {
+    this.breakpointsBy.set(by, pcs.map((p) => p >>> 0));
+    const all = new Set<number>();
+    for (const list of this.breakpointsBy.values()) for (const p of list) all.add(p);
+    this.send({ t: 'breakpoints', pcs: [...all] });
+  }
+  /** Sets one owner's data watchpoints (ids are the owner's); the machine gets all owners'. */
+  setWatchpoints(list: Watchpoint[], by: Owner = 'dap'): void {
+    this.watchpointsBy.set(by, list);
+    const all: Watchpoint[] = [];
+    for (const [owner, l] of this.watchpointsBy) for (const w of l) all.push({ ...w, id: OWNERS.indexOf(owner) * WATCH_ID_SPAN + w.id });
+    this.send({ t: 'watchpoints', list: all });
+  }
+  breakpointsOf(by: Owner): readonly number[] {
+    return this.breakpointsBy.get(by) ?? [];
+  }
+  /** The ids of `by`'s watchpoints that a hit touched. */
+  watchIdsOf(by: Owner, hit: WatchHit): number[] {
+    const base = OWNERS.indexOf(by) * WATCH_ID_SPAN;
+    return hit.ids.filter((id) => id >= base && id < base + WATCH_ID_SPAN).map((id) => id - base);
   }
   setNotifyFilters(filters: NotifyFilter[]): void {
     this.send({ t: 'notifyFilters', filters });

@@ -7,6 +7,7 @@ import * as ctl from './control';
 import type { FromWorker, ToWorker, StopReasonName, NotifyStop, VirtioInfo } from './worker-protocol';
 import { NotifyMatcher } from './notify-matcher';
 import { handleRequest } from './worker-requests';
+import { LineStepper, STEP_DONE } from './stepper';
 import { logger } from '../log';
 
 const log = logger('session');
@@ -25,6 +26,8 @@ export class Session {
   private readonly out = new Uint8Array(64 * 1024);
   private outLen = 0;
   private readonly notify: NotifyMatcher;
+  /** A source-line step in progress (stepper.ts): turn() advances it instead of run(). */
+  private stepper: LineStepper | null = null;
 
   constructor(
     readonly machine: Machine,
@@ -94,6 +97,12 @@ export class Session {
         break;
       case 'step':
         if (this.paused) this.step(m.hart, m.count);
+        break;
+      case 'stepRange':
+        if (this.paused && this.machine.harts[m.step.hart]) {
+          this.stepper = new LineStepper(this.machine, m.step);
+          this.resume();
+        }
         break;
       case 'breakpoints':
         this.machine.breakpoints.clear();
@@ -167,8 +176,14 @@ export class Session {
     for (;;) {
       const req = Atomics.load(c, ctl.CTL_REQUEST);
       if (req === ctl.REQ_QUIT) return this.finish(null);
-      if (req === ctl.REQ_PAUSE) return this.pauseWith('pause', 0);
-      const r = m.run(BUDGET);
+      if (req === ctl.REQ_PAUSE) {
+        this.stepper = null;
+        return this.pauseWith('pause', 0);
+      }
+      const stepper = this.stepper;
+      const r = stepper ? stepper.run(BUDGET) : m.run(BUDGET);
+      if (stepper && r !== StopReason.Budget && r !== StopReason.Idle) this.stepper = null;
+      if (r === STEP_DONE) return this.pauseWith('step', stepper!.hart);
       if (r === StopReason.Budget) {
         if (performance.now() < end) continue;
         break;

@@ -5,6 +5,7 @@
 import type { MachineOptions } from './options';
 import type { NotifyFilter } from './notify-filter';
 import type { Watchpoint, WatchHit } from '../emulator/watch';
+import type { StepRequest } from './stepper';
 
 export interface WorkerInit {
   options: MachineOptions;
@@ -61,6 +62,7 @@ export type ToWorker =
   | { t: 'consoleClose' }
   | { t: 'continue' }
   | { t: 'step'; hart: number; count: number }
+  | { t: 'stepRange'; step: StepRequest }
   | { t: 'breakpoints'; pcs: number[] }
   | { t: 'notifyFilters'; filters: NotifyFilter[] }
   | { t: 'watchpoints'; list: Watchpoint[] }
