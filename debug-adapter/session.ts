@@ -20,14 +20,23 @@ import {
   Event,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped } from '../src/host/machine-host';
+import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped, type StopAction } from '../src/host/machine-host';
 import { buildGuest, type GuestArtifacts } from '../src/host/default-guest';
 import { NOTIFY_FILTERS, CONDITION_FIELDS, parseCondition, type NotifyFilter } from '../src/host/notify-filter';
 import type { NotifyStop } from '../src/host/worker-protocol';
 import { DAP_CONSOLE_INPUT, DAP_LEVELS, DAP_STATE, DAP_STREAMS, DAP_VIRTQUEUES, type LevelsEventBody, type StateEventBody, type StreamsResponseBody, type VirtqueuesResponseBody } from '../src/shared/protocol';
 import { logger, setLogLevel, type LogLevel } from '../src/log';
-import { resolveLaunch, type SemuLaunchArguments } from './launch';
+import { resolveLaunch, type ResolvedLaunch, type SemuLaunchArguments } from './launch';
 import { SymbolTable } from './symbols';
+import { loadDebugInfo } from './debug-load';
+import type { DebugInfo } from './dwarf/index';
+import { SourcePaths } from './source-paths';
+import { Breakpoints, type Decision } from './breakpoints';
+import * as bpRequests from './breakpoint-requests';
+import { buildStack, linkAddress, symbolize, type FrameInfo, type StackInfo } from './stack';
+import { LineStep, lineRanges } from './stepping';
+import { ArgError, Checker, base64Bytes } from './args';
+import { startGdbStub, type GdbStub } from '../src/gdb/stub';
 import { VariableStore, leaf, type VarNode } from './variables';
 import {
   CSR_SCOPE, PRIV_NAMES, REGISTER_NAMES, decodeInterruptBits, decodeSatp, decodeScause, decodeSstatus, decodeStvec, hex32, registerIndex, type HartState,
@@ -36,6 +45,7 @@ import { deviceNodes, snapshotDevices, snapshotStreams } from './devices';
 import { formatMemoryReference, offsetAddress, parseMemoryReference, physicalRanges, readGuest, readWords } from './memory';
 import { CSR_EXPRESSION_NAMES, ExpressionError, evaluate, formatValue, parseAssignment, parseExpression, resultWidth, type EvalContext } from './expressions';
 import { disassembleAt, disassemblyListing } from './disasm';
+import { existsSync } from 'node:fs';
 import { ConsoleText, consoleInputText } from './console';
 
 const log = logger('dap');
@@ -44,8 +54,6 @@ const log = logger('dap');
 export const LEVELS_INTERVAL_MS = 50;
 /** Largest readMemory answered at once (the memory view asks for pages). */
 const MAX_READ = 1 << 20;
-/** The kernel's physical load address on semu's map (kernel at the start of RAM). */
-const KERNEL_LOAD_PHYS = 0;
 
 export interface SemuSessionOptions {
   /** Guest console text goes here instead of DAP `output` events (the extension's terminal). */
@@ -58,12 +66,6 @@ export interface SemuSessionOptions {
   standalone?: boolean;
   /** Called once the session has released its machine for good (disconnect or dispose). */
   onClosed?: () => void;
-}
-
-interface BreakpointEntry {
-  id: number;
-  pc: number;
-  kind: 'instruction' | 'function';
 }
 
 export class SemuDebugSession extends DebugSession {

@@ -16,6 +16,8 @@ export interface VarNode {
   set?: (text: string) => Promise<string>;
   /** Shown read-only in the UI. */
   readOnly?: boolean;
+  /** Guest memory holding this value: a data breakpoint can watch it (dataBreakpointInfo). */
+  data?: { addr: number; len: number; physical: boolean };
 }
 
 export class VariableStore {
@@ -43,7 +45,7 @@ export class VariableStore {
 
   async list(ref: number, start?: number, count?: number): Promise<DebugProtocol.Variable[]> {
     const f = this.parents.get(ref);
-    if (!f) return [];
+    if (!f) throw new Error(`unknown variablesReference ${ref} (references last until the machine runs again)`);
     let nodes = await f();
     this.listed.set(ref, nodes);
     if (start !== undefined || count !== undefined) nodes = nodes.slice(start ?? 0, count ? (start ?? 0) + count : undefined);

@@ -143,15 +143,11 @@ export function stringAt(b: Uint8Array, off: number, section: string): string {
 }
 
 function latin1OrUtf8(b: Uint8Array, start: number, end: number): string {
-  // Names are almost always ASCII: build them directly (faster than TextDecoder for short strings).
-  if (end - start < 64) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = b[i];
-      if (c >= 0x80) return utf8.decode(b.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  // Names are almost always ASCII: one fromCharCode call (no per-character concatenation).
+  if (end - start <= 256) {
+    let ascii = true;
+    for (let i = start; i < end; i++) if (b[i] >= 0x80) { ascii = false; break; }
+    if (ascii) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
   }
   return utf8.decode(b.subarray(start, end));
 }

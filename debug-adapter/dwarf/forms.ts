@@ -81,8 +81,23 @@ export function fixedSize(form: number, u: { offsetSize: number; addressSize: nu
   return -1;
 }
 
+/** A name not yet decoded: an offset into .debug_str (number) or the text itself. */
+export type NameKey = number | string;
+
 export class FormReader {
+  private readonly strCache = new Map<number, string>();
+
   constructor(readonly s: Sections) {}
+
+  /** A name attribute, decoded later (most names read are never shown). */
+  nameKey(c: Cursor, form: number, u: UnitContext): NameKey {
+    if (form === F.strp) return c.uint(u.offsetSize);
+    return this.string(c, form, u);
+  }
+
+  nameOf(k: NameKey): string {
+    return typeof k === 'string' ? k : this.strp(k);
+  }
 
   /** An unsigned constant (data*, udata, implicit_const via `implicit`), or a signed one for sdata. */
   constant(c: Cursor, form: number, implicit: number): number {
@@ -124,8 +139,12 @@ export class FormReader {
   }
 
   private strp(off: number): string {
+    let v = this.strCache.get(off);
+    if (v !== undefined) return v;
     if (!this.s.str) throw new DwarfError('DW_FORM_strp without .debug_str');
-    return stringAt(this.s.str, off, '.debug_str');
+    v = stringAt(this.s.str, off, '.debug_str');
+    this.strCache.set(off, v);
+    return v;
   }
 
   private strx(i: number, u: UnitContext): string {

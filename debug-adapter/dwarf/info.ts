@@ -4,7 +4,7 @@
 // to the concrete function. Other DIEs are skipped form by form without being materialised.
 
 import { Cursor, DwarfError } from './cursor';
-import { F, FormReader, fixedSize, skipForm, type Sections, type UnitContext } from './forms';
+import { F, FormReader, fixedSize, skipForm, type NameKey, type Sections, type UnitContext } from './forms';
 import { GrowU32 } from './growable';
 import type { LineTable } from './line';
 
@@ -18,8 +18,8 @@ const UT_compile = 1, UT_partial = 3;
 interface Abbrev {
   tag: number;
   children: boolean;
-  attrs: Uint32Array; // attribute codes
-  forms: Uint32Array;
+  attrs: number[]; // attribute codes
+  forms: number[];
   implicit: number[];
   /** Bytes of all attributes when every form has a fixed size, else -1. */
   fixed: number;
@@ -225,15 +225,15 @@ function abbrevsAt(abbrev: Uint8Array, offset: number, cache: Map<number, Abbrev
       const size = fixedSize(form, { offsetSize: u.offsetSize, addressSize: u.addressSize, version: u.version });
       fixed = fixed < 0 || size < 0 ? -1 : fixed + size;
     }
-    t[code] = { tag, children, attrs: Uint32Array.from(attrs), forms: Uint32Array.from(forms), implicit, fixed };
+    t[code] = { tag, children, attrs, forms, implicit, fixed };
   }
   cache.set(key, t);
   return t;
 }
 
 interface Pending {
-  /** Names/origins of subprogram DIEs (concrete, abstract and declarations) by offset. */
-  names: Map<number, string>;
+  /** Names of subprogram DIEs (concrete, abstract and declarations) by offset, as string keys (forms.nameKey). */
+  names: Map<number, NameKey>;
   origin: Map<number, number>;
 }
 
@@ -264,7 +264,7 @@ export function readInfo(s: Sections, units: Unit[], lines: LineTable | null): I
   const resolve = (die: number): string => {
     for (let hops = 0; hops < 8 && die >= 0; hops++) {
       const n = pending.names.get(die);
-      if (n) return n;
+      if (n !== undefined) return forms.nameOf(n);
       die = pending.origin.get(die) ?? -1;
     }
     return '';
@@ -346,7 +346,7 @@ function walkUnit(
       continue;
     }
     // A subprogram or an inlined subroutine: read what the stack needs.
-    let name = '';
+    let name: NameKey | undefined;
     let low = -1;
     let high = -1;
     let highIsOffset = false;
@@ -362,7 +362,7 @@ function walkUnit(
       const at = a.attrs[i];
       const form = a.forms[i];
       switch (at) {
-        case AT_name: name = forms.string(c, form, unit); break;
+        case AT_name: name = forms.nameKey(c, form, unit); break;
         case AT_low_pc: low = forms.address(c, form, unit); break;
         case AT_high_pc:
           if (forms.isConstant(form)) {
@@ -385,7 +385,7 @@ function walkUnit(
       const hi = highIsOffset ? low + high : high;
       if (hi > low) rs.push([low, Math.min(hi, 4294967296)]);
     }
-    if (name) pending.names.set(dieOffset, name);
+    if (name !== undefined) pending.names.set(dieOffset, name);
     const ref = origin >= 0 ? origin : spec;
     if (ref >= 0) pending.origin.set(dieOffset, ref);
     let nextFn = curFn;

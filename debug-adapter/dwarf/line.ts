@@ -78,6 +78,38 @@ export class LineTable {
     return id;
   }
 
+  private readonly dirIds = new Map<string, number>();
+  private readonly joined = new Map<number, number>();
+  private readonly joinedText = new Map<string, number>();
+
+  /**
+   * fileId(joinPath(dir, name)), remembered per (directory, name): headers repeat in every
+   * unit, and with DW_FORM_line_strp a name is just an offset, decoded only the first time.
+   */
+  fileIn(dir: string, name: number | string, decode: (off: number) => string): number {
+    let d = this.dirIds.get(dir);
+    if (d === undefined) {
+      d = this.dirIds.size;
+      this.dirIds.set(dir, d);
+    }
+    if (typeof name === 'number') {
+      const key = d * 4294967296 + name;
+      let id = this.joined.get(key);
+      if (id === undefined) {
+        id = this.fileId(joinPath(dir, decode(name)));
+        this.joined.set(key, id);
+      }
+      return id;
+    }
+    const key = d + '\0' + name;
+    let id = this.joinedText.get(key);
+    if (id === undefined) {
+      id = this.fileId(joinPath(dir, name));
+      this.joinedText.set(key, id);
+    }
+    return id;
+  }
+
   findFile(path: string): number | undefined {
     return this.fileIndex.get(path);
   }
@@ -175,8 +207,6 @@ export class LineTable {
     for (const r of this.rowsOf(fileId)) {
       if (this.line[r] !== line || (this.flags[r] & ROW_STMT) === 0) continue;
       if (r > 0 && (this.flags[r - 1] & ROW_END_SEQUENCE) === 0 && this.line[r - 1] === line && this.file[r - 1] === fileId) continue;
-      // A row at the same address as the next one with another line is an empty range.
-      if (r + 1 < this.rowCount && this.addr[r + 1] === this.addr[r] && (this.flags[r + 1] & ROW_END_SEQUENCE) === 0) continue;
       if (!includeDiscarded && this.inDiscarded(r)) continue;
       out.push(this.addr[r]);
     }
@@ -315,12 +345,13 @@ function readProgram(
 
   const files: number[] = [];
   if (version >= 5) {
-    const dirs = readEntries(c, offsetSize, sec, true).map((e) => e.path);
+    const decode = (off: number) => stringAt(sec.lineStr!, off, '.debug_line_str');
+    const text = (p: number | string) => (typeof p === 'number' ? decode(p) : p);
+    const dirs = readEntries(c, offsetSize, sec, true).map((e) => text(e.path));
     const base = dirs[0] ?? compDir ?? '';
     const fullDirs = dirs.map((d, i) => (i === 0 ? d : joinPath(base, d)));
     for (const e of readEntries(c, offsetSize, sec, false)) {
-      const dir = fullDirs[e.dir] ?? base;
-      files.push(t.fileId(joinPath(dir, e.path)));
+      files.push(t.fileIn(fullDirs[e.dir] ?? base, e.path, decode));
     }
   } else {
     const base = compDir ?? '';
@@ -337,7 +368,7 @@ function readProgram(
       const dir = c.uleb();
       c.uleb(); // mtime
       c.uleb(); // length
-      files.push(t.fileId(joinPath(dirs[dir] ?? base, name)));
+      files.push(t.fileIn(dirs[dir] ?? base, name, () => ''));
     }
   }
   c.pos = programStart;
@@ -446,7 +477,8 @@ function readProgram(
 }
 
 interface Entry {
-  path: string;
+  /** The path, or its offset in .debug_line_str (decoded by the caller when needed). */
+  path: number | string;
   dir: number;
 }
 
@@ -463,8 +495,9 @@ function readEntries(c: Cursor, offsetSize: 4 | 8, sec: LineSections, dirs: bool
     for (const [type, form] of formats) {
       const v = entryValue(c, form, offsetSize, sec);
       if (type === DW_LNCT_path) {
-        if (typeof v !== 'string') c.fail(`path in form 0x${form.toString(16)}`);
-        e.path = v;
+        if (form === DW_FORM_line_strp && typeof v === 'number') e.path = v;
+        else if (typeof v !== 'string') c.fail(`path in form 0x${form.toString(16)}`);
+        else e.path = v;
       } else if (type === DW_LNCT_directory_index) {
         if (typeof v !== 'number') c.fail(`directory index in form 0x${form.toString(16)}`);
         e.dir = v;
@@ -481,7 +514,8 @@ function entryValue(c: Cursor, form: number, offsetSize: 4 | 8, sec: LineSection
     case DW_FORM_line_strp: {
       const off = c.uint(offsetSize);
       if (!sec.lineStr) c.fail('DW_FORM_line_strp without .debug_line_str');
-      return stringAt(sec.lineStr, off, '.debug_line_str');
+      if (off >= sec.lineStr.length) c.fail(`.debug_line_str offset 0x${off.toString(16)} out of range`);
+      return off; // decoded by the caller, once per distinct path
     }
     case DW_FORM_strp: {
       const off = c.uint(offsetSize);

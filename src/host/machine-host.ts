@@ -27,6 +27,8 @@ export interface StoppedEvent {
   watch?: WatchHit;
 }
 
+export type StopAction = 'report' | 'resume' | 'handled';
+
 /** Who asked for breakpoints, watchpoints and run control: the DAP session or the gdb stub. */
 export type Owner = 'dap' | 'gdb';
 const OWNERS: readonly Owner[] = ['dap', 'gdb'];
@@ -104,7 +106,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
             this.emit('console', m.data);
             break;
           case 'stopped':
-            this.emit('stopped', { reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify, watch: m.watch });
+            this.onStopped({ reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify, watch: m.watch });
             break;
           case 'continued':
             break;
@@ -141,6 +143,32 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
         if (!ready) reject(new Error('the emulator worker exited before the machine was ready'));
       });
     });
+  }
+
+  /**
+   * Decides, before anyone sees a stop, whether it is one: a breakpoint whose condition is false
+   * or a log point resumes at once ('resume'); a step that goes on has been re-issued by the
+   * filter ('handled'). Set by the DAP session; the gdb stub sees only the stops reported.
+   */
+  stopFilter: ((e: StoppedEvent) => Promise<StopAction>) | null = null;
+
+  private onStopped(e: StoppedEvent): void {
+    const f = this.stopFilter;
+    if (!f || e.reason === 'entry') {
+      this.emit('stopped', e);
+      return;
+    }
+    f(e).then(
+      (action) => {
+        if (this.exited) return;
+        if (action === 'report') this.emit('stopped', e);
+        else if (action === 'resume') this.send({ t: 'continue' });
+      },
+      (err: Error) => {
+        log.warn(`stop filter failed: ${err.message}`);
+        this.emit('stopped', e);
+      },
+    );
   }
 
   private markExited(e: ExitedEvent): void {
