@@ -29,6 +29,12 @@ export interface SemuLaunchArguments extends DebugProtocol.LaunchRequestArgument
   cwd?: string;
   /** Log level of the adapter and the machine: debug, info, warn, error. */
   logLevel?: string;
+  /** The kernel source tree here (stands for the tree the DWARF names, found from init/main.c). */
+  sourceRoot?: string;
+  /** More path rewrites for DWARF source paths: { "/build/path": "/local/path" }. */
+  sourceMap?: Record<string, string>;
+  /** Start a gdb remote stub on this TCP port (true: 1234). */
+  gdbPort?: number | boolean;
 }
 
 export interface ResolvedLaunch {
@@ -36,7 +42,13 @@ export interface ResolvedLaunch {
   stopOnEntry: boolean;
   symbols?: string;
   consoleInput: string[];
+  sourceRoot?: string;
+  sourceMap?: Record<string, string>;
+  gdbPort?: number;
 }
+
+/** semu's and QEMU's gdb port. */
+export const DEFAULT_GDB_PORT = 1234;
 
 const AUDIO_SPEC = /^(portaudio(:.*)?|wav:.+|null)$/;
 
@@ -106,7 +118,34 @@ export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
     stopOnEntry: args.stopOnEntry === undefined ? false : bool(args.stopOnEntry, 'stopOnEntry'),
     symbols,
     consoleInput,
+    ...sourceAttributes(args, base),
+    gdbPort: gdbPortOf(args.gdbPort),
   };
+}
+
+function sourceAttributes(args: SemuLaunchArguments, base: string): { sourceRoot?: string; sourceMap?: Record<string, string> } {
+  const out: { sourceRoot?: string; sourceMap?: Record<string, string> } = {};
+  if (args.sourceRoot !== undefined) {
+    if (typeof args.sourceRoot !== 'string' || args.sourceRoot === '') throw new UsageError(`"sourceRoot" must be the path of the kernel source tree`);
+    const p = isAbsolute(args.sourceRoot) ? args.sourceRoot : resolve(base, args.sourceRoot);
+    if (!existsSync(p) || !statSync(p).isDirectory()) throw new UsageError(`"sourceRoot" ${p} is not a folder (launch.json "sourceRoot": the kernel tree the guest was built from)`);
+    out.sourceRoot = p;
+  }
+  if (args.sourceMap !== undefined) {
+    const m = args.sourceMap as unknown;
+    if (typeof m !== 'object' || m === null || Array.isArray(m) || !Object.values(m).every((v) => typeof v === 'string')) {
+      throw new UsageError(`"sourceMap" must map paths to paths, e.g. { "/build/linux": "\${workspaceFolder}/linux" }`);
+    }
+    out.sourceMap = Object.fromEntries(Object.entries(m as Record<string, string>).map(([k, v]) => [k, isAbsolute(v) ? v : resolve(base, v)]));
+  }
+  return out;
+}
+
+function gdbPortOf(v: unknown): number | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return DEFAULT_GDB_PORT;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) throw new UsageError(`"gdbPort" must be a TCP port (0-65535, 0 = any free port) or true for ${DEFAULT_GDB_PORT}, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function bool(v: unknown, key: string): boolean {
