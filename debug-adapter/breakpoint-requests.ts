@@ -82,7 +82,7 @@ export function setFunctionBreakpoints(ctx: BreakpointContext, args: DebugProtoc
     if (/^\*?0x[0-9a-f]+$/i.test(it.name)) pc = parseInt(it.name.replace(/^\*/, ''), 16) >>> 0;
     else pc = ctx.symbols?.address(it.name);
     if (pc === undefined) {
-      throw new Error(ctx.symbols ? `no function '${it.name}' in ${ctx.symbols.source} (inlined or static functions have no symbol: set a source breakpoint in it)` : 'no symbols loaded: set "symbols" (System.map or vmlinux) in launch.json');
+      throw new Error(ctx.symbols ? `no symbol '${it.name}' in ${ctx.symbols.source} (an inlined function has none: set a source breakpoint in it)` : 'no symbols loaded: set "symbols" (System.map or vmlinux) in launch.json');
     }
     const o = parseOptions(it.opts);
     const extra: Partial<DebugProtocol.Breakpoint> = { instructionReference: formatMemoryReference(pc) };
