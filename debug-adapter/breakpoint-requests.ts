@@ -159,7 +159,7 @@ export async function dataBreakpointInfo(ctx: BreakpointContext, args: DebugProt
   const name = c.str('name')!;
   const ref = c.int('variablesReference', { optional: true, min: 0 });
   const frameId = c.int('frameId', { optional: true, min: 0 });
-  const bytes = c.int('bytes', { optional: true, min: 1, max: 8 });
+  const bytes = c.int('bytes', { optional: true, min: 1 }); // more than 8: answered with a description below
   const asAddress = c.bool('asAddress');
   const none = (description: string) => ({ dataId: null, description });
   let target;
