@@ -88,14 +88,29 @@ export class FrameTable {
   rowAt(pc: number): FrameRow | undefined {
     const fde = this.find(pc);
     if (!fde) return undefined;
-    return this.run(fde, pc >>> 0);
+    try {
+      return this.run(fde, pc >>> 0);
+    } catch (e) {
+      return this.bad(e); // a corrupt CFA program: this frame cannot be unwound
+    }
   }
 
   /** Every row of an FDE's table, in address order (what readelf --debug-dump=frames-interp prints). */
   rows(fde: Fde): FrameRow[] {
     const out: FrameRow[] = [];
-    this.run(fde, 0xffffffff, out);
+    try {
+      this.run(fde, 0xffffffff, out);
+    } catch (e) {
+      this.bad(e);
+      return [];
+    }
     return out;
+  }
+
+  private bad(e: unknown): undefined {
+    if (!(e instanceof DwarfError)) throw e;
+    if (this.errors.length < 100) this.errors.push(e.message);
+    return undefined;
   }
 
   private run(fde: Fde, pc: number, all?: FrameRow[]): FrameRow {
