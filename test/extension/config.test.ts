@@ -48,7 +48,7 @@ test('the default guest fills kernel/initrd/symbols but keeps what the person se
   const c = withDefaultGuest(defaultConfiguration(), g);
   assert.equal(c.kernel, '/g/Image');
   assert.equal(c.initrd, '/g/initramfs.cpio');
-  assert.equal(c.symbols, '/g/System.map');
+  assert.equal(c.symbols, '/g/vmlinux', 'vmlinux: DWARF for source lines and stacks');
   const kept = withDefaultGuest({ ...defaultConfiguration(), symbols: '/my/vmlinux' }, g);
   assert.equal(kept.symbols, '/my/vmlinux');
   assert.equal(needsDefaultGuest(c), false);
