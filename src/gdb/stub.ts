@@ -149,7 +149,8 @@ class GdbConnection {
     for (const ev of this.decoder.push(d)) {
       switch (ev.k) {
         case 'interrupt':
-          if (this.host.state === 'running') this.host.pause();
+          // Also while a stop is being decided (host state 'paused' but not shown yet).
+          if (this.waiting) this.host.pause();
           break;
         case 'ack':
           if (!ev.ok && this.lastSent) this.socket.write(this.lastSent);

@@ -158,18 +158,28 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
       this.emit('stopped', e);
       return;
     }
+    // While the filter decides, the machine is paused but nobody has seen it stop: a pause asked
+    // for meanwhile (Ctrl-C in gdb, the pause button) must not be lost to the filter's resume.
+    this.deciding = true;
+    this.pauseWanted = false;
     f(e).then(
       (action) => {
+        this.deciding = false;
         if (this.exited) return;
         if (action === 'report') this.emit('stopped', e);
+        else if (action === 'resume' && this.pauseWanted) this.emit('stopped', { ...e, reason: 'pause', watch: undefined, notify: undefined });
         else if (action === 'resume') this.send({ t: 'continue' });
+        else if (this.pauseWanted) ctl.request(this.control, ctl.REQ_PAUSE); // the filter resumed it: pause again
       },
       (err: Error) => {
+        this.deciding = false;
         log.warn(`stop filter failed: ${err.message}`);
         this.emit('stopped', e);
       },
     );
   }
+  private deciding = false;
+  private pauseWanted = false;
 
   private markExited(e: ExitedEvent): void {
     if (this.exited) return;
@@ -210,7 +220,9 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     this.send({ t: 'consoleClose' });
   }
   pause(): void {
-    if (!this.exited) ctl.request(this.control, ctl.REQ_PAUSE);
+    if (this.exited) return;
+    if (this.deciding) this.pauseWanted = true;
+    ctl.request(this.control, ctl.REQ_PAUSE);
   }
   continue(by: Owner = 'dap'): void {
     this.send({ t: 'continue' });

@@ -4,7 +4,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { RspDecoder, encodePacket, MAX_PACKET } from '../../src/gdb/rsp';
 import { MachineHost } from '../../src/host/machine-host';
 import { startGdbStub } from '../../src/gdb/stub';
 import { enc } from '../../src/emulator/cpu/asm';
+import { open } from './raw';
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -32,52 +32,6 @@ test('RSP framing: checksums, escapes, interrupt, acks, oversize', () => {
   const big = '$' + 'a'.repeat(MAX_PACKET + 10) + '#00';
   assert.equal(d.push(ascii(big))[0].k, 'bad');
 });
-
-class RawGdb {
-  private buf = '';
-  private readonly waiters: (() => void)[] = [];
-  constructor(readonly s: Socket) {
-    s.on('data', (d: Buffer) => {
-      this.buf += d.toString('latin1');
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  /** Sends a packet (or raw bytes) and returns the next reply packet's payload ('+'/'-' acks dropped). */
-  async ask(packet: string, raw = false): Promise<string> {
-    this.s.write(raw ? Buffer.from(packet, 'latin1') : encodePacket(packet));
-    return this.reply();
-  }
-  async reply(): Promise<string> {
-    for (;;) {
-      const m = /^[+-]*\$([^#]*)#[0-9a-f]{2}/.exec(this.buf);
-      if (m) {
-        this.buf = this.buf.slice(m[0].length);
-        return m[1];
-      }
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no reply; have ${JSON.stringify(this.buf)}`)), 20_000);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-  /** The next raw byte (an ack). */
-  async ack(): Promise<string> {
-    while (!/^[+-]/.test(this.buf)) await new Promise<void>((r) => this.waiters.push(r));
-    const c = this.buf[0];
-    this.buf = this.buf.slice(1);
-    return c;
-  }
-}
-
-function open(port: number): Promise<RawGdb> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(new RawGdb(s)));
-    s.on('error', reject);
-  });
-}
 
 test('the stub answers bad and unknown packets with empty or error replies, and keeps working', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'semu-rsp-'));
