@@ -134,6 +134,8 @@ linux_tree() {
   local ver
   ver=$(dpkg-query -W -f='${Version}' "$LINUX_PKG")
   local dst=$cache/src-$ver
+  # Kept for vmlinux's source lines: a use refreshes it for prune_cache (most recent kept).
+  [ -f "$dst/Makefile" ] && { touch "$dst" 2>/dev/null || true; }
   if [ ! -f "$dst/Makefile" ]; then
     [ -f "$LINUX_TARBALL" ] || die "$LINUX_TARBALL missing (package $LINUX_PKG)"
     log "extracting $LINUX_TARBALL (once)"

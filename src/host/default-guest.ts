@@ -12,6 +12,8 @@ export interface GuestArtifacts {
   initrd: string;
   vmlinux: string;
   systemMap: string;
+  /** The kernel source tree vmlinux's DWARF names (kept in the guest cache). */
+  source?: string;
 }
 
 export interface BuildGuestOptions {

@@ -4,7 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kernelTreeRoot } from '../../debug-adapter/source-paths';
 import { execFileSync } from 'node:child_process';
 import { ElfFile } from '../../debug-adapter/dwarf/elf';
 import { DebugInfo } from '../../debug-adapter/dwarf/index';
@@ -21,6 +23,18 @@ function load() {
   }
   return loaded;
 }
+
+test('the guest build keeps the kernel tree; vmlinux has line info and CFI whose files are in it', { timeout: 600_000 }, () => {
+  const g = guestArtifacts();
+  assert.ok(g.source && existsSync(join(g.source, 'init', 'main.c')), `the build names its source tree: ${g.source}`);
+  const { d } = load();
+  const e = new ElfFile(load().bytes);
+  for (const name of ['.debug_line', '.debug_info', '.debug_frame', '.debug_abbrev', '.debug_str']) assert.ok(e.header(name), `vmlinux has ${name}`);
+  assert.equal(e.header('.eh_frame'), undefined, 'no .eh_frame (-fno-asynchronous-unwind-tables): .debug_frame is the CFI');
+  assert.equal(kernelTreeRoot(d.lines!.files), g.source, 'DWARF names files in that tree');
+  const missing = d.lines!.files.filter((f) => f.startsWith(g.source + '/') && !existsSync(f));
+  assert.deepEqual(missing.slice(0, 5), [], 'every file DWARF names in the tree is there');
+});
 
 test('vmlinux: the line table is objdump --dwarf=decodedline, row for row', { timeout: 600_000 }, () => {
   const { d } = load();
