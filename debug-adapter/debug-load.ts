@@ -3,7 +3,7 @@
 // functions). A vmlinux is read once for both. DWARF problems never fail the launch: they are
 // reported, and the adapter falls back to names and disassembly.
 
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { SymbolTable, parseElfSymbols, parseSystemMap } from './symbols';
 import { ElfFile, isElf } from './dwarf/elf';
 import { DebugInfo } from './dwarf/index';
@@ -18,8 +18,9 @@ export interface LoadedSymbols {
   notes: string[];
 }
 
-export function loadDebugInfo(path: string): LoadedSymbols {
-  const bytes = readFileSync(path);
+/** Reads and parses without holding the event loop for long (the extension host stays responsive). */
+export async function loadDebugInfo(path: string): Promise<LoadedSymbols> {
+  const bytes = await readFile(path);
   if (!isElf(bytes)) return { symbols: new SymbolTable(parseSystemMap(bytes.toString('utf8')), path), debug: null, notes: [] };
   const elf = new ElfFile(bytes);
   const symbols = new SymbolTable(parseElfSymbols(bytes), path);
@@ -28,7 +29,7 @@ export function loadDebugInfo(path: string): LoadedSymbols {
   if (!elf.header('.debug_info') && !elf.header('.debug_line')) {
     notes.push(`${path} has no DWARF: the call stack shows pc and ra only, no source lines (build the kernel with CONFIG_DEBUG_INFO_DWARF5)`);
   } else {
-    debug = DebugInfo.fromElf(elf);
+    debug = await DebugInfo.load(elf);
     const t = debug.times;
     log.info(`DWARF of ${path}: ${debug.lines?.rowCount ?? 0} line rows, ${debug.frames?.fdes.length ?? 0} FDEs, ${debug.info?.functions.length ?? 0} functions in ${t.totalMs.toFixed(0)} ms (lines ${t.lineMs.toFixed(0)}, frames ${t.frameMs.toFixed(0)}, info ${t.infoMs.toFixed(0)})`);
     for (const p of debug.problems) notes.push(`debug info: ${p}`);

@@ -130,7 +130,7 @@ export class SemuDebugSession extends InspectSession {
       if (this.host || this.launched) throw new Error('this session already launched a machine');
       if (args.logLevel) setLevelSafely(args.logLevel);
       if (!args.kernel) await this.fillDefaultGuest(args);
-      this.loadSymbols(args);
+      await this.loadSymbols(args);
       this.launchArgs = args;
       await this.startMachine(args);
       this.launched = true;
@@ -145,12 +145,12 @@ export class SemuDebugSession extends InspectSession {
   }
 
   /** Symbols, DWARF and source paths from the launch's `symbols`, `sourceRoot` and `sourceMap`. */
-  private loadSymbols(args: SemuLaunchArguments): void {
+  private async loadSymbols(args: SemuLaunchArguments): Promise<void> {
     const launch = resolveLaunch(args);
     if (!launch.symbols) return;
     try {
       const t0 = performance.now();
-      const loaded = loadDebugInfo(launch.symbols);
+      const loaded = await loadDebugInfo(launch.symbols);
       this.symbols = loaded.symbols;
       this.debug = loaded.debug;
       const lines = loaded.debug?.lines;

@@ -4,6 +4,7 @@
 // -fno-asynchronous-unwind-tables (no .eh_frame), so .debug_frame is its only CFI.
 
 import { Cursor, DwarfError } from './cursor';
+import { finish } from './line';
 
 export const RULE_UNDEFINED = 0; // the caller's value is lost
 export const RULE_SAME = 1; // unchanged in the caller (also: no rule at all)
@@ -124,6 +125,11 @@ export class FrameTable {
 
 /** Parses .debug_frame. Bad entries are skipped (and listed in `errors`); good ones stay usable. */
 export function readFrameTable(data: Uint8Array, addressSize = 4): FrameTable {
+  return finish(frameTableSteps(data, addressSize));
+}
+
+/** readFrameTable, yielding every few thousand entries. */
+export function* frameTableSteps(data: Uint8Array, addressSize = 4): Generator<void, FrameTable> {
   const t = new FrameTable(data);
   const c = new Cursor(data, '.debug_frame');
   const pendingFdes: { offset: number; ciePtr: number; body: number; end: number }[] = [];
@@ -147,7 +153,9 @@ export function readFrameTable(data: Uint8Array, addressSize = 4): FrameTable {
       if (end <= offset || end > data.length) break;
     }
     c.pos = end;
+    if ((pendingFdes.length & 0xfff) === 0) yield;
   }
+  yield;
   for (const f of pendingFdes) {
     try {
       const cie = t.cies.get(f.ciePtr);

@@ -5,9 +5,9 @@
 
 import { ElfFile } from './elf';
 import { DwarfError } from './cursor';
-import { readLineTable, type LineTable } from './line';
-import { readFrameTable, type FrameTable } from './frame';
-import { readInfo, readUnits, type InfoTable } from './info';
+import { finish, lineTableSteps, type LineTable } from './line';
+import { frameTableSteps, type FrameTable } from './frame';
+import { infoSteps, unitSteps, type InfoTable } from './info';
 import type { Sections } from './forms';
 
 export interface SourcePosition {
@@ -39,6 +39,27 @@ export class DebugInfo {
 
   /** Reads what it can; never throws for bad DWARF (an unreadable ELF header does throw). */
   static fromElf(elf: ElfFile, what: { info?: boolean } = {}): DebugInfo {
+    return finish(DebugInfo.steps(elf, what));
+  }
+
+  /**
+   * The same, in slices of about `sliceMs` with the event loop free in between: the inline
+   * adapter runs in the extension host, which must not freeze for the seconds vmlinux takes.
+   */
+  static async load(elf: ElfFile, sliceMs = 15): Promise<DebugInfo> {
+    const steps = DebugInfo.steps(elf, {});
+    let t = performance.now();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (performance.now() - t >= sliceMs) {
+        await new Promise((resolve) => setImmediate(resolve));
+        t = performance.now();
+      }
+    }
+  }
+
+  private static *steps(elf: ElfFile, what: { info?: boolean }): Generator<void, DebugInfo> {
     const d = new DebugInfo();
     const t0 = performance.now();
     const sec = (name: string) => {
@@ -55,26 +76,28 @@ export class DebugInfo {
       info, abbrev, str: sec('.debug_str'), lineStr: sec('.debug_line_str'), strOffsets: sec('.debug_str_offsets'),
       addr: sec('.debug_addr'), rnglists: sec('.debug_rnglists'), ranges: sec('.debug_ranges'),
     } : null;
-    const units = s ? guard(d, () => readUnits(s)) : null;
+    const units = s ? yield* guarded(d, unitSteps(s)) : null;
     if (units) d.note('.debug_info', units.errors);
+    yield;
     const line = sec('.debug_line');
     if (line) {
       const compDirs = new Map<number, string>();
       for (const u of units?.units ?? []) if (u.stmtList >= 0 && u.compDir) compDirs.set(u.stmtList, u.compDir);
-      d.lines = guard(d, () => readLineTable({ line, str: s?.str, lineStr: s?.lineStr }, compDirs));
+      d.lines = yield* guarded(d, lineTableSteps({ line, str: s?.str, lineStr: s?.lineStr }, compDirs));
       if (d.lines) d.note('.debug_line', d.lines.errors);
     } else d.problems.push('no .debug_line: no source lines (build the kernel with debug info)');
     d.times.lineMs = performance.now() - t0;
     const frame = sec('.debug_frame');
     const t1 = performance.now();
     if (frame) {
-      d.frames = guard(d, () => readFrameTable(frame));
+      d.frames = yield* guarded(d, frameTableSteps(frame));
       if (d.frames) d.note('.debug_frame', d.frames.errors);
     } else d.problems.push('no .debug_frame: the call stack has only the pc and ra frames');
     d.times.frameMs = performance.now() - t1;
+    yield;
     const t2 = performance.now();
     if (s && units && what.info !== false) {
-      d.info = guard(d, () => readInfo(s, units.units, d.lines));
+      d.info = yield* guarded(d, infoSteps(s, units.units, d.lines));
       if (d.info) d.note('.debug_info', d.info.errors);
     } else if (!s) d.problems.push('no .debug_info: function names come from the symbol table, no inlined calls');
     d.times.infoMs = performance.now() - t2;
@@ -120,9 +143,10 @@ export class DebugInfo {
   }
 }
 
-function guard<T>(d: DebugInfo, f: () => T): T | null {
+/** guard() for a reader's steps. */
+function* guarded<T>(d: DebugInfo, steps: Generator<void, T>): Generator<void, T | null> {
   try {
-    return f();
+    return yield* steps;
   } catch (e) {
     if (!(e instanceof DwarfError) && !(e instanceof RangeError)) throw e;
     d.problems.push(e.message);

@@ -6,7 +6,7 @@
 import { Cursor, DwarfError } from './cursor';
 import { F, FormReader, fixedSize, skipForm, type NameKey, type Sections, type UnitContext } from './forms';
 import { GrowU32 } from './growable';
-import type { LineTable } from './line';
+import { finish, type LineTable } from './line';
 
 const TAG_compile_unit = 0x11, TAG_partial_unit = 0x3c, TAG_subprogram = 0x2e, TAG_inlined_subroutine = 0x1d;
 const AT_name = 0x03, AT_stmt_list = 0x10, AT_low_pc = 0x11, AT_high_pc = 0x12, AT_comp_dir = 0x1b;
@@ -33,6 +33,8 @@ export interface Unit extends UnitContext {
   dieStart: number;
   end: number;
   abbrevOffset: number;
+  /** Its abbreviation table, read once (readUnits) for both passes. */
+  abbrevs?: Abbrev[];
 }
 
 /** Where a function's code is, and its name. */
@@ -120,6 +122,11 @@ export class InfoTable {
 
 /** Unit headers and each unit's root DIE (name, comp_dir, stmt_list, bases): cheap, needed by the line reader. */
 export function readUnits(s: Sections): { units: Unit[]; errors: string[] } {
+  return finish(unitSteps(s));
+}
+
+/** readUnits, yielding every few units. */
+export function* unitSteps(s: Sections): Generator<void, { units: Unit[]; errors: string[] }> {
   const units: Unit[] = [];
   const errors: string[] = [];
   const forms = new FormReader(s);
@@ -154,7 +161,8 @@ export function readUnits(s: Sections): { units: Unit[]; errors: string[] } {
         name: '', compDir: '', stmtList: -1, dieStart: u.pos, end, abbrevOffset,
       };
       if (unitType === UT_compile || unitType === UT_partial) {
-        readRoot(u, unit, abbrevsAt(s.abbrev, abbrevOffset, abbrevCache, unit), forms);
+        unit.abbrevs = abbrevsAt(s.abbrev, abbrevOffset, abbrevCache, unit);
+        readRoot(u, unit, unit.abbrevs, forms);
         units.push(unit);
       }
     } catch (e) {
@@ -163,6 +171,7 @@ export function readUnits(s: Sections): { units: Unit[]; errors: string[] } {
       if (end <= offset || end > s.info.length) break;
     }
     c.pos = end;
+    if (units.length % 4 === 0) yield;
   }
   return { units, errors };
 }
@@ -239,6 +248,11 @@ interface Pending {
 
 /** Walks every unit's DIEs collecting functions and inlined calls. Needs the line table for file ids. */
 export function readInfo(s: Sections, units: Unit[], lines: LineTable | null): InfoTable {
+  return finish(infoSteps(s, units, lines));
+}
+
+/** readInfo, yielding after each unit. */
+export function* infoSteps(s: Sections, units: Unit[], lines: LineTable | null): Generator<void, InfoTable> {
   const t = new InfoTable();
   const forms = new FormReader(s);
   const cache = new Map<number, Abbrev[]>();
@@ -249,7 +263,7 @@ export function readInfo(s: Sections, units: Unit[], lines: LineTable | null): I
   for (const unit of units) {
     const mark = { r: ranges.lo.n, i: inl.lo.n, f: t.functions.length };
     try {
-      walkUnit(s, unit, abbrevsAt(s.abbrev, unit.abbrevOffset, cache, unit), forms, lines, t, pending, ranges, inl, fnOrigin);
+      walkUnit(s, unit, unit.abbrevs ?? abbrevsAt(s.abbrev, unit.abbrevOffset, cache, unit), forms, lines, t, pending, ranges, inl, fnOrigin);
     } catch (e) {
       if (!(e instanceof DwarfError)) throw e;
       t.errors.push(`${unit.name || `unit at 0x${unit.offset.toString(16)}`}: ${e.message}`);
@@ -259,6 +273,7 @@ export function readInfo(s: Sections, units: Unit[], lines: LineTable | null): I
       t.functions.length = mark.f;
       fnOrigin.length = mark.f;
     }
+    yield;
   }
   // Names: follow abstract_origin / specification chains to a DIE that has one.
   const resolve = (die: number): string => {
@@ -270,6 +285,7 @@ export function readInfo(s: Sections, units: Unit[], lines: LineTable | null): I
     return '';
   };
   for (let i = 0; i < t.functions.length; i++) t.functions[i].name = resolve(fnOrigin[i]) || `<anonymous@0x${fnOrigin[i].toString(16)}>`;
+  yield;
   const nameIds = new Map<string, number>();
   const origins = inl.origin.trimmed();
   const inlName = new Uint32Array(origins.length);
@@ -282,6 +298,7 @@ export function readInfo(s: Sections, units: Unit[], lines: LineTable | null): I
       nameIds.set(n, id);
     }
     inlName[i] = id;
+    if ((i & 0x3fff) === 0) yield;
   }
   t.inlLo = inl.lo.trimmed();
   t.inlHi = inl.hi.trimmed();

@@ -8,7 +8,7 @@
 
 import { posix } from 'node:path';
 import { Cursor, DwarfError, stringAt } from './cursor';
-import { GrowU32 } from './growable';
+import { GrowU32, GrowU8 } from './growable';
 
 // Standard opcodes (§6.2.5.2), extended opcodes (§6.2.5.3), content types (§6.2.4.1).
 const DW_LNS_copy = 1, DW_LNS_advance_pc = 2, DW_LNS_advance_line = 3, DW_LNS_set_file = 4, DW_LNS_set_column = 5;
@@ -274,8 +274,21 @@ export class LineTable {
 
 /** Runs every line program of .debug_line. `compDirs` gives DW_AT_comp_dir per program offset (v4's directory 0). */
 export function readLineTable(sec: LineSections, compDirs?: Map<number, string>): LineTable {
+  return finish(lineTableSteps(sec, compDirs));
+}
+
+/** Runs a reader's steps to the end (the steps yield between units so a caller can pause). */
+export function finish<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** readLineTable, yielding after each unit's program. */
+export function* lineTableSteps(sec: LineSections, compDirs?: Map<number, string>): Generator<void, LineTable> {
   const t = new LineTable();
-  const rows = { addr: new GrowU32(1 << 16), line: new GrowU32(1 << 16), file: new GrowU32(1 << 16), column: new GrowU32(1 << 16), flags: new GrowU32(1 << 16) };
+  const rows = { addr: new GrowU32(1 << 16), line: new GrowU32(1 << 16), file: new GrowU32(1 << 16), column: new GrowU32(1 << 16), flags: new GrowU8(1 << 16) };
   const seqs: LineSequence[] = [];
   const c = new Cursor(sec.line, '.debug_line');
   while (c.pos < sec.line.length) {
@@ -304,12 +317,16 @@ export function readLineTable(sec: LineSections, compDirs?: Map<number, string>)
       if (next <= offset || next > sec.line.length) break; // the length itself is bad: nothing after it can be found
     }
     c.pos = next;
+    yield;
   }
   t.addr = rows.addr.trimmed();
   t.line = rows.line.trimmed();
   t.file = rows.file.trimmed();
+  yield;
   t.column = rows.column.trimmed();
-  t.flags = Uint8Array.from(rows.flags.trimmed());
+  t.flags = rows.flags.trimmed();
+  yield;
+  yield;
   seqs.sort((a, b) => a.start - b.start || a.first - b.first);
   t.sequences = seqs;
   t.hasHighText = seqs.some((s) => s.start >= 0x10000);
@@ -317,7 +334,7 @@ export function readLineTable(sec: LineSections, compDirs?: Map<number, string>)
   return t;
 }
 
-type Rows = Record<'addr' | 'line' | 'file' | 'column' | 'flags', GrowU32>;
+type Rows = Record<'addr' | 'line' | 'file' | 'column', GrowU32> & { flags: GrowU8 };
 
 function readProgram(
   c: Cursor, offset: number, offsetSize: 4 | 8, sec: LineSections, t: LineTable, compDir: string | undefined, rows: Rows, seqs: LineSequence[],
