@@ -2,10 +2,11 @@
 // accesses and the devices' DMA writes are caught alike.
 //
 // Cost model: with no watchpoint the harts hold no reference to the table (Hart.watch === null)
-// and RAM's write hook is not wrapped, so nothing runs. With watchpoints, the pages that hold a
-// watched byte never enter the harts' load/store TLBs (Mmu.fill asks blocksPage), so every
-// access to them takes the slow path, where check() compares it against the few watched ranges.
-// Other pages keep their TLB fast path. A hit sets hart.stop: the access completes and the
+// and RAM's write hook is not wrapped, so nothing runs. With watchpoints, the load/store TLB
+// entries of pages that hold a watched byte are tagged TLB_WATCHED (Mmu.fill asks blocksPage),
+// which the fast paths never match: every access to those pages takes the slow path, finds its
+// translation by that tag (no page-table walk), and check() compares it against the few watched
+// ranges. Other pages keep their fast path. A hit sets hart.stop: the access completes and the
 // instruction retires, then the machine stops (the "after" semantics gdb expects on RISC-V).
 
 export const WATCH_READ = 1;
@@ -48,8 +49,9 @@ export interface Watcher {
 
 export class WatchTable {
   private list: Watchpoint[] = [];
-  private readonly virtPages = new Set<number>();
-  private readonly physPages = new Set<number>();
+  /** Page numbers holding a watched byte (a few: a scan beats a Set at this size). */
+  private virtPages = new Int32Array(0);
+  private physPages = new Int32Array(0);
   /** The access that stopped the machine, until the next run clears it. */
   hit: WatchHit | null = null;
   /** DMA writes count only while the machine runs guest work (not the debugger's own writes). */
@@ -74,18 +76,28 @@ export class WatchTable {
       if (!Number.isInteger(w.addr) || w.addr < 0 || w.addr > 0xffffffff) throw new Error(`bad data breakpoint address ${w.addr}`);
     }
     this.list = list.map((w) => ({ ...w, addr: w.addr >>> 0 }));
-    this.virtPages.clear();
-    this.physPages.clear();
-    for (const w of this.list) {
-      const pages = w.physical ? this.physPages : this.virtPages;
-      pages.add(w.addr >>> 12);
-      pages.add(((w.addr + w.len - 1) >>> 0) >>> 12);
-    }
+    const pages = (physical: boolean) => {
+      const s = new Set<number>();
+      for (const w of this.list) {
+        if (w.physical !== physical) continue;
+        s.add(w.addr >>> 12);
+        s.add(((w.addr + w.len - 1) >>> 0) >>> 12);
+      }
+      return Int32Array.from(s);
+    };
+    this.virtPages = pages(false);
+    this.physPages = pages(true);
   }
 
-  /** TLB fill: false when the page holds a watched byte (its accesses must take the slow path). */
+  /** TLB fill: true when the page holds a watched byte (its accesses must take the slow path). */
   blocksPage(va: number, pa: number): boolean {
-    return this.virtPages.has(va >>> 12) || this.physPages.has(Math.floor(pa / 4096));
+    const vp = va >>> 12;
+    const v = this.virtPages;
+    for (let i = 0; i < v.length; i++) if (v[i] === vp) return true;
+    const pp = (pa / 4096) | 0;
+    const p = this.physPages;
+    for (let i = 0; i < p.length; i++) if (p[i] === pp) return true;
+    return false;
   }
 
   /** A hart's data access on the slow path; `write` true for stores and AMOs. */

@@ -120,3 +120,33 @@ test('bad watchpoints are refused and leave the old ones', () => {
   assert.throws(() => m.setWatchpoints(Array.from({ length: 33 }, (_, i) => ({ id: i, addr: DATA, len: 4, kind: WATCH_WRITE, physical: false }))), /at most 32/);
   assert.equal(m.watch.watchpoints.length, 1);
 });
+
+for (const engine of ['interp', 'fast', 'jit'] as const) {
+  test(`${engine}: a watched page's translation follows the page table across sfence.vma`, () => {
+    // Sv32: root table at 0x200000, leaf table at 0x201000; va 0x40000000 → pa 0x300000, later 0x301000.
+    const ROOT = 0x200000, LEAF = 0x201000, VA = 0x40000000;
+    const code = [
+      ...li('t0', (ROOT >>> 12) | 0x80000000), enc('csrrw', 'zero', 0x180, 't0'), // satp
+      ...li('t1', VA),
+      enc('lw', 'a1', 't1', 0), // 0x14: read through the first mapping
+      ...li('t2', ((0x301000 >>> 12) << 10) | 0xcf), ...li('t3', LEAF), enc('sw', 't2', 't3', 0), // remap
+      enc('sfence.vma', 't1', 'zero'),
+      enc('lw', 'a2', 't1', 0), // read through the new mapping
+      enc('sw', 'a2', 't1', 4), // a store next to the watched word: no stop
+      enc('jal', 'zero', 0),
+    ];
+    const m = machine(code, { engine });
+    // Identity-map the code (superpage 0) and map VA's page through the leaf table.
+    m.ram.write32(ROOT + 0, 0xcf); // V R W X A D, ppn 0 (superpage)
+    m.ram.write32(ROOT + (VA >>> 22) * 4, ((LEAF >>> 12) << 10) | 1);
+    m.ram.write32(LEAF, ((0x300000 >>> 12) << 10) | 0xcf);
+    m.ram.write32(0x300000, 111);
+    m.ram.write32(0x301000, 222);
+    m.setWatchpoints([{ id: 1, addr: VA + 8, len: 4, kind: WATCH_WRITE, physical: false }]);
+    assert.equal(m.run(1000), StopReason.Budget, 'nothing touches the watched word');
+    const h = m.harts[0];
+    assert.equal(h.x[11], 111);
+    assert.equal(h.x[12], 222, 'after sfence.vma the watched page reads the new mapping');
+    assert.equal(m.ram.read32(0x301004), 222, 'the store went through the new mapping');
+  });
+}

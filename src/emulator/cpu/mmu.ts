@@ -20,6 +20,13 @@ export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 
+/**
+ * Tag bit of a load/store entry for a page holding a watched address (src/emulator/watch.ts):
+ * the fast paths never match it, so every access takes the slow path, which finds the
+ * translation here instead of walking the page table again.
+ */
+export const TLB_WATCHED = 1 << 30;
+
 export const ACC_FETCH = 0;
 export const ACC_LOAD = 1;
 export const ACC_STORE = 2;
@@ -103,8 +110,8 @@ export class Mmu {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
     if (this.ftag[i] >> 1 === vpn) this.ftag[i] = -1;
-    if (this.ltag[i] >> 1 === vpn) this.ltag[i] = -1;
-    if (this.stag[i] >> 1 === vpn) this.stag[i] = -1;
+    if ((this.ltag[i] & ~TLB_WATCHED) >> 1 === vpn) this.ltag[i] = -1;
+    if ((this.stag[i] & ~TLB_WATCHED) >> 1 === vpn) this.stag[i] = -1;
   }
 
   /** Evicts store entries that point into RAM page `page` (it now holds translated code). */
@@ -136,6 +143,13 @@ export class Mmu {
    * `xcause` set. Fills the matching TLB when the page is in RAM.
    */
   translate(va: number, acc: Access): number {
+    // Watchpoint hook: a watched page's entry carries TLB_WATCHED (see fill).
+    if (this.watch !== null && acc !== ACC_FETCH) {
+      const vpn = va >>> 12;
+      const i = vpn & TLB_MASK;
+      const key = (vpn << 1) | this.priv | TLB_WATCHED;
+      if (acc === ACC_LOAD ? this.ltag[i] === key : this.stag[i] === key) return ((va + (acc === ACC_LOAD ? this.ldelta[i] : this.sdelta[i])) | 0) + this.ramBase;
+    }
     return this.walk(va, acc, true);
   }
 
@@ -227,12 +241,12 @@ export class Mmu {
   private fill(va: number, pa: number, acc: Access, viaSum: boolean, viaMxr: boolean, superpage: boolean): void {
     const off = (pa - (pa & 0xfff)) - this.ramBase;
     if (off < 0 || off + 4096 > this.ramSize) return;
-    // Watchpoint hook: a watched page never enters the load/store TLBs (src/emulator/watch.ts).
-    if (acc !== ACC_FETCH && this.watch !== null && this.watch.blocksPage(va, pa)) return;
     if (superpage) this.superRegion[va >>> 22] = 1;
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    const tag = (vpn << 1) | this.priv;
+    // Watchpoint hook: a page holding a watched address is tagged so the fast paths miss it.
+    const watched = acc !== ACC_FETCH && this.watch !== null && this.watch.blocksPage(va, pa);
+    const tag = (vpn << 1) | this.priv | (watched ? TLB_WATCHED : 0);
     const delta = (off - (va & ~0xfff)) | 0;
     if (acc === ACC_FETCH) {
       this.ftag[i] = tag;
