@@ -7,6 +7,7 @@ import { loadavg } from 'node:os';
 import { ElfFile } from '../debug-adapter/dwarf/elf';
 import { DebugInfo } from '../debug-adapter/dwarf/index';
 import { guestArtifacts } from '../test/guest-artifacts/artifacts';
+import { withLoopGaps } from '../test/helpers/loop-gaps';
 
 export interface DwarfBench {
   read_ms: number;
@@ -34,17 +35,9 @@ export async function benchDwarf(): Promise<DwarfBench> {
   const d = DebugInfo.fromElf(new ElfFile(bytes));
   const sync = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
-  let last = performance.now();
-  let gap = 0;
-  const tick = setInterval(() => {
-    const now = performance.now();
-    gap = Math.max(gap, now - last);
-    last = now;
-  }, 5);
   t = performance.now();
-  await DebugInfo.load(new ElfFile(bytes));
+  const { longestGapMs: gap } = await withLoopGaps(() => DebugInfo.load(new ElfFile(bytes)));
   const sliced = performance.now() - t;
-  clearInterval(tick);
   return {
     read_ms: read, sync_ms: sync, sync_cpu_ms: (cpu.user + cpu.system) / 1000,
     lines_ms: d.times.lineMs, frames_ms: d.times.frameMs, info_ms: d.times.infoMs,

@@ -5,6 +5,7 @@
 
 import { Cursor, DwarfError } from './cursor';
 import { finish } from './line';
+import { covering } from './search';
 
 export const RULE_UNDEFINED = 0; // the caller's value is lost
 export const RULE_SAME = 1; // unchanged in the caller (also: no rule at all)
@@ -68,21 +69,9 @@ export class FrameTable {
 
   /** The FDE covering `pc`, or undefined. */
   find(pc: number): Fde | undefined {
-    pc >>>= 0;
     const a = this.fdes;
-    let lo = 0;
-    let hi = a.length - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid].start <= pc) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    // Discarded functions' FDEs sit at 0 with overlapping ranges: look back a little.
-    for (let i = best; i >= 0 && i > best - 8; i--) if (pc >= a[i].start && pc < a[i].end) return a[i];
-    return undefined;
+    const i = covering(a.length, (k) => a[k].start, (k) => a[k].end, pc >>> 0);
+    return i < 0 ? undefined : a[i];
   }
 
   /** The rules in effect at `pc` (which must lie in the FDE), or undefined when there is no FDE. */

@@ -1,41 +1,39 @@
 // Append-only typed arrays for the tables the reader builds (millions of rows on vmlinux):
-// amortised doubling, then trimmed to size once.
+// amortised doubling, handed out as a view of the used part.
 
-export class GrowU32 {
-  a: Uint32Array<ArrayBuffer>;
+type Typed = Uint8Array<ArrayBuffer> | Uint32Array<ArrayBuffer>;
+
+class Grow<T extends Typed> {
+  a: T;
   n = 0;
-  constructor(initial = 1024) {
-    this.a = new Uint32Array(initial);
+  constructor(
+    private readonly make: (length: number) => T,
+    initial: number,
+  ) {
+    this.a = make(initial);
   }
   push(v: number): void {
     if (this.n === this.a.length) {
-      const b = new Uint32Array(this.a.length * 2);
+      const b = this.make(this.a.length * 2);
       b.set(this.a);
       this.a = b;
     }
     this.a[this.n++] = v;
   }
   /** The values as a view (no copy: a copy of millions of rows costs a long GC pause). */
-  trimmed(): Uint32Array<ArrayBuffer> {
-    return this.a.subarray(0, this.n);
+  trimmed(): T {
+    return this.a.subarray(0, this.n) as T;
   }
 }
 
-export class GrowU8 {
-  a: Uint8Array<ArrayBuffer>;
-  n = 0;
+export class GrowU32 extends Grow<Uint32Array<ArrayBuffer>> {
   constructor(initial = 1024) {
-    this.a = new Uint8Array(initial);
+    super((n) => new Uint32Array(n), initial);
   }
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Uint8Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = v;
-  }
-  trimmed(): Uint8Array<ArrayBuffer> {
-    return this.a.subarray(0, this.n);
+}
+
+export class GrowU8 extends Grow<Uint8Array<ArrayBuffer>> {
+  constructor(initial = 1024) {
+    super((n) => new Uint8Array(n), initial);
   }
 }

@@ -7,6 +7,7 @@ import { Cursor, DwarfError } from './cursor';
 import { F, FormReader, fixedSize, skipForm, type NameKey, type Sections, type UnitContext } from './forms';
 import { GrowU32 } from './growable';
 import { finish, type LineTable } from './line';
+import { covering } from './search';
 
 const TAG_compile_unit = 0x11, TAG_partial_unit = 0x3c, TAG_subprogram = 0x2e, TAG_inlined_subroutine = 0x1d;
 const AT_name = 0x03, AT_stmt_list = 0x10, AT_low_pc = 0x11, AT_high_pc = 0x12, AT_comp_dir = 0x1b;
@@ -81,20 +82,9 @@ export class InfoTable {
   }
 
   private rangeAt(pc: number): number {
-    pc >>>= 0;
     const lo = this.rangeLo;
-    let a = 0;
-    let b = lo.length - 1;
-    let best = -1;
-    while (a <= b) {
-      const m = (a + b) >> 1;
-      if (lo[m] <= pc) {
-        best = m;
-        a = m + 1;
-      } else b = m - 1;
-    }
-    for (let i = best; i >= 0 && i > best - 8; i--) if (pc >= lo[i] && pc < this.rangeHi[i]) return i;
-    return -1;
+    const hi = this.rangeHi;
+    return covering(lo.length, (k) => lo[k], (k) => hi[k], pc >>> 0);
   }
 
   /**

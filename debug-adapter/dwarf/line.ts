@@ -9,6 +9,7 @@
 import { posix } from 'node:path';
 import { Cursor, DwarfError, stringAt } from './cursor';
 import { GrowU32, GrowU8 } from './growable';
+import { covering, lastAtOrBelow } from './search';
 
 // Standard opcodes (§6.2.5.2), extended opcodes (§6.2.5.3), content types (§6.2.4.1).
 const DW_LNS_copy = 1, DW_LNS_advance_pc = 2, DW_LNS_advance_line = 3, DW_LNS_set_file = 4, DW_LNS_set_column = 5;
@@ -131,36 +132,13 @@ export class LineTable {
   rowAt(pc: number): number {
     pc >>>= 0;
     const seqs = this.sequences;
-    let lo = 0;
-    let hi = seqs.length - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (seqs[mid].start <= pc) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    // Sequences may overlap (discarded sections all start at 0): look back for one that holds pc.
-    for (let i = best; i >= 0 && i > best - 8; i--) {
-      const s = seqs[i];
-      if (pc >= s.start && pc < s.end) return this.rowIn(s, pc);
-    }
-    return -1;
+    const i = covering(seqs.length, (k) => seqs[k].start, (k) => seqs[k].end, pc);
+    return i < 0 ? -1 : this.rowIn(seqs[i], pc);
   }
 
   private rowIn(s: LineSequence, pc: number): number {
     const a = this.addr;
-    let lo = s.first;
-    let hi = s.last - 1;
-    let best = s.first;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid] <= pc) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const best = Math.max(s.first, lastAtOrBelow(s.first, s.last - 1, (k) => a[k], pc));
     // Several rows at one address: prefer a statement row, as gdb does (find_pc_sect_line).
     if ((this.flags[best] & ROW_STMT) === 0) {
       for (let r = best; r > s.first && a[r - 1] === a[best]; r--) {
