@@ -10,7 +10,7 @@ import { formatMemoryReference, offsetAddress, parseMemoryReference } from './me
 import type { SymbolTable } from './symbols';
 import type { DebugInfo } from './dwarf/index';
 import type { SourcePaths } from './source-paths';
-import { ACCESS_TYPES, addressTarget, describeTarget, expressionTarget, formatDataId, parseDataId } from './data-breakpoints';
+import { ACCESS_TYPES, addressTarget, describeTarget, expressionTarget, formatDataId, parseDataId, watchKind } from './data-breakpoints';
 import type { EvalContext } from './expressions';
 import type { VariableStore } from './variables';
 
@@ -196,9 +196,8 @@ export function setDataBreakpoints(ctx: BreakpointContext, args: DebugProtocol.S
     if (!t) throw new Error(`'${it.dataId}' is not a data breakpoint id of this adapter (ask dataBreakpointInfo)`);
     if (!t.physical && (t.addr & 0xfff) + t.len > 0x1000) throw new Error('a virtual data breakpoint may not cross a page boundary');
     const o = parseOptions(it.opts);
-    const kind = it.access === 'read' ? 1 : it.access === 'readWrite' ? 3 : 2;
     return {
-      entry: { kind: 'data', key: `${it.dataId}|${it.access ?? 'write'}`, pcs: [], watch: { addr: t.addr, len: t.len, kind, physical: t.physical }, ...o },
+      entry: { kind: 'data', key: `${it.dataId}|${it.access ?? 'write'}`, pcs: [], watch: { addr: t.addr, len: t.len, kind: watchKind(it.access), physical: t.physical }, ...o },
       extra: { message: `${it.access ?? 'write'} of ${describeTarget(t, ctx.symbols)}` },
     };
   });

@@ -4,7 +4,6 @@
 // one, decide() counts the hit, evaluates the conditions and the log messages, and says whether
 // the person should see a stop at all (a log point or a false condition never stops).
 
-import type { DebugProtocol } from '@vscode/debugprotocol';
 import { evaluate, formatValue, parseExpression, resultWidth, type EvalContext, type Expr } from './expressions';
 import type { Watchpoint } from '../src/emulator/watch';
 
@@ -111,7 +110,7 @@ export class Breakpoints {
     return next;
   }
 
-  /** A fresh id for a breakpoint that is refused (DAP wants ids only for verified ones, but they help tests). */
+  /** Every breakpoint of every kind. */
   all(): BreakpointEntry[] {
     const out: BreakpointEntry[] = [];
     for (const l of this.byKind.values()) out.push(...l);
@@ -180,9 +179,4 @@ export async function interpolate(msg: string, ctx: EvalContext): Promise<string
     last = m.index! + m[0].length;
   }
   return out + msg.slice(last);
-}
-
-/** A DAP breakpoint for an entry (verified) or a refusal. */
-export function verified(e: BreakpointEntry, extra: Partial<DebugProtocol.Breakpoint> = {}): DebugProtocol.Breakpoint {
-  return { id: e.id, verified: true, ...extra };
 }

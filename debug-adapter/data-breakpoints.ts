@@ -4,7 +4,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { evaluate, parseExpression, resultWidth, type EvalContext } from './expressions';
-import { WATCH_ACCESS, WATCH_READ, WATCH_WRITE, type Watchpoint } from '../src/emulator/watch';
+import { WATCH_ACCESS, WATCH_READ, WATCH_WRITE } from '../src/emulator/watch';
 import type { SymbolTable } from './symbols';
 
 export interface DataTarget {
@@ -73,8 +73,4 @@ export async function expressionTarget(expr: string, ctx: EvalContext, symbols: 
   if (e.k === 'load') return { addr: (await evaluate(e.addr, ctx)) >>> 0, len: resultWidth(e), physical: e.physical };
   if (e.k === 'reg') return `${e.name} is a register: registers have no address (watch memory: *(u32*)ADDR, or Add Data Breakpoint at Address)`;
   return `'${expr}' has no address: watch a variable (a kernel symbol), *(u32*)ADDR, or use Add Data Breakpoint at Address`;
-}
-
-export function toWatchpoint(id: number, t: DataTarget, access: DebugProtocol.DataBreakpointAccessType | undefined): Watchpoint {
-  return { id, addr: t.addr, len: t.len, kind: watchKind(access), physical: t.physical };
 }

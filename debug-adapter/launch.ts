@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MAX_HARTS, UsageError, type MachineOptions, type TimeMode } from '../src/host/options';
+import { DEFAULT_GDB_PORT } from '../src/gdb/rsp';
 
 export interface SemuLaunchArguments extends DebugProtocol.LaunchRequestArguments {
   kernel?: string;
@@ -47,8 +48,7 @@ export interface ResolvedLaunch {
   gdbPort?: number;
 }
 
-/** semu's and QEMU's gdb port. */
-export const DEFAULT_GDB_PORT = 1234;
+
 
 const AUDIO_SPEC = /^(portaudio(:.*)?|wav:.+|null)$/;
 

@@ -542,9 +542,22 @@ export class SemuDebugSession extends InspectSession {
       const hart = this.hartOfThread(new Checker('stepOut', args as unknown as Record<string, unknown>).int('threadId'), 'stepOut');
       const stack = await this.stackOf(hart);
       const s = (await this.harts())[hart];
+      const top = stack.frames[0];
+      if (s && top?.inlined && this.debug?.info) {
+        // Out of an inlined call: run until the pc leaves its code (its caller is this frame).
+        const satp = s.csrs.satp ?? 0;
+        const at = linkAddress(s.pc, satp, this.symbols);
+        const inl = this.debug.info.inlinesAt(at).pop();
+        if (inl) {
+          const delta = (s.pc - at) | 0;
+          this.sendResponse(response);
+          this.markRunning();
+          host.stepRange({ hart, ranges: [[(inl.lo + delta) >>> 0, (inl.hi + delta) >>> 0]], over: true });
+          return;
+        }
+      }
       // The physical caller: the first frame below the innermost physical frame.
       const caller = stack.frames.find((f) => f.depth === 1);
-      const top = stack.frames[0];
       if (!s || !caller) {
         this.sendResponse(response);
         this.markRunning();

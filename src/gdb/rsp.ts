@@ -3,6 +3,9 @@
 // QStartNoAckMode; a lone 0x03 byte is an interrupt (Ctrl-C). In binary data (X, qXfer
 // answers) `$ # } *` are escaped as `}` followed by the byte XOR 0x20.
 
+/** semu's and QEMU's gdb port. */
+export const DEFAULT_GDB_PORT = 1234;
+
 /** Longest packet accepted; we announce it in qSupported (PacketSize). */
 export const MAX_PACKET = 0x4000;
 

@@ -14,13 +14,13 @@ import type { MachineHost, StoppedEvent } from '../host/machine-host';
 import type { HartState } from '../../debug-adapter/registers';
 import { physicalRanges, readGuest, walkSv32 } from '../../debug-adapter/memory';
 import { WATCH_ACCESS, WATCH_READ, WATCH_WRITE, type Watchpoint } from '../emulator/watch';
-import { RspDecoder, encodePacket, fromHex, le32, parseHex32, parseLe32, toHex, MAX_PACKET, hex2 } from './rsp';
+import { DEFAULT_GDB_PORT, RspDecoder, encodePacket, fromHex, le32, parseHex32, parseLe32, toHex, MAX_PACKET, hex2 } from './rsp';
 import { CSRS, FIRST_CSR_REGNUM, PRIV_REGNUM, REG_PC, targetXml } from './target-xml';
 import { logger } from '../log';
 
 const log = logger('gdb');
 
-export const DEFAULT_GDB_PORT = 1234;
+export { DEFAULT_GDB_PORT };
 const SIGINT = 2;
 const SIGTRAP = 5;
 /** Largest m/X transfer (half the packet: two hex digits per byte). */
@@ -126,7 +126,7 @@ class GdbConnection {
     host.on('exited', this.onExited);
     log.info(`gdb connected from ${socket.remoteAddress}:${socket.remotePort}`);
     // As QEMU does, a debugger that attaches finds the machine stopped.
-    if (host.state === 'running') host.pause();
+    host.pause();
   }
 
   end(): void {
@@ -227,7 +227,7 @@ class GdbConnection {
     const c = p[0];
     switch (c) {
       case '?':
-        if (this.host.state === 'running') {
+        if (this.host.running) {
           this.waiting = true;
           this.host.pause();
           return;
@@ -264,7 +264,7 @@ class GdbConnection {
       case 'D':
         this.send('OK');
         this.detach();
-        if (!this.host.exited && this.host.state === 'paused') this.host.continue('gdb');
+        if (!this.host.exited && !this.host.running) this.host.continue('gdb');
         this.end();
         return;
       case 'k':
@@ -325,8 +325,9 @@ class GdbConnection {
         const [act, tid] = a.split(':');
         const hart = tid && tid !== '-1' ? (parseHex32(tid) ?? 1) - 1 : -1;
         if (act === 't') {
+          if (!this.host.running) return this.send(this.lastStop ? this.stopReply(this.lastStop) : `T${hex2(SIGINT)}thread:01;`);
           this.waiting = true;
-          if (this.host.state === 'running') this.host.pause();
+          this.host.pause();
           return;
         }
         if (act === 's' || act.startsWith('S')) return this.resume(true, hart >= 0 ? hart : this.gHart);

@@ -79,6 +79,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     const script = distFile('worker.js');
     if (!existsSync(script)) return Promise.reject(new Error(`${script} is missing: run \`npm run build\` first`));
     const onLog = opts.onLog;
+    this.runState = opts.stopOnEntry ? 'paused' : 'running';
     const worker = new Worker(script, {
       workerData: {
         options: this.options,
@@ -106,6 +107,12 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
             this.emit('console', m.data);
             break;
           case 'stopped':
+            // The worker is paused: a pause asked for since it stopped is stale. (The entry stop
+            // is the start's own state, and may arrive after a first continue was sent.)
+            if (m.reason !== 'entry') {
+              Atomics.compareExchange(this.control, ctl.CTL_REQUEST, ctl.REQ_PAUSE, ctl.REQ_NONE);
+              this.runState = 'paused';
+            }
             this.onStopped({ reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify, watch: m.watch });
             break;
           case 'continued':
@@ -168,8 +175,10 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
         if (this.exited) return;
         if (action === 'report') this.emit('stopped', e);
         else if (action === 'resume' && this.pauseWanted) this.emit('stopped', { ...e, reason: 'pause', watch: undefined, notify: undefined });
-        else if (action === 'resume') this.send({ t: 'continue' });
-        else if (this.pauseWanted) ctl.request(this.control, ctl.REQ_PAUSE); // the filter resumed it: pause again
+        else if (action === 'resume') {
+          this.runState = 'running';
+          this.send({ t: 'continue' });
+        } else if (this.pauseWanted) ctl.request(this.control, ctl.REQ_PAUSE); // the filter resumed it: pause again
       },
       (err: Error) => {
         this.deciding = false;
@@ -219,21 +228,36 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   consoleClose(): void {
     this.send({ t: 'consoleClose' });
   }
+  /** Stops the machine if it runs (or is about to); a stopped machine is left alone. */
   pause(): void {
     if (this.exited) return;
-    if (this.deciding) this.pauseWanted = true;
-    ctl.request(this.control, ctl.REQ_PAUSE);
+    if (this.deciding) {
+      this.pauseWanted = true;
+      return;
+    }
+    if (this.runState === 'running') ctl.request(this.control, ctl.REQ_PAUSE);
   }
+  /**
+   * The host's view: 'running' from a continue/step sent until the worker's next stop arrives
+   * (the control block's state lags a message behind a continue still on its way).
+   */
+  get running(): boolean {
+    return this.runState === 'running' && !this.exited;
+  }
+  private runState: 'paused' | 'running' = 'paused';
   continue(by: Owner = 'dap'): void {
+    this.runState = 'running';
     this.send({ t: 'continue' });
     this.emit('resumed', by);
   }
   step(hart = 0, count = 1, by: Owner = 'dap'): void {
+    this.runState = 'running';
     this.send({ t: 'step', hart, count });
     this.emit('resumed', by);
   }
   /** Source-line step / run to a return (src/host/stepper.ts). */
   stepRange(step: StepRequest, by: Owner = 'dap'): void {
+    this.runState = 'running';
     this.send({ t: 'stepRange', step });
     this.emit('resumed', by);
   }

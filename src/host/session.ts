@@ -132,7 +132,8 @@ export class Session {
   private resume(): void {
     this.paused = false;
     Atomics.store(this.control, ctl.CTL_STATE, ctl.ST_RUNNING);
-    if (Atomics.load(this.control, ctl.CTL_REQUEST) === ctl.REQ_PAUSE) Atomics.store(this.control, ctl.CTL_REQUEST, ctl.REQ_NONE);
+    // A pause asked for while this continue was on its way stands (MachineHost clears stale
+    // ones when it sees a stop, and asks for a pause only while the machine runs).
     this.schedule();
   }
 
