@@ -213,13 +213,20 @@ export class Machine implements HartHost, SbiPlatform {
     const placed = [...(config.virtio ?? []), ...(config.extraVirtio ?? [])].sort((a, b) => a.base - b.base);
     try {
       for (const p of placed) this.addVirtio(p, ctx);
+      this.addEmptySlots();
+      const boot = this.loadBoot(config, ramSize, nharts);
+      this.dtb = boot.dtb;
+      this.dtbAddr = boot.dtbAddr;
     } catch (e) {
-      this.shutdown(); // free what the devices built so far hold
+      this.shutdown(); // a bad image or device: free what the devices built so far hold
       throw e;
     }
-    this.addEmptySlots();
+    const initrdLen = config.initrd?.length ?? 0;
+    log.info(`${nharts} hart(s), ${ramSize >> 20} MiB, kernel ${config.kernel.length} bytes, initrd ${initrdLen} bytes, dtb at 0x${this.dtbAddr.toString(16)}`);
+  }
 
-    // Boot images and the device tree.
+  /** Places the kernel, initrd and device tree (generated unless given) in RAM; hart 0 at the kernel. */
+  private loadBoot(config: MachineConfig, ramSize: number, nharts: number): { dtb: Uint8Array; dtbAddr: number } {
     const kernel = config.kernel;
     const initrdLen = config.initrd?.length ?? 0;
     if (config.dtb) checkDtb(config.dtb);
@@ -228,7 +235,7 @@ export class Machine implements HartHost, SbiPlatform {
     const dtDevices: DtDevice[] = semuDevices();
     for (const t of this.virtio) dtDevices.push({ kind: 'virtio', base: t.base, size: VIRTIO_MMIO_SIZE, irq: t.irq });
     dtDevices.sort((a, b) => a.base - b.base);
-    this.dtb =
+    const dtb =
       config.dtb ??
       buildDeviceTree({
         ramBase: RAM_BASE,
@@ -239,11 +246,10 @@ export class Machine implements HartHost, SbiPlatform {
         initrd: plan0.initrd ?? undefined,
         devices: dtDevices,
       });
-    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, this.dtb.length);
-    this.dtbAddr = plan.dtbAddr;
-    loadImages(this.ram, plan, kernel, config.initrd, this.dtb);
+    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, dtb.length);
+    loadImages(this.ram, plan, kernel, config.initrd, dtb);
     this.harts[0].reset(plan.kernelAddr, 0, plan.dtbAddr);
-    log.info(`${nharts} hart(s), ${ramSize >> 20} MiB, kernel ${kernel.length} bytes, initrd ${initrdLen} bytes, dtb at 0x${plan.dtbAddr.toString(16)}`);
+    return { dtb, dtbAddr: plan.dtbAddr };
   }
 
   private addVirtio(p: PlacedVirtio, ctx: MachineContext): void {

@@ -67,6 +67,16 @@ test('boot errors are BootErrors with clear messages', () => {
   }
 });
 
+test('a boot that fails after its devices were built frees what they hold', () => {
+  let disposed = 0;
+  const device = () => Object.assign(new VirtioRng(), { dispose: () => void disposed++ });
+  assert.throws(
+    () => new Machine({ kernel: new Uint8Array(9 * MiB), ramSize: 8 * MiB, virtio: [{ ...VIRTIO_SLOTS.rng, device }] }, { consoleOut() {} }),
+    /kernel image needs/,
+  );
+  assert.equal(disposed, 1);
+});
+
 for (const engine of ['interp', 'fast', 'jit'] as const) {
   test(`${engine}: a trap with stvec = 0 stops with Crashed and a report of the last instructions`, () => {
     const { m } = machine([enc('addi', 'a0', 'zero', 1), enc('addi', 'a1', 'zero', 2), ...li('t0', 0x30000000), enc('lw', 'a2', 't0', 0)], { engine });
