@@ -81,7 +81,7 @@ test('resolveLaunch: every bad field is named in the message', () => {
   try {
     const k = f.kernel;
     assert.throws(() => resolveLaunch({}), /"kernel" is missing/);
-    assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'nope') }), /launch.json "kernel": the file .*nope does not exist/);
+    assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'nope') }), /launch.json "kernel": the kernel image .*nope does not exist/);
     assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'sub') }), /is not a file/);
     assert.throws(() => resolveLaunch({ kernel: k, initrd: '/no/initrd' }), /"initrd"/);
     assert.throws(() => resolveLaunch({ kernel: k, symbols: '/no/map' }), /"symbols"/);
