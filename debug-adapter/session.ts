@@ -21,7 +21,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped } from '../src/host/machine-host';
-import { buildGuest, type GuestArtifacts } from '../src/host/default-guest';
+import { defaultGuest, type GuestArtifacts } from '../src/host/default-guest';
 import { NOTIFY_FILTERS, CONDITION_FIELDS, parseCondition, type NotifyFilter } from '../src/host/notify-filter';
 import type { NotifyStop } from '../src/host/worker-protocol';
 import { DAP_CONSOLE_INPUT, DAP_LEVELS, DAP_STATE, DAP_STREAMS, DAP_VIRTQUEUES, type LevelsEventBody, type StateEventBody, type StreamsResponseBody, type VirtqueuesResponseBody } from '../src/shared/protocol';
@@ -179,7 +179,7 @@ export class SemuDebugSession extends DebugSession {
   }
 
   private async fillDefaultGuest(args: SemuLaunchArguments): Promise<void> {
-    const build = this.opts.buildGuest ?? ((progress, signal) => buildGuest({ onProgress: progress, signal }));
+    const build = this.opts.buildGuest ?? ((progress, signal) => defaultGuest({ onProgress: progress, signal }));
     this.sendEvent(new OutputEvent('semu: no "kernel" given: building/using the default guest (guest/build.sh)\n', 'console'));
     const g = await build((line) => this.sendEvent(new OutputEvent(`  ${line}\n`, 'console')), this.abort.signal);
     args.kernel = g.kernel;

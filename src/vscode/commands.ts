@@ -11,6 +11,7 @@
 
 import * as vscode from 'vscode';
 import { SHOW_LEVELS_COMMAND, SHOW_VIRTQUEUES_COMMAND } from '../panels/index';
+import { hasShippedGuest } from '../host/default-guest';
 import { buildDefaultGuest, type SemuConfigurationProvider } from './config-provider';
 import { DEBUG_TYPE, defaultConfiguration, wavSpec } from './config-defaults';
 
@@ -35,7 +36,9 @@ export function registerCommands(context: vscode.ExtensionContext, c: CommandCon
 async function buildGuestCommand(): Promise<void> {
   const g = await buildDefaultGuest();
   if (!g) return;
-  const pick = await vscode.window.showInformationMessage(`semu: the default guest is ready (${g.kernel}).`, 'Rebuild from scratch');
+  // F5 keeps using the guest shipped in the package, if any: a built one is for a changed guest/.
+  const note = hasShippedGuest() ? ' F5 boots the guest shipped with the extension; set "kernel" and "initrd" in launch.json to boot this one.' : '';
+  const pick = await vscode.window.showInformationMessage(`semu: the default guest is built (${g.kernel}).${note}`, 'Rebuild from scratch');
   if (pick) {
     const again = await buildDefaultGuest(undefined, true);
     if (again) void vscode.window.showInformationMessage('semu: the default guest was rebuilt.');
