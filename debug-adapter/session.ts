@@ -952,6 +952,7 @@ export class SemuDebugSession extends DebugSession {
     const body: LevelsEventBody = {
       time: seconds,
       running: this.running,
+      instret: host.instret(),
       streams: snapshotStreams(host).map((s) => ({
         id: s.id, direction: s.direction, state: s.state, peak: s.peak, rms: s.rms, ringFill: s.ringFill, ringCapacity: s.ringCapacity,
         xrunsGuest: s.xrunsGuest, xrunsHost: s.xrunsHost, format: s.format, rate: s.rate, channels: s.channels, backend: s.backend,

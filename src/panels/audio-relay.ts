@@ -43,6 +43,11 @@ export class AudioRelay {
     return this.streams.size;
   }
 
+  /** Opens the page ahead of the first stream (a session whose audioOut is "webview" started). */
+  prepare(): void {
+    void this.ensurePage(null);
+  }
+
   /** The page posted something. */
   fromPage(m: unknown): void {
     const n = m as PageNotice | LinkReply;
@@ -87,7 +92,7 @@ export class AudioRelay {
     if (m.t === 'kill') this.streams.delete(m.id);
   }
 
-  private async ensurePage(id: string): Promise<void> {
+  private async ensurePage(id: string | null): Promise<void> {
     if (this.page) return;
     this.opening ??= this.openPage().catch((e: Error) => {
       log.warn(`the "semu audio" panel could not be opened: ${e.message}`);
@@ -100,6 +105,7 @@ export class AudioRelay {
       this.flush();
       return;
     }
+    if (id === null) return;
     this.waiting = this.waiting.filter((r) => r.id !== id);
     if (this.streams.delete(id)) this.toWorker({ id, reply: { t: 'error', message: 'the "semu audio" panel could not be opened' } });
   }

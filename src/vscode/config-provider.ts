@@ -8,6 +8,7 @@ import { buildGuest, MissingPackagesError, shippedGuest, type GuestArtifacts } f
 import { logger } from '../log';
 import { applyDefaults, defaultConfiguration, needsDefaultGuest, withDefaultGuest, type PendingOverrides, type SemuDebugConfiguration } from './config-defaults';
 import { readSettings } from './settings';
+import { restrictedIn } from './trust';
 
 const log = logger('config');
 
@@ -24,6 +25,15 @@ export class SemuConfigurationProvider implements vscode.DebugConfigurationProvi
   async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration, token?: vscode.CancellationToken): Promise<vscode.DebugConfiguration | undefined> {
     const pending = this.pending;
     this.pending = {};
+    // In an untrusted workspace, refuse what would touch host files, programs or ports (trust.ts);
+    // checked before the defaults fill in the shipped guest's paths and the workspace folder.
+    if (!vscode.workspace.isTrusted) {
+      const used = restrictedIn(config);
+      if (used.length) {
+        void refuseUntrusted(used);
+        return undefined;
+      }
+    }
     let c = applyDefaults(config as Partial<SemuDebugConfiguration>, readSettings(), pending, folder?.uri.fsPath);
     if (needsDefaultGuest(c)) {
       const guest = await findDefaultGuest(token);
@@ -75,6 +85,15 @@ export async function buildDefaultGuest(token?: vscode.CancellationToken, rebuil
   } finally {
     sub?.dispose();
   }
+}
+
+async function refuseUntrusted(used: string[]): Promise<void> {
+  const manage = 'Manage Workspace Trust';
+  const pick = await vscode.window.showWarningMessage(
+    `semu: this workspace is not trusted, so its launch configuration may not use ${used.join(', ')} (they read or write host files, run host programs or open ports). Trust the workspace, or remove them to boot the default guest.`,
+    manage,
+  );
+  if (pick === manage) void vscode.commands.executeCommand('workbench.trust.manage');
 }
 
 function showFailure(e: Error): void {
