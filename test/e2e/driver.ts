@@ -26,6 +26,10 @@ const ALSA_DIR = env('SEMU_E2E_ALSA_DIR');
 const EXTENSIONS = env('SEMU_E2E_EXTENSIONS');
 const ROOT = env('SEMU_E2E_ROOT');
 const USER_DATA = env('SEMU_E2E_USER_DATA');
+const GUEST_CACHE = env('SEMU_E2E_GUEST_CACHE');
+const SHIPPED = process.env.SEMU_E2E_SHIPPED !== '0';
+/** Issue 16: F5 to a ready guest with the shipped guest, no build. */
+const BOOT_BUDGET_MS = 10_000;
 const READY = /semu-guest: ready/;
 const TX_FILTER = NOTIFY_FILTERS.find((f) => f.id === 'virtio-snd-tx')!;
 
@@ -135,14 +139,51 @@ async function scenario(page: Page): Promise<void> {
     baselineThreads = threadNames(hostPid);
   });
 
-  const BOOT = 'F5 boots the guest: the console terminal shows "semu-guest: ready"';
+  const WELCOME = 'Run and Debug welcomes with "Boot semu"; the semu view says no machine runs';
+  await step(wb, WELCOME, [COMMANDS], async () => {
+    await wb.showRunAndDebug();
+    const sidebar = page.locator('.part.sidebar');
+    const welcome = sidebar.locator('.welcome-view-content', { hasText: /semu RISC-V machine/ }).first();
+    await welcome.waitFor({ timeout: 15_000 });
+    const button = welcome.locator('.monaco-button, a.monaco-button', { hasText: /^Boot semu$/ }).first();
+    await button.waitFor({ timeout: 5000 });
+    await wb.expandPane('semu');
+    const idle = sidebar.locator('.welcome-view-content', { hasText: /No semu machine is running/ }).first();
+    await idle.waitFor({ timeout: 10_000 });
+    log(`welcome: "${(await welcome.innerText()).replace(/\s+/g, ' ').slice(0, 120)}"`);
+  });
+
+  const BOOT = `F5 boots the ${SHIPPED ? 'shipped ' : ''}guest in under ${BOOT_BUDGET_MS / 1000} s: the console terminal shows "semu-guest: ready"`;
   await step(wb, BOOT, [COMMANDS], async () => {
+    const f5 = Date.now();
     await wb.startDebugging();
     await wb.waitForTerminal(READY, 120_000);
+    const ms = Date.now() - f5;
+    log(`F5 → "semu-guest: ready" in ${ms} ms`);
     const workers = workerThreads(hostPid, baselineThreads);
     if (workers.length === 0) throw new Error('the machine runs but no worker thread appeared in the extension host');
     log(`extension host ${hostPid}: new threads ${workers.join(', ')}`);
+    if (SHIPPED && readdirSync(GUEST_CACHE).length) throw new Error(`the guest cache is not empty: ${readdirSync(GUEST_CACHE).join(', ')} (something was built)`);
+    if (SHIPPED && ms > BOOT_BUDGET_MS) throw new Error(`F5 took ${ms} ms to "semu-guest: ready" (budget ${BOOT_BUDGET_MS} ms)`);
   });
+
+  const VIEW = 'the semu view lists the devices, virtio-snd queues and streams, live';
+  await step(wb, VIEW, [BOOT], async () => {
+    await wb.showRunAndDebug();
+    const pane = await wb.expandPane('semu');
+    const rows = pane.locator('.monaco-list-row');
+    const text = await until('virtio-snd and txq (2) in the semu view', 15_000, async () => {
+      const t = (await rows.allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
+      return t.some((x) => x.startsWith('virtio-snd')) && t.some((x) => x.startsWith('txq (2)')) ? t : undefined;
+    });
+    log(`semu view: ${text.slice(0, 8).join(' | ')}`);
+  }, true);
+
+  const STATUS = 'the status bar shows the guest running, its MIPS and xruns';
+  await step(wb, STATUS, [BOOT], async () => {
+    const item = await until('"semu: running · N MIPS · N xruns" in the status bar', 15_000, () => wb.statusBarItem(/semu: running · [\d.]+ MIPS/));
+    log(`status bar: "${item}"`);
+  }, true);
 
   const LEVELS = '"pcm play 440 5" plays through PortAudio and moves the TX meter of the levels panel';
   await step(wb, LEVELS, [BOOT], async () => {
