@@ -4,7 +4,7 @@
 // Environment (set by e2e.sh): SEMU_E2E_URL, SEMU_E2E_WORKSPACE, SEMU_E2E_OUT, SEMU_E2E_PGID,
 // SEMU_E2E_ALSA_DIR, SEMU_E2E_EXTENSIONS, SEMU_E2E_USER_DATA, SEMU_E2E_ROOT, SEMU_E2E_DOC_SHOT.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Frame, type Page } from 'playwright-core';
 import { NOTIFY_FILTERS } from '../../src/host/notify-filter';
@@ -153,19 +153,25 @@ async function scenario(page: Page): Promise<void> {
     log(`welcome: "${(await welcome.innerText()).replace(/\s+/g, ' ').slice(0, 120)}"`);
   });
 
-  const BOOT = `F5 boots the ${SHIPPED ? 'shipped ' : ''}guest in under ${BOOT_BUDGET_MS / 1000} s: the console terminal shows "semu-guest: ready"`;
+  const BOOT = `F5 boots the ${SHIPPED ? 'shipped ' : ''}guest with nothing built: the console terminal shows "semu-guest: ready"`;
+  let bootMs = 0;
   await step(wb, BOOT, [COMMANDS], async () => {
     const f5 = Date.now();
     await wb.startDebugging();
     await wb.waitForTerminal(READY, 120_000);
-    const ms = Date.now() - f5;
+    const ms = (bootMs = Date.now() - f5);
     log(`F5 → "semu-guest: ready" in ${ms} ms`);
     const workers = workerThreads(hostPid, baselineThreads);
     if (workers.length === 0) throw new Error('the machine runs but no worker thread appeared in the extension host');
     log(`extension host ${hostPid}: new threads ${workers.join(', ')}`);
     if (SHIPPED && readdirSync(GUEST_CACHE).length) throw new Error(`the guest cache is not empty: ${readdirSync(GUEST_CACHE).join(', ')} (something was built)`);
-    if (SHIPPED && ms > BOOT_BUDGET_MS) throw new Error(`F5 took ${ms} ms to "semu-guest: ready" (budget ${BOOT_BUDGET_MS} ms)`);
   });
+
+  if (SHIPPED) {
+    await step(wb, `F5 reaches "semu-guest: ready" in under ${BOOT_BUDGET_MS / 1000} s`, [BOOT], async () => {
+      if (bootMs > BOOT_BUDGET_MS) throw new Error(`F5 took ${bootMs} ms to "semu-guest: ready" (budget ${BOOT_BUDGET_MS} ms; machine load ${loadavg()[0].toFixed(1)})`);
+    });
+  }
 
   const VIEW = 'the semu view lists the devices, virtio-snd queues and streams, live';
   await step(wb, VIEW, [BOOT], async () => {
@@ -197,7 +203,14 @@ async function scenario(page: Page): Promise<void> {
     await wb.typeInTerminal(cmd);
     let max = before.v;
     const readings = new Set<number>();
+    // The audio hosts are looked at while the tone plays: on a loaded machine the meter's reading
+    // can come after a file-backed device (faster than real time) has already taken the tone.
+    const seen = new Map<number, string[]>();
+    const lookAtHosts = () => {
+      for (const h of audioHosts(PGID)) if (!seen.has(h.pid)) seen.set(h.pid, mappedLibraries(h.pid, /libportaudio/));
+    };
     await until(`the TX peak meter to rise above -30 dBFS (was ${before.v})`, 20_000, async () => {
+      lookAtHosts();
       const v = await txPeak(levels);
       if (v !== null) {
         readings.add(v);
@@ -208,11 +221,10 @@ async function scenario(page: Page): Promise<void> {
     log(`TX peak: ${before.v} dBFS before, max ${max} dBFS, ${readings.size} distinct readings`);
     // The audio goes through naudiodon in an audio host, whose libportaudio must be the one shipped
     // in the installed extension (RUNPATH $ORIGIN), into the ALSA file device.
-    const hosts = audioHosts(PGID);
-    if (hosts.length === 0) throw new Error('no audio-host process while playing');
-    for (const h of hosts) {
-      const libs = mappedLibraries(h.pid, /libportaudio/);
-      if (!libs.every((l) => l.startsWith(ext!.dir + '/'))) throw new Error(`audio host ${h.pid} loaded ${libs.join(', ')}, not the extension's own`);
+    lookAtHosts();
+    if (seen.size === 0) throw new Error('no audio-host process while playing');
+    for (const [pid, libs] of seen) {
+      if (!libs.every((l) => l.startsWith(ext!.dir + '/'))) throw new Error(`audio host ${pid} loaded ${libs.join(', ')}, not the extension's own`);
     }
     // The guest's own report: every frame written, no error from the driver.
     const done = await until(`the guest's "${cmd}" to finish`, 30_000, async () => {
