@@ -38,7 +38,7 @@ export interface ResolvedLaunch {
   consoleInput: string[];
 }
 
-const AUDIO_SPEC = /^(portaudio(:.*)?|wav:.+|null)$/;
+const AUDIO_SPEC = /^(portaudio(:.*)?|wav:.+|null|webview)$/
 
 /** Validates launch arguments; throws UsageError naming the attribute at fault. */
 export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
@@ -78,7 +78,7 @@ export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
     const v = args[key];
     if (v === undefined || v === '') continue;
     if (typeof v !== 'string' || !AUDIO_SPEC.test(v)) {
-      throw new UsageError(`"${key}" must be "portaudio", "portaudio:DEVICE", "wav:PATH" or "null", got ${JSON.stringify(v)}`);
+      throw new UsageError(`"${key}" must be "portaudio", "portaudio:DEVICE", "webview", "wav:PATH" or "null", got ${JSON.stringify(v)}`);
     }
     // A relative WAV path is relative to the workspace, like every other path.
     options[key] = v.startsWith('wav:') && !isAbsolute(v.slice(4)) ? `wav:${resolve(base, v.slice(4))}` : v;

@@ -322,6 +322,49 @@ async function scenario(page: Page): Promise<void> {
       throw new Error(`extension host threads left: ${workerThreads(hostPid, baselineThreads).join(', ')}`);
     });
   });
+
+  await step(wb, 'with audioOut "webview", the semu audio panel plays the guest\'s tone through Web Audio', [COMMANDS], () => webviewAudio(wb, page, () => ext));
+}
+
+/**
+ * A second session whose playback goes to the webview backend (the setting a remote window gets
+ * from "auto"): the "semu audio" panel opens by itself and plays the guest's tone with Web Audio.
+ */
+async function webviewAudio(wb: Workbench, page: Page, ext: () => InstalledExtension | undefined): Promise<void> {
+  const settings = join(USER_DATA, 'User', 'settings.json');
+  const saved = readFileSync(settings, 'utf8');
+  writeFileSync(settings, JSON.stringify({ ...JSON.parse(saved), 'semu.audioOut': 'webview', 'semu.audioIn': 'null' }, null, 2));
+  try {
+    await sleep(1000); // the settings file watcher
+    await wb.runCommand(titleOf(ext()!, ['semu.boot']));
+    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.waitForTerminal(READY, 120_000);
+    const cmd = 'pcm play 440 3';
+    await wb.typeInTerminal(cmd);
+    const audio = await wb.webview('ul.streams li', 30_000);
+    const allow = audio.locator('button.allow');
+    if (await allow.isVisible().catch(() => false)) {
+      log('semu audio: the browser wants a click before playing sound: clicking "Click to allow sound"');
+      await allow.click();
+    }
+    const row = audio.locator('ul.streams li').first();
+    const text = await until('the semu audio panel to play more than 1 s of the tone', 30_000, async () => {
+      const t = (await row.innerText().catch(() => '')).replace(/\s+/g, ' ');
+      const m = /([\d.]+) s played/.exec(t);
+      return m && Number(m[1]) > 1 ? t : undefined;
+    }, 200);
+    log(`semu audio: ${text}`);
+    const done = await until(`the guest's "${cmd}" to finish`, 30_000, async () => wb.terminalAfter(`# ${cmd}`, /pcm: play frames=\d+|pcm: error|exit status \d+/), 200);
+    const m = /frames=(\d+) rate=(\d+)/.exec(done);
+    if (!m || Number(m[1]) !== Number(m[2]) * 3) throw new Error(`the guest's playback did not complete: ${done.replace(/\s+/g, ' ').trim().slice(0, 200)}`);
+    if (audioHosts(PGID).length) throw new Error('an audio-host process runs: the webview backend needs none');
+  } finally {
+    writeFileSync(settings, saved);
+    if ((await wb.debugState()) !== 'none') {
+      await wb.debugAction('debug-stop').catch(() => undefined);
+      await until('the session to end', 20_000, async () => (await wb.debugState()) === 'none').catch(() => undefined);
+    }
+  }
 }
 
 function findFile(dir: string, re: RegExp): string | undefined {
