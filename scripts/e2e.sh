@@ -15,7 +15,7 @@
 # Environment: SEMU_E2E_VSIX (use this .vsix, do not package), SEMU_E2E_GUEST (guest/build.sh's
 # JSON line for another guest: a launch.json with it instead of the shipped guest), SEMU_E2E_KEEP=1 (keep the run
 # folder), SEMU_E2E_DOC_SHOT=1 (also copy the session screenshot to docs/images/session.png),
-# SEMU_E2E_TIMEOUT (seconds for the driver, default 240), SEMU_TOOLS_CACHE, SEMU_GUEST_CACHE.
+# SEMU_E2E_TIMEOUT (seconds for the driver, default 420), SEMU_TOOLS_CACHE, SEMU_GUEST_CACHE.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${SEMU_E2E_OUT:-$ROOT/test-results/e2e}
@@ -136,7 +136,7 @@ export SEMU_CHROMIUM
 # Own process group too, so Chromium goes with it if the driver must be killed; its temp files
 # (the Chromium profile) in the run folder, so they go with it too.
 mkdir -p "$RUN/tmp"
-TMPDIR="$RUN/tmp" setsid timeout -k 5 "${SEMU_E2E_TIMEOUT:-240}" node --enable-source-maps "$RUN/driver/driver.js" &
+TMPDIR="$RUN/tmp" setsid timeout -k 5 "${SEMU_E2E_TIMEOUT:-420}" node --enable-source-maps "$RUN/driver/driver.js" &
 DPID=$!
 wait "$DPID"
 rc=$?

@@ -18,10 +18,11 @@ export class DeviceView implements vscode.TreeDataProvider<TreeItemModel>, vscod
   private timer: NodeJS.Timeout | undefined;
   private fetching = false;
   readonly view: vscode.TreeView<TreeItemModel>;
+  private readonly visibility: vscode.Disposable;
 
   constructor() {
     this.view = vscode.window.createTreeView(DEVICE_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
-    this.view.onDidChangeVisibility(() => this.schedule());
+    this.visibility = this.view.onDidChangeVisibility(() => this.schedule());
   }
 
   getTreeItem(m: TreeItemModel): vscode.TreeItem {
@@ -90,6 +91,7 @@ export class DeviceView implements vscode.TreeDataProvider<TreeItemModel>, vscod
 
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
+    this.visibility.dispose();
     this.view.dispose();
     this.changed.dispose();
   }
