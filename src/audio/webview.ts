@@ -24,7 +24,7 @@ import { checkParams, createStreamRing } from './stream-ring';
 const log = logger('audio');
 
 /** No relay answered an open this fast: no VS Code window is there to play in. */
-const ACK_TIMEOUT_MS = 1000;
+const ACK_TIMEOUT_MS = 3000;
 /** Frames are posted in batches of about this much audio (fewer, larger messages across hops). */
 const BATCH_MS = 20;
 /** The page's jitter buffer: what it holds before it plays, and so the latency (ms). */
@@ -82,7 +82,7 @@ export class WebviewSink implements PacedSink {
     }
   }
 
-  /** Posts what is batched (also at every poll's end, so nothing waits for the next batch). */
+  /** Posts what is batched (when a batch is full, and at START, STOP and close). */
   flush(): void {
     if (this.batchLen === 0) return;
     this.post({ id: this.id, t: 'pcm', data: this.batch.slice(0, this.batchLen) });
@@ -128,7 +128,7 @@ export class WebviewSink implements PacedSink {
   }
 }
 
-/** PacedStream with the page told of START/STOP, its batches flushed each poll, its xruns counted. */
+/** PacedStream with the page told of START/STOP and its xruns counted. */
 class WebviewStream extends PacedStream {
   constructor(
     params: PcmParams,
@@ -147,11 +147,6 @@ class WebviewStream extends PacedStream {
   override stop(): void {
     super.stop();
     this.page.gate('stop');
-  }
-
-  override poll(guestSeconds: number): void {
-    super.poll(guestSeconds);
-    this.page.flush();
   }
 
   override stats(): AudioStreamStats {

@@ -191,6 +191,15 @@ async function scenario(page: Page): Promise<void> {
     log(`status bar: "${item}"`);
   }, true);
 
+  await step(wb, 'the debug toolbar has buttons for the levels and the virtqueue inspector', [BOOT], async () => {
+    const bar = page.locator('.debug-toolbar');
+    for (const icon of ['pulse', 'list-tree']) {
+      await bar.locator(`.codicon-${icon}`).first().waitFor({ timeout: 10_000 }).catch(() => {
+        throw new Error(`no $(${icon}) button on the debug toolbar`);
+      });
+    }
+  }, true);
+
   const LEVELS = '"pcm play 440 5" plays through PortAudio and moves the TX meter of the levels panel';
   await step(wb, LEVELS, [BOOT], async () => {
     await wb.runCommand(titleOf(ext!, ['semu.openLevels', 'semu.showLevels']));

@@ -214,7 +214,7 @@ test('webview backend: capture is refused with a message saying what to use inst
   const inp = backend.open({ ...params, direction: 'input' });
   assert.match(inp.failure ?? '', /cannot open the microphone.*portaudio.*wav:PATH/);
   inp.close();
-  // Nobody relays (the CLI): the stream fails within a second or so, and the guest's audio goes on as null.
+  // Nobody relays (the CLI): the stream fails within the 3 s it waits for an answer, and the guest's audio goes on as null.
   const out = backend.open(params);
   await until(() => out.failure !== null, 5000, 'the failure');
   assert.match(out.failure!, /only inside VS Code/);
