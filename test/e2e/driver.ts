@@ -289,6 +289,16 @@ async function scenario(page: Page): Promise<void> {
     }
   }, true);
 
+  await step(wb, 'a queue in Variables has "Show in Virtqueue Inspector" in its context menu', [VARIABLES], async () => {
+    const row = page.locator('.debug-variables .monaco-list-row', { hasText: /^\s*txq \(2\)/ }).first();
+    await row.click({ button: 'right' });
+    const item = page.locator('.context-view .action-label, .monaco-menu .action-label', { hasText: 'Show in Virtqueue Inspector' }).first();
+    await item.waitFor({ timeout: 5000 }).catch(() => {
+      throw new Error('the context menu of txq (2) has no "Show in Virtqueue Inspector"');
+    });
+    await page.keyboard.press('Escape');
+  }, true);
+
   const INSPECTOR = 'the virtqueue inspector draws txq of the stopped machine';
   await step(wb, INSPECTOR, [BOOT], async () => {
     await wb.runCommand(titleOf(ext!, ['semu.openInspector', 'semu.showVirtqueues']));
