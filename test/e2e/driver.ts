@@ -366,7 +366,7 @@ async function webviewAudio(wb: Workbench, page: Page, ext: () => InstalledExten
       log('semu audio: the browser wants a click before playing sound: clicking "Click to allow sound"');
       await allow.click();
     }
-    const row = audio.locator('ul.streams li').first();
+    const row = audio.locator('ul.streams li').last();
     const text = await until('the semu audio panel to play more than 1 s of the tone', 30_000, async () => {
       const t = (await row.innerText().catch(() => '')).replace(/\s+/g, ' ');
       const m = /([\d.]+) s played/.exec(t);

@@ -36,7 +36,7 @@ interface Stream {
 
 const streams = new Map<string, Stream>();
 const list = h('ul', { class: 'streams', 'aria-live': 'polite' });
-const empty = h('p', { class: 'muted' }, 'No stream is playing. Sound appears here when the guest opens a virtio-snd playback stream with audioOut "webview".');
+const empty = h('p', { class: 'muted' }, 'No stream has played yet. Sound appears here when the guest opens a virtio-snd playback stream with audioOut "webview".');
 const allow = h('button', { class: 'allow', hidden: true }, 'Click to allow sound');
 const mute = h('button', { class: 'mute', 'aria-pressed': 'false' }, 'Mute');
 root.append(
@@ -162,10 +162,9 @@ function close(s: Stream, why: string): void {
   s.node?.disconnect();
   s.gain?.disconnect();
   streams.delete(s.open.id);
-  setTimeout(() => {
-    s.row.remove();
-    empty.hidden = streams.size > 0;
-  }, 3000);
+  // Finished streams stay listed with their final counts; only the newest few.
+  const rows = Array.from(list.children);
+  for (const r of rows.slice(0, Math.max(0, rows.length - 4))) r.remove();
   showGesture();
 }
 
