@@ -28,7 +28,7 @@ const ACK_TIMEOUT_MS = 3000;
 /** Frames are posted in batches of about this much audio (fewer, larger messages across hops). */
 const BATCH_MS = 20;
 /** The page's jitter buffer: what it holds before it plays, and so the latency (ms). */
-export const WEBVIEW_LATENCY_MS = 150;
+export const WEBVIEW_LATENCY_MS = 200;
 
 export const WEBVIEW_CAPTURE_UNSUPPORTED =
   'the webview backend only plays: a webview cannot open the microphone, so capture is silence (use audioIn "portaudio" or "wav:PATH")';

@@ -116,6 +116,14 @@ test('webview backend: a 440 Hz tone plays through the AudioWorklet at 440 ± 1 
   let stream: AudioStream | null = null;
   const relay = new AudioRelay(async () => ({ post: (m) => send(m) }));
   let send: (m: LinkRequest) => void = () => undefined;
+  // Which streams the page has opened (its `opened` replies, seen on their way through the relay).
+  const opened = new Set<string>();
+  const fromPage = relay.fromPage.bind(relay);
+  relay.fromPage = (m: unknown) => {
+    const r = m as { id?: string; reply?: { t: string } };
+    if (r.reply?.t === 'opened' && r.id) opened.add(r.id);
+    fromPage(m);
+  };
   try {
     page = await openAudioPage(browser, relay);
     send = pageSender(page);
@@ -124,6 +132,9 @@ test('webview backend: a 440 Hz tone plays through the AudioWorklet at 440 ± 1 
     const s = stream;
     const fb = 4;
     assert.equal(s.description, 'webview');
+    // As in a session, where the panel opens when it starts: the page is playing before the guest
+    // sends its first frame (a cold page and CDP take seconds under load; that is not the backend).
+    await until(() => opened.size === 1, 15_000, 'the page to open the stream');
 
     // The device model's side: keep the ring topped up with the tone; the worker's run loop polls
     // the stream with the guest clock (here --time host: the wall clock).
@@ -145,7 +156,7 @@ test('webview backend: a 440 Hz tone plays through the AudioWorklet at 440 ± 1 
     }, 8);
     await until(() => written === total && s.ring.fill() === 0, 20_000, 'the ring to drain');
     const drainS = (performance.now() - t0) / 1000;
-    await sleep(300); // the page's jitter buffer (150 ms) plays out
+    await sleep(400); // the page's jitter buffer (200 ms) plays out
     clearInterval(pump);
     assert.ok(Math.abs(drainS - TONE_S) < 0.25, `drained in ${drainS.toFixed(2)} s: paced by the guest clock`);
     const stats = s.stats();
