@@ -1,21 +1,24 @@
 // Workspace trust (package.json capabilities.untrustedWorkspaces: "limited"): in an untrusted
 // workspace a launch may not read or write host files, run host programs or open host ports on a
-// launch.json's word. Pure logic, unit-tested in test/extension/trust.test.ts.
+// launch.json's word. Which attributes do is declared with each option (OptionSpec.hostAccess:
+// the machine's, every device's, the debugger's). Pure logic, unit-tested in
+// test/extension/reach.test.ts.
 
-/** Attributes that name host paths or start host programs and ports, whatever their value. */
-export const RESTRICTED_ATTRIBUTES = ['kernel', 'initrd', 'dtb', 'disk', 'symbols', 'cwd', 'sharedDir', 'netdev', 'hostForward', 'pcap', 'gdbPort'] as const;
+import { launchOptionSpecs } from '../../debug-adapter/launch';
 
-/** The restricted attributes a configuration uses (audio backends only when they name a file). */
+/** The adapter's own attribute that redirects every relative path. */
+const ALWAYS_RESTRICTED = ['cwd'];
+
+/** The restricted attributes a configuration uses, as people will read them in the refusal. */
 export function restrictedIn(c: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const k of RESTRICTED_ATTRIBUTES) {
-    const v = c[k];
-    if (v === undefined || v === null || v === "") continue;
-    out.push(k);
+  for (const spec of launchOptionSpecs()) {
+    const v = c[spec.key];
+    if (!spec.hostAccess || v === undefined || v === null || v === '') continue;
+    if (typeof spec.hostAccess === 'function') {
+      if ((spec.hostAccess as (value: unknown) => boolean)(v)) out.push(`${spec.key} "${String(v)}"`);
+    } else out.push(spec.key);
   }
-  for (const k of ['audioOut', 'audioIn']) {
-    const v = c[k];
-    if (typeof v === 'string' && v.trim().startsWith('wav:')) out.push(`${k} "${v}"`);
-  }
+  for (const k of ALWAYS_RESTRICTED) if (c[k] !== undefined && c[k] !== null && c[k] !== '') out.push(k);
   return out;
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { chooseAudio, portAudioHint } from '../../src/vscode/audio-choice';
 import { deviceTree, MipsMeter, queueFromVariable, statusText } from '../../src/vscode/device-model';
 import { restrictedIn } from '../../src/vscode/trust';
+import { launchOptionSpecs } from '../../debug-adapter/launch';
 import type { DeviceSnapshot, QueueSnapshot, StreamSnapshot } from '../../src/shared/protocol';
 
 test('auto audio: PortAudio locally when it plays; the webview when remote or when it cannot; explicit specs kept', () => {
@@ -26,7 +27,9 @@ test('a PortAudio that does not load names what to install', () => {
 
 test('untrusted workspaces: host paths, programs and ports are named; the default guest and plain audio are not', () => {
   assert.deepEqual(restrictedIn({ type: 'semu', request: 'launch', name: 'Boot semu', audioOut: 'portaudio', harts: 2 }), []);
-  assert.deepEqual(restrictedIn({ kernel: '/k/Image', disk: 'd.img', audioOut: 'wav:/tmp/x.wav', gdbPort: 1234, sharedDir: '' }), ['kernel', 'disk', 'gdbPort', 'audioOut "wav:/tmp/x.wav"']);
+  assert.deepEqual(restrictedIn({ kernel: '/k/Image', disk: 'd.img', audioOut: 'wav:/tmp/x.wav', audioIn: 'null', cwd: '/elsewhere' }), ['kernel', 'disk', 'audioOut "wav:/tmp/x.wav"', 'cwd']);
+  // Every option that declares host access is restricted: a device added later is covered by its declaration.
+  for (const spec of launchOptionSpecs()) if (spec.hostAccess === true) assert.deepEqual(restrictedIn({ [spec.key]: 'x' }), [spec.key]);
 });
 
 const queue = (index: number, name: string, extra: Partial<QueueSnapshot> = {}): QueueSnapshot => ({
