@@ -72,7 +72,7 @@ export abstract class SessionCore extends DebugSession {
     const host = this.host;
     if (!host) return Promise.reject(new Error('the machine is not running'));
     if (!this.hartCache || this.running) {
-      const p = host.request<HartState[]>('harts');
+      const p = host.request('harts');
       this.hartCache = p;
       p.catch(() => {
         if (this.hartCache === p) this.hartCache = null;

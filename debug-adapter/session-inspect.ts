@@ -9,7 +9,7 @@ import { SessionCore } from './session-core';
 import { Checker, base64Bytes } from './args';
 import { leaf, type VarNode } from './variables';
 import { CSR_SCOPE, PRIV_NAMES, REGISTER_NAMES, decodeInterruptBits, decodeSatp, decodeScause, decodeSstatus, decodeStvec, hex32 } from './registers';
-import { deviceNodes, snapshotDevices, snapshotStreams } from './devices';
+import { deviceNodes, snapshotDevices } from './devices';
 import { formatMemoryReference, offsetAddress, parseMemoryReference, readGuest, readWords } from './memory';
 import { CSR_EXPRESSION_NAMES, ExpressionError, evaluate, formatValue, parseAssignment, parseExpression, resultWidth, type EvalContext } from './expressions';
 import { disassembleAt } from './disasm';
@@ -115,7 +115,7 @@ export abstract class InspectSession extends SessionCore {
     const host = this.host;
     if (!host) return [];
     if (!this.deviceCache || this.running) {
-      this.deviceCache = deviceNodes(snapshotDevices(host), snapshotStreams(host), host.ram, host.virtio);
+      this.deviceCache = deviceNodes(snapshotDevices(host), host.ram, host.virtio);
     }
     return this.deviceCache;
   }
@@ -154,7 +154,7 @@ export abstract class InspectSession extends SessionCore {
   private async setRegister(hart: number, name: string, text: string): Promise<string> {
     const host = this.requireHost();
     const v = await evaluate(parseExpression(text), await this.evalContext(undefined, hart));
-    const r = await host.request<{ value: number }>('setRegister', { hart, name, value: v });
+    const r = await host.request('setRegister', { hart, name, value: v });
     this.dropHartCache();
     return hex32(r.value);
   }
@@ -162,7 +162,7 @@ export abstract class InspectSession extends SessionCore {
   private async setCsr(hart: number, name: string, text: string): Promise<string> {
     const host = this.requireHost();
     const v = await evaluate(parseExpression(text), await this.evalContext(undefined, hart));
-    const r = await host.request<{ value: number }>('setCsr', { hart, name, value: v });
+    const r = await host.request('setCsr', { hart, name, value: v });
     this.dropHartCache();
     return hex32(r.value);
   }
@@ -203,7 +203,7 @@ export abstract class InspectSession extends SessionCore {
     if (target.k === 'reg') {
       const isCsr = CSR_EXPRESSION_NAMES.includes(target.name) && target.name !== 'priv';
       if (target.name === 'priv') throw new ExpressionError('the privilege mode cannot be set from the debugger');
-      const r = await host.request<{ value: number }>(isCsr ? 'setCsr' : 'setRegister', { hart, name: target.name, value });
+      const r = await host.request(isCsr ? 'setCsr' : 'setRegister', { hart, name: target.name, value });
       this.dropHartCache();
       return `${target.name} = ${formatValue(r.value)}`;
     }

@@ -10,9 +10,9 @@
 import { ContinuedEvent, Event, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped, type StopAction } from '../src/host/machine-host';
-import { buildGuest, type GuestArtifacts } from '../src/host/default-guest';
+import { defaultGuest, type GuestArtifacts } from '../src/host/default-guest';
 import { NOTIFY_FILTERS, CONDITION_FIELDS, parseCondition, type NotifyFilter } from '../src/host/notify-filter';
-import type { NotifyStop } from '../src/host/worker-protocol';
+import type { NotifyStop } from '../src/worker/protocol';
 import { DAP_CONSOLE_INPUT, DAP_LEVELS, DAP_STATE, DAP_STREAMS, DAP_VIRTQUEUES, type LevelsEventBody, type StateEventBody, type StreamsResponseBody, type VirtqueuesResponseBody } from '../src/shared/protocol';
 import { logger, setLogLevel, type LogLevel } from '../src/log';
 import { startGdbStub, type GdbStub } from '../src/gdb/stub';
@@ -196,7 +196,7 @@ export class SemuDebugSession extends InspectSession {
   }
 
   private async fillDefaultGuest(args: SemuLaunchArguments): Promise<void> {
-    const build = this.opts.buildGuest ?? ((progress, signal) => buildGuest({ onProgress: progress, signal }));
+    const build = this.opts.buildGuest ?? ((progress, signal) => defaultGuest({ onProgress: progress, signal }));
     this.sendEvent(new OutputEvent('semu: no "kernel" given: building/using the default guest (guest/build.sh)\n', 'console'));
     const g = await build((line) => this.sendEvent(new OutputEvent(`  ${line}\n`, 'console')), this.abort.signal);
     args.kernel = g.kernel;
@@ -754,6 +754,7 @@ export class SemuDebugSession extends InspectSession {
     const body: LevelsEventBody = {
       time: seconds,
       running: this.running,
+      instret: host.instret(),
       streams: snapshotStreams(host).map((s) => ({
         id: s.id, direction: s.direction, state: s.state, peak: s.peak, rms: s.rms, ringFill: s.ringFill, ringCapacity: s.ringCapacity,
         xrunsGuest: s.xrunsGuest, xrunsHost: s.xrunsHost, format: s.format, rate: s.rate, channels: s.channels, backend: s.backend,

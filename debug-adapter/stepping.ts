@@ -6,7 +6,7 @@
 // prologue, and a return into the middle of a caller's line finishes that line.
 
 import type { DebugInfo } from './dwarf/index';
-import type { StepRequest } from '../src/host/stepper';
+import type { StepRequest } from '../src/worker/stepper';
 import type { HartState } from './registers';
 import { ROW_END_SEQUENCE, ROW_PROLOGUE_END, ROW_STMT } from './dwarf/line';
 

@@ -18,6 +18,8 @@ export interface VarNode {
   readOnly?: boolean;
   /** Guest memory holding this value: a data breakpoint can watch it (dataBreakpointInfo). */
   data?: { addr: number; len: number; physical: boolean };
+  /** VS Code's `debugProtocolVariableMenuContext` (its Variables context menu's when clauses). */
+  menuContext?: string;
 }
 
 export class VariableStore {
@@ -61,6 +63,7 @@ export class VariableStore {
     if (n.type) v.type = n.type;
     if (n.memoryReference) v.memoryReference = n.memoryReference;
     if (n.evaluateName) v.evaluateName = n.evaluateName;
+    if (n.menuContext) (v as DebugProtocol.Variable & { __vscodeVariableMenuContext?: string }).__vscodeVariableMenuContext = n.menuContext;
     if (n.readOnly || (!n.set && !n.children)) v.presentationHint = { attributes: ['readOnly'] };
     return v;
   }

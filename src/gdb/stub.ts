@@ -363,7 +363,7 @@ class GdbConnection {
   // ---------------------------------------------------------------- registers
 
   private async hart(): Promise<HartState> {
-    const all = await this.host.request<HartState[]>('harts');
+    const all = await this.host.request('harts');
     const s = all[this.gHart] ?? all[0];
     if (!s) throw new Error('the machine has no harts');
     return s;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { enc, li } from '../../src/emulator/cpu/asm';
 import { Machine, StopReason } from '../../src/emulator/machine';
-import { LineStepper, STEP_DONE, type StepRequest } from '../../src/host/stepper';
+import { LineStepper, STEP_DONE, type StepRequest } from '../../src/worker/stepper';
 
 function words(ws: number[]): Uint8Array {
   return new Uint8Array(Int32Array.from(ws).buffer);
