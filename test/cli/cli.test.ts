@@ -112,7 +112,6 @@ test("cli: semu's flags for devices still to come are accepted and say they are 
   assert.throws(() => parseArgs(['--netdev=tap']), /--netdev: virtio-net is not available yet/);
   assert.throws(() => parseArgs(['-s', dir]), /-s: virtio-fs \(the shared folder\) is not available yet/);
   assert.throws(() => parseArgs(['--shared_dir', dir]), /--shared_dir: virtio-fs/);
-  assert.throws(() => parseArgs(['-g']), /-g: the gdb stub is not available yet/);
   const r = cli('-n', 'user');
   assertUsageError(r, /virtio-net is not available yet/);
 });
