@@ -102,7 +102,7 @@ export class FuseDriver {
     return len;
   }
 
-  /** Queues a request without waiting; returns a function that waits for its reply. */
+  /** Queues a request without waiting (at most 16 at once: each has its own buffers); returns a function that waits for its reply. */
   submit(c: Call): () => Promise<Reply> {
     const at = REQ_AREA + SLOT_BYTES * (this.nextSlot++ % 16);
     const len = this.encode(c, at);
@@ -180,7 +180,7 @@ export class FuseDriver {
 
   async errno(c: Call): Promise<number> {
     const r = await this.call(c);
-    return -r.error;
+    return r.error === 0 ? 0 : -r.error;
   }
 
   async create(parent: number, name: string, mode = 0o644, flags = 2 /* O_RDWR */): Promise<{ entry: Entry; fh: number }> {
