@@ -12,10 +12,11 @@ USER_CFLAGS=(-march=rv32ima_zicsr_zifencei -mabi=ilp32 -Os -static -nostdlib -ff
   -Wl,--build-id=none)
 
 # program name -> its C files (rt_div.c is added to every program)
-USER_PROGS=(init sh pcm cpubench)
+USER_PROGS=(init sh pcm cpubench fsbench)
 user_prog_srcs() {
   case "$1" in
     pcm) echo "pcm.c dsp.c" ;;
+    sh) echo "sh.c fileutil.c" ;;
     *) echo "$1.c" ;;
   esac
 }
@@ -77,11 +78,13 @@ nod /dev/null 0666 0 0 c 1 3
 dir /proc 0555 0 0
 dir /sys 0555 0 0
 dir /tmp 1777 0 0
+dir /mnt 0755 0 0
 dir /bin 0755 0 0
 file /init $tmp/bin/init 0755 0 0
 file /bin/sh $tmp/bin/sh 0755 0 0
 file /bin/pcm $tmp/bin/pcm 0755 0 0
 file /bin/cpubench $tmp/bin/cpubench 0755 0 0
+file /bin/fsbench $tmp/bin/fsbench 0755 0 0
 LIST
   # gen_init_cpio stamps each file with its mtime: pin them so the archive is reproducible.
   touch -d @0 "$tmp"/bin/*
