@@ -16,8 +16,8 @@ export const FS_BASE = 0xf4800000;
 export const FS_IRQ = 6;
 const PROMPT = '\n# ';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const turn = () => new Promise<void>((r) => setImmediate(r));
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export interface FsGuestOptions {
   share?: VirtioFsOptions;
@@ -67,8 +67,11 @@ export class FsGuest {
       if (at >= 0) return at + marker.length;
       if (r === StopReason.Halted || r === StopReason.Crashed) throw new Error(`guest stopped (${r}) before "${marker}":\n${this.output.slice(-2000)}`);
       if (Date.now() > end) throw new Error(`no "${marker}" within ${timeoutMs} ms:\n${this.output.slice(-2000)}`);
-      if (r === StopReason.Idle) await sleep(Math.min(m.idleMilliseconds(), 2));
-      else await turn();
+      // As the worker does (src/host/session.ts): sleep while the guest idles, at most until its
+      // next deadline (the device asks for 50 µs while a request is on the host), then let the
+      // event loop run the host I/O callbacks.
+      if (r === StopReason.Idle) Atomics.wait(sleeper, 0, 0, Math.min(m.idleMilliseconds(), 10));
+      await turn();
     }
   }
 
