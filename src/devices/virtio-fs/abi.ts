@@ -118,6 +118,9 @@ export const FATTR_LOCKOWNER = 1 << 9;
 export const FATTR_CTIME = 1 << 10;
 export const FATTR_KILL_SUIDGID = 1 << 11;
 
+/** fuse_open_out.open_flags: no FLUSH at each close (nothing is buffered here to flush). */
+export const FOPEN_NOFLUSH = 1 << 5;
+
 export const FUSE_GETATTR_FH = 1 << 0;
 export const FUSE_FSYNC_FDATASYNC = 1 << 0;
 

@@ -258,6 +258,11 @@ export class InodeTable {
     }
   }
 
+  /** The host file `st` describes is inode n (number, type and birth time agree). */
+  isSame(n: Inode, st: BigIntStats): boolean {
+    return st.ino === n.ino && (Number(st.mode) & S_IFMT) === n.type && sameBirth(n.birth, st.birthtimeNs) && st.dev === this.rootDev;
+  }
+
   private async check(n: Inode, fd: number): Promise<void> {
     const st = await host.fstat(fd);
     if (st.ino !== n.ino || (Number(st.mode) & S_IFMT) !== n.type || !sameBirth(n.birth, st.birthtimeNs)) {

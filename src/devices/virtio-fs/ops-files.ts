@@ -125,7 +125,9 @@ function hostFlags(s: FuseServer, guest: number): { flags: number; writes: boole
 function openOut(req: FuseRequest, at: number, fh: number): void {
   const o = req.out;
   o.u64(at, fh);
-  o.u32(at + 8, 0); // open_flags: the page cache is dropped at each open, so host changes show
+  // No KEEP_CACHE: the page cache is dropped at each open, so host changes show. NOFLUSH: writes
+  // are never buffered here, so a FLUSH per close() would be a round trip for nothing.
+  o.u32(at + 8, A.FOPEN_NOFLUSH);
   o.u32(at + 12, 0); // backing_id
 }
 

@@ -192,10 +192,21 @@ export class FuseServer {
     return st;
   }
 
-  /** Current attributes of n: through its path descriptor, or an open handle once unlinked. */
+  /**
+   * Current attributes of n: fstat of its cached descriptor, else one lstat of its name (checked
+   * to be the same inode: no descriptor to open, no content reached), else — unlinked but open —
+   * fstat of an open handle.
+   */
   async stat(n: Inode): Promise<BigIntStats> {
     try {
-      return await this.inodes.withFd(n, (fd) => host.fstat(fd));
+      const p = n.parent;
+      if (n.fd >= 0 || p === null) return await this.inodes.withFd(n, (fd) => host.fstat(fd));
+      const name = n.name;
+      const st = await this.inodes.withFd(p, (pfd) => host.lstat(fdPath(pfd, name))).catch((e) => {
+        throw errnoOf(e) === A.ENOENT ? new FsError(A.ESTALE, 'gone on the host') : e;
+      });
+      if (!this.inodes.isSame(n, st)) throw new FsError(A.ESTALE, 'the name now holds another file');
+      return st;
     } catch (e) {
       if (errnoOf(e) !== A.ESTALE || n.handleFhs.length === 0) throw e;
       return this.withHandle(n.handleFhs[0], false, (h) => host.fstat(h.fd));

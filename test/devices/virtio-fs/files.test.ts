@@ -57,6 +57,9 @@ test('LOOKUP / GETATTR see host changes; OPEN with O_TRUNC truncates; O_APPEND a
   await d.write(e.nodeid, fh, 0, Buffer.from('!'));
   await d.release(e.nodeid, fh);
   assert.equal(fs.readFileSync(`${dir}/h`, 'utf8'), 'hello world!');
+  const raw = await d.ok({ op: A.FUSE_OPEN, nodeid: e.nodeid, args: [u64s(A.G_O_RDONLY)] });
+  assert.equal(raw.readUInt32LE(8), A.FOPEN_NOFLUSH, 'open_flags: no FLUSH per close, no KEEP_CACHE');
+  await d.release(e.nodeid, Number(raw.readBigUInt64LE(0)));
   const t = await d.open(e.nodeid, A.G_O_RDWR | A.G_O_TRUNC);
   await d.release(e.nodeid, t);
   assert.equal(fs.statSync(`${dir}/h`).size, 0);
