@@ -16,18 +16,15 @@
 
 static char copy_buf[65536];
 
+/* "cmd: path: reason" on stderr; returns 1. */
 static int fail(const char *cmd, const char *path)
 {
-	SB_DECL(s, 640);
+	SB_DECL(c, 64);
 
-	sb_puts(&s, cmd);
-	sb_puts(&s, ": ");
-	sb_puts(&s, path);
-	sb_puts(&s, ": ");
-	sb_puts(&s, rt_strerror(errno));
-	sb_putc(&s, '\n');
-	sb_flush(&s, 2);
-	return 1;
+	sb_puts(&c, cmd);
+	sb_putc(&c, ':');
+	sb_putc(&c, 0);
+	return rt_report(2, "", c.buf, path, errno);
 }
 
 static int usage(const char *text)

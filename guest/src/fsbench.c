@@ -19,17 +19,7 @@ static char buf[CHUNK];
 
 static int fail(const char *what, const char *path)
 {
-	SB_DECL(s, 600);
-
-	sb_puts(&s, "fsbench: error ");
-	sb_puts(&s, what);
-	sb_puts(&s, " ");
-	sb_puts(&s, path);
-	sb_puts(&s, ": ");
-	sb_puts(&s, rt_strerror(errno));
-	sb_putc(&s, '\n');
-	sb_flush(&s, 2);
-	return 1;
+	return rt_report(2, "fsbench: error ", what, path, errno);
 }
 
 static uint64_t rate(uint64_t units, uint64_t ns)

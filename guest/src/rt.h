@@ -286,6 +286,24 @@ static RT_UNUSED void rt_puts(int fd, const char *str)
 	write(fd, str, strlen(str));
 }
 
+/* Writes "HEADWHAT[ ARG]: <strerror(err)>\n" to fd in one write; returns 1 (an exit status). */
+static RT_UNUSED int rt_report(int fd, const char *head, const char *what, const char *arg, int err)
+{
+	SB_DECL(s, 640);
+
+	sb_puts(&s, head);
+	sb_puts(&s, what);
+	if (arg) {
+		sb_putc(&s, ' ');
+		sb_puts(&s, arg);
+	}
+	sb_puts(&s, ": ");
+	sb_puts(&s, rt_strerror(err));
+	sb_putc(&s, '\n');
+	sb_flush(&s, fd);
+	return 1;
+}
+
 /* ---- parsing ---- */
 
 /* Parses a decimal like "440", "0.5" or "1.25" into v * 10^decimals (extra digits are

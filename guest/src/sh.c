@@ -46,18 +46,7 @@ static void err3(const char *a, const char *b, const char *c)
 
 static void err_errno(const char *what, const char *arg)
 {
-	SB_DECL(s, 256);
-
-	sb_puts(&s, "sh: ");
-	sb_puts(&s, what);
-	if (arg) {
-		sb_puts(&s, " ");
-		sb_puts(&s, arg);
-	}
-	sb_puts(&s, ": ");
-	sb_puts(&s, rt_strerror(errno));
-	sb_putc(&s, '\n');
-	sb_flush(&s, 2);
+	rt_report(2, "sh: ", what, arg, errno);
 }
 
 /* ---- terminal ---- */

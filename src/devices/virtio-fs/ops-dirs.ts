@@ -18,6 +18,7 @@ import { direntPlusSize, direntSize } from './reply';
 import { fixed, need, u64, type FuseRequest } from './request';
 import type { FuseServer } from './server';
 import { checkName } from './names';
+import { releaseHandle } from './ops-files';
 
 const DT_DIR = 4;
 const DOT = Buffer.from('.');
@@ -35,11 +36,7 @@ export async function opendir(s: FuseServer, req: FuseRequest): Promise<number> 
   return A.OPEN_OUT_SIZE;
 }
 
-export function releasedir(s: FuseServer, req: FuseRequest): number {
-  const dv = need(req, 8);
-  s.handles.close(u64(dv, 0), true);
-  return 0;
-}
+export const releasedir = (s: FuseServer, req: FuseRequest) => releaseHandle(s, req, true);
 
 export async function fsyncdir(s: FuseServer, req: FuseRequest): Promise<number> {
   const dv = need(req, 12);

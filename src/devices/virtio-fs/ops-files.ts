@@ -257,11 +257,14 @@ export async function fsync(s: FuseServer, req: FuseRequest): Promise<number> {
   return 0;
 }
 
-export function release(s: FuseServer, req: FuseRequest): number {
+/** RELEASE / RELEASEDIR: fuse_release_in.fh. */
+export function releaseHandle(s: FuseServer, req: FuseRequest, dir: boolean): number {
   const dv = need(req, 8);
-  s.handles.close(u64(dv, 0), false);
+  s.handles.close(u64(dv, 0), dir);
   return 0;
 }
+
+export const release = (s: FuseServer, req: FuseRequest) => releaseHandle(s, req, false);
 
 export async function fallocate(s: FuseServer, req: FuseRequest): Promise<number> {
   const dv = need(req, 28);
