@@ -53,6 +53,21 @@ export function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
 
+/**
+ * The descriptor count once closes still in the thread pool (of earlier tests too) are done: the
+ * same count twice, 50 ms apart (a loaded machine can take a while).
+ */
+export async function settledFds(expect?: number, timeoutMs = 10_000): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  let last = -1;
+  for (;;) {
+    const n = openFds();
+    if ((expect === undefined && n === last) || n === expect || Date.now() > end) return n;
+    last = n;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export const tick = () => new Promise<void>((r) => setImmediate(r));
 
 export class FuseDriver {

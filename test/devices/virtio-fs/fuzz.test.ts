@@ -13,7 +13,7 @@ import * as A from '../../../src/devices/virtio-fs/abi';
 import { Xoshiro128 } from '../../../src/emulator/virtio/rng';
 import { readFsSnapshot } from '../../../src/devices/virtio-fs/state';
 import { R, STATUS } from '../helpers';
-import { FuseDriver, cstr, openFds, tempDir, tick, type Call } from './driver';
+import { FuseDriver, cstr, settledFds, tempDir, type Call } from './driver';
 
 const base = tempDir('semu-fs-fuzz-');
 const share = path.join(base, 'share');
@@ -47,8 +47,7 @@ test('10 000 fuzzed FUSE requests: no exception, no hang, no needs-reset, nothin
   fs.writeFileSync(path.join(share, 'a'), 'aaaa');
   fs.symlinkSync(path.join(outside, 'victim'), path.join(share, 'evil'));
   const outsideBefore = snapshot(outside);
-  for (let i = 0; i < 50; i++) await tick();
-  const fds = openFds();
+  const fds = await settledFds();
 
   const rng = new Xoshiro128(0x5eed);
   const pick = <T>(a: readonly T[]) => a[rng.next() % a.length];
@@ -102,7 +101,7 @@ test('10 000 fuzzed FUSE requests: no exception, no hang, no needs-reset, nothin
   assert.ok(replies > 5000, `${replies} replies`);
   assert.equal(snapshot(outside), outsideBefore, 'nothing outside the share changed');
   assert.equal(fs.readFileSync(path.join(outside, 'victim'), 'utf8'), 'do not touch');
-  assert.equal(openFds(), fds, 'host descriptors back to baseline');
+  assert.equal(await settledFds(fds), fds, 'host descriptors back to baseline');
 
   /** Collects the nodeids and handles successful replies hand out, to use them again. */
   function learn(op: number, body: Buffer) {

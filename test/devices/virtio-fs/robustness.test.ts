@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as A from '../../../src/devices/virtio-fs/abi';
 import { readFsSnapshot } from '../../../src/devices/virtio-fs/state';
 import { R, STATUS } from '../helpers';
-import { FuseDriver, cstr, openFds, readIn, tempDir, tick, u64s } from './driver';
+import { FuseDriver, cstr, readIn, settledFds, tempDir, u64s } from './driver';
 
 const dir = tempDir();
 for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(dir, `n${i}`), `file ${i}`);
@@ -139,8 +139,7 @@ test('a device reset with requests on the host returns nothing stale, forgets ev
 });
 
 test('host descriptors are back to their baseline after heavy use and dispose', async () => {
-  for (let i = 0; i < 50; i++) await tick(); // closes of the tests before
-  const base = openFds();
+  const base = await settledFds();
   const d = new FuseDriver({ root: dir, maxPathFds: 4 });
   await d.init();
   for (let i = 0; i < 20; i++) {
@@ -152,6 +151,5 @@ test('host descriptors are back to their baseline after heavy use and dispose', 
   await d.list(1, true);
   assert.ok(d.dev.server.inodes.pathFds <= 5 + 1, `path descriptors bounded: ${d.dev.server.inodes.pathFds}`);
   d.dispose();
-  await d.settle();
-  assert.equal(openFds(), base);
+  assert.equal(await settledFds(base), base);
 });
