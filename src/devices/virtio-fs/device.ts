@@ -49,7 +49,6 @@ export const DEFAULT_TAG = 'myfs';
 const POLL_TICKS = 3250;
 
 class Slot {
-  busy = false;
   /** The device epoch the request belongs to: a reset makes it stale. */
   epoch = 0;
   queue = 0;
@@ -208,7 +207,6 @@ export class VirtioFs implements VirtioDevice {
 
   /** Copies the chain into the slot and starts serving it. */
   private start(slot: Slot, q: number, c: DescChain): void {
-    slot.busy = true;
     slot.epoch = this.epoch;
     slot.queue = q;
     slot.head = c.head;
@@ -325,7 +323,6 @@ export class VirtioFs implements VirtioDevice {
   }
 
   private release(slot: Slot): void {
-    slot.busy = false;
     this.free.push(slot);
   }
 

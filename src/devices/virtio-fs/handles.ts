@@ -32,6 +32,8 @@ export class Handle {
 export class HandleTable {
   private readonly map = new Map<number, Handle>();
   private nextFh = 1;
+  /** After dispose(): what a request still on the host opens is closed at once. */
+  private disposed = false;
 
   constructor(
     private readonly inodes: InodeTable,
@@ -43,17 +45,27 @@ export class HandleTable {
     return this.map.size;
   }
 
-  /** Throws ENFILE at the bound (the caller still owns what it opened). */
+  /** Throws ENFILE at the bound: before opening anything on the host. */
   checkRoom(): void {
-    if (this.map.size >= this.max) throw new FsError(ENFILE, `${this.map.size} handles are open, the server's limit`);
+    if (this.map.size >= this.max) throw this.full();
   }
 
-  /** Registers an opened file (fd ≥ 0) or directory (dir). */
+  private full(): FsError {
+    return new FsError(ENFILE, `${this.map.size} handles are open, the server's limit`);
+  }
+
+  /** Registers an opened file (fd ≥ 0) or directory (dir); closes it and throws if it cannot. */
   add(inode: Inode, fd: number, dir: Dir | null, writable: boolean): Handle {
     const h = new Handle(this.nextFh++, inode, fd, dir !== null, writable);
     h.dir = dir;
-    this.map.set(h.fh, h);
     this.inodes.pin(inode);
+    // Checked again here: other requests may have filled the table while this one opened.
+    if (this.disposed || this.map.size >= this.max) {
+      h.closed = true;
+      this.finish(h);
+      throw this.disposed ? new FsError(EBADF, 'the server is closed') : this.full();
+    }
+    this.map.set(h.fh, h);
     if (fd >= 0) inode.handleFhs.push(h.fh);
     return h;
   }
@@ -77,6 +89,12 @@ export class HandleTable {
     this.map.delete(fh);
     h.closed = true;
     this.release(h);
+  }
+
+  /** The server is done: every handle now, and any a request still on the host opens later. */
+  dispose(): void {
+    this.disposed = true;
+    this.closeAll();
   }
 
   /** DESTROY, reset, dispose: every handle. */

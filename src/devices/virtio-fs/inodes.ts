@@ -70,6 +70,8 @@ export class InodeTable {
   private lruTail: Inode | null = null;
   private lruCount = 0;
   private retired = 0;
+  /** After dispose(): a descriptor a request still on the host opens is closed at once. */
+  private disposed = false;
 
   constructor(
     private readonly rootInfo: RootInfo,
@@ -228,6 +230,10 @@ export class InodeTable {
       host.close(fd).catch(() => {});
       throw e;
     }
+    if (this.disposed) {
+      host.close(fd).catch(() => {});
+      throw new FsError(ESTALE, 'the server is closed');
+    }
     if (n.fd >= 0) {
       // Another request opened it meanwhile.
       host.close(fd).catch(() => {});
@@ -335,6 +341,7 @@ export class InodeTable {
 
   /** Closes every cached descriptor and the root's (the server is done); those in use, when released. */
   dispose(): void {
+    this.disposed = true;
     this.clear();
     while (this.lruTail !== null) this.dropFd(this.lruTail);
     const root = this.root;

@@ -118,7 +118,7 @@ export class FuseServer {
   }
 
   dispose(): void {
-    this.handles.closeAll();
+    this.handles.dispose();
     this.inodes.dispose();
     this.initialized = false;
   }

@@ -153,3 +153,19 @@ test('host descriptors are back to their baseline after heavy use and dispose', 
   d.dispose();
   assert.equal(await settledFds(base), base);
 });
+
+test('dispose with OPEN, OPENDIR and CREATE still on the host: what they open is closed, not leaked', async () => {
+  const base = await settledFds();
+  const d = new FuseDriver({ root: dir });
+  await d.init();
+  const e = await d.lookup(1, 'n4');
+  d.submit({ op: A.FUSE_OPEN, nodeid: e.nodeid, args: [u64s(0)] });
+  d.submit({ op: A.FUSE_OPENDIR, args: [u64s(0)] });
+  const cr = Buffer.alloc(16);
+  cr.writeUInt32LE(2 | A.G_O_CREAT, 0);
+  cr.writeUInt32LE(0o644, 4);
+  d.submit({ op: A.FUSE_CREATE, args: [cr, cstr('late')], reply: 144 });
+  d.dispose(); // before the thread pool has answered any of them
+  assert.equal(await settledFds(base), base);
+  assert.equal(d.dev.server.handles.count, 0);
+});
