@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { VirtioMmio } from '../../../src/emulator/virtio/mmio';
 import { VirtioFs, type VirtioFsOptions } from '../../../src/devices/virtio-fs/device';
 import * as A from '../../../src/devices/virtio-fs/abi';
+import { readFsSnapshot } from '../../../src/devices/virtio-fs/state';
 import { FakeIrq, MmioDriver, makeBus, type DriverQueue } from '../helpers';
 import type { Bus } from '../../../src/emulator/bus';
 
@@ -164,9 +165,10 @@ export class FuseDriver {
     return { error: dv.getInt32(4, true), len, used, unique: Number(dv.getBigUint64(8, true)), body: Buffer.from(u8.slice(out + 16, out + used)) };
   }
 
-  /** Lets every request still on the host finish (and be returned). */
-  async settle(): Promise<void> {
-    for (let i = 0; i < 200; i++) {
+  /** Lets every request still on the host finish (and be returned), however loaded the machine. */
+  async settle(timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (let i = 0; i < 20 || (readFsSnapshot(this.dev.sharedState)!.inFlight > 0 && Date.now() < end); i++) {
       await tick();
       this.t.poll();
     }
