@@ -18,7 +18,7 @@ import { VIRTQ_DESC_F_WRITE } from '../../emulator/virtio/types';
 import * as A from './abi';
 import { MAX_REQUEST_QUEUES } from './decode';
 import { FuseServer, type FuseServerOptions } from './server';
-import { errorOf, errorResult, NO_REPLY, type FuseRequest } from './request';
+import { errorOf, errorResult, NO_REPLY, u64, type FuseRequest } from './request';
 import { ReplyWriter } from './reply';
 import * as S from './state';
 import { logger } from '../../log';
@@ -244,12 +244,11 @@ export class VirtioFs implements VirtioDevice {
     const opcode = dv.getUint32(A.IH_OPCODE, true);
     if (len < A.IN_HEADER_SIZE || len > readable) return this.malformed(slot, errorResult(A.EINVAL), `fuse_in_header.len ${len} with ${readable} readable bytes`);
     if (len > slot.inLength) return this.malformed(slot, errorResult(A.EINVAL), `${A.opcodeName(opcode)} of ${len} bytes is larger than any request this server takes`);
-    const nodeHi = dv.getUint32(A.IH_NODEID + 4, true);
     const outCap = Math.max(0, Math.min(slot.outBuf.length, slot.writable) - A.OUT_HEADER_SIZE);
     const arg = b.subarray(A.IN_HEADER_SIZE, len);
     return {
       opcode,
-      nodeid: nodeHi >= 0x200000 ? Number.MAX_SAFE_INTEGER + 1 : nodeHi * 4294967296 + dv.getUint32(A.IH_NODEID, true),
+      nodeid: u64(dv, A.IH_NODEID),
       uid: dv.getUint32(A.IH_UID, true),
       gid: dv.getUint32(A.IH_GID, true),
       pid: dv.getUint32(A.IH_PID, true),
