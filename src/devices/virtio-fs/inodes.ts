@@ -89,6 +89,9 @@ export class InodeTable {
   get rootDev(): bigint {
     return this.rootInfo.st.dev;
   }
+  get rootMountId(): number {
+    return this.rootInfo.mountId;
+  }
   get maxInodes(): number {
     return this.limits.maxInodes;
   }
@@ -276,7 +279,7 @@ export class InodeTable {
     }
     if (st.dev !== this.rootDev) throw new FsError(EXDEV, 'on another file system than the shared folder');
     // A bind mount of another directory of the same file system shares st_dev: compare mounts.
-    if (n.type !== S_IFLNK && (await mountIdOf(fd)) !== this.rootInfo.mountId) {
+    if (n.type !== S_IFLNK && (await mountIdOf(fd)) !== this.rootMountId) {
       throw new FsError(EXDEV, 'a mount point inside the shared folder');
     }
   }

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import * as A from './abi';
-import { errnoOf, fdPath, FsError, host, O_NOFOLLOW, O_NONBLOCK } from './host';
+import { errnoOf, fdPath, FsError, host, mountIdOf, O_NOFOLLOW, O_NONBLOCK } from './host';
 import type { Handle } from './handles';
 import type { Inode } from './inodes';
 import { fixed, need, u64, type FuseRequest } from './request';
@@ -154,10 +154,9 @@ export async function create(s: FuseServer, req: FuseRequest): Promise<number> {
   const { name } = s.name(req, 16);
   const { flags, writes } = hostFlags(s, guest);
   s.handles.checkRoom();
-  const { fd, st } = await s.inodes.withFd(dir, (dfd) => openOrCreate(fdPath(dfd, name), flags, perm, (guest & A.G_O_EXCL) !== 0));
+  const { fd, st } = await s.inodes.withFd(dir, (dfd) => openOrCreate(s, fdPath(dfd, name), flags, perm, (guest & A.G_O_EXCL) !== 0));
   let n: Inode;
   try {
-    if (st.dev !== s.inodes.rootDev) throw new FsError(A.EXDEV, 'a mount point inside the shared folder');
     n = s.inodes.remember(dir, name, st);
   } catch (e) {
     await host.close(fd);
@@ -170,24 +169,31 @@ export async function create(s: FuseServer, req: FuseRequest): Promise<number> {
 }
 
 /**
- * O_CREAT|O_EXCL first, so we know whether we made the file (only then is its mode ours to fix);
- * an existing name is opened with O_NOFOLLOW (a symlink there is ELOOP, never followed) and must
- * be a regular file.
+ * O_CREAT|O_EXCL first, so we know whether we made the file (only then is its mode ours to fix).
+ * An existing name is opened with O_NOFOLLOW (a symlink there is ELOOP, never followed) and
+ * without O_TRUNC: it must be a regular file of the share's own mount (not a file bind-mounted
+ * over that name) before it is truncated.
  */
-async function openOrCreate(path: Buffer, flags: number, perm: number, excl: boolean): Promise<{ fd: number; st: BigIntStats }> {
+async function openOrCreate(s: FuseServer, path: Buffer, flags: number, perm: number, excl: boolean): Promise<{ fd: number; st: BigIntStats }> {
   let fd: number;
   let made = true;
   try {
     fd = await host.open(path, flags | C.O_CREAT | C.O_EXCL | O_NOFOLLOW, perm);
   } catch (e) {
     if (excl || errnoOf(e) !== A.EEXIST) throw e;
-    fd = await host.open(path, flags | O_NOFOLLOW);
+    fd = await host.open(path, (flags & ~C.O_TRUNC) | O_NOFOLLOW);
     made = false;
   }
   try {
     let st = await host.fstat(fd);
     if ((Number(st.mode) & A.S_IFMT) !== A.S_IFREG) throw new FsError(A.ENXIO, 'not a regular file');
-    if (made && (Number(st.mode) & 0o7777) !== perm) {
+    if (st.dev !== s.inodes.rootDev || (!made && (await mountIdOf(fd)) !== s.inodes.rootMountId)) {
+      throw new FsError(A.EXDEV, 'a mount point inside the shared folder');
+    }
+    if (!made && flags & C.O_TRUNC) {
+      await host.ftruncate(fd, 0);
+      st = await host.fstat(fd);
+    } else if (made && (Number(st.mode) & 0o7777) !== perm) {
       await new Promise<void>((res, rej) => fs.fchmod(fd, perm, (e) => (e ? rej(e) : res())));
       st = await host.fstat(fd);
     }

@@ -106,18 +106,30 @@ test('a mount point inside the share (another file system, or a bind mount of th
     t.skip(`mount is not permitted here: ${(e as Error).message.split('\n')[0]}`);
     return;
   }
+  fs.writeFileSync(path.join(dir, 'mnt-file'), 'inside');
   try {
     execFileSync('mount', ['--bind', outside, path.join(dir, 'mnt-bind')]);
+    execFileSync('mount', ['--bind', path.join(outside, 'secret'), path.join(dir, 'mnt-file')]);
+    const cr = Buffer.alloc(16);
+    cr.writeUInt32LE(2 | A.G_O_CREAT | A.G_O_TRUNC, 0);
+    cr.writeUInt32LE(0o644, 4);
+    assert.equal(await d.errno({ op: A.FUSE_CREATE, args: [cr, cstr('mnt-file')], reply: 144 }), A.EXDEV, 'a file bind-mounted over a name is not opened');
+    assert.equal(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 'host secret', '...nor truncated');
+    const f = await d.lookup(1, 'mnt-file');
+    assert.equal(await d.errno({ op: A.FUSE_OPEN, nodeid: f.nodeid, args: [u64s(A.G_O_RDWR | A.G_O_TRUNC)] }), A.EXDEV);
+    assert.equal(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 'host secret');
     assert.equal(await d.errno({ op: A.FUSE_LOOKUP, args: [cstr('mnt-tmpfs')] }), A.EXDEV, 'another st_dev');
     assert.equal(await d.errno({ op: A.FUSE_LOOKUP, args: [cstr('mnt-bind')] }), A.EXDEV, 'same st_dev, another mount');
     const names = (await d.list(1, true)).filter((e) => e.name.startsWith('mnt-'));
     assert.equal(names.find((e) => e.name === 'mnt-tmpfs')!.entry!.nodeid, 0, 'READDIRPLUS gives no inode for a mount point');
   } finally {
     execFileSync('umount', [path.join(dir, 'mnt-tmpfs')]);
-    try {
-      execFileSync('umount', [path.join(dir, 'mnt-bind')]);
-    } catch {
-      /* not mounted */
+    for (const m of ['mnt-bind', 'mnt-file']) {
+      try {
+        execFileSync('umount', [path.join(dir, m)]);
+      } catch {
+        /* not mounted */
+      }
     }
   }
 });
