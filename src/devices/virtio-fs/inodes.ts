@@ -14,11 +14,19 @@
 // grow host memory without limit.
 
 import type { BigIntStats } from 'node:fs';
-import { ENFILE, ENOENT, ESTALE, EXDEV, FUSE_ROOT_ID, S_IFDIR, S_IFLNK, S_IFMT } from './abi';
+import { ENAMETOOLONG, ENFILE, ENOENT, ESTALE, EXDEV, FUSE_ROOT_ID, S_IFDIR, S_IFLNK, S_IFMT } from './abi';
 import { errnoOf, fdPath, FsError, host, mountIdOf, O_NOFOLLOW, O_PATH } from './host';
 import { logger } from '../../log';
 
 const log = logger('virtio-fs');
+
+/**
+ * Directories acquireFd() walks up at most to reach a cached descriptor (each level is a stack
+ * frame of an async function: thousands would overflow the stack). Walking down a tree caches
+ * every level on the way, so only a guest that jumps back deep into a tree after its ancestors
+ * left the cache meets this.
+ */
+const MAX_WALK = 256;
 
 export class Inode {
   /** Kernel lookups not yet forgotten. */
@@ -156,9 +164,24 @@ export class InodeTable {
     if (n !== undefined) this.forget(n, count);
   }
 
-  /** Records that n is now `name` in `parent` (RENAME), or nowhere (parent null: unlinked). */
+  /**
+   * Records that n is now `name` in `parent` (RENAME, a LOOKUP finding it elsewhere), or nowhere
+   * (parent null: unlinked). Directories moved around on the host can make what the table last
+   * saw say n is an ancestor of `parent`: the link from n's child on that chain is the stale one
+   * (n was just seen under `parent`), so that child is recorded nowhere until looked up again.
+   */
   moveTo(n: Inode, parent: Inode | null, name: string): void {
     if (n === this.root) return;
+    if (parent === n) {
+      parent = null;
+      name = '';
+    }
+    for (let a = parent; a !== null; a = a.parent) {
+      if (a.parent === n) {
+        this.moveTo(a, null, '');
+        break;
+      }
+    }
     const old = n.parent;
     if (parent !== null) parent.refs++;
     n.parent = parent;
@@ -192,16 +215,18 @@ export class InodeTable {
     this.unref(n);
   }
 
-  private unref(n: Inode): void {
-    if (n === this.root || --n.refs > 0) return;
-    n.released = true;
-    if (this.byIno.get(n.ino) === n) this.byIno.delete(n.ino);
-    this.byNodeid.delete(n.nodeid);
-    this.live--;
-    this.dropFd(n);
-    const p = n.parent;
-    n.parent = null;
-    if (p !== null) this.unref(p);
+  /** One reason less to keep n; at none, n goes, and so may its ancestors (a loop, not recursion: trees can be deep). */
+  private unref(start: Inode): void {
+    for (let n: Inode | null = start; n !== null && n !== this.root && --n.refs <= 0; ) {
+      n.released = true;
+      if (this.byIno.get(n.ino) === n) this.byIno.delete(n.ino);
+      this.byNodeid.delete(n.nodeid);
+      this.live--;
+      this.dropFd(n);
+      const p: Inode | null = n.parent;
+      n.parent = null;
+      n = p;
+    }
   }
 
   // ---------------- host descriptors ----------------
@@ -209,8 +234,9 @@ export class InodeTable {
   /**
    * An O_PATH descriptor for n, checked to be the same inode, on the share's device and mount.
    * The caller must releaseFd(n) when done with it (the descriptor is not closed before).
+   * Opening walks up to the nearest ancestor with a cached descriptor; `depth` bounds that walk.
    */
-  async acquireFd(n: Inode): Promise<number> {
+  async acquireFd(n: Inode, depth = 0): Promise<number> {
     if (n.fd >= 0) {
       n.fdUsers++;
       if (n !== this.root) this.touch(n);
@@ -218,7 +244,8 @@ export class InodeTable {
     }
     const p = n.parent;
     if (p === null) throw new FsError(ESTALE, 'the inode has no name on the host any more');
-    const pfd = await this.acquireFd(p);
+    if (depth > MAX_WALK) throw new FsError(ENAMETOOLONG, `more than ${MAX_WALK} directories above the nearest one with a descriptor`);
+    const pfd = await this.acquireFd(p, depth + 1);
     let fd: number;
     try {
       fd = await host.open(fdPath(pfd, n.name), O_PATH | O_NOFOLLOW);

@@ -5,6 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import * as A from '../../../src/devices/virtio-fs/abi';
 import { readFsSnapshot } from '../../../src/devices/virtio-fs/state';
 import { R, STATUS } from '../helpers';
@@ -168,4 +169,45 @@ test('dispose with OPEN, OPENDIR and CREATE still on the host: what they open is
   d.dispose(); // before the thread pool has answered any of them
   assert.equal(await settledFds(base), base);
   assert.equal(d.dev.server.handles.count, 0);
+});
+
+test('directories moved on the host so that one would be its own ancestor: ESTALE, not an endless walk', async () => {
+  fs.mkdirSync(path.join(dir, 'cyc/A/B'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'cyc/C'));
+  await withDriver({ maxPathFds: 1 }, async (d) => {
+    const cyc = await d.lookup(1, 'cyc');
+    const a = await d.lookup(cyc.nodeid, 'A');
+    const b = await d.lookup(a.nodeid, 'B');
+    fs.renameSync(path.join(dir, 'cyc/A/B'), path.join(dir, 'cyc/X'));
+    fs.renameSync(path.join(dir, 'cyc/A'), path.join(dir, 'cyc/X/A')); // A now lives inside B
+    assert.equal((await d.lookup(b.nodeid, 'A')).nodeid, a.nodeid, 'found again, under B');
+    await d.lookup(cyc.nodeid, 'C'); // evicts B's descriptor
+    assert.equal(await d.errno({ op: A.FUSE_GETATTR, nodeid: a.nodeid, args: [Buffer.alloc(16)] }), A.ESTALE);
+    assert.equal((await d.lookup(cyc.nodeid, 'X')).nodeid, b.nodeid, 'looking B up again heals it');
+  });
+});
+
+test('a directory deeper than the resolver walks (256 levels without a cached descriptor) is ENAMETOOLONG, not a stack overflow', async () => {
+  // Built level by level through descriptors: the path is far longer than PATH_MAX.
+  const C = fs.constants;
+  let fd = fs.openSync(dir, 0o10000000 | C.O_DIRECTORY);
+  for (let i = 0; i < 300; i++) {
+    fs.mkdirSync(`/proc/self/fd/${fd}/d`);
+    const next = fs.openSync(`/proc/self/fd/${fd}/d`, 0o10000000 | C.O_DIRECTORY);
+    fs.closeSync(fd);
+    fd = next;
+  }
+  fs.closeSync(fd);
+  fs.mkdirSync(path.join(dir, 'ev1'));
+  fs.mkdirSync(path.join(dir, 'ev2'));
+  await withDriver({ maxPathFds: 2 }, async (d) => {
+    const ids = [1];
+    for (let i = 0; i < 300; i++) ids.push((await d.lookup(ids[i], 'd')).nodeid);
+    await d.lookup(1, 'ev1'); // two other directories take the two cached descriptors
+    await d.lookup(1, 'ev2');
+    assert.equal(await d.errno({ op: A.FUSE_GETATTR, nodeid: ids[300], args: [Buffer.alloc(16)] }), A.ENAMETOOLONG);
+    assert.equal(await d.errno({ op: A.FUSE_GETATTR, nodeid: ids[200], args: [Buffer.alloc(16)] }), 0, 'a walk of 200 is fine');
+    assert.equal(await d.errno({ op: A.FUSE_GETATTR, nodeid: ids[300], args: [Buffer.alloc(16)] }), 0, 'and caches the way down');
+  });
+  execFileSync('rm', ['-rf', path.join(dir, 'd')]);
 });
