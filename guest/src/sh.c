@@ -735,15 +735,14 @@ static void jobs_reap(void)
  * /dev/null, as in a non-interactive POSIX shell. */
 static int run_child(int argc, char **argv, const struct builtin *b, int background)
 {
-	char path[128];
+	char path[LINE_MAX_LEN];
 	int pid, status = 0, r;
 
-	if (strchr(argv[0], '/')) {
-		strlcpy(path, argv[0], sizeof(path));
-	} else {
+	/* a path (/mnt/prog, ./prog) as it is, else /bin/NAME; the line limits its length */
+	path[0] = 0;
+	if (!strchr(argv[0], '/'))
 		strlcpy(path, "/bin/", sizeof(path));
-		strlcat(path, argv[0], sizeof(path));
-	}
+	strlcat(path, argv[0], sizeof(path));
 	pid = fork();
 	if (pid < 0) {
 		err_errno("fork", 0);
