@@ -21,7 +21,7 @@ export class SemuConfigurationProvider implements vscode.DebugConfigurationProvi
   async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration, token?: vscode.CancellationToken): Promise<vscode.DebugConfiguration | undefined> {
     const pending = this.pending;
     this.pending = {};
-    let c = applyDefaults(config as Partial<SemuDebugConfiguration>, readSettings(), pending, folder?.uri.fsPath);
+    let c = applyDefaults(config as Partial<SemuDebugConfiguration>, readSettings(), pending, folder?.uri.fsPath, vscode.workspace.isTrusted);
     if (needsDefaultGuest(c)) {
       const guest = await buildDefaultGuest(token);
       if (!guest) return undefined; // cancelled or failed: the message was shown

@@ -30,7 +30,21 @@ test('F5 without launch.json: the empty configuration becomes "Boot semu" with t
   assert.equal(c.audioIn, 'null');
   assert.equal(c.logLevel, 'info');
   assert.equal(c.cwd, '/ws');
+  assert.equal(c.sharedDir, '/ws', 'the workspace folder is shared with the guest');
+  assert.equal(c.sharedDirReadOnly, undefined, 'read-write in a trusted workspace');
   assert.ok(needsDefaultGuest(c));
+});
+
+test('the shared folder: launch.json picks another or none (""); an untrusted workspace shares read-only', () => {
+  const mine = { type: 'semu', request: 'launch', name: 'mine' };
+  assert.equal(applyDefaults({ ...mine, sharedDir: '/elsewhere' }, settings, {}, '/ws').sharedDir, '/elsewhere');
+  assert.equal(applyDefaults({ ...mine, sharedDir: '' }, settings, {}, '/ws').sharedDir, '');
+  assert.equal(applyDefaults(mine, settings).sharedDir, undefined, 'no workspace folder, no share');
+  const untrusted = applyDefaults({}, settings, {}, '/ws', false);
+  assert.equal(untrusted.sharedDir, '/ws');
+  assert.equal(untrusted.sharedDirReadOnly, true);
+  assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: false }, settings, {}, '/ws', false).sharedDirReadOnly, true, 'launch.json cannot lift it');
+  assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: true }, settings, {}, '/ws').sharedDirReadOnly, true);
 });
 
 test('explicit launch.json values win over settings; pending one-shot overrides win over both', () => {
@@ -76,19 +90,34 @@ test('resolveLaunch: paths relative to cwd, options carried over, defaults', () 
   }
 });
 
+test('resolveLaunch: sharedDir is a folder relative to cwd; "" shares nothing; a missing one is named', () => {
+  const f = files();
+  try {
+    const r = resolveLaunch({ cwd: f.dir, kernel: f.kernel, sharedDir: 'sub', sharedDirReadOnly: true });
+    assert.equal(r.options.sharedDir, join(f.dir, 'sub'));
+    assert.equal(r.options.sharedDirReadOnly, true);
+    assert.equal(resolveLaunch({ kernel: f.kernel, sharedDir: '' }).options.sharedDir, undefined);
+    assert.throws(() => resolveLaunch({ cwd: f.dir, kernel: f.kernel, sharedDir: 'gone' }), /launch.json "sharedDir": the shared folder .*gone does not exist/);
+    assert.throws(() => resolveLaunch({ kernel: f.kernel, sharedDir: f.kernel }), /launch.json "sharedDir": the shared folder .* is not a folder/);
+    assert.throws(() => resolveLaunch({ kernel: f.kernel, sharedDirReadOnly: 'yes' as never }), /"sharedDirReadOnly" must be true or false/);
+  } finally {
+    f.cleanup();
+  }
+});
+
 test('resolveLaunch: every bad field is named in the message', () => {
   const f = files();
   try {
     const k = f.kernel;
     assert.throws(() => resolveLaunch({}), /"kernel" is missing/);
-    assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'nope') }), /kernel image ".*nope" does not exist \(launch.json "kernel"\)/);
+    assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'nope') }), /launch.json "kernel": the kernel image .*nope does not exist/);
     assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'sub') }), /is not a file/);
     assert.throws(() => resolveLaunch({ kernel: k, initrd: '/no/initrd' }), /"initrd"/);
     assert.throws(() => resolveLaunch({ kernel: k, symbols: '/no/map' }), /"symbols"/);
     assert.throws(() => resolveLaunch({ kernel: k, harts: 5 }), /"harts" must be a whole number from 1 to 4/);
     assert.throws(() => resolveLaunch({ kernel: k, harts: 1.5 }), /"harts"/);
-    assert.throws(() => resolveLaunch({ kernel: k, time: 'fast' as never }), /"time" must be "host" or "icount"/);
-    assert.throws(() => resolveLaunch({ kernel: k, audioOut: 'speakers' }), /"audioOut" must be/);
+    assert.throws(() => resolveLaunch({ kernel: k, time: 'fast' as never }), /"time" must be "host" or "icount", got "fast"/);
+    assert.throws(() => resolveLaunch({ kernel: k, audioOut: 'speakers' }), /"audioOut" must be one of null, wav:PATH, portaudio, portaudio:NAME, got "speakers"/);
     assert.throws(() => resolveLaunch({ kernel: k, consoleInput: [1] as never }), /"consoleInput"/);
     assert.throws(() => resolveLaunch({ kernel: k, stopOnEntry: 'yes' as never }), /"stopOnEntry" must be true or false/);
     assert.throws(() => resolveLaunch({ kernel: k, ramMiB: 8 }), /"ramMiB"/);

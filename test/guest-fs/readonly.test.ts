@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FsGuest } from './fs-guest';
+import type { GuestSession } from '../helpers/guest-session';
+import { bootShared, sh } from './shared-guest';
 
 const share = fs.mkdtempSync(path.join(os.tmpdir(), 'semu-share-ro-'));
-let g: FsGuest;
+let g: GuestSession;
 
 /** Every entry with its type, size, mode and mtime: what must not change. */
 function snapshot(dir: string): string {
@@ -27,18 +28,17 @@ before(async () => {
   fs.writeFileSync(path.join(share, 'keep.txt'), 'keep me\n');
   fs.mkdirSync(path.join(share, 'dir'));
   fs.writeFileSync(path.join(share, 'dir', 'inner'), 'inner\n');
-  g = new FsGuest({ share: { root: share, readOnly: true } });
-  await g.boot();
+  g = await bootShared(share, { sharedDirReadOnly: true });
 }, { timeout: 180_000 });
 
-after(() => {
-  g?.dispose();
+after(async () => {
+  await g?.dispose();
   fs.rmSync(share, { recursive: true, force: true });
 });
 
 test('read-only share: reads work, every write is refused with EROFS, the host folder is unchanged', { timeout: 120_000 }, async () => {
   const before = snapshot(share);
-  assert.equal(await g.command('cat /mnt/keep.txt /mnt/dir/inner'), 'keep me\ninner\n');
+  assert.equal(await sh(g, 'cat /mnt/keep.txt /mnt/dir/inner'), 'keep me\ninner\n');
   const writes = [
     'echo x > /mnt/new',
     'echo x >> /mnt/keep.txt',
@@ -55,9 +55,9 @@ test('read-only share: reads work, every write is refused with EROFS, the host f
     'ln /mnt/keep.txt /mnt/hard',
   ];
   for (const w of writes) {
-    const out = await g.command(w);
+    const out = await sh(g, w);
     assert.match(out, /read-only file system/, `${w}: ${out}`);
   }
-  await g.command('sync');
+  await sh(g, 'sync');
   assert.equal(snapshot(share), before);
 });

@@ -4,6 +4,7 @@
 // passes 64: the 40-byte fuse_in_header and 24 bytes of arguments), so names are shown cut short.
 
 import * as A from './abi';
+import type { ConditionField, NotifyFilterSpec } from '../descriptor';
 
 const HEX = (n: number) => '0x' + n.toString(16);
 
@@ -91,30 +92,12 @@ export function describeFuseChain(_queue: number, readable: Uint8Array, readable
   return `${A.opcodeName(op)} #${unique} node ${nodeid}${describeArgs(op, dv, readable, writableLength)}${bad}`;
 }
 
-// ---- notify breakpoints (shapes the device registry takes: NotifyFilterSpec, ConditionField) ----
+// ---- notify breakpoints and the fields their conditions can name ----
 
-export interface FsNotifyFilter {
-  readonly id: string;
-  readonly label: string;
-  /** null: any queue of the device. */
-  readonly queue: number | null;
-  readonly description: string;
-}
-
-export const FS_NOTIFY_FILTERS: readonly FsNotifyFilter[] = [
+export const FS_NOTIFY_FILTERS: readonly NotifyFilterSpec[] = [
   { id: 'virtio-fs', label: 'virtio-fs notify', queue: null, description: 'Stop when the guest kicks any virtio-fs queue (FUSE requests or FORGETs). Conditions can name opcode, nodeid, unique.' },
   { id: 'virtio-fs-hiprio', label: 'virtio-fs hiprio notify', queue: 0, description: 'Stop when the guest queues FORGETs on the high-priority queue.' },
 ];
-
-export interface FsConditionField {
-  readonly name: string;
-  readonly description: string;
-  /** Queues whose chains carry it (elsewhere it reads -1). */
-  readonly queues: readonly number[];
-  /** Bytes of the chain's readable start it needs. */
-  readonly bytes: number;
-  read(prefix: Uint8Array): number;
-}
 
 /** Every queue a virtio-fs device can have: hiprio and up to MAX_REQUEST_QUEUES request queues. */
 export const MAX_REQUEST_QUEUES = 8;
@@ -126,7 +109,7 @@ function headerWord(prefix: Uint8Array, at: number, wide: boolean): number {
   return wide ? u64(dv, at) : dv.getUint32(at, true);
 }
 
-export const FS_CONDITION_FIELDS: readonly FsConditionField[] = [
+export const FS_CONDITION_FIELDS: readonly ConditionField[] = [
   { name: 'opcode', description: 'FUSE opcode of the first pending request (15 READ, 16 WRITE, 1 LOOKUP, …)', queues: ALL_QUEUES, bytes: A.IN_HEADER_SIZE, read: (p) => headerWord(p, A.IH_OPCODE, false) },
   { name: 'nodeid', description: 'the inode the first pending request is about (1 is the shared folder)', queues: ALL_QUEUES, bytes: A.IN_HEADER_SIZE, read: (p) => headerWord(p, A.IH_NODEID, true) },
   { name: 'unique', description: 'the request id of the first pending request', queues: ALL_QUEUES, bytes: A.IN_HEADER_SIZE, read: (p) => headerWord(p, A.IH_UNIQUE, true) },

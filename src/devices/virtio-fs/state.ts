@@ -5,6 +5,7 @@
 // Pure: no node imports (the extension host and the debug adapter import it).
 
 import { FUSE_OPCODE_LIMIT, opcodeName } from './abi';
+import type { StateNode } from '../descriptor';
 
 export const FS_STATE_MAGIC = 0x46533031; // 'FS01'
 export const FS_STATE_VERSION = 1;
@@ -75,12 +76,6 @@ export function addBytes(i32: Int32Array, lo: number, n: number): void {
 }
 
 /** A node of the Devices scope: a value, or a group of children. */
-export interface FsStateNode {
-  readonly name: string;
-  readonly value: string | number;
-  readonly children?: readonly FsStateNode[];
-}
-
 export interface FsStateSnapshot {
   tag: string;
   root: string;
@@ -170,7 +165,7 @@ export function readFsSnapshot(sab: SharedArrayBuffer): FsStateSnapshot | null {
 }
 
 /** The Devices scope's nodes for this device (the registry's `readState`). */
-export function readFsState(sab: SharedArrayBuffer): FsStateNode[] {
+export function readFsState(sab: SharedArrayBuffer): StateNode[] {
   const s = readFsSnapshot(sab);
   if (s === null) return [{ name: 'state', value: 'unavailable' }];
   const opNodes = Object.entries(s.ops).map(([name, value]) => ({ name, value }));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as A from '../../../src/devices/virtio-fs/abi';
-import { Xoshiro128 } from '../../../src/emulator/virtio/rng';
+import { Xoshiro128 } from '../../../src/devices/virtio-rng/rng';
 import { readFsSnapshot } from '../../../src/devices/virtio-fs/state';
 import { R, STATUS } from '../helpers';
 import { FuseDriver, cstr, settledFds, tempDir, type Call } from './driver';
