@@ -43,6 +43,8 @@ export interface Call {
   writable?: number;
   /** Split the readable part into descriptors of at most this many bytes. */
   splitReadable?: number;
+  /** Split the writable part into descriptors of at most this many bytes. */
+  splitWritable?: number;
 }
 
 export function tempDir(prefix = 'semu-fs-'): string {
@@ -128,7 +130,8 @@ export class FuseDriver {
     const bufs: { addr: number; len: number; write?: boolean }[] = [];
     const split = c.splitReadable ?? len;
     for (let o = 0; o < len; o += split) bufs.push({ addr: at + o, len: Math.min(split, len - o) });
-    if (writable > 0) bufs.push({ addr: out, len: writable, write: true });
+    const wsplit = c.splitWritable ?? writable;
+    for (let o = 0; o < writable; o += wsplit) bufs.push({ addr: out + o, len: Math.min(wsplit, writable - o), write: true });
     const q = this.queues[c.queue ?? 1];
     const head = q.add(bufs);
     this.drv.kick(q.index);
