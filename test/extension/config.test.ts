@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveLaunch } from '../../debug-adapter/launch';
+import { restrictedIn } from '../../src/vscode/trust';
 import { applyDefaults, defaultConfiguration, isEmptyConfiguration, needsDefaultGuest, withDefaultGuest, wavSpec } from '../../src/vscode/config-defaults';
 
 const settings = { audioOut: 'portaudio', audioIn: 'null', logLevel: 'info' };
@@ -45,6 +46,15 @@ test('the shared folder: launch.json picks another or none (""); an untrusted wo
   assert.equal(untrusted.sharedDirReadOnly, true);
   assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: false }, settings, {}, '/ws', false).sharedDirReadOnly, true, 'launch.json cannot lift it');
   assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: true }, settings, {}, '/ws').sharedDirReadOnly, true);
+});
+
+test('untrusted workspace: launch.json naming a folder is refused; the default (the workspace, read-only) and "" are not', () => {
+  const mine = { type: 'semu', request: 'launch', name: 'mine' };
+  assert.deepEqual(restrictedIn({ ...mine, sharedDir: '/home' }), ['sharedDir']);
+  assert.deepEqual(restrictedIn({ ...mine, sharedDir: '' }), []);
+  assert.deepEqual(restrictedIn({ ...mine, sharedDirReadOnly: false }), [], 'read-only is forced by the defaults, not refused');
+  assert.deepEqual(restrictedIn(mine), []);
+  assert.equal(applyDefaults({ ...mine, sharedDir: '' }, settings, {}, '/ws', false).sharedDir, '', 'none stays none');
 });
 
 test('explicit launch.json values win over settings; pending one-shot overrides win over both', () => {
@@ -117,7 +127,7 @@ test('resolveLaunch: every bad field is named in the message', () => {
     assert.throws(() => resolveLaunch({ kernel: k, harts: 5 }), /"harts" must be a whole number from 1 to 4/);
     assert.throws(() => resolveLaunch({ kernel: k, harts: 1.5 }), /"harts"/);
     assert.throws(() => resolveLaunch({ kernel: k, time: 'fast' as never }), /"time" must be "host" or "icount", got "fast"/);
-    assert.throws(() => resolveLaunch({ kernel: k, audioOut: 'speakers' }), /"audioOut" must be one of null, wav:PATH, portaudio, portaudio:NAME, got "speakers"/);
+    assert.throws(() => resolveLaunch({ kernel: k, audioOut: 'speakers' }), /"audioOut" must be one of null, wav:PATH, portaudio, portaudio:NAME, webview, got "speakers"/);
     assert.throws(() => resolveLaunch({ kernel: k, consoleInput: [1] as never }), /"consoleInput"/);
     assert.throws(() => resolveLaunch({ kernel: k, stopOnEntry: 'yes' as never }), /"stopOnEntry" must be true or false/);
     assert.throws(() => resolveLaunch({ kernel: k, ramMiB: 8 }), /"ramMiB"/);
