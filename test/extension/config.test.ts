@@ -41,10 +41,12 @@ test('the shared folder: launch.json picks another or none (""); an untrusted wo
   assert.equal(applyDefaults({ ...mine, sharedDir: '/elsewhere' }, settings, {}, '/ws').sharedDir, '/elsewhere');
   assert.equal(applyDefaults({ ...mine, sharedDir: '' }, settings, {}, '/ws').sharedDir, '');
   assert.equal(applyDefaults(mine, settings).sharedDir, undefined, 'no workspace folder, no share');
-  const untrusted = applyDefaults({}, settings, {}, '/ws', false);
+  assert.equal(applyDefaults(mine, settings, {}, '/ws', { canShare: false }).sharedDir, undefined, 'not by default where virtio-fs cannot run (macOS, Windows)');
+  assert.equal(applyDefaults({ ...mine, sharedDir: '/x' }, settings, {}, '/ws', { canShare: false }).sharedDir, '/x', 'asked for: the device says why it cannot');
+  const untrusted = applyDefaults({}, settings, {}, '/ws', { trusted: false });
   assert.equal(untrusted.sharedDir, '/ws');
   assert.equal(untrusted.sharedDirReadOnly, true);
-  assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: false }, settings, {}, '/ws', false).sharedDirReadOnly, true, 'launch.json cannot lift it');
+  assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: false }, settings, {}, '/ws', { trusted: false }).sharedDirReadOnly, true, 'launch.json cannot lift it');
   assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: true }, settings, {}, '/ws').sharedDirReadOnly, true);
 });
 
@@ -54,7 +56,7 @@ test('untrusted workspace: launch.json naming a folder is refused; the default (
   assert.deepEqual(restrictedIn({ ...mine, sharedDir: '' }), []);
   assert.deepEqual(restrictedIn({ ...mine, sharedDirReadOnly: false }), [], 'read-only is forced by the defaults, not refused');
   assert.deepEqual(restrictedIn(mine), []);
-  assert.equal(applyDefaults({ ...mine, sharedDir: '' }, settings, {}, '/ws', false).sharedDir, '', 'none stays none');
+  assert.equal(applyDefaults({ ...mine, sharedDir: '' }, settings, {}, '/ws', { trusted: false }).sharedDir, '', 'none stays none');
 });
 
 test('explicit launch.json values win over settings; pending one-shot overrides win over both', () => {

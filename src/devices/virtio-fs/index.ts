@@ -26,7 +26,7 @@ export const virtioFs: DeviceDescriptor<FsOptions> = {
     {
       key: 'sharedDir', cli: ['-s', '--shared_dir', '--shared-dir'], type: 'dir', arg: 'DIR', what: 'shared folder', hostAccess: true,
       help: 'host folder shared with the guest over virtio-fs (0xF4800000, IRQ 6, tag myfs; the default guest mounts it on /mnt)',
-      detail: 'Host folder shared with the guest over virtio-fs (tag "myfs"); the default guest mounts it on /mnt. In VS Code it defaults to the workspace folder; in an untrusted workspace that folder is shared read-only and naming one here is refused. "" shares nothing.',
+      detail: 'Host folder shared with the guest over virtio-fs (tag "myfs"); the default guest mounts it on /mnt. In VS Code on Linux it defaults to the workspace folder; in an untrusted workspace that folder is shared read-only and naming one here is refused. "" shares nothing.',
     },
     { key: 'sharedDirReadOnly', cli: ['--shared-ro'], type: 'boolean', default: false, help: 'share the folder read-only: every write from the guest fails with EROFS' },
   ],
