@@ -165,6 +165,29 @@ test('SETATTR: mode, size (by path and by fh), times, and the answer carries the
   assert.equal(await d.errno({ op: A.FUSE_SETATTR, nodeid: 1, args: [dirSize] }), A.EISDIR);
 });
 
+test('SETATTR uid/gid as the host allows: root may give a file away; anyone else gets EPERM for a foreign owner', async () => {
+  const { entry, fh } = await d.create(1, 'own');
+  await d.release(entry.nodeid, fh);
+  const owner = (uid: number, gid: number): Buffer => {
+    const s = Buffer.alloc(88);
+    s.writeUInt32LE(A.FATTR_UID | A.FATTR_GID, 0);
+    s.writeUInt32LE(uid, 76);
+    s.writeUInt32LE(gid, 80);
+    return s;
+  };
+  const me = { uid: process.getuid!(), gid: process.getgid!() };
+  if (me.uid === 0) {
+    const r = await d.ok({ op: A.FUSE_SETATTR, nodeid: entry.nodeid, args: [owner(1234, 5678)], reply: 104 });
+    const st = fs.statSync(`${dir}/own`);
+    assert.deepEqual([st.uid, st.gid], [1234, 5678]);
+    assert.deepEqual([r.readUInt32LE(16 + 68), r.readUInt32LE(16 + 72)], [1234, 5678], 'reply uid, gid');
+  } else {
+    assert.equal(await d.errno({ op: A.FUSE_SETATTR, nodeid: entry.nodeid, args: [owner(0, 0)] }), A.EPERM);
+    await d.ok({ op: A.FUSE_SETATTR, nodeid: entry.nodeid, args: [owner(me.uid, me.gid)], reply: 104 });
+  }
+  assert.equal(fs.lstatSync(`${dir}/own`).isFile(), true);
+});
+
 test('READDIR and READDIRPLUS list every name once, with . and .., resuming at offsets across small buffers', async () => {
   const sub = parseEntry(await d.ok({ op: A.FUSE_MKDIR, args: [mkdirIn(), cstr('many')], reply: 128 }));
   const names = Array.from({ length: 150 }, (_, i) => `file-${i}-${'x'.repeat(i % 40)}`);
