@@ -1,19 +1,8 @@
 // What the debugger shows of virtio-gpu: the chain decoder for the virtqueue inspector and the
 // Devices scope, the notify filter and its condition fields. Pure: no Node imports.
 
+import type { DeviceNotifyFilter } from '../notify-filter';
 import * as P from './protocol';
-
-/** A notify breakpoint filter, as the device registry declares them. */
-export interface DeviceNotifyFilter {
-  id: string;
-  label: string;
-  device: string;
-  /** null: any queue of the device. */
-  queue: number | null;
-  description: string;
-  /** Extra condition fields (beyond the queue's own) and what they mean. */
-  fields: Readonly<Record<string, string>>;
-}
 
 export const GPU_NOTIFY_FILTERS: readonly DeviceNotifyFilter[] = [
   {
