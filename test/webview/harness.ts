@@ -23,7 +23,7 @@ function findRoot(): string {
   return root;
 }
 
-export type PanelKind = 'levels' | 'inspector';
+export type PanelKind = 'levels' | 'inspector' | 'screen';
 const bundles = new Map<PanelKind, { js: string; css: string }>();
 
 /** Bundles a panel the way scripts/build.mjs does (iife, browser), in memory. */
