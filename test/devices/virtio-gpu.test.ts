@@ -69,6 +69,8 @@ test('GET_EDID: a valid 128-byte EDID 1.4 whose preferred mode is the display si
   assert.equal(e[35] & 0x21, 0x21, '640×480 and 800×600 established');
   assert.equal(e[36] & 0x08, 0, '1024×768 does not fit in 1280×720');
   assert.equal(d.send(P.CMD_GET_EDID, [1, 0]).type, P.RESP_ERR_INVALID_SCANOUT_ID);
+  const e1024 = new GpuDriver().send(P.CMD_GET_EDID, [0, 0]).bytes.subarray(32, 160);
+  assert.equal(e1024[36] & 0x08, 0, 'the preferred size is listed once (as the detailed timing)');
 });
 
 test('the dumb-buffer path: CREATE_2D, ATTACH_BACKING, SET_SCANOUT, TRANSFER, FLUSH put the pixels on the screen', () => {

@@ -100,7 +100,8 @@ export function buildEdid(width: number, height: number, serial = 1): Uint8Array
   b[23] = 120; // gamma 2.2
   b[24] = 0x06; // RGB 4:4:4, sRGB default, preferred timing is native
   writeChromaticity(b);
-  for (const e of ESTABLISHED) if (e.w <= width && e.h <= height) b[e.byte] |= 1 << e.bit;
+  // Smaller VESA modes a guest may choose; the preferred size itself only once, as the DTD.
+  for (const e of ESTABLISHED) if (e.w <= width && e.h <= height && (e.w !== width || e.h !== height)) b[e.byte] |= 1 << e.bit;
   for (let i = 38; i < 54; i++) b[i] = 0x01; // no standard timings
   writeDetailedTiming(b, 54, width, height);
   writeText(b, 72, 0xfc, 'semu'); // display product name

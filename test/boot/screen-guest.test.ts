@@ -1,0 +1,218 @@
+// The real Linux guest with virtio-gpu, a virtio-input keyboard and tablet plugged in at semu's
+// slots (in-process, MachineConfig.extraVirtio): the DRM driver and fbcon drive the GPU, the
+// console's text appears on the scanout glyph for glyph, fbtest's colour bars and redraws go
+// through DRM dumb buffers, and events injected on the host reach evtest with the right codes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GuestRun, READY } from './guest';
+import { linuxTree } from '../guest-artifacts/artifacts';
+import { VirtioGpu } from '../../src/devices/virtio-gpu/gpu';
+import { ScreenReader, readGpuState } from '../../src/devices/virtio-gpu/screen';
+import { screendump } from '../../src/devices/virtio-gpu/png';
+import * as P from '../../src/devices/virtio-gpu/protocol';
+import { VirtioInput } from '../../src/devices/virtio-input/input';
+import { InputSink, readInputState } from '../../src/devices/virtio-input/events';
+import { toAbs } from '../../src/devices/virtio-input/panel-input';
+import { BTN_LEFT } from '../../src/devices/virtio-input/protocol';
+import { decodePng, pixel as pngPixel } from '../webview/png';
+import { StopReason, type ExtraVirtio } from '../../src/emulator/machine';
+
+/** With a GPU the console also goes to the screen (tty0); the serial console stays last, so it is /dev/console. */
+export const GPU_BOOTARGS = 'earlycon=uart8250,mmio,0xf4000000 console=tty0 console=ttyS0 panic=-1';
+const BARS = [0xffffff, 0xffff00, 0x00ffff, 0x00ff00, 0xff00ff, 0xff0000, 0x0000ff, 0x000000];
+
+/** semu's slots: keyboard 0xF490_0000 IRQ 7, tablet 0xF4A0_0000 IRQ 8, GPU 0xF4B0_0000 IRQ 9. */
+function devices() {
+  const gpu = new VirtioGpu();
+  const keyboard = new VirtioInput('keyboard');
+  const tablet = new VirtioInput('tablet');
+  const extraVirtio: ExtraVirtio[] = [
+    { base: 0xf4900000, irq: 7, device: keyboard },
+    { base: 0xf4a00000, irq: 8, device: tablet },
+    { base: 0xf4b00000, irq: 9, device: gpu },
+  ];
+  return { gpu, keyboard, tablet, extraVirtio };
+}
+
+/** The VGA 8×16 font fbcon uses at 1024×768: 256 glyphs × 16 rows, from the guest's own kernel tree. */
+function vgaFont(): Uint8Array {
+  const src = readFileSync(join(linuxTree(), 'lib', 'fonts', 'font_8x16.c'), 'utf8');
+  const body = src.slice(src.indexOf('FONTDATAMAX, 0 }')).replace(/\/\*[\s\S]*?\*\//g, '');
+  const bytes = [...body.matchAll(/0x([0-9a-fA-F]{2})/g)].map((m) => parseInt(m[1], 16));
+  assert.equal(bytes.length, 4096);
+  return Uint8Array.from(bytes);
+}
+
+/** Compares text cells on the scanout with the font; returns the mismatch count and the colours. */
+function matchText(screen: SharedArrayBuffer, font: Uint8Array, text: string, row: number): { bad: number; fg: string; bg: string } {
+  const r = new ScreenReader(screen);
+  const px = r.readRgba({ x: 0, y: row * 16, w: text.length * 8, h: 16 });
+  const colour = (x: number, y: number) => {
+    const o = (y * text.length * 8 + x) * 4;
+    return `${px[o]},${px[o + 1]},${px[o + 2]}`;
+  };
+  let fg = '';
+  const bg = '0,0,0';
+  let bad = 0;
+  for (let i = 0; i < text.length; i++) {
+    const glyph = font.subarray(text.charCodeAt(i) * 16, text.charCodeAt(i) * 16 + 16);
+    for (let y = 0; y < 16; y++)
+      for (let x = 0; x < 8; x++) {
+        const c = colour(i * 8 + x, y);
+        if (glyph[y] & (0x80 >> x)) {
+          if (fg === '') fg = c;
+          if (c !== fg) bad++;
+        } else if (c !== bg) bad++;
+      }
+  }
+  return { bad, fg, bg };
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs the machine until `ok()` holds or `ms` of wall time pass. By time, not instructions: an
+ * idle guest retires few instructions while its kernel threads (fbcon's flush, the VT's LED
+ * work) wait on timers.
+ */
+function runWhile(g: GuestRun, ok: () => boolean, ms = 60_000): boolean {
+  const end = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > end) return false;
+    const r = g.m.run(1 << 20);
+    if (r === StopReason.Halted || r === StopReason.Crashed) return ok();
+    if (r === StopReason.Idle) Atomics.wait(sleeper, 0, 0, Math.min(g.m.idleMilliseconds(), 5));
+  }
+  return true;
+}
+
+test('the guest drives virtio-gpu and virtio-input: console text, fbtest, evtest', { timeout: 600_000 }, (t) => {
+  const d = devices();
+  const g = new GuestRun({ bootargs: GPU_BOOTARGS, extraVirtio: d.extraVirtio });
+  const t0 = performance.now();
+  const boot = g.runUntil(READY);
+  const lap = (what: string) => t.diagnostic(`${what}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  assert.ok(boot.at >= 0, `no ready marker (${boot.reason}); output:\n${g.output.slice(-3000)}`);
+  t.diagnostic(`boot with GPU + input to ready: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${(g.m.instret() / 1e6).toFixed(0)} M instructions`);
+  g.runUntil('\n# ', 5e8, boot.at);
+  g.command('dmesg -n 1');
+
+  // The kernel found all three devices.
+  const dmesg = g.command('dmesg');
+  assert.match(dmesg, /\[drm\] number of scanouts: 1/);
+  assert.match(dmesg, /fb0: virtio_?gpu_?drm_?fb frame buffer device/i);
+  assert.match(dmesg, /input: VirtIO Keyboard as/);
+  assert.match(dmesg, /input: VirtIO Tablet as/);
+  assert.doesNotMatch(dmesg, /response 0x12/, 'no error response from the GPU');
+  const st = readGpuState(d.gpu.screen)!;
+  assert.deepEqual([st.scanout.enabled, st.scanout.width, st.scanout.height, st.scanout.format], [true, 1024, 768, 'B8G8R8X8']);
+  assert.equal(st.errors, 0);
+  assert.ok(st.scanout.flushes > 0, 'fbcon flushed the boot log');
+  const modes = g.command('cat /sys/class/drm/card0-Virtual-1/modes').replace(/\r/g, '').split('\n').slice(1, -1);
+  assert.deepEqual(modes, ['1024x768', '800x600', '640x480'], 'the EDID: the preferred mode first, then the smaller VESA modes');
+
+  lap('booted, devices checked');
+  // Console text on the screen, glyph for glyph in the kernel's VGA font.
+  const font = vgaFont();
+  const text = 'Hello, semu screen!';
+  assert.match(g.command(`fbtest text "${text}"`), /fbtest: text/);
+  assert.ok(
+    runWhile(g, () => matchText(d.gpu.screen, font, text, 0).bad === 0),
+    `console text on the scanout: ${JSON.stringify(matchText(d.gpu.screen, font, text, 0))}`,
+  );
+  const m = matchText(d.gpu.screen, font, text, 0);
+  assert.notEqual(m.fg, m.bg);
+  t.diagnostic(`console text matched: fg ${m.fg} bg ${m.bg}`);
+
+  lap('console text');
+  // Full-screen redraws and the moving square through DRM dumb buffers.
+  const fps = /fbtest: fps frames=(\d+) ms=(\d+) fps=([\d.]+) width=1024 height=768/.exec(g.command('fbtest fps 30'));
+  assert.ok(fps, 'fbtest fps line');
+  const square = /fbtest: square frames=60 ms=(\d+) fps=([\d.]+)/.exec(g.command('fbtest square 60'));
+  assert.ok(square, 'fbtest square line');
+  t.diagnostic(`full-screen redraw: ${fps[3]} fps (${fps[1]} frames in ${fps[2]} ms); moving square: ${square[2]} fps`);
+  assert.ok(Number(fps[3]) > 1, 'more than one full-screen frame a second');
+  // The square's last position: white on dark blue somewhere on screen.
+  const r = new ScreenReader(d.gpu.screen);
+  const all = r.readRgba({ x: 0, y: 0, w: 1024, h: 768 });
+  let white = 0;
+  for (let i = 0; i < all.length; i += 4) if (all[i] === 255 && all[i + 1] === 255 && all[i + 2] === 255) white++;
+  assert.ok(white === 64 * 64 || white === 0, `the square (64×64) or the restored console: ${white} white pixels`);
+
+  lap('fps and square');
+  // Colour bars, checked in the scanout and in the screendump PNG.
+  g.m.consoleIn(Buffer.from('fbtest bars 15 &\n'));
+  const bars = g.runUntil('fbtest: bars width=1024 height=768', 2e9, g.output.length);
+  assert.ok(bars.at >= 0, g.output.slice(-2000));
+  assert.ok(runWhile(g, () => barsShown(d.gpu.screen)), 'the bars are on the scanout');
+  const img = decodePng(screendump(d.gpu.screen)!);
+  assert.deepEqual([img.width, img.height], [1024, 768]);
+  for (let i = 0; i < 8; i++) assert.deepEqual(pngPixel(img, Math.floor((i + 0.5) * 128), 400), [BARS[i] >> 16, (BARS[i] >> 8) & 255, BARS[i] & 255]);
+
+  lap('bars');
+  // Input: a key and a click reach evtest with the right codes and the absolute position.
+  const kbd = new InputSink(d.keyboard.events);
+  const tab = new InputSink(d.tablet.events);
+  const from = g.output.length;
+  g.m.consoleIn(Buffer.from('evtest 5\n'));
+  const ready = g.runUntil('evtest: ready devices=2', 1e9, from);
+  assert.ok(ready.at >= 0, g.output.slice(from));
+  const banner = g.output.slice(from, ready.at).replace(/\r/g, '');
+  assert.match(banner, /\/dev\/input\/event\d name="VirtIO Keyboard" bus=6 vendor=0 product=1/);
+  assert.match(banner, /\/dev\/input\/event\d name="VirtIO Tablet" bus=6 vendor=0 product=2/);
+  kbd.key(30, true);
+  kbd.key(30, false);
+  const ax = toAbs(300, 1024);
+  const ay = toAbs(200, 768);
+  tab.moveTo(ax, ay);
+  tab.button(BTN_LEFT, true);
+  tab.button(BTN_LEFT, false);
+  const end = g.runUntil('\n# ', 2e9, ready.at);
+  assert.ok(end.at >= 0, g.output.slice(from));
+  const lines = g.output.slice(ready.at, end.at).replace(/\r/g, '').split('\n').filter((l) => l.startsWith('input:'));
+  assert.deepEqual(
+    lines.filter((l) => !l.startsWith('input: type=0 ')),
+    ['input: type=1 code=30 value=1', 'input: type=1 code=30 value=0', `input: type=3 code=0 value=${ax}`, `input: type=3 code=1 value=${ay}`, 'input: type=1 code=272 value=1'],
+  );
+  assert.ok(lines.includes('input: type=0 code=0 value=0'), 'SYN_REPORT after each report');
+  const ist = readInputState(d.tablet.events)!;
+  assert.equal(ist.droppedReports, 0);
+  lap('evtest');
+  // Caps Lock: the VT's keyboard handler lights the LED through the status queue, and unlights it.
+  kbd.key(58, true);
+  kbd.key(58, false);
+  assert.ok(runWhile(g, () => readInputState(d.keyboard.events)!.leds.capsLock), 'Caps Lock LED on');
+  kbd.key(58, true);
+  kbd.key(58, false);
+  assert.ok(runWhile(g, () => !readInputState(d.keyboard.events)!.leds.capsLock), 'Caps Lock LED off');
+  assert.equal(readGpuState(d.gpu.screen)!.errors, 0, 'no GPU error responses all along');
+});
+
+function barsShown(screen: SharedArrayBuffer): boolean {
+  const r = new ScreenReader(screen);
+  if (!r.geometry().enabled || r.geometry().width !== 1024) return false;
+  const row = r.readRgba({ x: 0, y: 400, w: 1024, h: 1 });
+  return BARS.every((c, i) => {
+    const o = Math.floor((i + 0.5) * 128) * 4;
+    return row[o] === c >> 16 && row[o + 1] === ((c >> 8) & 255) && row[o + 2] === (c & 255);
+  });
+}
+
+test('fbcon costs the boot: instructions to the ready marker with and without the GPU (icount)', { timeout: 600_000 }, (t) => {
+  const count = (withGpu: boolean) => {
+    const extraVirtio = withGpu ? devices().extraVirtio : [];
+    const g = new GuestRun({ time: 'icount', bootargs: withGpu ? GPU_BOOTARGS : 'earlycon=uart8250,mmio,0xf4000000 console=ttyS0 panic=-1', extraVirtio });
+    const t0 = performance.now();
+    const r = g.runUntil(READY);
+    assert.ok(r.at >= 0, g.output.slice(-2000));
+    return { insns: g.m.instret(), ms: performance.now() - t0 };
+  };
+  const plain = count(false);
+  const gpu = count(true);
+  const extra = gpu.insns / plain.insns - 1;
+  t.diagnostic(`to ready: ${(plain.insns / 1e6).toFixed(0)} M instructions without the GPU, ${(gpu.insns / 1e6).toFixed(0)} M with it (+${(extra * 100).toFixed(0)} %); ${(plain.ms / 1000).toFixed(1)} s vs ${(gpu.ms / 1000).toFixed(1)} s here`);
+  assert.ok(gpu.insns > plain.insns, 'fbcon renders the boot log: more instructions');
+  assert.equal(P.VIRTIO_ID_GPU, 16);
+});
