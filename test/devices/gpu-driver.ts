@@ -27,8 +27,8 @@ export class GpuDriver {
   readonly gpu: VirtioGpu;
   readonly t: VirtioMmio;
   readonly drv: MmioDriver;
-  readonly ctrl: DriverQueue;
-  readonly cursor: DriverQueue;
+  ctrl: DriverQueue;
+  cursor: DriverQueue;
 
   constructor(opts: VirtioGpuOptions = {}, ramBytes = 32 << 20) {
     const bus = makeBus(ramBytes);

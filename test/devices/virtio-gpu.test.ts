@@ -8,6 +8,7 @@ import { ScreenReader, readGpuState } from '../../src/devices/virtio-gpu/screen'
 import { describeGpuChain, gpuConditionFields } from '../../src/devices/virtio-gpu/inspect';
 import { VirtioGpu, checkGpuOptions } from '../../src/devices/virtio-gpu/gpu';
 import * as L from '../../src/emulator/virtio/layout';
+import { Xoshiro128 } from '../../src/emulator/virtio/rng';
 import { GpuDriver, GPU_BASE } from './gpu-driver';
 import { R, STATUS } from './helpers';
 
@@ -411,4 +412,47 @@ test('options: sizes and limits are checked with a message that says what to use
   assert.match(checkGpuOptions({ hostMemoryLimit: 1000 }) ?? '', /must hold two screens/);
   assert.throws(() => new VirtioGpu({ width: 10, height: 10 }), /not supported/);
   assert.equal(GPU_BASE, 0xf4b00000);
+});
+
+test('10 000 random and malformed commands: no exception, valid responses, memory under the limit', () => {
+  const rng = new Xoshiro128(0x6a11);
+  const pick = <T>(xs: readonly T[]): T => xs[rng.next() % xs.length];
+  const limit = 8 << 20;
+  const d = new GpuDriver({ width: 320, height: 200, hostMemoryLimit: limit, maxResources: 64 });
+  const types = [...Object.keys(P.REQUEST_SIZE).map(Number), 0, 0x108, 0x109, 0x200, 0x1100, 0xffffffff];
+  const values = [0, 1, 2, 3, 16, 64, 200, 320, 1024, 4096, 0x10000, 0x7fffffff, 0xffffffff, 0x400000, 0x1ffffff0];
+  const codes = new Set<number>();
+  let resets = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const type = pick(types);
+    const words = Array.from({ length: 8 }, () => (rng.next() % 3 === 0 ? rng.next() : pick(values)));
+    if (rng.next() % 4 === 0) words[0] = 1 + (rng.next() % 8); // reuse a few resource ids
+    const entries = rng.next() % 3 === 0 ? Array.from({ length: 1 + (rng.next() % 4) }, () => [pick(values), pick(values)] as [number, number]) : undefined;
+    const respLen = pick([0, 8, 24, 24, 24, 100, P.DISPLAY_INFO_SIZE, P.EDID_RESP_SIZE]);
+    const cmdLen = rng.next() % 5 === 0 ? rng.next() % 64 : undefined;
+    if (rng.next() % 10 === 0) {
+      d.sendCursor(pick([P.CMD_UPDATE_CURSOR, P.CMD_MOVE_CURSOR, type]), words);
+      continue;
+    }
+    let r;
+    try {
+      r = d.send(type, words, { respLen, cmdLen: cmdLen === 0 ? 1 : cmdLen, entries, flags: rng.next() & 3, fence: i });
+    } catch (e) {
+      // The only way a command gets no used element: the device refused it with needs-reset.
+      assert.ok(d.drv.r(R.STATUS) & STATUS.NEEDS_RESET, `command ${i}: ${(e as Error).message}`);
+    }
+    if (d.drv.r(R.STATUS) & STATUS.NEEDS_RESET) {
+      assert.ok(respLen < P.HDR_SIZE, `needs reset only for a request without room for a response (command ${i})`);
+      resets++;
+      d.drv.w(R.STATUS, 0);
+      [d.ctrl, d.cursor] = d.drv.init(2);
+      continue;
+    }
+    if (r && r.usedLen >= 4) codes.add(r.type);
+    assert.ok(d.gpu.budget.used <= limit, `memory ${d.gpu.budget.used} over the limit at command ${i}`);
+    assert.ok(d.gpu.resourceCount <= 64);
+  }
+  for (const c of codes) assert.ok((c >= P.RESP_OK_NODATA && c <= P.RESP_OK_EDID) || (c >= P.RESP_ERR_UNSPEC && c <= P.RESP_ERR_INVALID_PARAMETER), `response 0x${c.toString(16)}`);
+  assert.ok(codes.has(P.RESP_OK_NODATA) && codes.has(P.RESP_ERR_INVALID_PARAMETER) && codes.has(P.RESP_ERR_INVALID_RESOURCE_ID) && codes.has(P.RESP_ERR_UNSPEC), [...codes].map((c) => c.toString(16)).join(' '));
+  assert.ok(resets > 0);
 });
