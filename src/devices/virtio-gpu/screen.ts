@@ -189,8 +189,8 @@ export interface CursorState {
 export class ScreenReader {
   private readonly h: Int32Array;
   private readonly pixels: Uint8Array;
-  private readonly pixels32: Uint32Array;
-  private readonly cursorPixels: Uint32Array;
+  private readonly pixels32: Int32Array;
+  private readonly cursorPixels: Int32Array;
   readonly maxWidth: number;
   readonly maxHeight: number;
   /** The last seq this reader consumed. -1 before the first take: everything is new. */
@@ -204,8 +204,8 @@ export class ScreenReader {
     this.maxWidth = h[H_MAX_WIDTH];
     this.maxHeight = h[H_MAX_HEIGHT];
     this.pixels = new Uint8Array(sab, PIXELS_AT, this.maxWidth * this.maxHeight * 4);
-    this.pixels32 = new Uint32Array(sab, PIXELS_AT, this.maxWidth * this.maxHeight);
-    this.cursorPixels = new Uint32Array(sab, PIXELS_AT + this.pixels.length, CURSOR_SIZE * CURSOR_SIZE);
+    this.pixels32 = new Int32Array(sab, PIXELS_AT, this.maxWidth * this.maxHeight);
+    this.cursorPixels = new Int32Array(sab, PIXELS_AT + this.pixels.length, CURSOR_SIZE * CURSOR_SIZE);
   }
 
   static isScreen(sab: SharedArrayBuffer): boolean {
@@ -298,10 +298,10 @@ export class ScreenReader {
   readRgba(r: Rect, out?: Uint8ClampedArray | Uint8Array): Uint8Array {
     const n = r.w * r.h;
     const dst = out ?? new Uint8Array(n * 4);
-    const d32 = new Uint32Array(dst.buffer, dst.byteOffset, n);
+    const d32 = new Int32Array(dst.buffer, dst.byteOffset, n);
     const g = this.geometry();
     if (!g.enabled) {
-      d32.fill(0xff000000);
+      d32.fill(OPAQUE);
       return dst as Uint8Array;
     }
     convertRows(this.pixels32, this.maxWidth, r, formatLayout(g.format), d32);
@@ -323,52 +323,59 @@ export class ScreenReader {
   /** The 64 × 64 cursor image as RGBA, alpha kept (straight, as the guest drew it). */
   cursorRgba(): Uint8Array {
     const out = new Uint8Array(CURSOR_SIZE * CURSOR_SIZE * 4);
-    const d32 = new Uint32Array(out.buffer);
-    const layout = formatLayout(this.h[H_CURSOR_FORMAT]);
-    convertRows(this.cursorPixels, CURSOR_SIZE, { x: 0, y: 0, w: CURSOR_SIZE, h: CURSOR_SIZE }, layout, d32, true);
+    convertCursor(this.cursorPixels, formatLayout(this.h[H_CURSOR_FORMAT]), new Int32Array(out.buffer));
     return out;
   }
 }
 
 /**
- * Converts rows of 32-bit pixels (little-endian words) to RGBA words (bytes R,G,B,A in memory).
- * keepAlpha: take alpha from A formats (cursor); otherwise opaque.
+ * Converts rows of 32-bit pixels (little-endian words) to RGBA words (bytes R,G,B,A in memory),
+ * opaque. Int32 views throughout: the words stay small integers (no doubles in the loop).
  */
-function convertRows(src: Uint32Array, srcWidth: number, r: Rect, layout: number, dst: Uint32Array, keepAlpha = false): void {
+function convertRows(src: Int32Array, srcWidth: number, r: Rect, layout: number, dst: Int32Array): void {
   let o = 0;
   for (let y = 0; y < r.h; y++) {
     let i = (r.y + y) * srcWidth + r.x;
     const end = i + r.w;
     switch (layout) {
-      case 0: // B,G,R,A bytes: word 0xAARRGGBB
+      case 0: // B,G,R,(A|X) bytes: word 0xAARRGGBB
         for (; i < end; i++, o++) {
           const v = src[i];
-          const a = keepAlpha ? v & 0xff000000 : 0xff000000;
-          dst[o] = (a | ((v & 0xff) << 16) | (v & 0xff00) | ((v >>> 16) & 0xff)) >>> 0;
+          dst[o] = OPAQUE | ((v & 0xff) << 16) | (v & 0xff00) | ((v >> 16) & 0xff);
         }
         break;
-      case 1: // A,R,G,B bytes: word 0xBBGGRRAA
+      case 1: // (A|X),R,G,B bytes: word 0xBBGGRRAA
         for (; i < end; i++, o++) {
           const v = src[i];
-          const a = keepAlpha ? (v & 0xff) << 24 : 0xff000000;
-          dst[o] = (a | ((v >>> 24) << 16) | ((v >>> 8) & 0xff00) | ((v >>> 8) & 0xff)) >>> 0;
+          dst[o] = OPAQUE | ((v >>> 24) << 16) | ((v >> 8) & 0xff00) | ((v >> 8) & 0xff);
         }
         break;
-      case 2: // R,G,B,A bytes: already RGBA
-        for (; i < end; i++, o++) dst[o] = keepAlpha ? src[i] : (src[i] | 0xff000000) >>> 0;
+      case 2: // R,G,B,(A|X) bytes: already RGBA
+        for (; i < end; i++, o++) dst[o] = src[i] | OPAQUE;
         break;
-      case 3: // X,B,G,R bytes: word 0xRRGGBBXX
+      case 3: // (X|A),B,G,R bytes: word 0xRRGGBBXX
         for (; i < end; i++, o++) {
           const v = src[i];
-          const a = keepAlpha ? (v & 0xff) << 24 : 0xff000000;
-          dst[o] = (a | ((v << 8) & 0xff0000) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+          dst[o] = OPAQUE | ((v << 8) & 0xff0000) | ((v >> 8) & 0xff00) | (v >>> 24);
         }
         break;
       default:
-        dst.fill(0xff000000, o, o + r.w);
+        dst.fill(OPAQUE, o, o + r.w);
         o += r.w;
     }
   }
+}
+
+const OPAQUE = 0xff000000 | 0;
+
+/** The 64 × 64 cursor to straight-alpha RGBA: the same byte orders, alpha kept where there is one. */
+function convertCursor(src: Int32Array, layout: number, dst: Int32Array): void {
+  convertRows(src, CURSOR_SIZE, { x: 0, y: 0, w: CURSOR_SIZE, h: CURSOR_SIZE }, layout, dst);
+  const bytes = new Uint8Array(src.buffer, src.byteOffset, src.length * 4);
+  const alphaAt = layout === 0 || layout === 2 ? 3 : layout === 1 || layout === 3 ? 0 : -1;
+  if (alphaAt < 0) return;
+  const out = new Uint8Array(dst.buffer, dst.byteOffset, dst.length * 4);
+  for (let i = 0; i < src.length; i++) out[i * 4 + 3] = bytes[i * 4 + alphaAt];
 }
 
 /** The GPU's live state for the debugger's Devices scope: plain JSON. */
