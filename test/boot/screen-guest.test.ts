@@ -142,7 +142,15 @@ test('the guest drives virtio-gpu and virtio-input: console text, fbtest, evtest
   assert.ok(white === 64 * 64 || white === 0, `the square (64×64) or the restored console: ${white} white pixels`);
 
   lap('fps and square');
-  // Colour bars, checked in the scanout and in the screendump PNG.
+  // The bars through /dev/fb0 (fbdev emulation: the kernel flushes the pages written), then the
+  // console comes back when fbtest leaves graphics mode.
+  g.m.consoleIn(Buffer.from('fbtest fb 3 &\n'));
+  assert.ok(g.runUntil('fbtest: fb width=1024 height=768', 2e9, g.output.length).at >= 0, g.output.slice(-2000));
+  assert.ok(runWhile(g, () => barsShown(d.gpu.screen)), 'the fbdev bars are on the scanout');
+  assert.ok(runWhile(g, () => !barsShown(d.gpu.screen)), 'the console is back after fbtest fb');
+  lap('fb');
+
+  // Colour bars through DRM, checked in the scanout and in the screendump PNG.
   g.m.consoleIn(Buffer.from('fbtest bars 15 &\n'));
   const bars = g.runUntil('fbtest: bars width=1024 height=768', 2e9, g.output.length);
   assert.ok(bars.at >= 0, g.output.slice(-2000));

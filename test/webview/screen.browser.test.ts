@@ -281,6 +281,35 @@ test('screen: paused freezes on the exact frame and sends no input; running agai
   await done(p);
 });
 
+test('screen: the guest cursor is drawn over the screen at its hot spot, scaled, and hides the pointer', async () => {
+  const d = barsDevice();
+  const feed = new ScreenFeed(d.gpu.screen, { window: 100 });
+  const p = await openScreen();
+  await post(p, feed.poll(0)!);
+  // A 64×64 cursor: opaque red in the top-left 8×8, transparent elsewhere (B8G8R8A8).
+  d.fill(0x1000000, 64, 64, (x, y) => (x < 8 && y < 8 ? 0xffff0000 : 0));
+  d.create(5, 64, 64, 1);
+  d.attach(5, [[0x1000000, 64 * 64 * 4]]);
+  d.transfer(5, 0, 0, 64, 64);
+  d.sendCursor(0x300, [0, 400, 300, 0, 5, 2, 3, 0]); // UPDATE_CURSOR at (400, 300), hot spot (2, 3)
+  const f = feed.poll(100)!;
+  assert.equal(f.cursor?.image?.length, 64 * 64 * 4);
+  await post(p, f);
+  const box = (await p.page.locator('canvas.screen').boundingBox())!;
+  const cur = (await p.page.locator('canvas.cursor').boundingBox())!;
+  const s = box.width / W;
+  assert.ok(Math.abs(cur.x - (box.x + (400 - 2) * s)) < 1 && Math.abs(cur.y - (box.y + (300 - 3) * s)) < 1, `cursor at ${cur.x},${cur.y}`);
+  assert.ok(Math.abs(cur.width - 64 * s) < 1);
+  assert.equal(await p.page.evaluate(() => getComputedStyle(document.querySelector('canvas.screen')!).cursor), 'none');
+  const img = decodePng(await p.page.screenshot());
+  assert.deepEqual(pngPixel(img, Math.round(cur.x + 2 * s), Math.round(cur.y + 2 * s)), [255, 0, 0], 'the opaque part');
+  assert.deepEqual(pngPixel(img, Math.round(cur.x + 40 * s), Math.round(cur.y + 40 * s)), rgb(BARS[3]), 'the transparent part shows the screen (green bar)');
+  d.sendCursor(0x300, [0, 0, 0, 0, 0, 0, 0, 0]); // hide
+  await post(p, feed.poll(200)!);
+  assert.equal(await p.page.locator('canvas.cursor').isHidden(), true);
+  await done(p);
+});
+
 test('screen: the theme colours the frame around the canvas; hostile frames are ignored', async () => {
   const dark = await openScreen();
   const light = await openScreen({ bodyClass: 'vscode-light' });
