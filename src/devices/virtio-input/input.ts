@@ -12,6 +12,7 @@ import type { DescChain, VirtioDevice, VirtioTransport } from '../../emulator/vi
 import * as P from './protocol';
 import { allocateEvents, C_DELIVERED, C_ERRORS, C_LEDS, C_NO_BUFFER, C_STATUS, EventSource } from './events';
 import { mappedKeyCodes } from './keymap';
+import { readConfigBytes } from '../config-space';
 
 export type InputProfile = 'keyboard' | 'tablet';
 
@@ -107,10 +108,7 @@ export class VirtioInput implements VirtioDevice {
   // ---------------- configuration space (§5.8.5) ----------------
 
   readConfig(offset: number, width: 1 | 2 | 4): number {
-    const c = this.config;
-    if (width === 1) return c[offset];
-    if (width === 2) return c[offset] | (c[offset + 1] << 8);
-    return (c[offset] | (c[offset + 1] << 8) | (c[offset + 2] << 16) | (c[offset + 3] << 24)) >>> 0;
+    return readConfigBytes(this.config, offset, width);
   }
 
   writeConfig(offset: number, width: 1 | 2 | 4, value: number): void {
