@@ -10,12 +10,8 @@
 import { GuestRun, READY } from '../test/boot/guest';
 import { launch, openPanel } from '../test/webview/harness';
 import { GpuDriver } from '../test/devices/gpu-driver';
-import { VirtioGpu } from '../src/devices/virtio-gpu/gpu';
+import { GPU_BOOTARGS, PLAIN_BOOTARGS, screenDevices } from '../test/helpers/screen-guest';
 import { ScreenFeed } from '../src/devices/virtio-gpu/feed';
-import { VirtioInput } from '../src/devices/virtio-input/input';
-
-const GPU_BOOTARGS = 'earlycon=uart8250,mmio,0xf4000000 console=tty0 console=ttyS0 panic=-1';
-const PLAIN_BOOTARGS = 'earlycon=uart8250,mmio,0xf4000000 console=ttyS0 panic=-1';
 
 export interface ScreenBenchResult {
   guest_fps: number;
@@ -37,13 +33,7 @@ function quantiles(xs: number[]): { median: number; p90: number } {
 }
 
 function guestBoot(withGpu: boolean): { g: GuestRun; insns: number } {
-  const extraVirtio = withGpu
-    ? [
-        { base: 0xf4900000, irq: 7, device: new VirtioInput('keyboard') },
-        { base: 0xf4a00000, irq: 8, device: new VirtioInput('tablet') },
-        { base: 0xf4b00000, irq: 9, device: new VirtioGpu() },
-      ]
-    : [];
+  const extraVirtio = withGpu ? screenDevices().extraVirtio : [];
   const g = new GuestRun({ bootargs: withGpu ? GPU_BOOTARGS : PLAIN_BOOTARGS, extraVirtio });
   const r = g.runUntil(READY);
   if (r.at < 0) throw new Error(`the guest did not boot:\n${g.output.slice(-2000)}`);
