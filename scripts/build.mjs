@@ -13,7 +13,7 @@ const production = process.argv.includes('--production');
 
 const nodeEntries = [
   ['src/extension.ts', 'dist/extension.js'],
-  ['src/worker.ts', 'dist/worker.js'],
+  ['src/worker/main.ts', 'dist/worker.js'],
   ['src/cli.ts', 'dist/cli.js'],
   ['src/audio/audio-host.ts', 'dist/audio-host.js'],
   ['debug-adapter/standalone.ts', 'dist/debug-adapter.js'],

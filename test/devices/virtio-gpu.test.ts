@@ -8,7 +8,7 @@ import { ScreenReader, readGpuState } from '../../src/devices/virtio-gpu/screen'
 import { describeGpuChain, gpuConditionFields } from '../../src/devices/virtio-gpu/inspect';
 import { VirtioGpu, checkGpuOptions } from '../../src/devices/virtio-gpu/gpu';
 import * as L from '../../src/emulator/virtio/layout';
-import { Xoshiro128 } from '../../src/emulator/virtio/rng';
+import { Xoshiro128 } from '../../src/devices/virtio-rng/rng';
 import { GpuDriver, GPU_BASE } from './gpu-driver';
 import { R, STATUS } from './helpers';
 

@@ -9,7 +9,7 @@ import { VirtioInput, type InputProfile } from '../../src/devices/virtio-input/i
 import { allocateEvents, InputSink, readInputState } from '../../src/devices/virtio-input/events';
 import { linuxKeyCode, mappedKeyCodes } from '../../src/devices/virtio-input/keymap';
 import { describeInputChain, inputConditionFields } from '../../src/devices/virtio-input/inspect';
-import { Xoshiro128 } from '../../src/emulator/virtio/rng';
+import { Xoshiro128 } from '../../src/devices/virtio-rng/rng';
 import { DriverQueue, FakeIrq, MmioDriver, R, STATUS, makeBus } from './helpers';
 
 const BASE = 0xf4900000;
