@@ -33,8 +33,8 @@ function quantiles(xs: number[]): { median: number; p90: number } {
 }
 
 function guestBoot(withGpu: boolean): { g: GuestRun; insns: number } {
-  const extraVirtio = withGpu ? screenDevices().extraVirtio : [];
-  const g = new GuestRun({ bootargs: withGpu ? GPU_BOOTARGS : PLAIN_BOOTARGS, extraVirtio });
+  const virtio = withGpu ? screenDevices().virtio : [];
+  const g = new GuestRun({ bootargs: withGpu ? GPU_BOOTARGS : PLAIN_BOOTARGS, virtio });
   const r = g.runUntil(READY);
   if (r.at < 0) throw new Error(`the guest did not boot:\n${g.output.slice(-2000)}`);
   return { g, insns: g.m.instret() };

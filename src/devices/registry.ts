@@ -8,11 +8,16 @@ import type { DeviceDescriptor } from './descriptor';
 import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
+import { virtioKeyboard, virtioTablet } from './virtio-input';
+import { virtioGpu } from './virtio-gpu';
 
 export const DEVICES = [
   virtioBlk,
   virtioRng,
   virtioSnd,
+  virtioKeyboard,
+  virtioTablet,
+  virtioGpu,
 ] as const satisfies readonly DeviceDescriptor<never>[];
 
 // ---- derived views ----

@@ -1,5 +1,5 @@
 // The real Linux guest with virtio-gpu, a virtio-input keyboard and tablet plugged in at semu's
-// slots (in-process, MachineConfig.extraVirtio): the DRM driver and fbcon drive the GPU, the
+// slots (in-process, MachineConfig.virtio): the DRM driver and fbcon drive the GPU, the
 // console's text appears on the scanout glyph for glyph, fbtest's colour bars and redraws go
 // through DRM dumb buffers, and events injected on the host reach evtest with the right codes.
 import { test } from 'node:test';
@@ -24,7 +24,7 @@ function matchText(screen: SharedArrayBuffer, font: Uint8Array, text: string, ro
 
 test('the guest drives virtio-gpu and virtio-input: console text, fbtest, evtest', { timeout: 600_000 }, (t) => {
   const d = devices();
-  const g = new GuestRun({ bootargs: GPU_BOOTARGS, extraVirtio: d.extraVirtio });
+  const g = new GuestRun({ bootargs: GPU_BOOTARGS, virtio: d.virtio });
   const t0 = performance.now();
   const boot = g.runUntil(READY);
   const lap = (what: string) => t.diagnostic(`${what}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -143,8 +143,8 @@ function barsShown(screen: SharedArrayBuffer): boolean {
 
 test('fbcon costs the boot: instructions to the ready marker with and without the GPU (icount)', { timeout: 600_000 }, (t) => {
   const count = (withGpu: boolean) => {
-    const extraVirtio = withGpu ? devices().extraVirtio : [];
-    const g = new GuestRun({ time: 'icount', bootargs: withGpu ? GPU_BOOTARGS : PLAIN_BOOTARGS, extraVirtio });
+    const virtio = withGpu ? devices().virtio : [];
+    const g = new GuestRun({ time: 'icount', bootargs: withGpu ? GPU_BOOTARGS : PLAIN_BOOTARGS, virtio });
     const t0 = performance.now();
     const r = g.runUntil(READY);
     assert.ok(r.at >= 0, g.output.slice(-2000));

@@ -19,7 +19,7 @@ function setup(kind: InputProfile, capacity?: number) {
   const bus = makeBus();
   const dev = new VirtioInput(kind, { events: capacity ? allocateEvents(capacity) : undefined });
   const irq = new FakeIrq();
-  const t = new VirtioMmio('virtio-input', BASE, irq, 7, dev, bus.ram);
+  const t = new VirtioMmio(dev.name, BASE, irq, 7, dev, bus.ram);
   bus.add(t);
   const drv = new MmioDriver(bus, BASE);
   const [evq, stq] = drv.init(2);
@@ -244,7 +244,7 @@ test('an event buffer that is readable or shorter than 8 bytes puts the device i
 test('before the driver sets up its queues, events wait; reset discards them', () => {
   const bus = makeBus();
   const dev = new VirtioInput('keyboard');
-  const t = new VirtioMmio('virtio-input', BASE, new FakeIrq(), 7, dev, bus.ram);
+  const t = new VirtioMmio(dev.name, BASE, new FakeIrq(), 7, dev, bus.ram);
   bus.add(t);
   const sink = new InputSink(dev.events);
   sink.key(30, true);

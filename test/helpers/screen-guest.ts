@@ -8,23 +8,29 @@ import { GuestRun } from '../boot/guest';
 import { linuxTree } from '../guest-artifacts/artifacts';
 import { VirtioGpu } from '../../src/devices/virtio-gpu/gpu';
 import { VirtioInput } from '../../src/devices/virtio-input/input';
-import { StopReason, type ExtraVirtio } from '../../src/emulator/machine';
+import { StopReason, type PlacedVirtio } from '../../src/emulator/machine';
+import { VIRTIO_SLOTS } from '../../src/emulator/devices/map';
+import { bootargsFor } from '../../src/worker/load';
+import { DEFAULT_BOOTARGS } from '../../src/host/options';
 
-/** With a GPU the console also goes to the screen (tty0); the serial console stays last, so it is /dev/console. */
-export const GPU_BOOTARGS = 'earlycon=uart8250,mmio,0xf4000000 console=tty0 console=ttyS0 panic=-1';
-export const PLAIN_BOOTARGS = 'earlycon=uart8250,mmio,0xf4000000 console=ttyS0 panic=-1';
+/**
+ * The kernel command line a machine with a screen gets (the descriptors' words before the
+ * default): the console also on the screen (tty0), the serial console last, so it is /dev/console.
+ */
+export const GPU_BOOTARGS = bootargsFor({ kernel: '', screen: true });
+export const PLAIN_BOOTARGS = DEFAULT_BOOTARGS;
 
-/** semu's slots: keyboard 0xF490_0000 IRQ 7, tablet 0xF4A0_0000 IRQ 8, GPU 0xF4B0_0000 IRQ 9. */
+/** semu's slots: keyboard 0xF490_0000 IRQ 7, tablet (mouse slot) 0xF4A0_0000 IRQ 8, GPU 0xF4B0_0000 IRQ 9. */
 export function screenDevices() {
   const gpu = new VirtioGpu();
   const keyboard = new VirtioInput('keyboard');
   const tablet = new VirtioInput('tablet');
-  const extraVirtio: ExtraVirtio[] = [
-    { base: 0xf4900000, irq: 7, device: keyboard },
-    { base: 0xf4a00000, irq: 8, device: tablet },
-    { base: 0xf4b00000, irq: 9, device: gpu },
+  const virtio: PlacedVirtio[] = [
+    { ...VIRTIO_SLOTS.keyboard, device: keyboard },
+    { ...VIRTIO_SLOTS.mouse, device: tablet },
+    { ...VIRTIO_SLOTS.gpu, device: gpu },
   ];
-  return { gpu, keyboard, tablet, extraVirtio };
+  return { gpu, keyboard, tablet, virtio };
 }
 
 /** The VGA 8×16 font fbcon uses at 1024×768: 256 glyphs × 16 rows, from the guest's own kernel tree. */

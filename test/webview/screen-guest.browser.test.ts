@@ -26,7 +26,7 @@ after(() => browser?.close());
 
 test('the guest’s console text reaches the panel exactly; keys and a click in the panel reach evtest', { timeout: 600_000 }, async () => {
   const d = screenDevices();
-  const g = new GuestRun({ bootargs: GPU_BOOTARGS, extraVirtio: d.extraVirtio });
+  const g = new GuestRun({ bootargs: GPU_BOOTARGS, virtio: d.virtio });
   const boot = g.runUntil(READY);
   assert.ok(boot.at >= 0, g.output.slice(-2000));
   g.runUntil('\n# ', 5e8, boot.at);

@@ -37,6 +37,16 @@ export interface VirtioGpuOptions {
   maxResources?: number;
   /** QueueNumMax (default 256). */
   queueSize?: number;
+  /** Told of each frame the screen is about to lose (scanout off, reset), and when the device goes. */
+  frameKeeper?: FrameKeeper;
+}
+
+/** Keeps the last frame the screen showed (the --screendump file). */
+export interface FrameKeeper {
+  /** The scanout is about to go dark: `screen` still holds its last frame. */
+  keep(screen: SharedArrayBuffer): void;
+  /** The machine stops (after the final reset). */
+  dispose(): void;
 }
 
 export interface GpuStats {
@@ -84,6 +94,7 @@ export class VirtioGpu implements VirtioDevice {
   private scanH = 0;
   private scanResource: Resource | null = null;
   private cursorResource = 0;
+  private readonly frameKeeper: FrameKeeper | null;
   // Preallocated request and response buffers.
   private readonly req = new Uint8Array(P.MAX_FIXED_REQUEST);
   private readonly reqView = new DataView(this.req.buffer);
@@ -104,6 +115,12 @@ export class VirtioGpu implements VirtioDevice {
     this.out = new S.ScreenWriter(this.screen);
     this.out.set(S.C_HOST_LIMIT, Math.min(this.budget.limit, 0x7fffffff));
     this.edid = buildEdid(this.width, this.height);
+    this.frameKeeper = opts.frameKeeper ?? null;
+  }
+
+  /** The scanout and counters (the Devices scope, the Screen panel, screendumps read them). */
+  get sharedState(): SharedArrayBuffer {
+    return this.screen;
   }
 
   get stats(): GpuStats {
@@ -135,6 +152,7 @@ export class VirtioGpu implements VirtioDevice {
   }
 
   reset(): void {
+    if (this.scanResource !== null) this.frameKeeper?.keep(this.screen);
     for (const r of this.resources.values()) this.freeResource(r);
     this.resources.clear();
     this.scanResource = null;
@@ -143,6 +161,10 @@ export class VirtioGpu implements VirtioDevice {
     this.eventsRead = 0;
     this.out.reset();
     this.syncCounters();
+  }
+
+  dispose(): void {
+    this.frameKeeper?.dispose();
   }
 
   onNotify(q: number): void {
@@ -356,6 +378,7 @@ export class VirtioGpu implements VirtioDevice {
   }
 
   private disableScanout(): void {
+    if (this.scanResource !== null) this.frameKeeper?.keep(this.screen);
     this.scanResource = null;
     this.scanW = this.scanH = 0;
     this.out.setScanout(0, 0, 0, 0);

@@ -1,22 +1,7 @@
 // What the debugger shows of virtio-gpu: the chain decoder for the virtqueue inspector and the
-// Devices scope, the notify filter and its condition fields. Pure: no Node imports.
+// Devices scope, and the notify condition fields. Pure: no Node imports.
 
-import type { DeviceNotifyFilter } from '../notify-filter';
 import * as P from './protocol';
-
-export const GPU_NOTIFY_FILTERS: readonly DeviceNotifyFilter[] = [
-  {
-    id: 'virtio-gpu',
-    label: 'virtio-gpu notify',
-    device: 'virtio-gpu',
-    queue: null,
-    description: 'Stop when the guest kicks the GPU’s control or cursor queue (e.g. condition `command == 0x104` for RESOURCE_FLUSH).',
-    fields: {
-      command: 'type of the first pending request (0x100 GET_DISPLAY_INFO … 0x10a GET_EDID, 0x300 UPDATE_CURSOR, 0x301 MOVE_CURSOR); -1 when none',
-      resource: 'resource id the first pending request names; -1 when it names none',
-    },
-  },
-];
 
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);

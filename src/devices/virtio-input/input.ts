@@ -16,6 +16,9 @@ import { readConfigBytes } from '../config-space';
 
 export type InputProfile = 'keyboard' | 'tablet';
 
+/** Each profile's device name (its descriptor's, so filters and the inspector tell them apart). */
+export const INPUT_DEVICE_NAMES: Readonly<Record<InputProfile, string>> = { keyboard: 'virtio-keyboard', tablet: 'virtio-tablet' };
+
 export interface VirtioInputOptions {
   /** ID_NAME (default "VirtIO Keyboard" / "VirtIO Tablet"). */
   name?: string;
@@ -95,10 +98,15 @@ export class VirtioInput implements VirtioDevice {
     this.profile = profile(kind);
     if (opts.name !== undefined) this.profile.name = opts.name;
     if (opts.serial !== undefined) this.profile.serial = opts.serial;
-    this.name = 'virtio-input';
+    this.name = INPUT_DEVICE_NAMES[kind];
     this.queueMaxSize = opts.queueSize ?? 64;
     this.events = opts.events ?? allocateEvents();
     this.source = new EventSource(this.events);
+  }
+
+  /** The event ring and counters (the Screen panel writes events, the Devices scope reads). */
+  get sharedState(): SharedArrayBuffer {
+    return this.events;
   }
 
   attach(transport: VirtioTransport): void {

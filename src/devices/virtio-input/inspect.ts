@@ -1,23 +1,7 @@
-// What the debugger shows of virtio-input: the chain decoder, the notify filter and its
-// condition fields. Pure: no Node imports.
+// What the debugger shows of virtio-input: the chain decoder and the notify condition fields.
+// Pure: no Node imports.
 
-import type { DeviceNotifyFilter } from '../notify-filter';
 import * as P from './protocol';
-
-export const INPUT_NOTIFY_FILTERS: readonly DeviceNotifyFilter[] = [
-  {
-    id: 'virtio-input',
-    label: 'virtio-input notify',
-    device: 'virtio-input',
-    queue: null,
-    description: 'Stop when the guest queues event buffers (eventq) or sends a status event such as a keyboard LED (statusq, e.g. condition `queue == 1 && code == 1` for Caps Lock).',
-    fields: {
-      type: 'event type of the first pending status event (17 = EV_LED); -1 on the event queue',
-      code: 'its code (LED_NUML 0, LED_CAPSL 1, LED_SCROLLL 2); -1 on the event queue',
-      value: 'its value; -1 on the event queue',
-    },
-  },
-];
 
 /** Condition fields from the first pending chain's readable bytes (status events only). */
 export function inputConditionFields(queue: number, readable: Uint8Array | null): { type: number; code: number; value: number } {
