@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { SemuDebugSession } from '../debug-adapter/session';
 import { PanelHub, registerPanels } from './panels/index';
+import { ScreenPanels, registerScreen } from './panels/screen-panel';
 import { SemuConfigurationProvider } from './vscode/config-provider';
 import { DEBUG_TYPE } from './vscode/config-defaults';
 import { ConsoleTerminal } from './vscode/terminal';
@@ -27,6 +28,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const currentSession = () => (feed.session ? sessions.get(feed.session.id) : undefined);
 
   registerPanels(context, hub, { memorySession: currentSession });
+  const screens = new ScreenPanels(context.extensionUri);
+  registerScreen(context, screens, { currentSession });
   registerCommands(context, { provider, channel, currentSession });
 
   context.subscriptions.push(
@@ -42,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
           onMachine: (host) => {
             if (host) terminal.setInput((text) => host.consoleIn(text));
             else terminal.ended(`${session.name}: machine stopped`);
+            screens.machine(host, session.name, session.id);
           },
           onClosed: () => adapters.delete(adapter),
         });

@@ -76,8 +76,10 @@ test('screen: the bundle builds with its stylesheet; without a session the panel
   assert.ok(b.js.length > 2000);
   assert.match(b.css, /canvas\.screen/);
   const p = await openPanel(browser, 'screen');
-  assert.match(await p.page.locator('.empty').innerText(), /Start a 'Boot semu' debug session/);
+  assert.match(await p.page.locator('.empty').innerText(), /No machine is running\. Start "Boot semu" with "screen": true/);
   assert.equal(await p.page.locator('.stage').isHidden(), true);
+  await post(p, { type: 'session', state: 'running', name: 'Boot semu', noScreen: true });
+  assert.match(await p.page.locator('.empty').innerText(), /This machine has no screen: add "screen": true/);
   await post(p, { type: 'session', state: 'running' });
   assert.match(await p.page.locator('.empty').innerText(), /has not set a display mode/);
   await done(p);

@@ -48,7 +48,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   if (msg.type === 'session') {
     session = msg.state;
     if (session !== 'running') input.releaseAll();
-    view.setSession(msg.state, msg.name);
+    view.setSession(msg.state, msg.name, msg.noScreen === true);
     return;
   }
   // Paused: only the controller's exact final frame is drawn; anything older in flight is not.

@@ -26,6 +26,7 @@ export class ScreenView {
   private scale = 1;
   private session: ScreenSessionState = 'none';
   private sessionName: string | undefined;
+  private noScreen = false;
 
   constructor(
     root: HTMLElement,
@@ -53,9 +54,10 @@ export class ScreenView {
     this.layout();
   }
 
-  setSession(state: ScreenSessionState, name?: string): void {
+  setSession(state: ScreenSessionState, name?: string, noScreen = false): void {
     this.session = state;
     this.sessionName = name;
+    this.noScreen = noScreen;
     document.body.dataset.session = state;
     const size = this.enabled ? ` · ${this.width}×${this.height}` : '';
     const who = name ? ` — ${name}` : '';
@@ -74,7 +76,13 @@ export class ScreenView {
     const show = state === 'none' || !this.enabled;
     setHidden(this.empty, !show);
     setHidden(this.stage, show && !this.enabled);
-    setText(this.empty, state === 'none' ? "Start a 'Boot semu' debug session with the GPU to see its screen." : 'No picture yet: the guest has not set a display mode (no scanout).');
+    setText(this.empty, this.emptyText(state));
+  }
+
+  private emptyText(state: ScreenSessionState): string {
+    if (state === 'none') return 'No machine is running. Start "Boot semu" with "screen": true in its launch configuration (or run "semu: Show Screen" again to boot one).';
+    if (this.noScreen) return 'This machine has no screen: add "screen": true to its launch configuration and restart it.';
+    return 'No picture yet: the guest has not set a display mode (no scanout).';
   }
 
   /** Draws a frame: a new size first (which clears the canvas), then the dirty rectangle. */
@@ -89,7 +97,7 @@ export class ScreenView {
     }
     if (f.enabled !== this.enabled || resized) {
       this.enabled = f.enabled;
-      this.setSession(this.session, this.sessionName);
+      this.setSession(this.session, this.sessionName, this.noScreen);
     }
     if (f.rect !== null && f.pixels !== null) {
       this.ctx.putImageData(imageData(f.pixels, f.rect.w, f.rect.h), f.rect.x, f.rect.y);

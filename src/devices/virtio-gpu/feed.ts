@@ -8,7 +8,8 @@
 import { CURSOR_SIZE, ScreenReader, type Rect } from './screen';
 import type { CursorMessage, ToScreenPanel } from './screen-messages';
 
-type FrameMessage = Extract<ToScreenPanel, { type: 'frame' }>;
+/** A frame as the feed builds it: what the panel gets, and when its newest flush was published. */
+export type FrameMessage = Extract<ToScreenPanel, { type: 'frame' }> & { flushedAt?: number };
 
 export interface ScreenFeedOptions {
   /** Frames per second at most (default 60). */
@@ -116,6 +117,7 @@ export class ScreenFeed {
     this.stats.frames++;
     if (pixels !== null) this.stats.bytes += pixels.length;
     const msg: FrameMessage = { type: 'frame', frame: this.frame, width: g.width, height: g.height, enabled: g.enabled, rect, pixels, readAt: now };
+    if (rect !== null) msg.flushedAt = this.reader.publishedAt();
     if (final) msg.final = true;
     if (cursor !== undefined) msg.cursor = cursor;
     return msg;

@@ -19,7 +19,8 @@ export interface CursorMessage {
 
 /** Host → panel. */
 export type ToScreenPanel =
-  | { type: 'session'; state: ScreenSessionState; name?: string }
+  /** noScreen: the machine runs without a GPU (launched without "screen"). */
+  | { type: 'session'; state: ScreenSessionState; name?: string; noScreen?: boolean }
   | {
       type: 'frame';
       /** The feed's frame number: the panel acknowledges it with frameDone once drawn. */
@@ -94,7 +95,9 @@ export function parseToScreenPanel(data: unknown): ToScreenPanel | null {
   if (!isObj(data)) return null;
   if (data.type === 'session') {
     if (data.state !== 'running' && data.state !== 'paused' && data.state !== 'none') return null;
-    return { type: 'session', state: data.state, name: typeof data.name === 'string' ? data.name.slice(0, 200) : undefined };
+    const out: ToScreenPanel = { type: 'session', state: data.state, name: typeof data.name === 'string' ? data.name.slice(0, 200) : undefined };
+    if (data.noScreen === true) out.noScreen = true;
+    return out;
   }
   if (data.type !== 'frame') return null;
   const { width, height } = data;

@@ -54,6 +54,8 @@ export const C_CURSOR_COMMANDS = 24;
 export const C_LAST_ERROR = 25; // response code of the last error
 export const C_LAST_ERROR_CMD = 26; // command that got it
 export const C_TRANSFER_KIB = 27; // KiB copied from guest backing (wraps)
+/** Slots 28-29: a float64, the wall-clock time (ms) of the newest publish (latency measurements). */
+const PUBLISHED_AT_BYTE = 28 * 4;
 const H_RING = 32;
 const SLOT_INTS = 5;
 const HDR_INTS = H_RING + RING * SLOT_INTS;
@@ -95,11 +97,13 @@ export class ScreenWriter {
   readonly maxWidth: number;
   readonly maxHeight: number;
   readonly stride: number;
+  private readonly publishedAt: Float64Array;
 
   constructor(readonly sab: SharedArrayBuffer) {
     const h = header(sab);
     if (h === null) throw new Error('not a screen buffer');
     this.h = h;
+    this.publishedAt = new Float64Array(sab, PUBLISHED_AT_BYTE, 1);
     this.maxWidth = h[H_MAX_WIDTH];
     this.maxHeight = h[H_MAX_HEIGHT];
     this.stride = this.maxWidth * 4;
@@ -133,6 +137,8 @@ export class ScreenWriter {
     h[at + 2] = y;
     h[at + 3] = w;
     h[at + 4] = hgt;
+    // Wall clock (timeOrigin + now agrees across threads): readers measure flush-to-screen latency.
+    this.publishedAt[0] = performance.timeOrigin + performance.now();
     Atomics.store(h, H_SEQ, seq);
   }
 
@@ -191,6 +197,7 @@ export class ScreenReader {
   private readonly pixels: Uint8Array;
   private readonly pixels32: Int32Array;
   private readonly cursorPixels: Int32Array;
+  private readonly publishedAtView: Float64Array;
   readonly maxWidth: number;
   readonly maxHeight: number;
   /** The last seq this reader consumed. -1 before the first take: everything is new. */
@@ -206,6 +213,7 @@ export class ScreenReader {
     this.pixels = new Uint8Array(sab, PIXELS_AT, this.maxWidth * this.maxHeight * 4);
     this.pixels32 = new Int32Array(sab, PIXELS_AT, this.maxWidth * this.maxHeight);
     this.cursorPixels = new Int32Array(sab, PIXELS_AT + this.pixels.length, CURSOR_SIZE * CURSOR_SIZE);
+    this.publishedAtView = new Float64Array(sab, PUBLISHED_AT_BYTE, 1);
   }
 
   static isScreen(sab: SharedArrayBuffer): boolean {
@@ -217,6 +225,11 @@ export class ScreenReader {
     const width = Math.min(Math.max(h[H_WIDTH], 0), this.maxWidth);
     const height = Math.min(Math.max(h[H_HEIGHT], 0), this.maxHeight);
     return { enabled: h[H_ENABLED] === 1 && width > 0 && height > 0, width, height, format: h[H_FORMAT] };
+  }
+
+  /** Wall-clock time (ms, timeOrigin + now) of the newest publish; 0 before the first. */
+  publishedAt(): number {
+    return this.publishedAtView[0];
   }
 
   /** The newest published seq. */
