@@ -50,6 +50,15 @@ export class Cli {
     return code;
   }
 
+  /** Ctrl-A x, as a person quits the console. */
+  async quit(): Promise<number | null> {
+    this.p.stdin.write('\x01x');
+    const t = setTimeout(() => this.p.kill('SIGKILL'), 30_000);
+    const code = await this.exit;
+    clearTimeout(t);
+    return code;
+  }
+
   kill(): void {
     if (this.p.exitCode === null) this.p.kill('SIGKILL');
   }
