@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio screen),
+// panels-host audio screen fs),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -11,12 +11,13 @@ import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
 import { benchScreen } from './screen';
+import { benchFs } from './fs';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'fs'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -60,6 +61,12 @@ async function main(): Promise<void> {
     say(['fbcon boot cost', `+${((s.boot_insns_gpu / s.boot_insns_plain - 1) * 100).toFixed(0)} %`, `${(s.boot_insns_plain / 1e6).toFixed(0)} M → ${(s.boot_insns_gpu / 1e6).toFixed(0)} M instructions to the ready marker with virtio-gpu + input`]);
     say(['screen feed, host CPU per frame', `${s.host_ms_per_full_frame.toFixed(2)} ms`, `full 1024×768 frame (read, RGBA, one copy); one text line: ${s.host_ms_per_line_frame.toFixed(3)} ms`]);
     say(['screen panel, post → shown (median)', `${s.panel_latency_full_ms.median.toFixed(1)} ms`, `full frames, p90 ${s.panel_latency_full_ms.p90.toFixed(1)} ms, ${s.panel_fps_full.toFixed(0)} fps shown; one-line frames ${s.panel_latency_line_ms.median.toFixed(1)} ms (p90 ${s.panel_latency_line_ms.p90.toFixed(1)} ms, ${s.panel_fps_line.toFixed(0)} fps)`]);
+  }
+  if (run('fs')) {
+    const f = await benchFs();
+    for (const [dev, r] of [['virtio-fs (-s, /mnt)', f.fs], ['ext4 on virtio-blk (-d, /blk)', f.blk]] as const) {
+      say([`guest fsbench ${f.mib} MiB: ${dev}`, `${r.writeMBps.toFixed(1)} / ${r.readMBps.toFixed(1)} MB/s`, `sequential write (fsync) / read (page cache dropped); ${r.filesPerS} create+stat+unlink per s; median of ${f.rounds}`]);
+    }
   }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);

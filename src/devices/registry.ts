@@ -8,6 +8,7 @@ import type { DeviceDescriptor } from './descriptor';
 import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
+import { virtioFs } from './virtio-fs';
 import { virtioKeyboard, virtioTablet } from './virtio-input';
 import { virtioGpu } from './virtio-gpu';
 
@@ -15,6 +16,7 @@ export const DEVICES = [
   virtioBlk,
   virtioRng,
   virtioSnd,
+  virtioFs,
   virtioKeyboard,
   virtioTablet,
   virtioGpu,
