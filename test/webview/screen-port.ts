@@ -10,6 +10,8 @@ import type { ToScreenPanel } from '../../src/devices/virtio-gpu/screen-messages
 export class PagePort implements ScreenPort {
   visible = true;
   panel!: PanelPage;
+  /** Main-thread ms this port spent encoding posts for CDP (the controller counts it as its own). */
+  encodeMs = 0;
   private queue: Promise<unknown>;
   private opened!: (panel: PanelPage) => void;
   private readonly handlers = new Set<(d: unknown) => void>();
@@ -35,7 +37,9 @@ export class PagePort implements ScreenPort {
   post(msg: ToScreenPanel): void {
     // Typed arrays cross CDP as base64 (Playwright would send them as JSON number arrays:
     // seconds for a 3 MB frame); the page turns them back into Uint8Arrays before posting.
+    const t0 = performance.now();
     const wire = JSON.stringify(msg, (_k, v: unknown) => (v instanceof Uint8Array ? { __u8: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } : v));
+    this.encodeMs += performance.now() - t0;
     this.queue = this.queue
       .then(() =>
         this.panel.page.evaluate((text) => {
