@@ -60,7 +60,7 @@ export const N_DESC_SEQ = 31;
 export const N_ERROR_SEQ = 32;
 export const SLOTS = 40;
 
-export const STR_BYTES = 192;
+export const STR_BYTES = 384;
 const DESC_AT = SLOTS * 4;
 const ERROR_AT = DESC_AT + STR_BYTES;
 const STATE_BYTES = ERROR_AT + STR_BYTES;
