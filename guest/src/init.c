@@ -3,9 +3,10 @@
  * Mounts the pseudo filesystems, prints the ready marker the emulator and its tests wait for,
  * optionally runs one command given on the kernel command line (guest_cmd="..."), then keeps an
  * interactive /bin/sh on the console, respawning it when it exits. As pid 1 it also reaps
- * orphans.
+ * orphans. Before the marker it brings the loopback up and, when there is a network card,
+ * runs /bin/dhcp once (which returns at once when the link is down).
  */
-#include "rt.h"
+#include "net.h"
 
 #define READY_MARKER "semu-guest: ready\n"
 
@@ -82,6 +83,29 @@ static void wait_for(int pid)
 	} while (r != pid && r != -ECHILD);
 }
 
+/* Loopback up; then DHCP on eth0 if the machine has a network card. */
+static void net_up(char **envp)
+{
+	char *const dhcp_argv[] = { "dhcp", "eth0", 0 };
+	struct stat st;
+	int fd = net_socket(NET_AF_INET, NET_SOCK_DGRAM, 0);
+	int pid;
+
+	if (fd >= 0) {
+		net_if_up(fd, "lo");
+		close(fd);
+	}
+	if (stat("/sys/class/net/eth0", &st) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		execve("/bin/dhcp", dhcp_argv, envp);
+		exit(127);
+	}
+	if (pid > 0)
+		wait_for(pid);
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	char *const shell_argv[] = { "sh", 0 };
@@ -91,6 +115,7 @@ int main(int argc, char **argv, char **envp)
 	mount_fs("proc", "/proc", "proc", 0);
 	mount_fs("sysfs", "/sys", "sysfs", 0);
 	mount_fs("tmpfs", "/tmp", "tmpfs", "mode=1777");
+	net_up(envp);
 
 	rt_puts(1, READY_MARKER);
 
