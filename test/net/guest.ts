@@ -100,8 +100,15 @@ export class NetGuest {
       while (r === StopReason.Budget && performance.now() - t0 < SLICE_MS && !cond());
       if (r === StopReason.Halted || r === StopReason.Crashed) throw new Error(`the machine stopped (${m.crash?.description ?? m.haltReason}) waiting for ${what}; console tail:\n${this.tail()}`);
       if (r === StopReason.Idle) {
-        const w = waitAsync(this.wake, 0, Atomics.load(this.wake, 0), Math.min(m.idleMilliseconds(), 10));
-        if (w.async) await w.value;
+        // waitAsync alone does not keep the event loop alive: a timer does.
+        const ms = Math.min(m.idleMilliseconds(), 10);
+        const w = waitAsync(this.wake, 0, Atomics.load(this.wake, 0), ms);
+        if (w.async) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ms + 1);
+            void (w.value as Promise<string>).then(() => (clearTimeout(timer), resolve()));
+          });
+        }
       } else {
         await new Promise((resolve) => setImmediate(resolve));
       }
