@@ -39,6 +39,25 @@ function ipv4Udp(src: number[], dst: number[], sport: number, dport: number, dat
   return ip;
 }
 
+/** An ICMP echo request from `src` to `dst` (unicast to `dstMac`) with sequence `seq`. */
+export function icmpEcho(dstMac: Uint8Array, src: number[], dst: number[], seq: number): Uint8Array {
+  const ip = new Uint8Array(20 + 8 + 16);
+  const v = new DataView(ip.buffer);
+  ip[0] = 0x45;
+  v.setUint16(2, ip.length);
+  ip[8] = 64;
+  ip[9] = 1;
+  ip.set(src, 12);
+  ip.set(dst, 16);
+  v.setUint16(10, checksum(ip.subarray(0, 20)));
+  ip[20] = 8; // echo request
+  v.setUint16(24, 0x5e3a);
+  v.setUint16(26, seq);
+  for (let i = 28; i < ip.length; i++) ip[i] = i;
+  v.setUint16(22, checksum(ip.subarray(20)));
+  return eth(dstMac, 0x0800, ip);
+}
+
 /** A DHCPDISCOVER (RFC 2131) with transaction id `xid`. */
 export function dhcpDiscover(xid = 0x5e3a1234): Uint8Array {
   const d = new Uint8Array(240 + 4);

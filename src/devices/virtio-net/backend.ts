@@ -41,6 +41,11 @@ export interface NetBackendOptions {
   path?: string;
   /** The I/O thread script (default: dist/net-io.js). */
   ioScript?: string;
+  /**
+   * A command the backend's child runs under, e.g. ['sudo', '-n'] for a tap helper allowed by a
+   * sudoers rule, or ['ip', 'netns', 'exec', 'lab'] for a TAP interface in another namespace.
+   */
+  childWrapper?: readonly string[];
   /** After close(), the I/O thread is terminated if it has not finished within this long (ms). */
   closeTimeoutMs?: number;
 }
@@ -146,7 +151,10 @@ class ThreadBackend implements NetBackend {
     writeNetString(ch.state, 'desc', `${description}${opts.pcap ? `, pcap ${opts.pcap}` : ''}`);
     this.ctl = openNetIo(ch.io).ctl;
     const st = new Int32Array(ch.state, 0, SLOTS);
-    const init: IoThreadInit = { io: ch.io, state: ch.state, ...child, pcapFd, wake: opts.wake };
+    const wrap = opts.childWrapper ?? [];
+    const command = wrap.length > 0 ? wrap[0] : child.command;
+    const args = wrap.length > 0 ? [...wrap.slice(1), child.command, ...child.args] : child.args;
+    const init: IoThreadInit = { io: ch.io, state: ch.state, command, args, label: child.label, pcapFd, wake: opts.wake };
     this.worker = new Worker(script, { workerData: { netIo: init }, stdout: false, stderr: false });
     this.worker.unref(); // never what keeps a process alive; close() is the orderly way out
     let closedByThread = false;

@@ -52,6 +52,8 @@ export type IoThreadMessage = { t: 'log'; level: 'info' | 'warn'; message: strin
 /** Most bytes written to the socket in one go (frames with their length words). */
 const TX_BATCH = 256 << 10;
 const STDERR_TAIL = 2048;
+/** After the socket closes, how long the child's exit has to give the reason (ms). */
+const SOCKET_GRACE_MS = 1000;
 
 type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -74,9 +76,10 @@ function start(init: IoThreadInit): void {
   const goDown = (why: string) => {
     if (down || quitting) return;
     down = true;
-    Atomics.store(ctl, IO_LINK, 0);
-    st[N_BACKEND_STATE] = BackendState.Down;
+    // The reason first: whoever sees the link drop can read why.
     writeNetString(init.state, 'error', why);
+    st[N_BACKEND_STATE] = BackendState.Down;
+    Atomics.store(ctl, IO_LINK, 0);
     post({ t: 'log', level: 'warn', message: `${why}; the link is down, the guest keeps running` });
     wake();
   };
@@ -96,7 +99,8 @@ function start(init: IoThreadInit): void {
     Atomics.store(ctl, IO_LINK, 1);
     wake();
   });
-  child.on('exit', (code, sig) => {
+  // 'close' comes after the child's exit and its stderr's end, so the message is complete.
+  child.on('close', (code, sig) => {
     st[N_CHILD_PID] = 0;
     const said = childMessage(stderrTail);
     goDown(`${init.label} exited (${code !== null ? `code ${code}` : sig})${said ? `: ${said}` : ''}`);
@@ -153,7 +157,14 @@ function start(init: IoThreadInit): void {
     wake();
   });
   sock.on('error', (e) => goDown(`${init.label} socket: ${e.message}`));
-  sock.on('close', () => goDown(`${init.label} closed its socket`));
+  // The socket usually closes because the child died: give its exit a moment to say why.
+  sock.on('close', () => {
+    setTimeout(() => {
+      if (down || quitting) return;
+      goDown(`${init.label} closed its socket`);
+      child.kill('SIGTERM');
+    }, SOCKET_GRACE_MS).unref();
+  });
 
   // ---- guest → backend ----
   const txLoop = async () => {
