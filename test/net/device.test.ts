@@ -8,22 +8,32 @@ import { VirtioNet, type VirtioNetOptions } from '../../src/devices/virtio-net/d
 import { openNetIo, IO_LINK, IO_RX_BLOCKED, IO_RX_SPACE, IO_TX_SIGNAL } from '../../src/devices/virtio-net/io';
 import * as P from '../../src/devices/virtio-net/proto';
 import { readNetState } from '../../src/devices/virtio-net/state';
-import { FakeIrq, MmioDriver, R, makeBus, type DriverQueue } from '../devices/helpers';
+import { FakeIrq, MmioDriver, R, STATUS, makeBus, type DriverQueue } from '../devices/helpers';
 
 const BASE = 0xf4100000;
 const RX_BUF = 12 + 1518; // Linux's small receive buffer: header + GOOD_PACKET_LEN
 const BUFS = 0x200000;
 
-function setup(opts: VirtioNetOptions = {}) {
+/** The device set up as virtnet_probe does; `mrg: false` plays a driver that declines MRG_RXBUF. */
+function setup(opts: VirtioNetOptions & { mrg?: boolean } = {}) {
   const bus = makeBus();
   const net = new VirtioNet(opts);
   const irq = new FakeIrq();
   const t = new VirtioMmio('virtio-net', BASE, irq, 2, net, bus.ram);
   bus.add(t);
   const drv = new MmioDriver(bus, BASE);
-  const [rxq, txq] = drv.init(2);
+  const [rxq, txq] = initQueues(drv, opts.mrg ?? true);
   const io = openNetIo(net.channel.io);
   return { bus, ram: bus.ram, net, t, irq, drv, rxq, txq, io };
+}
+
+function initQueues(drv: MmioDriver, mrg: boolean, at = 0x100000): DriverQueue[] {
+  const p = drv.probe(([lo, hi]) => [mrg ? lo : lo & ~(1 << P.VIRTIO_NET_F_MRG_RXBUF), hi]);
+  assert.ok(p.ok);
+  const rxq = drv.setupQueue(0, at);
+  const txq = drv.setupQueue(1, (rxq.end + 4095) & ~4095);
+  drv.addStatus(STATUS.DRIVER_OK);
+  return [rxq, txq];
 }
 type S = ReturnType<typeof setup>;
 
@@ -80,7 +90,7 @@ function takeTxFrames(s: S): Uint8Array[] {
   return out;
 }
 
-test('config space: MAC, link status, one queue pair, MTU; features MAC | STATUS | MTU', () => {
+test('config space: MAC, link status, one queue pair, MTU; features MAC | STATUS | MTU | MRG_RXBUF', () => {
   const s = setup({ mac: '02:00:5e:10:20:30', mtu: 1400 });
   const cfg = (off: number, w: 1 | 2 | 4) => s.bus.read(BASE + R.CONFIG + off, w);
   assert.deepEqual([0, 1, 2, 3, 4, 5].map((i) => cfg(i, 1)), [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30]);
@@ -91,15 +101,16 @@ test('config space: MAC, link status, one queue pair, MTU; features MAC | STATUS
   assert.equal(cfg(12, 4), 0, 'past the config space reads 0');
   s.drv.w(R.DEVICE_FEATURES_SEL, 0);
   const f = s.drv.r(R.DEVICE_FEATURES);
-  for (const bit of [P.VIRTIO_NET_F_MAC, P.VIRTIO_NET_F_STATUS, P.VIRTIO_NET_F_MTU]) assert.ok(f & (1 << bit), `bit ${bit} offered`);
-  for (const bit of [P.VIRTIO_NET_F_CSUM, P.VIRTIO_NET_F_GUEST_CSUM, P.VIRTIO_NET_F_MRG_RXBUF, P.VIRTIO_NET_F_CTRL_VQ]) assert.equal(f & (1 << bit), 0, `bit ${bit} not offered`);
+  for (const bit of [P.VIRTIO_NET_F_MAC, P.VIRTIO_NET_F_STATUS, P.VIRTIO_NET_F_MTU, P.VIRTIO_NET_F_MRG_RXBUF]) assert.ok(f & (1 << bit), `bit ${bit} offered`);
+  for (const bit of [P.VIRTIO_NET_F_CSUM, P.VIRTIO_NET_F_GUEST_CSUM, P.VIRTIO_NET_F_CTRL_VQ]) assert.equal(f & (1 << bit), 0, `bit ${bit} not offered`);
   assert.equal(s.drv.r(R.DEVICE_ID), 1);
 });
 
 test('bad options are refused with a message that says what is allowed', () => {
   assert.throws(() => new VirtioNet({ mac: '01:00:5e:00:00:01' }), /not a unicast address/);
   assert.throws(() => new VirtioNet({ mac: 'nonsense' }), /not a unicast address/);
-  assert.throws(() => new VirtioNet({ mtu: 9000 }), /MTU 9000 must be an integer in 68\.\.1500/);
+  assert.throws(() => new VirtioNet({ mtu: 65521 }), /MTU 65521 must be an integer in 68\.\.65520/);
+  assert.throws(() => new VirtioNet({ mtu: 1500.5 }), /must be an integer/);
 });
 
 test('link up and down: status follows the backend, each change a config interrupt', () => {
@@ -235,8 +246,8 @@ test('RX without buffers: frames wait in the ring (none dropped) and go out when
   assert.equal(s.io.rx.peekLength(), -1);
 });
 
-test('RX: a frame too big for the buffer is dropped and counted; the buffer takes the next frame', () => {
-  const s = setup();
+test('RX without MRG_RXBUF: a frame too big for the buffer is dropped and counted; the buffer takes the next frame', () => {
+  const s = setup({ mrg: false });
   linkUp(s);
   const [head] = postRx(s, 1);
   s.io.rx.push(frame(2000), 2000);
@@ -248,7 +259,7 @@ test('RX: a frame too big for the buffer is dropped and counted; the buffer take
 });
 
 test('RX: a chain with readable descriptors or too small for a header is returned empty and counted', () => {
-  const s = setup();
+  const s = setup({ mrg: false });
   linkUp(s);
   s.rxq.add([{ addr: BUFS, len: 100 }]); // device-readable on the receive queue
   s.rxq.add([{ addr: BUFS + 0x800, len: 20, write: true }]); // smaller than header + Ethernet header
@@ -277,15 +288,104 @@ test('RX space is signalled to a blocked I/O thread once frames are taken', () =
 });
 
 test('reset forgets a held receive buffer; after re-initialisation frames flow again', () => {
-  const s = setup();
+  const s = setup({ mrg: false });
   linkUp(s);
   postRx(s, 1);
   s.io.rx.push(frame(3000), 3000); // dropped: the buffer is held for the next frame
   s.net.poll();
   s.drv.w(R.STATUS, 0);
-  const [rxq] = s.drv.init(2, 0x180000);
+  const [rxq] = initQueues(s.drv, true, 0x180000);
   s.io.rx.push(frame(60, 5), 60);
   const head = rxq.add([{ addr: BUFS, len: RX_BUF, write: true }]);
   s.drv.kick(P.RXQ);
   assert.deepEqual(rxq.takeUsed(), [{ id: head, len: 72 }]);
+});
+
+/** num_buffers of the header at the start of a receive buffer. */
+function numBuffers(s: S, head: number): number {
+  const b = rxBuffer(s, head, s.rxq);
+  return b[10] | (b[11] << 8);
+}
+
+test('RX with MRG_RXBUF: a frame larger than one buffer spans several, num_buffers says how many', () => {
+  const s = setup({ mtu: 65520 });
+  linkUp(s);
+  const heads = postRx(s, 8);
+  const big = frame(4000, 7);
+  s.io.rx.push(big, big.length);
+  s.io.rx.push(frame(60, 8), 60);
+  s.net.poll();
+  const used = s.rxq.takeUsed();
+  assert.deepEqual(used, [
+    { id: heads[0], len: RX_BUF },
+    { id: heads[1], len: RX_BUF },
+    { id: heads[2], len: 12 + 4000 - 2 * RX_BUF },
+    { id: heads[3], len: 72 },
+  ]);
+  assert.equal(numBuffers(s, heads[0]), 3);
+  assert.equal(numBuffers(s, heads[3]), 1);
+  const joined = new Uint8Array(12 + 4000);
+  let at = 0;
+  for (const u of used.slice(0, 3)) {
+    joined.set(rxBuffer(s, u.id, s.rxq).subarray(0, u.len), at);
+    at += u.len;
+  }
+  assert.deepEqual(joined.subarray(12), big, 'the frame reassembles exactly');
+  assert.equal(readNetState(s.net.state)!.rx.bytes, 4060);
+});
+
+test('RX with MRG_RXBUF: a 64 KiB frame waits half written until the guest posts more buffers', () => {
+  const s = setup({ mtu: 65520 });
+  linkUp(s);
+  const f = frame(65534, 3);
+  s.io.rx.push(f, f.length);
+  const first = postRx(s, 20);
+  assert.deepEqual(s.rxq.takeUsed(), [], 'nothing used before the frame is whole');
+  const more = postRx(s, 30);
+  const used = s.rxq.takeUsed();
+  const need = Math.ceil((12 + 65534) / RX_BUF);
+  assert.equal(used.length, need);
+  assert.deepEqual(
+    used.map((u) => u.id),
+    [...first, ...more].slice(0, need),
+    'in the order they were made available',
+  );
+  assert.equal(numBuffers(s, first[0]), need);
+  assert.equal(used.reduce((n, u) => n + u.len, 0), 12 + 65534);
+  assert.equal(s.io.rx.peekLength(), -1);
+});
+
+test('RX with MRG_RXBUF: buffers too small to ever hold a frame are returned empty, counted, and the next frame still flows', () => {
+  const s = setup({ queueSize: 16 });
+  linkUp(s);
+  for (let i = 0; i < 16; i++) s.rxq.add([{ addr: BUFS + i * 0x100, len: 12, write: true }]); // header-sized only
+  s.drv.kick(P.RXQ);
+  s.io.rx.push(frame(1000), 1000);
+  s.net.poll();
+  const used = s.rxq.takeUsed();
+  assert.equal(used.length, 16);
+  assert.ok(used.every((u) => u.len === 0));
+  const st = readNetState(s.net.state)!;
+  assert.equal(st.rx.droppedOversize, 1);
+  assert.equal(st.rx.badChains, 16);
+  s.io.rx.push(frame(60, 1), 60);
+  const heads = [];
+  for (let i = 0; i < 2; i++) heads.push(s.rxq.add([{ addr: BUFS + 0x4000 + i * 0x800, len: RX_BUF, write: true }]));
+  s.drv.kick(P.RXQ);
+  assert.deepEqual(s.rxq.takeUsed(), [{ id: heads[0], len: 72 }]);
+  assert.equal(s.drv.r(R.STATUS) & 64, 0);
+});
+
+test('RX with MRG_RXBUF: a reset in the middle of a frame drops it; the next frame starts clean', () => {
+  const s = setup({ mtu: 9000 });
+  linkUp(s);
+  s.io.rx.push(frame(9000, 1), 9000);
+  postRx(s, 2); // not enough: the frame is half written
+  s.drv.w(R.STATUS, 0);
+  const [rxq] = initQueues(s.drv, true, 0x180000);
+  s.io.rx.push(frame(100, 2), 100);
+  const head = rxq.add([{ addr: BUFS, len: RX_BUF, write: true }]);
+  s.drv.kick(P.RXQ);
+  assert.deepEqual(rxq.takeUsed(), [{ id: head, len: 112 }]);
+  assert.deepEqual(s.ram.u8.slice(BUFS + 12, BUFS + 112), frame(100, 2));
 });

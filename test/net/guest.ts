@@ -11,7 +11,7 @@ import { Machine, StopReason } from '../../src/emulator/machine';
 import { DEFAULT_BOOTARGS } from '../../src/host/options';
 import { VirtioNet, type VirtioNetOptions } from '../../src/devices/virtio-net/device';
 import { openNetBackend, type NetBackend, type NetBackendOptions } from '../../src/devices/virtio-net/backend';
-import type { NetdevSpec } from '../../src/devices/virtio-net/netdev';
+import { defaultMtu, type NetdevSpec } from '../../src/devices/virtio-net/netdev';
 import { readNetState, type NetStateJson } from '../../src/devices/virtio-net/state';
 import { guestArtifacts, GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
 
@@ -46,9 +46,10 @@ export class NetGuest {
 
   static async boot(o: NetGuestOptions = {}): Promise<NetGuest> {
     const g = guestArtifacts();
-    const net = new VirtioNet(o.device);
+    const netdev = o.netdev ?? { kind: 'user' };
+    const net = new VirtioNet({ mtu: defaultMtu(netdev), ...o.device });
     const wake = new Int32Array(new SharedArrayBuffer(4));
-    const backend = openNetBackend(o.netdev ?? { kind: 'user' }, net.channel, { ...o.backend, wake: { sab: wake.buffer as SharedArrayBuffer, index: 0 } });
+    const backend = openNetBackend(netdev, net.channel, { ...o.backend, wake: { sab: wake.buffer as SharedArrayBuffer, index: 0 } });
     let guest: NetGuest | null = null;
     let m: Machine;
     try {

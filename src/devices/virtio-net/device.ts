@@ -1,5 +1,5 @@
-// virtio-net (VirtIO 1.2 §5.1), device ID 1: one receive and one transmit queue, the MAC and the
-// link status in the configuration space, the MTU the backend is set up for.
+// virtio-net (VirtIO 1.2 §5.1), device ID 1: one receive and one transmit queue, the MAC, the
+// link status and the MTU in the configuration space, and mergeable receive buffers.
 //
 // The device never touches a socket. Frames cross to its backend through two rings in shared
 // memory (io.ts); the backend's own thread does the I/O, so a slow or dead peer can never stall
@@ -10,18 +10,20 @@
 //   The frame goes to the tx ring and the chain back to the used ring at once. When the ring
 //   cannot take a frame of the largest size, the remaining chains wait in the available ring
 //   (backpressure to the guest) until poll() finds room.
-// - RX (wire → guest): each chain is one writable buffer of at least header + largest frame
-//   (Linux's "small buffers", as neither MRG_RXBUF nor big packets are offered). A frame waits in
-//   the rx ring until the guest has a buffer for it; the ring filling up stops the backend
-//   reading its socket, so nothing is dropped for want of buffers.
+// - RX (wire → guest): with MRG_RXBUF (what Linux negotiates) a frame fills as many buffers as
+//   it needs; without it each chain must hold header + frame (Linux then sizes its buffers for
+//   the MTU: "small" or "big packets"). A frame waits in the rx ring (and, when that is full, in
+//   the I/O thread's backlog) until the guest has buffers for it: none is dropped for want of them.
+// - MTU: up to 65520, passt's own; a large one cuts the guest's per-packet work (measured in
+//   docs/virtio-net.md). The backend is told the same MTU (passt hands it out by DHCP).
 // - Link: STATUS (LINK_UP) follows the backend; a change raises a configuration-change interrupt.
 //
 // Guest-controlled values that are wrong never throw and never put the device in needs-reset:
 // a bad chain is returned empty and counted, a frame of bad length is dropped and counted
 // (state.ts), so a buggy or hostile driver cannot take the link down for a well-behaved one.
 
-import type { DescChain, VirtioDevice, VirtioTransport } from '../../emulator/virtio/types';
-import { VIRTIO_ID_NET } from '../../emulator/virtio/types';
+import type { DescChain, VirtQueue, VirtioDevice, VirtioTransport } from '../../emulator/virtio/types';
+import { VIRTIO_ID_NET, VIRTQ_DESC_F_WRITE } from '../../emulator/virtio/types';
 import { openNetIo, signal, allocateNetIo, IO_LINK, IO_RX_BLOCKED, IO_RX_SPACE, IO_TX_SIGNAL, type NetIo } from './io';
 import {
   CFG_MAC,
@@ -40,6 +42,7 @@ import {
   RXQ,
   TXQ,
   VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
   VIRTIO_NET_F_STATUS,
   VIRTIO_NET_S_LINK_UP,
@@ -67,14 +70,14 @@ import {
   SLOTS,
 } from './state';
 
-/** The smallest MTU IPv4 allows (RFC 791), and the largest that fits Linux's small rx buffers. */
+/** The smallest MTU IPv4 allows (RFC 791), and passt's largest (64 KiB less headers, 4-aligned). */
 export const MIN_MTU = 68;
-export const MAX_MTU = 1500;
+export const MAX_MTU = 65520;
 
 export interface VirtioNetOptions {
   /** "52:54:00:12:34:56" (default) or 6 bytes; must be unicast. */
   mac?: string | Uint8Array;
-  /** 68..1500 (default 1500): offered as VIRTIO_NET_F_MTU, and what the backend should assign. */
+  /** 68..65520 (default 1500): offered as VIRTIO_NET_F_MTU, and what the backend should assign. */
   mtu?: number;
   /** QueueNumMax of both queues, a power of two (default 256). */
   queueSize?: number;
@@ -96,7 +99,7 @@ export class VirtioNet implements VirtioDevice {
   readonly name = 'virtio-net';
   readonly queueNames = NET_QUEUE_NAMES;
   readonly queueMaxSize: number;
-  readonly features: readonly [number, number] = [((1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_STATUS) | (1 << VIRTIO_NET_F_MTU)) >>> 0, 0];
+  readonly features: readonly [number, number] = [((1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_STATUS) | (1 << VIRTIO_NET_F_MTU) | (1 << VIRTIO_NET_F_MRG_RXBUF)) >>> 0, 0];
   readonly configSize = NET_CONFIG_SIZE;
   /** Counters and backend strings for the debugger (state.ts). */
   readonly state: SharedArrayBuffer;
@@ -114,6 +117,17 @@ export class VirtioNet implements VirtioDevice {
   private linkUp = false;
   /** A receive chain popped for a frame that did not fit it: used for the next frame. */
   private heldRx: DescChain | null = null;
+  /** MRG_RXBUF negotiated: 1 / 0, -1 until the receive queue is first used after a reset. */
+  private mergeable = -1;
+  // A merged frame being written: its total (header + frame, -1: none), bytes written, the
+  // chains holding it so far, and where num_buffers lives in the first one.
+  private rxTotal = -1;
+  private rxDone = 0;
+  private rxParts = 0;
+  private readonly rxHeads: Uint16Array;
+  private readonly rxUsed: Uint32Array;
+  private nbAddr0 = -1;
+  private nbAddr1 = -1;
   private txWaiting = false;
 
   constructor(opts: VirtioNetOptions = {}) {
@@ -125,6 +139,8 @@ export class VirtioNet implements VirtioDevice {
     this.mtu = mtu;
     this.maxFrame = maxFrameFor(mtu);
     this.queueMaxSize = opts.queueSize ?? 256;
+    this.rxHeads = new Uint16Array(this.queueMaxSize);
+    this.rxUsed = new Uint32Array(this.queueMaxSize);
     this.buf = new Uint8Array(NET_HDR_SIZE + this.maxFrame);
     this.frame = this.buf.subarray(NET_HDR_SIZE);
     this.io = openNetIo(allocateNetIo(opts.rxRingBytes, opts.txRingBytes));
@@ -169,6 +185,8 @@ export class VirtioNet implements VirtioDevice {
 
   reset(): void {
     this.heldRx = null;
+    this.mergeable = -1;
+    this.rxTotal = -1;
     this.txWaiting = false;
   }
 
@@ -247,11 +265,19 @@ export class VirtioNet implements VirtioDevice {
     return true;
   }
 
-  /** Backend → guest: each waiting frame into the next receive buffer. */
+  /** Backend → guest: each waiting frame into the guest's receive buffers. */
   private deliverRx(): void {
     const t = this.transport;
     if (t === null) return;
     const queue = t.queue(RXQ);
+    if (!queue.isReady()) return;
+    if (this.mergeable < 0) this.mergeable = t.driverFeatures[0] & (1 << VIRTIO_NET_F_MRG_RXBUF) ? 1 : 0;
+    const taken = this.mergeable === 1 ? this.deliverMerged(queue) : this.deliverSingle(queue);
+    if (taken > 0 && Atomics.load(this.io.ctl, IO_RX_BLOCKED) !== 0) signal(this.io.ctl, IO_RX_SPACE);
+  }
+
+  /** Without MRG_RXBUF: one frame per chain. Returns the frames taken from the ring. */
+  private deliverSingle(queue: VirtQueue): number {
     const ring = this.io.rx;
     const st = this.st;
     let taken = 0;
@@ -259,11 +285,7 @@ export class VirtioNet implements VirtioDevice {
       const c = this.heldRx ?? queue.pop();
       this.heldRx = null;
       if (c === null) break; // no buffer: the frame waits in the ring
-      if (c.readableLength !== 0 || c.writableLength < NET_HDR_SIZE + ETH_HLEN) {
-        st[N_RX_BAD_CHAIN]++;
-        queue.push(c.head, 0);
-        continue;
-      }
+      if (!this.usableRx(c, queue, NET_HDR_SIZE + ETH_HLEN)) continue;
       if (NET_HDR_SIZE + len > c.writableLength || len > this.maxFrame) {
         ring.skip();
         taken++;
@@ -273,14 +295,103 @@ export class VirtioNet implements VirtioDevice {
       }
       ring.pop(this.frame);
       taken++;
-      const buf = this.buf;
-      buf.fill(0, 0, NET_HDR_SIZE);
-      buf[HDR_NUM_BUFFERS] = 1; // §5.1.6.4: one buffer per packet without MRG_RXBUF
-      c.write(0, buf.subarray(0, NET_HDR_SIZE + len));
+      this.startFrame();
+      c.write(0, this.buf.subarray(0, NET_HDR_SIZE + len));
       queue.push(c.head, NET_HDR_SIZE + len);
-      st[N_RX_FRAMES]++;
-      add64(st, N_RX_BYTES, len);
+      this.countRx(len);
     }
-    if (taken > 0 && Atomics.load(this.io.ctl, IO_RX_BLOCKED) !== 0) signal(this.io.ctl, IO_RX_SPACE);
+    return taken;
+  }
+
+  /**
+   * With MRG_RXBUF (§5.1.6.4.2): a frame fills as many chains as it needs; num_buffers in the
+   * header says how many. The chains go to the used ring together once the frame is whole, so
+   * the driver never sees part of one; a frame waits, half written, for the guest's next buffers.
+   */
+  private deliverMerged(queue: VirtQueue): number {
+    const ring = this.io.rx;
+    let taken = 0;
+    for (;;) {
+      if (this.rxTotal < 0) {
+        const len = ring.peekLength();
+        if (len < 0) break;
+        taken++;
+        if (len > this.maxFrame) {
+          ring.skip();
+          this.st[N_RX_DROP_OVERSIZE]++;
+          continue;
+        }
+        ring.pop(this.frame);
+        this.startFrame();
+        this.rxTotal = NET_HDR_SIZE + len;
+        this.rxDone = 0;
+        this.rxParts = 0;
+      }
+      const c = queue.pop();
+      if (c === null) break; // the rest of the frame waits for buffers
+      if (!this.usableRx(c, queue, this.rxParts === 0 ? NET_HDR_SIZE : 1)) continue;
+      if (this.rxParts === 0) this.findNumBuffers(c);
+      const n = Math.min(c.writableLength, this.rxTotal - this.rxDone);
+      c.write(0, this.buf.subarray(this.rxDone, this.rxDone + n));
+      this.rxHeads[this.rxParts] = c.head;
+      this.rxUsed[this.rxParts++] = n;
+      this.rxDone += n;
+      if (this.rxDone === this.rxTotal) this.finishMerged(queue);
+      else if (this.rxParts === this.rxHeads.length) this.abandonMerged(queue);
+    }
+    return taken;
+  }
+
+  /** A receive chain the device can write into (at least `min` bytes); else returned empty, counted. */
+  private usableRx(c: DescChain, queue: VirtQueue, min: number): boolean {
+    if (c.readableLength === 0 && c.writableLength >= min) return true;
+    this.st[N_RX_BAD_CHAIN]++;
+    queue.push(c.head, 0);
+    return false;
+  }
+
+  /** The header in front of the frame in buf: zero, num_buffers 1 (rewritten when merged). */
+  private startFrame(): void {
+    const buf = this.buf;
+    buf.fill(0, 0, NET_HDR_SIZE);
+    buf[HDR_NUM_BUFFERS] = 1;
+  }
+
+  /** Where the first chain keeps num_buffers (bytes 10 and 11 of its writable part). */
+  private findNumBuffers(c: DescChain): void {
+    let off = 0;
+    this.nbAddr0 = this.nbAddr1 = -1;
+    for (let i = 0; i < c.count && this.nbAddr1 < 0; i++) {
+      if (!(c.flags(i) & VIRTQ_DESC_F_WRITE)) continue;
+      const len = c.len(i);
+      if (this.nbAddr0 < 0 && HDR_NUM_BUFFERS < off + len) this.nbAddr0 = c.addr(i) + HDR_NUM_BUFFERS - off;
+      if (HDR_NUM_BUFFERS + 1 < off + len) this.nbAddr1 = c.addr(i) + HDR_NUM_BUFFERS + 1 - off;
+      off += len;
+    }
+  }
+
+  private finishMerged(queue: VirtQueue): void {
+    const ram = this.transport!.ram;
+    const n = this.rxParts;
+    ram.u8[this.nbAddr0 - ram.base] = n & 0xff;
+    ram.u8[this.nbAddr1 - ram.base] = n >>> 8;
+    ram.noteWrite(this.nbAddr0, 1);
+    ram.noteWrite(this.nbAddr1, 1);
+    for (let i = 0; i < n; i++) queue.push(this.rxHeads[i], this.rxUsed[i]);
+    this.countRx(this.rxTotal - NET_HDR_SIZE);
+    this.rxTotal = -1;
+  }
+
+  /** A driver whose buffers are so small a frame needs more than a ring of them: drop the frame. */
+  private abandonMerged(queue: VirtQueue): void {
+    for (let i = 0; i < this.rxParts; i++) queue.push(this.rxHeads[i], 0);
+    this.st[N_RX_BAD_CHAIN] += this.rxParts;
+    this.st[N_RX_DROP_OVERSIZE]++;
+    this.rxTotal = -1;
+  }
+
+  private countRx(len: number): void {
+    this.st[N_RX_FRAMES]++;
+    add64(this.st, N_RX_BYTES, len);
   }
 }

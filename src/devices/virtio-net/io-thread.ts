@@ -1,8 +1,8 @@
 // The network I/O thread (a worker_threads entry, bundled as dist/net-io.js): it owns the backend
 // child — passt, or the tap helper — and the stream socket to it, and moves frames between that
 // socket and the device's shared rings (io.ts). The emulator thread never waits on it, and it
-// never waits on the emulator: a full ring pauses the socket (the peer's own flow control
-// holds the rest), and a frame it appends wakes a sleeping machine through the wake word.
+// never waits on the emulator: frames a full ring cannot take wait in a bounded backlog here,
+// and a frame it appends wakes a sleeping machine through the wake word.
 //
 // The socket is one end of the socketpair Node creates for the child's extra stdio slot, handed
 // to the child as fd 3 (passt `--fd 3`): no path in the file system, nothing another process
@@ -24,6 +24,7 @@ import {
   N_B_RX_DROP_LENGTH,
   N_B_RX_FRAMES,
   N_B_RX_STALLS,
+  N_B_RX_DROP_BACKLOG,
   N_B_TX_BYTES,
   N_B_TX_FRAMES,
   N_CHILD_PID,
@@ -52,6 +53,8 @@ export type IoThreadMessage = { t: 'log'; level: 'info' | 'warn'; message: strin
 /** Most bytes written to the socket in one go (frames with their length words). */
 const TX_BATCH = 256 << 10;
 const STDERR_TAIL = 2048;
+/** Most frame bytes held for a guest that is not taking them (beyond the rx ring). */
+const BACKLOG_MAX = 32 << 20;
 /** After the socket closes, how long the child's exit has to give the reason (ms). */
 const SOCKET_GRACE_MS = 1000;
 
@@ -107,43 +110,58 @@ function start(init: IoThreadInit): void {
   });
 
   // ---- backend → guest ----
-  const pending: Uint8Array[] = [];
-  let waitingForSpace = false;
+  // The socket is never paused: passt treats a full socket as a lossy link — it drops what it
+  // cannot write and retransmits later (measured: a paused socket doubled the frames of an 8 MiB
+  // download). Frames the rx ring cannot take wait here instead; TCP keeps this bounded by the
+  // guest's receive windows, and BACKLOG_MAX bounds the rest (a UDP flood): beyond it, dropped.
+  const backlog: Uint8Array[] = [];
+  let backlogHead = 0;
+  let backlogBytes = 0;
+  let flushing = false;
   const decoder = new StreamDecoder({
     frame: (bytes, off, len) => {
       const f = bytes.subarray(off, off + len);
       st[N_B_RX_FRAMES]++;
       add64(st, N_B_RX_BYTES, len);
       pcap?.record(f);
-      if (pending.length > 0 || !io.rx.push(f, len)) pending.push(f.slice());
+      if (backlogBytes === 0 && io.rx.push(f, len)) return;
+      if (backlogBytes + len > BACKLOG_MAX) {
+        st[N_B_RX_DROP_BACKLOG]++;
+        return;
+      }
+      backlog.push(f.slice());
+      backlogBytes += len;
     },
     dropped: () => {
       st[N_B_RX_DROP_LENGTH]++;
     },
   });
-  const flushPending = (): boolean => {
-    while (pending.length > 0) {
-      if (!io.rx.push(pending[0], pending[0].length)) return false;
-      pending.shift();
+  /** Moves backlog frames into the ring while they fit; true when the backlog is empty. */
+  const flushBacklog = (): boolean => {
+    while (backlogHead < backlog.length) {
+      const f = backlog[backlogHead];
+      if (!io.rx.push(f, f.length)) return false;
+      backlogBytes -= f.length;
+      backlogHead++;
     }
+    backlog.length = 0;
+    backlogHead = 0;
     return true;
   };
-  const waitForSpace = async () => {
-    waitingForSpace = true;
+  const flushWhenSpace = async () => {
+    flushing = true;
     st[N_B_RX_STALLS]++;
-    sock.pause();
     for (;;) {
       const seen = Atomics.load(ctl, IO_RX_SPACE);
       Atomics.store(ctl, IO_RX_BLOCKED, 1);
-      if (flushPending() || quitting) break;
+      if (flushBacklog() || quitting) break;
       wake();
       const w = waitAsync(ctl, IO_RX_SPACE, seen);
       if (w.async) await w.value;
     }
     Atomics.store(ctl, IO_RX_BLOCKED, 0);
-    waitingForSpace = false;
+    flushing = false;
     wake();
-    if (!quitting) sock.resume();
   };
   sock.on('data', (chunk: Buffer) => {
     decoder.feed(chunk);
@@ -153,7 +171,7 @@ function start(init: IoThreadInit): void {
       sock.destroy();
       return;
     }
-    if (pending.length > 0 && !waitingForSpace) void waitForSpace();
+    if (backlogBytes > 0 && !flushing) void flushWhenSpace();
     wake();
   });
   sock.on('error', (e) => goDown(`${init.label} socket: ${e.message}`));

@@ -25,6 +25,15 @@ export function parseNetdev(text: string): NetdevSpec {
   throw new NetdevError(`unknown netdev "${text}": use user (passt, no root needed), tap:NAME (an existing TAP interface, needs root) or none`);
 }
 
+/**
+ * The MTU a backend wants: passt's own 65520 for user (it hands that out by DHCP too; a large
+ * MTU halves the guest's CPU per MB, see docs/virtio-net.md), Ethernet's 1500 for a TAP
+ * interface, whose host side is an ordinary 1500-byte link.
+ */
+export function defaultMtu(s: NetdevSpec): number {
+  return s.kind === 'user' ? 65520 : 1500;
+}
+
 export function formatNetdev(s: NetdevSpec): string {
   return s.kind === 'tap' ? `tap:${s.ifname}` : s.kind;
 }
