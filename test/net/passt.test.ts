@@ -2,8 +2,9 @@
 // shared rings, and talks DHCP and ARP to passt; then the faults — passt missing, passt killed,
 // a peer that sends frames of bad lengths, a pcap path that cannot be created.
 
-import { test, after } from 'node:test';
+import { test as nodeTest, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -17,6 +18,23 @@ import { describeFrame } from '../../src/devices/virtio-net/decode';
 import { setLogSink } from '../../src/log';
 import { distFile } from '../../src/paths';
 import { arpRequest, dhcpDiscover, parseDhcpReply } from './frames';
+
+// Run as a child (see the last test): open a backend, report passt's pid, die without closing —
+// and register no tests.
+const ORPHAN = process.env.SEMU_NET_ORPHAN_TEST === '1';
+const test = ORPHAN ? ((() => undefined) as unknown as typeof nodeTest) : nodeTest;
+if (ORPHAN) orphanChild();
+
+function orphanChild(): void {
+  const dev = new VirtioNet();
+  openNetBackend({ kind: 'user' }, dev.channel);
+  const io = openNetIo(dev.channel.io);
+  const poll = setInterval(() => {
+    if (Atomics.load(io.ctl, IO_LINK) !== 1) return;
+    clearInterval(poll);
+    process.stdout.write(`${readNetState(dev.state)!.backend.pid}\n`, () => process.kill(process.pid, 'SIGKILL'));
+  }, 5);
+}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semu-net-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -209,6 +227,15 @@ test('netdev none: link down, no thread, no error', async () => {
   assert.equal(s.backend.error, null);
   assert.equal(s.state().backend.state, 'none');
   await s.backend.close();
+});
+
+test('passt never outlives the emulator: a process killed without closing its backend takes passt with it', { skip: !HAVE_PASST && 'passt is not installed' }, async () => {
+  const r = spawnSync(process.execPath, [__filename], { env: { ...process.env, SEMU_NET_ORPHAN_TEST: '1' }, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.signal, 'SIGKILL', r.stderr);
+  const out = r.stdout.trim();
+  const pid = Number(out.split('\n')[0]);
+  assert.ok(pid > 0, `the child reported passt's pid: ${out}`);
+  await until('passt to exit after its peer died', () => !alive(pid), 10_000);
 });
 
 function freePort(): Promise<number> {
