@@ -12,7 +12,7 @@
  *   http: get status=200 bytes=65536 crc32=1c291ca3 ms=42
  *   http: serve GET /tmp/f status=200 bytes=65536 ms=40
  *
- * or `http: error <what>: <why>`, exit status 1. `bytes` and `crc32` (IEEE, as zlib) cover the
+ * or `http: error get: <what>: <why>` (or serve), exit status 1. `bytes` and `crc32` (IEEE, as zlib) cover the
  * body only.
  */
 #include "net.h"
@@ -29,18 +29,21 @@
 
 static uint8_t buf[BUF_SIZE];
 
-static int fail(const char *what, const char *arg, int err)
+/* "http: error VERB: WHAT[ ARG]: WHY" on stderr; returns the exit status 1. */
+static int fail(const char *verb, const char *what, const char *arg, int err)
 {
 	SB_DECL(s, 256);
 
 	sb_puts(&s, "http: error ");
+	sb_puts(&s, verb);
+	sb_puts(&s, ": ");
 	sb_puts(&s, what);
 	if (arg) {
 		sb_putc(&s, ' ');
 		sb_puts(&s, arg);
 	}
 	sb_puts(&s, ": ");
-	sb_puts(&s, err < 0 ? rt_strerror(-err) : "bad response");
+	sb_puts(&s, err < 0 ? rt_strerror(-err) : "not an HTTP response");
 	sb_putc(&s, '\n');
 	sb_flush(&s, 2);
 	return 1;
@@ -253,38 +256,38 @@ static int get(const char *u, const char *outpath)
 	int fd, out = -1, e, head, got, status;
 
 	if (parse_url(u, &url) < 0)
-		return fail("get", "URL (use http://HOST[:PORT]/PATH)", -EINVAL);
+		return fail("get", "bad URL (use http://HOST[:PORT]/PATH)", 0, -EINVAL);
 	memset(&to, 0, sizeof(to));
 	to.family = NET_AF_INET;
 	to.port = net_htons(url.port);
 	if ((e = resolve(url.host, &to.addr)) < 0)
-		return fail("get: cannot resolve", url.host, e);
+		return fail("get", "cannot resolve", url.host, e);
 	fd = net_socket(NET_AF_INET, NET_SOCK_STREAM, 0);
 	if (fd < 0)
-		return fail("get", "socket", fd);
+		return fail("get", "socket", 0, fd);
 	if ((e = net_connect(fd, &to, sizeof(to))) < 0)
-		return fail("get: connect to", url.host, e);
+		return fail("get", "connect to", url.host, e);
 	sb_puts(&s, "GET ");
 	sb_puts(&s, url.path);
 	sb_puts(&s, " HTTP/1.0\r\nHost: ");
 	sb_puts(&s, url.host);
 	sb_puts(&s, "\r\nUser-Agent: semu-guest-http\r\nConnection: close\r\n\r\n");
 	if (s.len == s.cap)
-		return fail("get", "URL too long", -E2BIG);
+		return fail("get", "URL too long", 0, -E2BIG);
 	if ((e = net_write_all(fd, s.buf, s.len)) < 0)
-		return fail("get", "sending the request", e);
+		return fail("get", "sending the request", 0, e);
 	s.len = 0;
 	head = read_head(fd, &got);
 	if (head < 0)
-		return fail("get", "reading the response", head);
+		return fail("get", "reading the response", 0, head);
 	if (head < 12 || memcmp(buf, "HTTP/1.", 7) || buf[8] != ' ')
-		return fail("get", "response", 0);
+		return fail("get", "reading the response", 0, 0);
 	status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 	length = header_number(buf, head, "Content-Length");
 	if (outpath) {
 		out = !strcmp(outpath, "-") ? 1 : open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (out < 0)
-			return fail("get: cannot create", outpath, -errno);
+			return fail("get", "cannot create", outpath, -errno);
 	}
 	for (int off = head, n = got - head;;) {
 		if (length >= 0 && (int64_t)(body + (uint64_t)n) > length)
@@ -293,24 +296,24 @@ static int get(const char *u, const char *outpath)
 			crc = net_crc32(crc, buf + off, (size_t)n);
 			body += (uint64_t)n;
 			if (out >= 0 && (e = net_write_all(out, buf + off, (size_t)n)) < 0)
-				return fail("get: writing", outpath, e);
+				return fail("get", "writing", outpath, e);
 		}
 		if (length >= 0 && (int64_t)body >= length)
 			break;
 		off = 0;
 		e = net_wait(fd, NET_POLLIN, IO_TIMEOUT_MS);
 		if (e == 0)
-			return fail("get", "reading the body", -ETIMEDOUT);
+			return fail("get", "reading the body", 0, -ETIMEDOUT);
 		n = net_recv(fd, buf, BUF_SIZE);
 		if (n == -EINTR) {
 			n = 0;
 			continue;
 		}
 		if (n < 0)
-			return fail("get", "reading the body", n);
+			return fail("get", "reading the body", 0, n);
 		if (n == 0) {
 			if (length >= 0)
-				return fail("get", "body cut short", -ECONNRESET);
+				return fail("get", "body cut short", 0, -ECONNRESET);
 			break;
 		}
 	}
@@ -436,18 +439,18 @@ static int serve(const char *portarg, const char *dir, uint32_t count)
 	int fd, e;
 
 	if (rt_parse_u32(portarg, &port) < 0 || port == 0 || port > 65535)
-		return fail("serve", "port (1-65535)", -EINVAL);
+		return fail("serve", "bad port (use 1-65535)", portarg, -EINVAL);
 	fd = net_socket(NET_AF_INET, NET_SOCK_STREAM, 0);
 	if (fd < 0)
-		return fail("serve", "socket", fd);
+		return fail("serve", "socket", 0, fd);
 	net_setsockopt_int(fd, NET_SOL_SOCKET, NET_SO_REUSEADDR, 1);
 	memset(&me, 0, sizeof(me));
 	me.family = NET_AF_INET;
 	me.port = net_htons((uint16_t)port);
 	if ((e = net_bind(fd, &me, sizeof(me))) < 0)
-		return fail("serve: bind port", portarg, e);
+		return fail("serve", "bind port", portarg, e);
 	if ((e = net_listen(fd, 8)) < 0)
-		return fail("serve", "listen", e);
+		return fail("serve", "listen", 0, e);
 	if (!strcmp(dir, "/"))
 		dir = "";
 	while (count == 0 || done < count) {
@@ -455,7 +458,7 @@ static int serve(const char *portarg, const char *dir, uint32_t count)
 		if (c == -EINTR)
 			continue;
 		if (c < 0)
-			return fail("serve", "accept", c);
+			return fail("serve", "accept", 0, c);
 		serve_one(c, dir);
 		close(c);
 		done++;
