@@ -22,40 +22,41 @@ function checksum(b: Uint8Array): number {
   return ~s & 0xffff;
 }
 
-function ipv4Udp(src: number[], dst: number[], sport: number, dport: number, data: Uint8Array): Uint8Array {
-  const ip = new Uint8Array(20 + 8 + data.length);
+/** An IPv4 packet (header checksummed) carrying `payload`, protocol `proto`. */
+function ipv4(proto: number, src: number[], dst: number[], payload: Uint8Array): Uint8Array {
+  const ip = new Uint8Array(20 + payload.length);
   const v = new DataView(ip.buffer);
   ip[0] = 0x45;
   v.setUint16(2, ip.length);
   ip[8] = 64;
-  ip[9] = 17;
+  ip[9] = proto;
   ip.set(src, 12);
   ip.set(dst, 16);
   v.setUint16(10, checksum(ip.subarray(0, 20)));
-  v.setUint16(20, sport);
-  v.setUint16(22, dport);
-  v.setUint16(24, 8 + data.length);
-  ip.set(data, 28); // UDP checksum 0: none (allowed over IPv4)
+  ip.set(payload, 20);
   return ip;
+}
+
+function ipv4Udp(src: number[], dst: number[], sport: number, dport: number, data: Uint8Array): Uint8Array {
+  const udp = new Uint8Array(8 + data.length);
+  const v = new DataView(udp.buffer);
+  v.setUint16(0, sport);
+  v.setUint16(2, dport);
+  v.setUint16(4, udp.length);
+  udp.set(data, 8); // UDP checksum 0: none (allowed over IPv4)
+  return ipv4(17, src, dst, udp);
 }
 
 /** An ICMP echo request from `src` to `dst` (unicast to `dstMac`) with sequence `seq`. */
 export function icmpEcho(dstMac: Uint8Array, src: number[], dst: number[], seq: number): Uint8Array {
-  const ip = new Uint8Array(20 + 8 + 16);
-  const v = new DataView(ip.buffer);
-  ip[0] = 0x45;
-  v.setUint16(2, ip.length);
-  ip[8] = 64;
-  ip[9] = 1;
-  ip.set(src, 12);
-  ip.set(dst, 16);
-  v.setUint16(10, checksum(ip.subarray(0, 20)));
-  ip[20] = 8; // echo request
-  v.setUint16(24, 0x5e3a);
-  v.setUint16(26, seq);
-  for (let i = 28; i < ip.length; i++) ip[i] = i;
-  v.setUint16(22, checksum(ip.subarray(20)));
-  return eth(dstMac, 0x0800, ip);
+  const icmp = new Uint8Array(8 + 16);
+  const v = new DataView(icmp.buffer);
+  icmp[0] = 8; // echo request
+  v.setUint16(4, 0x5e3a);
+  v.setUint16(6, seq);
+  for (let i = 8; i < icmp.length; i++) icmp[i] = i;
+  v.setUint16(2, checksum(icmp));
+  return eth(dstMac, 0x0800, ipv4(1, src, dst, icmp));
 }
 
 /** A DHCPDISCOVER (RFC 2131) with transaction id `xid`. */
