@@ -19,7 +19,7 @@ import { distFile } from '../../paths';
 import type { NetChannel } from './device';
 import { IO_LINK, IO_QUIT, IO_RX_SPACE, IO_TX_SIGNAL, openNetIo, signal } from './io';
 import type { IoThreadInit, IoThreadMessage } from './io-thread';
-import { formatHostForward, formatNetdev, type HostForward, type NetdevSpec } from './netdev';
+import { formatHostForward, type HostForward, type NetdevSpec } from './netdev';
 import { pcapFileHeader } from './pcap';
 import { BackendState, N_BACKEND_STATE, SLOTS, writeNetString } from './state';
 import { tapHelperCommand } from './tap';
@@ -52,7 +52,7 @@ export interface NetBackendOptions {
 
 export interface NetBackend {
   readonly spec: NetdevSpec;
-  /** One line for people: "passt (pid 1234), tcp 127.0.0.1:8080 → 80". */
+  /** One line for people: "passt, tcp 127.0.0.1:8080 → 80". */
   readonly description: string;
   /** Why the backend could not start (the link is down), or null. */
   readonly error: string | null;
@@ -93,8 +93,9 @@ export function passtArgs(mtu: number, forwards: readonly HostForward[]): string
 
 /**
  * Starts the backend for `spec` on the device's channel. Throws NetBackendError only for what
- * the person must fix before booting (a pcap path that cannot be created); a backend that
- * cannot run leaves the link down and says why in `error` and in one warning.
+ * the person must fix before booting (a pcap path that cannot be created, a tap helper that
+ * cannot be built, host forwards with tap); a backend that cannot run leaves the link down and
+ * says why in `error` (at start) or in the shared state (later), and in one warning.
  */
 export function openNetBackend(spec: NetdevSpec, ch: NetChannel, opts: NetBackendOptions = {}): NetBackend {
   const forwards = opts.hostForward ?? [];
@@ -181,7 +182,7 @@ class ThreadBackend implements NetBackend {
     Atomics.notify(this.ctl, IO_QUIT);
     signal(this.ctl, IO_TX_SIGNAL);
     signal(this.ctl, IO_RX_SPACE);
-    const timeout = this.opts.closeTimeoutMs ?? 2000;
+    const timeout = this.opts.closeTimeoutMs ?? 5000;
     this.closing = new Promise<void>((resolve) => {
       const timer = setTimeout(() => void this.worker.terminate(), timeout);
       void this.exited.then(() => {
@@ -218,4 +219,3 @@ function openPcap(path: string): number {
   return fd;
 }
 
-export { formatNetdev };

@@ -156,10 +156,6 @@ export class VirtioNet implements VirtioDevice {
     this.transport = transport;
   }
 
-  get link(): boolean {
-    return this.linkUp;
-  }
-
   // ---------------- configuration space ----------------
 
   readConfig(offset: number, width: 1 | 2 | 4): number {
@@ -220,12 +216,13 @@ export class VirtioNet implements VirtioDevice {
     const queue = t.queue(TXQ);
     const ring = this.io.tx;
     let sent = 0;
+    const wasWaiting = this.txWaiting;
     this.txWaiting = false;
     while (queue.pending() > 0) {
       if (this.linkUp && !ring.fits(this.maxFrame)) {
         // The I/O thread is behind: leave the rest in the available ring, retry from poll().
         this.txWaiting = true;
-        this.st[N_TX_STALLS]++;
+        if (!wasWaiting) this.st[N_TX_STALLS]++;
         break;
       }
       const c = queue.pop();

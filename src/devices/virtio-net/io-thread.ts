@@ -7,29 +7,29 @@
 // The socket is one end of the socketpair Node creates for the child's extra stdio slot, handed
 // to the child as fd 3 (passt `--fd 3`): no path in the file system, nothing another process
 // could connect to, and when this process dies the child reads EOF and exits by itself.
+//
+// The socket is never paused: passt treats a full socket as a lossy link — what it cannot write
+// it drops, to resend later — so frames wait in our backlog instead. TCP keeps that bounded by
+// the guest's receive windows; BACKLOG_MAX bounds the rest (a UDP flood): beyond it, dropped.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { openNetIo, signal, IO_LINK, IO_QUIT, IO_RX_BLOCKED, IO_RX_SPACE, IO_TX_SIGNAL } from './io';
+import { openNetIo, signal, IO_LINK, IO_QUIT, IO_RX_BLOCKED, IO_RX_SPACE, IO_TX_SIGNAL, type NetIo } from './io';
 import { StreamDecoder, putStreamLength } from './stream';
-import { putPcapRecordHeader, PCAP_RECORD_HEADER_BYTES } from './pcap';
+import { PcapAppender } from './pcap-appender';
 import {
   add64,
   BackendState,
   N_BACKEND_STATE,
   N_B_RX_BYTES,
+  N_B_RX_DROP_BACKLOG,
   N_B_RX_DROP_LENGTH,
   N_B_RX_FRAMES,
   N_B_RX_STALLS,
-  N_B_RX_DROP_BACKLOG,
   N_B_TX_BYTES,
   N_B_TX_FRAMES,
   N_CHILD_PID,
-  N_PCAP_FAILED,
-  N_PCAP_FRAMES,
   SLOTS,
   writeNetString,
 } from './state';
@@ -57,185 +57,235 @@ const STDERR_TAIL = 2048;
 const BACKLOG_MAX = 32 << 20;
 /** After the socket closes, how long the child's exit has to give the reason (ms). */
 const SOCKET_GRACE_MS = 1000;
+/** On quit, how long the child has after SIGTERM before SIGKILL (ms). */
+const CHILD_TERM_MS = 1000;
 
 type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-function start(init: IoThreadInit): void {
-  const port = parentPort!;
-  const post = (m: IoThreadMessage) => port.postMessage(m);
-  const io = openNetIo(init.io);
-  const ctl = io.ctl;
-  const st = new Int32Array(init.state, 0, SLOTS);
-  const wakeWord = init.wake ? new Int32Array(init.wake.sab) : null;
-  const wake = () => {
-    if (wakeWord !== null) signal(wakeWord, init.wake!.index);
-  };
-  const pcap = init.pcapFd !== undefined ? new PcapAppender(init.pcapFd, st, (m) => post({ t: 'log', level: 'warn', message: m })) : null;
-
-  let quitting = false;
-  let down = false;
-  let stderrTail = '';
-  const goDown = (why: string) => {
-    if (down || quitting) return;
-    down = true;
-    // The reason first: whoever sees the link drop can read why.
-    writeNetString(init.state, 'error', why);
-    st[N_BACKEND_STATE] = BackendState.Down;
-    Atomics.store(ctl, IO_LINK, 0);
-    post({ t: 'log', level: 'warn', message: `${why}; the link is down, the guest keeps running` });
-    wake();
-  };
-
-  st[N_BACKEND_STATE] = BackendState.Starting;
-  const child: ChildProcess = spawn(init.command, init.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-  const sock = child.stdio[3] as Socket;
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => {
-    stderrTail = (stderrTail + d).slice(-STDERR_TAIL);
-  });
-  child.on('error', (e) => goDown(`cannot start ${init.label} (${init.command}): ${e.message}`));
-  child.on('spawn', () => {
-    if (down || quitting) return;
-    st[N_CHILD_PID] = child.pid ?? 0;
-    st[N_BACKEND_STATE] = BackendState.Up;
-    Atomics.store(ctl, IO_LINK, 1);
-    wake();
-  });
-  // 'close' comes after the child's exit and its stderr's end, so the message is complete.
-  child.on('close', (code, sig) => {
-    st[N_CHILD_PID] = 0;
-    const said = childMessage(stderrTail);
-    goDown(`${init.label} exited (${code !== null ? `code ${code}` : sig})${said ? `: ${said}` : ''}`);
-  });
-
-  // ---- backend → guest ----
-  // The socket is never paused: passt treats a full socket as a lossy link — it drops what it
-  // cannot write and retransmits later (measured: a paused socket doubled the frames of an 8 MiB
-  // download). Frames the rx ring cannot take wait here instead; TCP keeps this bounded by the
-  // guest's receive windows, and BACKLOG_MAX bounds the rest (a UDP flood): beyond it, dropped.
-  const backlog: Uint8Array[] = [];
-  let backlogHead = 0;
-  let backlogBytes = 0;
-  let flushing = false;
-  const decoder = new StreamDecoder({
-    frame: (bytes, off, len) => {
-      const f = bytes.subarray(off, off + len);
-      st[N_B_RX_FRAMES]++;
-      add64(st, N_B_RX_BYTES, len);
-      pcap?.record(f);
-      if (backlogBytes === 0 && io.rx.push(f, len)) return;
-      if (backlogBytes + len > BACKLOG_MAX) {
-        st[N_B_RX_DROP_BACKLOG]++;
-        return;
-      }
-      backlog.push(f.slice());
-      backlogBytes += len;
-    },
-    dropped: () => {
-      st[N_B_RX_DROP_LENGTH]++;
-    },
-  });
-  /** Moves backlog frames into the ring while they fit; true when the backlog is empty. */
-  const flushBacklog = (): boolean => {
-    while (backlogHead < backlog.length) {
-      const f = backlog[backlogHead];
-      if (!io.rx.push(f, f.length)) return false;
-      backlogBytes -= f.length;
-      backlogHead++;
-    }
-    backlog.length = 0;
-    backlogHead = 0;
-    return true;
-  };
-  const flushWhenSpace = async () => {
-    flushing = true;
-    st[N_B_RX_STALLS]++;
-    for (;;) {
-      const seen = Atomics.load(ctl, IO_RX_SPACE);
-      Atomics.store(ctl, IO_RX_BLOCKED, 1);
-      if (flushBacklog() || quitting) break;
-      wake();
-      const w = waitAsync(ctl, IO_RX_SPACE, seen);
-      if (w.async) await w.value;
-    }
-    Atomics.store(ctl, IO_RX_BLOCKED, 0);
-    flushing = false;
-    wake();
-  };
-  sock.on('data', (chunk: Buffer) => {
-    decoder.feed(chunk);
-    if (decoder.error !== null) {
-      goDown(`${init.label}: ${decoder.error}`);
-      child.kill('SIGTERM');
-      sock.destroy();
-      return;
-    }
-    if (backlogBytes > 0 && !flushing) void flushWhenSpace();
-    wake();
-  });
-  sock.on('error', (e) => goDown(`${init.label} socket: ${e.message}`));
-  // The socket usually closes because the child died: give its exit a moment to say why.
-  sock.on('close', () => {
-    setTimeout(() => {
-      if (down || quitting) return;
-      goDown(`${init.label} closed its socket`);
-      child.kill('SIGTERM');
-    }, SOCKET_GRACE_MS).unref();
-  });
-
-  // ---- guest → backend ----
-  const txLoop = async () => {
-    while (!quitting) {
-      const seen = Atomics.load(ctl, IO_TX_SIGNAL);
-      if (io.tx.peekLength() < 0) {
-        const w = waitAsync(ctl, IO_TX_SIGNAL, seen);
-        if (w.async) await w.value;
-        continue;
-      }
-      const batch = takeBatch(io.tx, pcap, st);
-      if (down || sock.destroyed) continue; // nowhere to send: the frames are gone
-      if (!sock.write(batch)) await new Promise<void>((r) => (sock.once('drain', r), sock.once('close', r)));
-    }
-  };
-  void txLoop();
-
-  // ---- the end: the owner sets IO_QUIT (this thread may be waiting anywhere) ----
-  const quit = async () => {
-    quitting = true;
-    Atomics.store(ctl, IO_LINK, 0);
-    st[N_BACKEND_STATE] = BackendState.Closed;
-    signal(ctl, IO_TX_SIGNAL);
-    signal(ctl, IO_RX_SPACE);
-    child.kill('SIGTERM');
-    sock.destroy();
-    if (pcap !== null) {
-      await pcap.flush();
-      post({ t: 'pcap-closing' });
-      await pcap.close();
-    }
-    post({ t: 'closed' });
-    process.exit(0);
-  };
-  const w = waitAsync(ctl, IO_QUIT, 0);
-  if (w.async) void (w.value as Promise<string>).then(quit);
-  else void quit();
+/** Waits until ctl[at] is no longer `seen` (returns at once if it already moved). */
+async function changed(ctl: Int32Array, at: number, seen: number): Promise<void> {
+  const w = waitAsync(ctl, at, seen);
+  if (w.async) await w.value;
 }
 
-/** Takes frames from the tx ring into one buffer of length-prefixed frames (≤ TX_BATCH). */
-function takeBatch(ring: ReturnType<typeof openNetIo>['tx'], pcap: PcapAppender | null, st: Int32Array): Buffer {
-  const first = ring.peekLength();
-  const out = Buffer.allocUnsafe(Math.max(TX_BATCH, first + 4));
-  let at = 0;
-  for (let len = first; len >= 0 && at + 4 + len <= out.length; len = ring.peekLength()) {
-    ring.pop(out.subarray(at + 4, at + 4 + len));
-    putStreamLength(out, at, len);
-    pcap?.record(out.subarray(at + 4, at + 4 + len));
-    st[N_B_TX_FRAMES]++;
-    add64(st, N_B_TX_BYTES, len);
-    at += 4 + len;
+class IoThread {
+  private readonly io: NetIo;
+  private readonly ctl: Int32Array;
+  private readonly st: Int32Array;
+  private readonly wakeWord: Int32Array | null;
+  private readonly pcap: PcapAppender | null;
+  private readonly child: ChildProcess;
+  /** Resolves once the child has exited (or never started). */
+  private readonly childGone: Promise<void>;
+  private readonly sock: Socket;
+  private readonly decoder: StreamDecoder;
+  private quitting = false;
+  private down = false;
+  private stderrTail = '';
+  // Frames from the backend the rx ring had no room for, oldest first.
+  private backlog: Uint8Array[] = [];
+  private backlogHead = 0;
+  private backlogBytes = 0;
+  private flushing = false;
+
+  constructor(
+    private readonly init: IoThreadInit,
+    private readonly post: (m: IoThreadMessage) => void,
+  ) {
+    this.io = openNetIo(init.io);
+    this.ctl = this.io.ctl;
+    this.st = new Int32Array(init.state, 0, SLOTS);
+    this.wakeWord = init.wake ? new Int32Array(init.wake.sab) : null;
+    this.pcap = init.pcapFd !== undefined ? new PcapAppender(init.pcapFd, this.st, (m) => post({ t: 'log', level: 'warn', message: m })) : null;
+    this.decoder = new StreamDecoder({ frame: (b, off, len) => this.fromBackend(b.subarray(off, off + len)), dropped: () => this.st[N_B_RX_DROP_LENGTH]++ });
+    this.st[N_BACKEND_STATE] = BackendState.Starting;
+    this.child = spawn(init.command, init.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    this.sock = this.child.stdio[3] as Socket;
+    this.childGone = new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.once('error', () => this.child.pid === undefined && resolve());
+    });
+    this.watchChild();
+    this.sock.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.sock.on('error', (e) => this.goDown(`${init.label} socket: ${e.message}`));
+    this.sock.on('close', () => this.onSocketClose());
+    void this.txLoop();
+    void changed(this.ctl, IO_QUIT, 0).then(() => this.quit());
   }
-  return out.subarray(0, at);
+
+  private wake(): void {
+    if (this.wakeWord !== null) signal(this.wakeWord, this.init.wake!.index);
+  }
+
+  /** The link goes down once, with the reason first (whoever sees it drop can read why). */
+  private goDown(why: string): void {
+    if (this.down || this.quitting) return;
+    this.down = true;
+    writeNetString(this.init.state, 'error', why);
+    this.st[N_BACKEND_STATE] = BackendState.Down;
+    Atomics.store(this.ctl, IO_LINK, 0);
+    this.post({ t: 'log', level: 'warn', message: `${why}; the link is down, the guest keeps running` });
+    this.wake();
+  }
+
+  private watchChild(): void {
+    const { child, init } = this;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-STDERR_TAIL)));
+    child.on('error', (e) => this.goDown(`cannot start ${init.label} (${init.command}): ${e.message}`));
+    child.on('spawn', () => {
+      if (this.down || this.quitting) return;
+      this.st[N_CHILD_PID] = child.pid ?? 0;
+      this.st[N_BACKEND_STATE] = BackendState.Up;
+      Atomics.store(this.ctl, IO_LINK, 1);
+      this.wake();
+    });
+    // 'close' comes after the child's exit and its stderr's end, so the message is complete.
+    child.on('close', (code, sig) => {
+      this.st[N_CHILD_PID] = 0;
+      const said = childMessage(this.stderrTail);
+      this.goDown(`${init.label} exited (${code !== null ? `code ${code}` : sig})${said ? `: ${said}` : ''}`);
+    });
+  }
+
+  /** The socket usually closes because the child died: give its exit a moment to say why. */
+  private onSocketClose(): void {
+    setTimeout(() => {
+      if (this.down || this.quitting) return;
+      this.goDown(`${this.init.label} closed its socket`);
+      this.child.kill('SIGTERM');
+    }, SOCKET_GRACE_MS).unref();
+  }
+
+  // ---------------- backend → guest ----------------
+
+  private onData(chunk: Buffer): void {
+    this.decoder.feed(chunk);
+    if (this.decoder.error !== null) {
+      this.goDown(`${this.init.label}: ${this.decoder.error}`);
+      this.child.kill('SIGTERM');
+      this.sock.destroy();
+      return;
+    }
+    if (this.backlogBytes > 0 && !this.flushing) void this.flushWhenSpace();
+    this.wake();
+  }
+
+  private fromBackend(f: Uint8Array): void {
+    const st = this.st;
+    st[N_B_RX_FRAMES]++;
+    add64(st, N_B_RX_BYTES, f.length);
+    this.pcap?.record(f);
+    if (this.backlogBytes === 0 && this.io.rx.push(f, f.length)) return;
+    if (this.backlogBytes + f.length > BACKLOG_MAX) {
+      st[N_B_RX_DROP_BACKLOG]++;
+      return;
+    }
+    this.backlog.push(f.slice()); // the decoder reuses its bytes
+    this.backlogBytes += f.length;
+  }
+
+  /** Moves backlog frames into the ring while they fit; true when the backlog is empty. */
+  private flushBacklog(): boolean {
+    while (this.backlogHead < this.backlog.length) {
+      const f = this.backlog[this.backlogHead];
+      if (!this.io.rx.push(f, f.length)) return false;
+      this.backlogBytes -= f.length;
+      this.backlogHead++;
+    }
+    this.backlog = [];
+    this.backlogHead = 0;
+    return true;
+  }
+
+  /** Waits for the device to take frames (it signals IO_RX_SPACE while IO_RX_BLOCKED is set). */
+  private async flushWhenSpace(): Promise<void> {
+    this.flushing = true;
+    this.st[N_B_RX_STALLS]++;
+    for (;;) {
+      const seen = Atomics.load(this.ctl, IO_RX_SPACE);
+      Atomics.store(this.ctl, IO_RX_BLOCKED, 1);
+      if (this.flushBacklog() || this.quitting) break;
+      this.wake();
+      await changed(this.ctl, IO_RX_SPACE, seen);
+    }
+    Atomics.store(this.ctl, IO_RX_BLOCKED, 0);
+    this.flushing = false;
+    this.wake();
+  }
+
+  // ---------------- guest → backend ----------------
+
+  private async txLoop(): Promise<void> {
+    const { ctl, io, sock } = this;
+    while (!this.quitting) {
+      const seen = Atomics.load(ctl, IO_TX_SIGNAL);
+      if (io.tx.peekLength() < 0) {
+        await changed(ctl, IO_TX_SIGNAL, seen);
+        continue;
+      }
+      if (this.down || sock.destroyed) {
+        while (io.tx.skip() >= 0); // nowhere to send them: they never cross the wire
+        continue;
+      }
+      if (!sock.write(this.takeBatch())) await new Promise<void>((r) => (sock.once('drain', r), sock.once('close', r)));
+    }
+  }
+
+  /** Frames from the tx ring as one buffer of length-prefixed frames (≤ TX_BATCH). */
+  private takeBatch(): Buffer {
+    const ring = this.io.tx;
+    const first = ring.peekLength();
+    const out = Buffer.allocUnsafe(Math.max(TX_BATCH, first + 4));
+    let at = 0;
+    for (let len = first; len >= 0 && at + 4 + len <= out.length; len = ring.peekLength()) {
+      const frame = out.subarray(at + 4, at + 4 + len);
+      ring.pop(frame);
+      putStreamLength(out, at, len);
+      this.pcap?.record(frame);
+      this.st[N_B_TX_FRAMES]++;
+      add64(this.st, N_B_TX_BYTES, len);
+      at += 4 + len;
+    }
+    return out.subarray(0, at);
+  }
+
+  // ---------------- the end: the owner sets IO_QUIT ----------------
+
+  private async quit(): Promise<void> {
+    this.quitting = true;
+    Atomics.store(this.ctl, IO_LINK, 0);
+    this.st[N_BACKEND_STATE] = BackendState.Closed;
+    signal(this.ctl, IO_TX_SIGNAL);
+    signal(this.ctl, IO_RX_SPACE);
+    this.sock.destroy();
+    await this.stopChild();
+    if (this.pcap !== null) {
+      await this.pcap.flush();
+      this.post({ t: 'pcap-closing' });
+      await this.pcap.close();
+    }
+    this.post({ t: 'closed' });
+    process.exit(0); // in a worker: ends this thread only
+  }
+
+  /** SIGTERM, then SIGKILL if the child is still there after CHILD_TERM_MS. */
+  private async stopChild(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    if (await within(this.childGone, CHILD_TERM_MS)) return;
+    this.child.kill('SIGKILL');
+    await within(this.childGone, CHILD_TERM_MS);
+  }
+}
+
+/** Resolves after `ms` with false, or earlier with true when `p` settles. */
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void p.then(() => (clearTimeout(timer), resolve(true)));
+  });
 }
 
 /** The child's last meaningful stderr line (passt also complains that it has no syslog). */
@@ -247,47 +297,8 @@ function childMessage(tail: string): string {
   return lines.length > 0 ? lines[lines.length - 1] : '';
 }
 
-/** Appends pcap records to an open file, asynchronously and in order; one failure stops it. */
-class PcapAppender {
-  private chain: Promise<void> = Promise.resolve();
-  private failed = false;
-
-  constructor(
-    private readonly fd: number,
-    private readonly st: Int32Array,
-    private readonly warn: (m: string) => void,
-  ) {}
-
-  record(frame: Uint8Array): void {
-    if (this.failed) return;
-    const rec = Buffer.allocUnsafe(PCAP_RECORD_HEADER_BYTES + frame.length);
-    putPcapRecordHeader(rec, 0, (performance.timeOrigin + performance.now()) * 1000, frame.length);
-    rec.set(frame, PCAP_RECORD_HEADER_BYTES);
-    this.st[N_PCAP_FRAMES]++;
-    this.chain = this.chain.then(() => this.write(rec));
-  }
-
-  private write(rec: Buffer): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.failed) return resolve();
-      fs.write(this.fd, rec, 0, rec.length, null, (err) => {
-        if (err && !this.failed) {
-          this.failed = true;
-          this.st[N_PCAP_FAILED] = 1;
-          this.warn(`pcap: writing failed (${err.message}); no more frames are recorded`);
-        }
-        resolve();
-      });
-    });
-  }
-
-  flush(): Promise<void> {
-    return this.chain;
-  }
-
-  close(): Promise<void> {
-    return new Promise<void>((r) => fs.close(this.fd, () => r()));
-  }
+const data = workerData as { netIo?: IoThreadInit } | null;
+if (parentPort && data?.netIo) {
+  const port = parentPort;
+  new IoThread(data.netIo, (m) => port.postMessage(m));
 }
-
-if (parentPort && (workerData as { netIo?: IoThreadInit } | null)?.netIo) start((workerData as { netIo: IoThreadInit }).netIo);
