@@ -12,8 +12,8 @@
 //   (backpressure to the guest) until poll() finds room.
 // - RX (wire → guest): with MRG_RXBUF (what Linux negotiates) a frame fills as many buffers as
 //   it needs; without it each chain must hold header + frame (Linux then sizes its buffers for
-//   the MTU: "small" or "big packets"). A frame waits in the rx ring (and, when that is full, in
-//   the I/O thread's backlog) until the guest has buffers for it: none is dropped for want of them.
+//   the MTU: "small" or "big packets"). A frame waits in the rx ring until the guest has buffers
+//   for it, and a full ring stops the backend reading: none is dropped for want of buffers.
 // - MTU: up to 65520, passt's own; a large one cuts the guest's per-packet work (measured in
 //   docs/virtio-net.md). The backend is told the same MTU (passt hands it out by DHCP).
 // - Link: STATUS (LINK_UP) follows the backend; a change raises a configuration-change interrupt.

@@ -1,16 +1,13 @@
 // The network I/O thread (a worker_threads entry, bundled as dist/net-io.js): it owns the backend
 // child — passt, or the tap helper — and the stream socket to it, and moves frames between that
 // socket and the device's shared rings (io.ts). The emulator thread never waits on it, and it
-// never waits on the emulator: frames a full ring cannot take wait in a bounded backlog here,
-// and a frame it appends wakes a sleeping machine through the wake word.
+// never waits on the emulator: a full rx ring pauses the socket (the peer holds the rest; with a
+// 32 KiB ring and hundreds of stalls per 8 MiB download, no frame was lost or resent), and a
+// frame it appends wakes a sleeping machine through the wake word.
 //
 // The socket is one end of the socketpair Node creates for the child's extra stdio slot, handed
 // to the child as fd 3 (passt `--fd 3`): no path in the file system, nothing another process
 // could connect to, and when this process dies the child reads EOF and exits by itself.
-//
-// The socket is never paused: passt treats a full socket as a lossy link — what it cannot write
-// it drops, to resend later — so frames wait in our backlog instead. TCP keeps that bounded by
-// the guest's receive windows; BACKLOG_MAX bounds the rest (a UDP flood): beyond it, dropped.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +20,6 @@ import {
   BackendState,
   N_BACKEND_STATE,
   N_B_RX_BYTES,
-  N_B_RX_DROP_BACKLOG,
   N_B_RX_DROP_LENGTH,
   N_B_RX_FRAMES,
   N_B_RX_STALLS,
@@ -53,8 +49,6 @@ export type IoThreadMessage = { t: 'log'; level: 'info' | 'warn'; message: strin
 /** Most bytes written to the socket in one go (frames with their length words). */
 const TX_BATCH = 256 << 10;
 const STDERR_TAIL = 2048;
-/** Most frame bytes held for a guest that is not taking them (beyond the rx ring). */
-const BACKLOG_MAX = 32 << 20;
 /** After the socket closes, how long the child's exit has to give the reason (ms). */
 const SOCKET_GRACE_MS = 1000;
 /** On quit, how long the child has after SIGTERM before SIGKILL (ms). */
@@ -83,10 +77,9 @@ class IoThread {
   private quitting = false;
   private down = false;
   private stderrTail = '';
-  // Frames from the backend the rx ring had no room for, oldest first.
-  private backlog: Uint8Array[] = [];
-  private backlogHead = 0;
-  private backlogBytes = 0;
+  // Frames of the last socket read the rx ring had no room for, oldest first (the socket is
+  // paused meanwhile, so never more than one read's worth).
+  private pending: Uint8Array[] = [];
   private flushing = false;
 
   constructor(
@@ -168,51 +161,45 @@ class IoThread {
       this.sock.destroy();
       return;
     }
-    if (this.backlogBytes > 0 && !this.flushing) void this.flushWhenSpace();
+    if (this.pending.length > 0 && !this.flushing) void this.flushWhenSpace();
     this.wake();
   }
 
   private fromBackend(f: Uint8Array): void {
-    const st = this.st;
-    st[N_B_RX_FRAMES]++;
-    add64(st, N_B_RX_BYTES, f.length);
+    this.st[N_B_RX_FRAMES]++;
+    add64(this.st, N_B_RX_BYTES, f.length);
     this.pcap?.record(f);
-    if (this.backlogBytes === 0 && this.io.rx.push(f, f.length)) return;
-    if (this.backlogBytes + f.length > BACKLOG_MAX) {
-      st[N_B_RX_DROP_BACKLOG]++;
-      return;
-    }
-    this.backlog.push(f.slice()); // the decoder reuses its bytes
-    this.backlogBytes += f.length;
+    if (this.pending.length === 0 && this.io.rx.push(f, f.length)) return;
+    this.pending.push(f.slice()); // the decoder reuses its bytes
   }
 
-  /** Moves backlog frames into the ring while they fit; true when the backlog is empty. */
-  private flushBacklog(): boolean {
-    while (this.backlogHead < this.backlog.length) {
-      const f = this.backlog[this.backlogHead];
-      if (!this.io.rx.push(f, f.length)) return false;
-      this.backlogBytes -= f.length;
-      this.backlogHead++;
-    }
-    this.backlog = [];
-    this.backlogHead = 0;
-    return true;
+  /** Moves pending frames into the ring while they fit; true when none is left. */
+  private flushPending(): boolean {
+    let i = 0;
+    while (i < this.pending.length && this.io.rx.push(this.pending[i], this.pending[i].length)) i++;
+    this.pending = i === this.pending.length ? [] : this.pending.slice(i);
+    return this.pending.length === 0;
   }
 
-  /** Waits for the device to take frames (it signals IO_RX_SPACE while IO_RX_BLOCKED is set). */
+  /**
+   * The ring is full: stop reading the socket until the device takes frames (it signals
+   * IO_RX_SPACE while IO_RX_BLOCKED is set).
+   */
   private async flushWhenSpace(): Promise<void> {
     this.flushing = true;
     this.st[N_B_RX_STALLS]++;
+    this.sock.pause();
     for (;;) {
       const seen = Atomics.load(this.ctl, IO_RX_SPACE);
       Atomics.store(this.ctl, IO_RX_BLOCKED, 1);
-      if (this.flushBacklog() || this.quitting) break;
+      if (this.flushPending() || this.quitting) break;
       this.wake();
       await changed(this.ctl, IO_RX_SPACE, seen);
     }
     Atomics.store(this.ctl, IO_RX_BLOCKED, 0);
     this.flushing = false;
     this.wake();
+    if (!this.quitting) this.sock.resume();
   }
 
   // ---------------- guest → backend ----------------

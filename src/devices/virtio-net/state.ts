@@ -51,15 +51,13 @@ export const N_B_TX_FRAMES = 24;
 export const N_B_TX_BYTES = 25; // + 26
 /** Frames from the backend with a bad length (< 14 bytes or over 64 KiB): dropped. */
 export const N_B_RX_DROP_LENGTH = 27;
-/** Times the receive ring was full and frames waited in the I/O thread's backlog. */
+/** Times the receive ring was full and the I/O thread stopped reading the socket for a while. */
 export const N_B_RX_STALLS = 28;
 export const N_PCAP_FRAMES = 29;
 /** 1 once writing the pcap file failed (the error string says why). */
 export const N_PCAP_FAILED = 30;
 export const N_DESC_SEQ = 31;
 export const N_ERROR_SEQ = 32;
-/** Frames dropped because the guest fell more than the backlog's worth behind. */
-export const N_B_RX_DROP_BACKLOG = 33;
 export const SLOTS = 40;
 
 export const STR_BYTES = 384;
@@ -142,7 +140,7 @@ export interface NetStateJson {
   backend: { description: string; state: string; pid: number | null; error: string | null };
   rx: { frames: number; bytes: number; droppedOversize: number; badChains: number };
   tx: { frames: number; bytes: number; droppedLength: number; droppedLinkDown: number; badChains: number; stalls: number };
-  wire: { rxFrames: number; rxBytes: number; txFrames: number; txBytes: number; rxDroppedLength: number; rxDroppedBacklog: number; rxStalls: number };
+  wire: { rxFrames: number; rxBytes: number; txFrames: number; txBytes: number; rxDroppedLength: number; rxStalls: number };
   pcap: { frames: number; failed: boolean };
 }
 
@@ -180,7 +178,6 @@ export function readNetState(sab: SharedArrayBuffer): NetStateJson | null {
       txFrames: u(N_B_TX_FRAMES),
       txBytes: read64(i, N_B_TX_BYTES),
       rxDroppedLength: u(N_B_RX_DROP_LENGTH),
-      rxDroppedBacklog: u(N_B_RX_DROP_BACKLOG),
       rxStalls: u(N_B_RX_STALLS),
     },
     pcap: { frames: u(N_PCAP_FRAMES), failed: i[N_PCAP_FAILED] !== 0 },
