@@ -26,8 +26,22 @@
 #define BUF_SIZE 65536
 #define HEAD_MAX 4096
 #define IO_TIMEOUT_MS 30000
+#define CONNECT_TIMEOUT_MS 5000
 
 static uint8_t buf[BUF_SIZE];
+
+/* Errors of name lookups, beyond errno's. */
+#define ERR_NO_NAMESERVER 4096
+#define ERR_NO_SUCH_HOST 4097
+
+static const char *why(int err)
+{
+	if (err == -ERR_NO_NAMESERVER)
+		return "no nameserver in /etc/resolv.conf (no DHCP lease?)";
+	if (err == -ERR_NO_SUCH_HOST)
+		return "no such host";
+	return err < 0 ? rt_strerror(-err) : "not an HTTP response";
+}
 
 /* "http: error VERB: WHAT[ ARG]: WHY" on stderr; returns the exit status 1. */
 static int fail(const char *verb, const char *what, const char *arg, int err)
@@ -43,7 +57,7 @@ static int fail(const char *verb, const char *what, const char *arg, int err)
 		sb_puts(&s, arg);
 	}
 	sb_puts(&s, ": ");
-	sb_puts(&s, err < 0 ? rt_strerror(-err) : "not an HTTP response");
+	sb_puts(&s, why(err));
 	sb_putc(&s, '\n');
 	sb_flush(&s, 2);
 	return 1;
@@ -66,11 +80,11 @@ static int dns_lookup(const char *name, uint32_t *out)
 	int fd, n, tries, an, i;
 
 	if (net_read_file("/etc/resolv.conf", conf, sizeof(conf)) < 0)
-		return -ENOENT;
+		return -ERR_NO_NAMESERVER;
 	for (c = conf; *c && strncmp(c, "nameserver ", 11); c++) /* nolibc has no strstr */
 		;
 	if (!*c)
-		return -ENOENT;
+		return -ERR_NO_NAMESERVER;
 	c += 11;
 	{
 		char ip[16];
@@ -79,7 +93,7 @@ static int dns_lookup(const char *name, uint32_t *out)
 		ip[i] = 0;
 		memset(&ns, 0, sizeof(ns));
 		if (net_parse_ipv4(ip, &ns.addr) < 0)
-			return -ENOENT;
+			return -ERR_NO_NAMESERVER;
 	}
 	ns.family = NET_AF_INET;
 	ns.port = net_htons(53);
@@ -108,7 +122,7 @@ static int dns_lookup(const char *name, uint32_t *out)
 		n = n > 0 ? net_recv(fd, buf, 512) : n == 0 ? -ETIMEDOUT : n;
 	}
 	if (n < 12 || buf[0] != 0x5e || buf[1] != 0x3a || (buf[3] & 15) != 0) {
-		n = n < 0 ? n : -ENOENT;
+		n = n < 0 ? n : -ERR_NO_SUCH_HOST;
 		goto out;
 	}
 	end = buf + n;
@@ -116,7 +130,7 @@ static int dns_lookup(const char *name, uint32_t *out)
 	for (p = buf + 12; p < end && *p; p += *p + 1) /* skip the question's name */
 		;
 	p += 5;
-	for (n = -ENOENT; an-- > 0 && p + 12 <= end; ) {
+	for (n = -ERR_NO_SUCH_HOST; an-- > 0 && p + 12 <= end; ) {
 		int rdlen;
 		while (p < end && *p && (*p & 0xc0) != 0xc0)
 			p += *p + 1;
@@ -265,7 +279,7 @@ static int get(const char *u, const char *outpath)
 	fd = net_socket(NET_AF_INET, NET_SOCK_STREAM, 0);
 	if (fd < 0)
 		return fail("get", "socket", 0, fd);
-	if ((e = net_connect(fd, &to, sizeof(to))) < 0)
+	if ((e = net_connect_timeout(fd, &to, sizeof(to), CONNECT_TIMEOUT_MS)) < 0)
 		return fail("get", "connect to", url.host, e);
 	sb_puts(&s, "GET ");
 	sb_puts(&s, url.path);

@@ -13,6 +13,11 @@
 #ifndef __NR_ppoll_time64
 #define __NR_ppoll_time64 __NR_ppoll
 #endif
+#ifdef __NR_fcntl64
+#define NET_NR_FCNTL __NR_fcntl64
+#else
+#define NET_NR_FCNTL __NR_fcntl
+#endif
 
 #define NET_AF_INET 2
 #define NET_AF_PACKET 17
@@ -22,6 +27,9 @@
 #define NET_SOL_SOCKET 1
 #define NET_SO_REUSEADDR 2
 #define NET_SO_BROADCAST 6
+#define NET_SO_ERROR 4
+#define NET_F_GETFL 3
+#define NET_F_SETFL 4
 #define NET_IPPROTO_TCP 6
 #define NET_IPPROTO_UDP 17
 #define NET_ETH_P_IP 0x0800
@@ -143,6 +151,10 @@ static RT_UNUSED int net_recv(int fd, void *buf, size_t len)
 	return my_syscall6(__NR_recvfrom, fd, buf, len, 0, 0, 0);
 }
 
+/* connect() that gives up after timeout_ms (a peer that never answers must not hang a tool for
+ * the two minutes of TCP's SYN retries); 0, or -errno (-ETIMEDOUT). */
+static RT_UNUSED int net_connect_timeout(int fd, const void *sa, int len, int timeout_ms);
+
 /* Waits up to timeout_ms (-1: forever) for `events` on fd: 1 ready, 0 timed out, -errno. */
 static RT_UNUSED int net_wait(int fd, short events, int timeout_ms)
 {
@@ -155,6 +167,26 @@ static RT_UNUSED int net_wait(int fd, short events, int timeout_ms)
 	t.sec = timeout_ms / 1000;
 	t.nsec = (int64_t)(timeout_ms % 1000) * 1000000;
 	return my_syscall5(__NR_ppoll_time64, &p, 1, timeout_ms < 0 ? 0 : &t, 0, 0);
+}
+
+static RT_UNUSED int net_connect_timeout(int fd, const void *sa, int len, int timeout_ms)
+{
+	int flags = my_syscall3(NET_NR_FCNTL, fd, NET_F_GETFL, 0);
+	int r, err = 0, errlen = sizeof(err);
+
+	if (flags < 0)
+		return flags;
+	my_syscall3(NET_NR_FCNTL, fd, NET_F_SETFL, flags | O_NONBLOCK);
+	r = net_connect(fd, sa, len);
+	if (r == -EINPROGRESS) {
+		r = net_wait(fd, NET_POLLOUT, timeout_ms);
+		if (r == 0)
+			r = -ETIMEDOUT;
+		else if (r > 0)
+			r = my_syscall5(__NR_getsockopt, fd, NET_SOL_SOCKET, NET_SO_ERROR, &err, &errlen) < 0 ? -EIO : -err;
+	}
+	my_syscall3(NET_NR_FCNTL, fd, NET_F_SETFL, flags);
+	return r;
 }
 
 /* Writes all of buf; 0, or -errno. */

@@ -155,8 +155,12 @@ test('the guest on the network through passt: DHCP, exact bytes both ways, count
     assert.ok(now.rx.bytes > 8 * MiB && now.tx.bytes > 8 * MiB);
     assert.deepEqual([now.rx.droppedOversize, now.rx.badChains, now.tx.droppedLength, now.tx.badChains], [0, 0, 0, 0]);
 
+    // Errors come back as lines, in bounded time: a port nobody listens on, a name nobody knows.
+    assert.match(await g.command('http get http://host:1/', 60_000), /^http: error get: connect to host: (connection refused|timed out)$/m);
+    assert.match(await g.command('http get http://no-such-host.invalid/', 60_000), /^http: error get: cannot resolve no-such-host\.invalid: \S/m);
+
     // passt killed mid-session: link down, the guest's shell keeps answering.
-    const pid = now.backend.pid!;
+    const pid = g.state().backend.pid!;
     process.kill(pid, 'SIGKILL');
     await g.runUntil(() => g.state().link === 'down', 20_000, 'the link to go down');
     assert.equal((await g.command('cat /sys/class/net/eth0/carrier')).trim(), '0', 'the guest sees no carrier');

@@ -54,13 +54,13 @@ export class NetGuest {
     let m: Machine;
     try {
       m = new Machine(
-      {
-        kernel: readFileSync(g.kernel),
-        initrd: readFileSync(g.initrd),
-        bootargs: o.bootargs ?? DEFAULT_BOOTARGS,
-        extraVirtio: [{ base: NET_BASE, irq: NET_IRQ, device: net }],
-      },
-      { consoleOut: (b, n) => (guest!.output += Buffer.from(b.subarray(0, n)).toString('latin1').replace(/\r/g, '')) },
+        {
+          kernel: readFileSync(g.kernel),
+          initrd: readFileSync(g.initrd),
+          bootargs: o.bootargs ?? DEFAULT_BOOTARGS,
+          extraVirtio: [{ base: NET_BASE, irq: NET_IRQ, device: net }],
+        },
+        { consoleOut: (b, n) => (guest!.output += Buffer.from(b.subarray(0, n)).toString('latin1').replace(/\r/g, '')) },
       );
     } catch (e) {
       await backend.close();

@@ -36,7 +36,6 @@ export const HDR_FLAGS = 0;
 export const HDR_GSO_TYPE = 1;
 export const HDR_NUM_BUFFERS = 10;
 export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
-export const VIRTIO_NET_HDR_GSO_NONE = 0;
 export const GSO_NAMES: Readonly<Record<number, string>> = { 0: 'NONE', 1: 'TCPV4', 3: 'UDP', 4: 'TCPV6', 5: 'UDP_L4', 0x80: 'ECN' };
 
 /** Ethernet: header (dst, src, EtherType), and the largest frame for an MTU (802.1Q tag allowed). */
