@@ -13,7 +13,7 @@ const production = process.argv.includes('--production');
 
 const nodeEntries = [
   ['src/extension.ts', 'dist/extension.js'],
-  ['src/worker.ts', 'dist/worker.js'],
+  ['src/worker/main.ts', 'dist/worker.js'],
   ['src/cli.ts', 'dist/cli.js'],
   ['src/audio/audio-host.ts', 'dist/audio-host.js'],
   ['src/devices/virtio-net/io-thread.ts', 'dist/net-io.js'],
