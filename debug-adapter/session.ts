@@ -158,6 +158,7 @@ export class SemuDebugSession extends DebugSession {
       host.on('console', (d) => this.onConsole(d));
       host.on('stopped', (e) => this.onStopped(e));
       host.on('exited', (e) => this.onExited(e));
+      host.on('warning', (m) => this.onDeviceWarning(m));
       // Always start paused: breakpoints and filters reach the worker before the first instruction.
       await host.start({
         stopOnEntry: true,
@@ -281,6 +282,12 @@ export class SemuDebugSession extends DebugSession {
     (level === 'debug' ? l.debug : level === 'info' ? l.info : level === 'warn' ? l.warn : l.error)(message);
     // Warnings a person should see (audio device gone, device reset...) go to the Debug Console.
     if (level === 'warn' || level === 'error') this.sendEvent(new OutputEvent(`semu ${scope}: ${message}\n`, level === 'error' ? 'stderr' : 'console'));
+  }
+
+  /** A device runs degraded (passt missing): a notification in VS Code ('important'), the launch goes on. */
+  private onDeviceWarning(message: string): void {
+    log.warn(message);
+    this.sendEvent(new OutputEvent(`semu: ${message}\n`, 'important'));
   }
 
   private onStopped(e: HostStopped): void {

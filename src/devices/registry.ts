@@ -5,11 +5,13 @@
 // inspector's decoders, the debugger's Devices scope, the panels — reads this list.
 
 import type { DeviceDescriptor } from './descriptor';
+import { virtioNet } from './virtio-net';
 import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
 
 export const DEVICES = [
+  virtioNet,
   virtioBlk,
   virtioRng,
   virtioSnd,

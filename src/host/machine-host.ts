@@ -34,6 +34,8 @@ export interface MachineHostEvents {
   console: [data: Uint8Array];
   stopped: [StoppedEvent];
   exited: [ExitedEvent];
+  /** A device's warning: the machine runs on (passt missing, a backend gone). */
+  warning: [message: string];
 }
 
 export interface StartOptions {
@@ -49,6 +51,8 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   virtio: VirtioInfo[] = [];
   harts = 0;
   exited: ExitedEvent | null = null;
+  /** Every device warning so far, in order (the 'warning' events). */
+  readonly warnings: string[] = [];
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -113,6 +117,11 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
           case 'log':
             if (onLog) onLog(m.level, m.scope, m.message);
             else forwardLog(m.level, m.scope, m.message);
+            break;
+          case 'warning':
+            this.warnings.push(m.message);
+            if (this.listenerCount('warning') > 0) this.emit('warning', m.message);
+            else forwardLog('warn', 'device', m.message);
             break;
         }
       });

@@ -49,7 +49,7 @@ export class NetGuest {
     const netdev = o.netdev ?? { kind: 'user' };
     const net = new VirtioNet({ mtu: defaultMtu(netdev), ...o.device });
     const wake = new Int32Array(new SharedArrayBuffer(4));
-    const backend = openNetBackend(netdev, net.channel, { ...o.backend, wake: { sab: wake.buffer as SharedArrayBuffer, index: 0 } });
+    const backend = openNetBackend(netdev, net.channel, { ...o.backend, wake: { buffer: wake.buffer as SharedArrayBuffer, index: 0 } });
     let guest: NetGuest | null = null;
     let m: Machine;
     try {

@@ -7,8 +7,8 @@ import { FrameRing } from '../../src/devices/virtio-net/frame-ring';
 import { StreamDecoder, STREAM_DESYNC_LENGTH } from '../../src/devices/virtio-net/stream';
 import { parsePcap, pcapFileHeader, putPcapRecordHeader } from '../../src/devices/virtio-net/pcap';
 import { describeFrame, describeNetChain } from '../../src/devices/virtio-net/decode';
-import { netConditionFields, NET_NOTIFY_FILTERS, NET_CONDITION_FIELDS } from '../../src/devices/virtio-net/filters';
-import { parseHostForward, parseNetdev, NetdevError } from '../../src/devices/virtio-net/netdev';
+import { NET_NOTIFY_FILTERS, NET_CONDITION_FIELDS } from '../../src/devices/virtio-net/filters';
+import { formatNetdev, parseHostForward, parseNetdev, NetdevError } from '../../src/devices/virtio-net/netdev';
 import { passtArgs } from '../../src/devices/virtio-net/backend';
 import { allocateNetState, add64, readNetState, writeNetString, N_RX_BYTES, N_RX_FRAMES, SLOTS, STR_BYTES } from '../../src/devices/virtio-net/state';
 import { arpRequest, dhcpDiscover } from './frames';
@@ -188,16 +188,39 @@ test('notify filters and condition fields: the first pending transmit frame', ()
     ],
   );
   const f = dhcpDiscover();
-  const readable = new Uint8Array(12 + f.length);
-  readable.set(f, 12);
-  assert.deepEqual(netConditionFields(1, readable.subarray(0, 64), readable.length), { frame_len: f.length, ethertype: 0x800, ip_proto: 17, src_port: 68, dst_port: 67 });
-  assert.deepEqual(netConditionFields(0, null, 0), { frame_len: -1, ethertype: -1, ip_proto: -1, src_port: -1, dst_port: -1 });
-  assert.deepEqual(Object.keys(netConditionFields(1, null, 0)), [...NET_CONDITION_FIELDS]);
+  const prefix = new Uint8Array(64);
+  prefix.set(f.subarray(0, 52), 12);
+  const fields = (b: Uint8Array, n: number) => Object.fromEntries(NET_CONDITION_FIELDS.map((c) => [c.name, n >= c.bytes ? c.read(b, n) : -1]));
+  assert.deepEqual(fields(prefix, 64), { ethertype: 0x800, ip_proto: 17, src_port: 68, dst_port: 67 });
+  assert.ok(NET_CONDITION_FIELDS.every((c) => c.queues.length === 1 && c.queues[0] === 1), 'transmit chains only');
+  // A chain shorter than the prefix buffer: what lies past its length is never read as its own.
+  assert.deepEqual(fields(prefix, 12 + 14 + 20), { ethertype: 0x800, ip_proto: 17, src_port: -1, dst_port: -1 });
+  // IPv4 options move the ports; a later fragment has none.
+  const opt = new Uint8Array(64);
+  opt.set(f.subarray(0, 14), 12);
+  opt[26] = 0x46; // version 4, IHL 6 (24 bytes)
+  opt[26 + 9] = 6;
+  opt.set([0x12, 0x34, 0x00, 0x50], 26 + 24);
+  assert.deepEqual(fields(opt, 64), { ethertype: 0x800, ip_proto: 6, src_port: 0x1234, dst_port: 80 });
+  opt[26 + 7] = 1; // fragment offset 8
+  assert.deepEqual(fields(opt, 64), { ethertype: 0x800, ip_proto: 6, src_port: -1, dst_port: -1 });
+  // Not IP (ARP), and an EtherType that says IPv4 over bytes that are not.
+  const arp = new Uint8Array(64);
+  arp[24] = 0x08;
+  arp[25] = 0x06;
+  assert.deepEqual(fields(arp, 64), { ethertype: 0x806, ip_proto: -1, src_port: -1, dst_port: -1 });
+  arp[25] = 0x00;
+  arp[26] = 0x15;
+  assert.deepEqual(fields(arp, 64), { ethertype: 0x800, ip_proto: -1, src_port: -1, dst_port: -1 });
 });
 
 test('netdev and host forward specs: accepted forms, and messages that say what to write', () => {
   assert.deepEqual(parseNetdev('user'), { kind: 'user' });
   assert.deepEqual(parseNetdev('tap:tap0'), { kind: 'tap', ifname: 'tap0' });
+  assert.deepEqual(parseNetdev('tap'), { kind: 'tap', ifname: 'tap%d' }, "semu's -n tap: a new interface");
+  assert.equal(formatNetdev(parseNetdev('tap')), 'tap');
+  assert.equal(formatNetdev(parseNetdev('tap:t1')), 'tap:t1');
+  assert.throws(() => parseNetdev('vmnet'), /macOS.*use user/);
   assert.deepEqual(parseNetdev('none'), { kind: 'none' });
   assert.throws(() => parseNetdev('slirp'), (e: Error) => e instanceof NetdevError && /use user .*tap:NAME.*none/.test(e.message));
   assert.throws(() => parseNetdev('tap:'), /1-15 letters/);

@@ -88,7 +88,7 @@ function alive(pid: number): boolean {
 test('passt answers DHCP and ARP through the rings; the pcap holds both directions in order', { skip: !HAVE_PASST && 'passt is not installed' }, async () => {
   const pcap = path.join(dir, 'dhcp.pcap');
   const wake = new SharedArrayBuffer(8);
-  const s = open({ pcap, wake: { sab: wake, index: 1 } });
+  const s = open({ pcap, wake: { buffer: wake, index: 1 } });
   try {
     await until('link up', () => Atomics.load(s.io.ctl, IO_LINK) === 1);
     const pid = s.state().backend.pid!;

@@ -17,13 +17,14 @@ import { delimiter, join } from 'node:path';
 import { logger } from '../../log';
 import { distFile } from '../../paths';
 import type { NetChannel } from './device';
-import { IO_LINK, IO_QUIT, IO_RX_SPACE, IO_TX_SIGNAL, openNetIo, signal } from './io';
+import { IO_CLOSED, IO_LINK, IO_PCAP_CLOSING, IO_QUIT, IO_RX_SPACE, IO_TX_SIGNAL, openNetIo, signal } from './io';
 import type { IoThreadInit, IoThreadMessage } from './io-thread';
-import { formatHostForward, type HostForward, type NetdevSpec } from './netdev';
+import { formatHostForward, NEW_TAP, type HostForward, type NetdevSpec } from './netdev';
 import { pcapFileHeader } from './pcap';
 import { BackendState, N_BACKEND_STATE, SLOTS, writeNetString } from './state';
 import { tapHelperCommand } from './tap';
 import { NetBackendError } from './errors';
+import type { WakeWord } from '../../emulator/machine';
 
 export { NetBackendError };
 
@@ -34,7 +35,9 @@ export interface NetBackendOptions {
   /** Write every frame, both directions, to this classic pcap file. */
   pcap?: string;
   /** A word to bump and notify when frames arrive (the machine's idle sleep waits on it). */
-  wake?: { sab: SharedArrayBuffer; index: number };
+  wake?: WakeWord;
+  /** Where what the person must know goes (passt missing, the link gone down): default the log. */
+  warn?: (message: string) => void;
   /** The passt executable (default: `passt` on PATH). */
   passt?: string;
   /** PATH to search (default: this process's). */
@@ -56,8 +59,18 @@ export interface NetBackend {
   readonly description: string;
   /** Why the backend could not start (the link is down), or null. */
   readonly error: string | null;
+  /**
+   * Blocks up to `timeoutMs` until the backend is up or has failed (a thread that may block, before
+   * the guest runs: so the guest's DHCP at boot finds the link up). True when up.
+   */
+  waitReady(timeoutMs: number): boolean;
   /** Stops the I/O thread and the child; resolves when both are gone. Idempotent. */
   close(): Promise<void>;
+  /**
+   * The same, for a thread that may block and is about to end (the emulator worker shutting
+   * down): returns once the child is gone and the pcap file complete, or after `timeoutMs`.
+   */
+  closeSync(timeoutMs?: number): void;
 }
 
 /** The install hint for a missing passt, said once per backend. */
@@ -104,7 +117,7 @@ export function openNetBackend(spec: NetdevSpec, ch: NetChannel, opts: NetBacken
   if (spec.kind === 'user') {
     const passt = findExecutable(opts.passt ?? 'passt', opts.path);
     if (passt === null) {
-      log.warn(PASST_MISSING);
+      (opts.warn ?? log.warn)(PASST_MISSING);
       return new IdleBackend(spec, 'passt (not installed)', PASST_MISSING, ch);
     }
     const init = { command: passt, args: passtArgs(ch.mtu, forwards), label: 'passt' };
@@ -112,7 +125,8 @@ export function openNetBackend(spec: NetdevSpec, ch: NetChannel, opts: NetBacken
   }
   if (forwards.length > 0) throw new NetBackendError('host forwards work with netdev user only: a tap interface is reached at its own address');
   const helper = tapHelperCommand(spec.ifname);
-  return new ThreadBackend(spec, `tap ${spec.ifname}`, { ...helper, label: `tap helper (${spec.ifname})` }, ch, opts);
+  const name = spec.ifname === NEW_TAP ? 'a new TAP interface' : spec.ifname;
+  return new ThreadBackend(spec, `tap ${name}`, { ...helper, label: `tap helper (${name})` }, ch, opts);
 }
 
 /** No I/O thread: the link stays down (netdev none, or a backend that cannot start). */
@@ -130,12 +144,17 @@ class IdleBackend implements NetBackend {
   }
 
   async close(): Promise<void> {}
+  closeSync(): void {}
+  waitReady(): boolean {
+    return false;
+  }
 }
 
 class ThreadBackend implements NetBackend {
   readonly error = null;
   private readonly worker: Worker;
   private readonly ctl: Int32Array;
+  private readonly st: Int32Array;
   private readonly exited: Promise<void>;
   private closing: Promise<void> | null = null;
 
@@ -151,26 +170,24 @@ class ThreadBackend implements NetBackend {
     const pcapFd = opts.pcap !== undefined ? openPcap(opts.pcap) : undefined;
     writeNetString(ch.state, 'desc', `${description}${opts.pcap ? `, pcap ${opts.pcap}` : ''}`);
     this.ctl = openNetIo(ch.io).ctl;
-    const st = new Int32Array(ch.state, 0, SLOTS);
+    const st = (this.st = new Int32Array(ch.state, 0, SLOTS));
+    st[N_BACKEND_STATE] = BackendState.Starting;
     const wrap = opts.childWrapper ?? [];
     const command = wrap.length > 0 ? wrap[0] : child.command;
     const args = wrap.length > 0 ? [...wrap.slice(1), child.command, ...child.args] : child.args;
     const init: IoThreadInit = { io: ch.io, state: ch.state, command, args, label: child.label, pcapFd, wake: opts.wake };
     this.worker = new Worker(script, { workerData: { netIo: init }, stdout: false, stderr: false });
     this.worker.unref(); // never what keeps a process alive; close() is the orderly way out
-    let closedByThread = false;
-    this.worker.on('message', (m: IoThreadMessage) => {
-      if (m.t === 'log') log[m.level](m.message);
-      else if (m.t === 'pcap-closing') closedByThread = true;
-    });
-    this.worker.on('error', (e) => log.warn(`network I/O thread failed: ${e.message}`));
+    const warn = opts.warn ?? log.warn;
+    this.worker.on('message', (m: IoThreadMessage) => (m.level === 'warn' ? warn(m.message) : log.info(m.message)));
+    this.worker.on('error', (e) => warn(`the network I/O thread failed: ${e.message}; the link is down`));
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', () => {
         // The thread also ends by itself once its child is gone (the state then says why: down).
         Atomics.store(this.ctl, IO_LINK, 0);
         if (this.closing !== null) st[N_BACKEND_STATE] = BackendState.Closed;
         // A thread that ended without closing (terminated, or its child gone) leaves the pcap to us.
-        if (pcapFd !== undefined && !closedByThread) closeQuietly(pcapFd);
+        if (pcapFd !== undefined && Atomics.load(this.ctl, IO_PCAP_CLOSING) === 0) closeQuietly(pcapFd);
         resolve();
       }),
     );
@@ -191,6 +208,22 @@ class ThreadBackend implements NetBackend {
       });
     });
     return this.closing;
+  }
+
+  waitReady(timeoutMs: number): boolean {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (Atomics.load(this.ctl, IO_LINK) === 1) return true;
+      const left = end - Date.now();
+      if (this.st[N_BACKEND_STATE] !== BackendState.Starting || left <= 0) return false;
+      Atomics.wait(this.ctl, IO_LINK, 0, Math.min(left, 50));
+    }
+  }
+
+  closeSync(timeoutMs = this.opts.closeTimeoutMs ?? 5000): void {
+    void this.close();
+    // The thread needs no help from this one: it stops its child and closes the pcap on its own.
+    Atomics.wait(this.ctl, IO_CLOSED, 0, timeoutMs);
   }
 }
 

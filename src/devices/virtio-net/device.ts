@@ -129,6 +129,7 @@ export class VirtioNet implements VirtioDevice {
   private nbAddr0 = -1;
   private nbAddr1 = -1;
   private txWaiting = false;
+  private backend: { closeSync(): void } | null = null;
 
   constructor(opts: VirtioNetOptions = {}) {
     const mac = typeof opts.mac === 'string' || opts.mac === undefined ? parseMac(opts.mac ?? DEFAULT_MAC) : opts.mac;
@@ -154,6 +155,22 @@ export class VirtioNet implements VirtioDevice {
 
   attach(transport: VirtioTransport): void {
     this.transport = transport;
+  }
+
+  /** The counters the Devices scope reads (state.ts). */
+  get sharedState(): SharedArrayBuffer {
+    return this.state;
+  }
+
+  /** The backend serving `channel`: the device stops it when the machine shuts down. */
+  setBackend(backend: { closeSync(): void }): void {
+    this.backend = backend;
+  }
+
+  dispose(): void {
+    const b = this.backend;
+    this.backend = null;
+    b?.closeSync();
   }
 
   // ---------------- configuration space ----------------

@@ -1,64 +1,59 @@
 // virtio-net's breakpoints on notifications for the debugger (exception-breakpoint filters), and
-// the extra fields their conditions can name, read from the first pending transmit frame:
-// `ip_proto == 6 && dst_port == 80` stops on the guest's next HTTP request. Pure.
+// the extra fields their conditions can name, read from the first pending transmit chain's first
+// bytes (virtio header, then the frame): `ip_proto == 6 && dst_port == 80` stops on the guest's
+// next HTTP request. Pure.
 
+import type { ConditionField, NotifyFilterSpec } from '../descriptor';
 import { ETH_HLEN, NET_HDR_SIZE, RXQ, TXQ } from './proto';
 
-export interface NetNotifyFilterDef {
-  id: string;
-  label: string;
-  /** null: either queue. */
-  queue: number | null;
-  description: string;
-}
-
-export const NET_NOTIFY_FILTERS: readonly NetNotifyFilterDef[] = [
+export const NET_NOTIFY_FILTERS: readonly NotifyFilterSpec[] = [
   { id: 'virtio-net', label: 'virtio-net notify', queue: null, description: 'Stop when the guest kicks either queue of the network card.' },
   {
     id: 'virtio-net-tx',
     label: 'virtio-net TX notify',
     queue: TXQ,
-    description: 'Stop when the guest queues frames to send (transmitq1). Conditions can test the first pending frame: frame_len, ethertype, ip_proto, src_port, dst_port.',
+    description: 'Stop when the guest queues frames to send (transmitq1). Conditions can test the first pending frame: ethertype, ip_proto, src_port, dst_port.',
   },
   { id: 'virtio-net-rx', label: 'virtio-net RX notify', queue: RXQ, description: 'Stop when the guest hands the card receive buffers (receiveq1).' },
 ];
 
-export interface NetConditionFields {
-  /** Frame length without the virtio header; -1 when there is no pending transmit frame. */
-  frame_len: number;
-  ethertype: number;
-  /** IPv4 protocol / IPv6 next header (6 TCP, 17 UDP, 1 ICMP); -1 for other frames. */
-  ip_proto: number;
-  src_port: number;
-  dst_port: number;
+/** Where the frame starts in a transmit chain, and its Ethernet payload. */
+const ETH = NET_HDR_SIZE;
+const L3 = NET_HDR_SIZE + ETH_HLEN;
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+
+function ethertype(b: Uint8Array): number {
+  return (b[ETH + 12] << 8) | b[ETH + 13];
 }
 
-export const NET_CONDITION_FIELDS: readonly (keyof NetConditionFields)[] = ['frame_len', 'ethertype', 'ip_proto', 'src_port', 'dst_port'];
+/** IPv4 protocol / IPv6 next header, or -1 (not IP, or not within `length`). */
+export function ipProto(b: Uint8Array, length: number): number {
+  const et = ethertype(b);
+  if (et === ETHERTYPE_IPV4 && length >= L3 + 10 && b[L3] >> 4 === 4) return b[L3 + 9];
+  if (et === ETHERTYPE_IPV6 && length >= L3 + 7 && b[L3] >> 4 === 6) return b[L3 + 6];
+  return -1;
+}
 
-/**
- * The fields for a kick on `queue`, given the first readable bytes (up to 64) of its first pending
- * chain and that chain's readable length; every field -1 when it does not apply.
- */
-export function netConditionFields(queue: number, readable: Uint8Array | null, readableLength: number): NetConditionFields {
-  const f: NetConditionFields = { frame_len: -1, ethertype: -1, ip_proto: -1, src_port: -1, dst_port: -1 };
-  if (queue !== TXQ || readable === null || readableLength < NET_HDR_SIZE) return f;
-  f.frame_len = readableLength - NET_HDR_SIZE;
-  const b = readable.subarray(NET_HDR_SIZE);
-  if (b.length < ETH_HLEN) return f;
-  f.ethertype = (b[12] << 8) | b[13];
-  let l4: Uint8Array;
-  if (f.ethertype === 0x0800 && b.length >= ETH_HLEN + 20) {
-    f.ip_proto = b[ETH_HLEN + 9];
-    l4 = b.subarray(ETH_HLEN + (b[ETH_HLEN] & 15) * 4);
-  } else if (f.ethertype === 0x86dd && b.length >= ETH_HLEN + 40) {
-    f.ip_proto = b[ETH_HLEN + 6];
-    l4 = b.subarray(ETH_HLEN + 40);
+/** A TCP or UDP port (`at` 0: source, 2: destination), or -1. IPv6 ports lie past the bytes read. */
+export function l4Port(b: Uint8Array, length: number, at: 0 | 2): number {
+  const proto = ipProto(b, length);
+  if (proto !== 6 && proto !== 17) return -1;
+  let l4: number;
+  if (ethertype(b) === ETHERTYPE_IPV4) {
+    const ihl = (b[L3] & 15) * 4;
+    // A fragment other than the first carries no port.
+    if (ihl < 20 || (((b[L3 + 6] & 0x1f) << 8) | b[L3 + 7]) !== 0) return -1;
+    l4 = L3 + ihl;
   } else {
-    return f;
+    l4 = L3 + 40;
   }
-  if ((f.ip_proto === 6 || f.ip_proto === 17) && l4.length >= 4) {
-    f.src_port = (l4[0] << 8) | l4[1];
-    f.dst_port = (l4[2] << 8) | l4[3];
-  }
-  return f;
+  return l4 + at + 2 <= length ? (b[l4 + at] << 8) | b[l4 + at + 1] : -1;
 }
+
+export const NET_CONDITION_FIELDS: readonly ConditionField[] = [
+  { name: 'ethertype', description: 'EtherType of the first pending transmit frame (0x800 IPv4, 0x806 ARP, 0x86dd IPv6)', queues: [TXQ], bytes: L3, read: ethertype },
+  { name: 'ip_proto', description: 'IP protocol of the first pending transmit frame (6 TCP, 17 UDP, 1 ICMP)', queues: [TXQ], bytes: L3 + 7, read: ipProto },
+  { name: 'src_port', description: 'TCP/UDP source port of the first pending transmit frame (IPv4)', queues: [TXQ], bytes: L3 + 24, read: (b, n) => l4Port(b, n, 0) },
+  { name: 'dst_port', description: 'TCP/UDP destination port of the first pending transmit frame (IPv4)', queues: [TXQ], bytes: L3 + 24, read: (b, n) => l4Port(b, n, 2) },
+];

@@ -12,9 +12,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { openNetIo, signal, IO_LINK, IO_QUIT, IO_RX_BLOCKED, IO_RX_SPACE, IO_TX_SIGNAL, type NetIo } from './io';
+import { openNetIo, signal, IO_CLOSED, IO_LINK, IO_PCAP_CLOSING, IO_QUIT, IO_RX_BLOCKED, IO_RX_SPACE, IO_TX_SIGNAL, type NetIo } from './io';
 import { StreamDecoder, putStreamLength } from './stream';
 import { PcapAppender } from './pcap-appender';
+import type { WakeWord } from '../../emulator/machine';
 import {
   add64,
   BackendState,
@@ -40,11 +41,10 @@ export interface IoThreadInit {
   /** A pcap file already opened (and its header written) by the owner: append records. */
   pcapFd?: number;
   /** Bumped and notified after frames arrive or the link changes (the machine's idle sleep). */
-  wake?: { sab: SharedArrayBuffer; index: number };
+  wake?: WakeWord;
 }
 
-/** 'pcap-closing' is posted before the thread closes the pcap file, so the owner never closes it twice. */
-export type IoThreadMessage = { t: 'log'; level: 'info' | 'warn'; message: string } | { t: 'pcap-closing' } | { t: 'closed' };
+export type IoThreadMessage = { t: 'log'; level: 'info' | 'warn'; message: string };
 
 /** Most bytes written to the socket in one go (frames with their length words). */
 const TX_BATCH = 256 << 10;
@@ -89,7 +89,7 @@ class IoThread {
     this.io = openNetIo(init.io);
     this.ctl = this.io.ctl;
     this.st = new Int32Array(init.state, 0, SLOTS);
-    this.wakeWord = init.wake ? new Int32Array(init.wake.sab) : null;
+    this.wakeWord = init.wake ? new Int32Array(init.wake.buffer) : null;
     this.pcap = init.pcapFd !== undefined ? new PcapAppender(init.pcapFd, this.st, (m) => post({ t: 'log', level: 'warn', message: m })) : null;
     this.decoder = new StreamDecoder({ frame: (b, off, len) => this.fromBackend(b.subarray(off, off + len)), dropped: () => this.st[N_B_RX_DROP_LENGTH]++ });
     this.st[N_BACKEND_STATE] = BackendState.Starting;
@@ -107,6 +107,12 @@ class IoThread {
     void changed(this.ctl, IO_QUIT, 0).then(() => this.quit());
   }
 
+  /** The link word, notified: the owner may be waiting for the backend to come up (waitReady). */
+  private setLink(up: 0 | 1): void {
+    Atomics.store(this.ctl, IO_LINK, up);
+    Atomics.notify(this.ctl, IO_LINK);
+  }
+
   private wake(): void {
     if (this.wakeWord !== null) signal(this.wakeWord, this.init.wake!.index);
   }
@@ -117,7 +123,7 @@ class IoThread {
     this.down = true;
     writeNetString(this.init.state, 'error', why);
     this.st[N_BACKEND_STATE] = BackendState.Down;
-    Atomics.store(this.ctl, IO_LINK, 0);
+    this.setLink(0);
     this.post({ t: 'log', level: 'warn', message: `${why}; the link is down, the guest keeps running` });
     this.wake();
   }
@@ -131,7 +137,7 @@ class IoThread {
       if (this.down || this.quitting) return;
       this.st[N_CHILD_PID] = child.pid ?? 0;
       this.st[N_BACKEND_STATE] = BackendState.Up;
-      Atomics.store(this.ctl, IO_LINK, 1);
+      this.setLink(1);
       this.wake();
     });
     // 'close' comes after the child's exit and its stderr's end, so the message is complete.
@@ -242,7 +248,7 @@ class IoThread {
 
   private async quit(): Promise<void> {
     this.quitting = true;
-    Atomics.store(this.ctl, IO_LINK, 0);
+    this.setLink(0);
     this.st[N_BACKEND_STATE] = BackendState.Closed;
     signal(this.ctl, IO_TX_SIGNAL);
     signal(this.ctl, IO_RX_SPACE);
@@ -250,10 +256,10 @@ class IoThread {
     await this.stopChild();
     if (this.pcap !== null) {
       await this.pcap.flush();
-      this.post({ t: 'pcap-closing' });
+      Atomics.store(this.ctl, IO_PCAP_CLOSING, 1); // the owner never closes it twice
       await this.pcap.close();
     }
-    this.post({ t: 'closed' });
+    signal(this.ctl, IO_CLOSED);
     process.exit(0); // in a worker: ends this thread only
   }
 

@@ -23,6 +23,10 @@ export const IO_LINK = 7;
 export const IO_QUIT = 8;
 const IO_RX_CAP = 9;
 const IO_TX_CAP = 10;
+/** Set by the I/O thread before it closes the pcap file (from then on the file is its to close). */
+export const IO_PCAP_CLOSING = 11;
+/** Set and notified by the I/O thread as its last act: the child is gone, the pcap closed. */
+export const IO_CLOSED = 12;
 const IO_INTS = 16;
 
 /** Default ring sizes: enough for a TCP window of frames each way while a side is busy. */

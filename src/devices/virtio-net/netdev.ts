@@ -10,20 +10,26 @@ export class NetdevError extends Error {
 
 /** Linux interface names: 1-15 bytes, no '/', whitespace or ':' (dev_valid_name). */
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+/** semu's plain `-n tap`: the kernel makes a new interface, tap0, tap1, ... (TUNSETIFF's %d). */
+export const NEW_TAP = 'tap%d';
 
 export function parseNetdev(text: string): NetdevSpec {
   const t = text.trim();
   if (t === 'user') return { kind: 'user' };
   if (t === 'none') return { kind: 'none' };
-  if (t.startsWith('tap:') || t === 'tap') {
+  if (t === 'tap') return { kind: 'tap', ifname: NEW_TAP };
+  if (t === 'vmnet') throw new NetdevError('netdev "vmnet" is macOS\'s (semu on a Mac): here use user (passt, no root needed) or tap:NAME');
+  if (t.startsWith('tap:')) {
     const ifname = t.slice(4);
     if (!IFNAME.test(ifname) || ifname === '.' || ifname === '..') {
       throw new NetdevError(`netdev "${text}": the tap interface name must be 1-15 letters, digits, '_', '.' or '-' (e.g. tap:tap0)`);
     }
     return { kind: 'tap', ifname };
   }
-  throw new NetdevError(`unknown netdev "${text}": use user (passt, no root needed), tap:NAME (an existing TAP interface, needs root) or none`);
+  throw new NetdevError(`unknown netdev "${text}": ${NETDEV_FORMS}`);
 }
+
+export const NETDEV_FORMS = 'use user (passt, no root needed), tap:NAME (a TAP interface; needs root or one made for you), tap (a new one, as semu) or none (no network card)';
 
 /**
  * The MTU a backend wants: passt's own 65520 for user (it hands that out by DHCP too; a large
@@ -35,7 +41,7 @@ export function defaultMtu(s: NetdevSpec): number {
 }
 
 export function formatNetdev(s: NetdevSpec): string {
-  return s.kind === 'tap' ? `tap:${s.ifname}` : s.kind;
+  return s.kind !== 'tap' ? s.kind : s.ifname === NEW_TAP ? 'tap' : `tap:${s.ifname}`;
 }
 
 export interface HostForward {
