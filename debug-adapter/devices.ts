@@ -122,7 +122,7 @@ export function queueNode(q: QueueSnapshot, ram: Ram): VarNode {
     leaf('interrupts', q.interrupts),
     group('pending', `${q.pending.length} chain${q.pending.length === 1 ? '' : 's'}`, () => q.pending.map((c) => chainNode(c, ram))),
     group('held', `${q.held.length} chain${q.held.length === 1 ? '' : 's'}`, () => q.held.map((c) => chainNode(c, ram))),
-  ]);
+  ], { menuContext: 'semu.virtqueue' });
 }
 
 export function chainNode(c: ChainSnapshot, ram: Ram): VarNode {

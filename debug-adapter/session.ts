@@ -21,7 +21,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped } from '../src/host/machine-host';
-import { buildGuest, type GuestArtifacts } from '../src/host/default-guest';
+import { defaultGuest, type GuestArtifacts } from '../src/host/default-guest';
 import { NOTIFY_FILTERS, CONDITION_FIELDS, parseCondition, type NotifyFilter } from '../src/host/notify-filter';
 import type { NotifyStop } from '../src/worker/protocol';
 import { DAP_CONSOLE_INPUT, DAP_LEVELS, DAP_STATE, DAP_STREAMS, DAP_VIRTQUEUES, type LevelsEventBody, type StateEventBody, type StreamsResponseBody, type VirtqueuesResponseBody } from '../src/shared/protocol';
@@ -180,7 +180,7 @@ export class SemuDebugSession extends DebugSession {
   }
 
   private async fillDefaultGuest(args: SemuLaunchArguments): Promise<void> {
-    const build = this.opts.buildGuest ?? ((progress, signal) => buildGuest({ onProgress: progress, signal }));
+    const build = this.opts.buildGuest ?? ((progress, signal) => defaultGuest({ onProgress: progress, signal }));
     this.sendEvent(new OutputEvent('semu: no "kernel" given: building/using the default guest (guest/build.sh)\n', 'console'));
     const g = await build((line) => this.sendEvent(new OutputEvent(`  ${line}\n`, 'console')), this.abort.signal);
     args.kernel = g.kernel;
@@ -959,6 +959,7 @@ export class SemuDebugSession extends DebugSession {
     const body: LevelsEventBody = {
       time: seconds,
       running: this.running,
+      instret: host.instret(),
       streams: snapshotStreams(host).map((s) => ({
         id: s.id, direction: s.direction, state: s.state, peak: s.peak, rms: s.rms, ringFill: s.ringFill, ringCapacity: s.ringCapacity,
         xrunsGuest: s.xrunsGuest, xrunsHost: s.xrunsHost, format: s.format, rate: s.rate, channels: s.channels, backend: s.backend,

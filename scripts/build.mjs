@@ -23,6 +23,7 @@ const nodeEntries = [
 const webEntries = [
   ['webview/levels/main.ts', 'dist/webview/levels.js'],
   ['webview/inspector/main.ts', 'dist/webview/inspector.js'],
+  ['webview/audio/main.ts', 'dist/webview/audio.js'],
 ];
 
 function walk(dir, out = []) {
@@ -58,9 +59,18 @@ for (const [src, out] of nodeEntries) {
     banner: src === 'src/cli.ts' ? { js: '#!/usr/bin/env node' } : undefined,
   });
 }
+// The audio panel's AudioWorklet is bundled first and inlined into the page as a string
+// (SEMU_WORKLET_SOURCE): the page loads it from a blob: URL.
+export async function workletSource(minify = production) {
+  const src = 'webview/audio/worklet.ts';
+  if (!existsSync(join(root, src))) return '';
+  const r = await esbuild.build({ ...common, sourcemap: false, minify, entryPoints: [src], write: false, platform: 'browser', target: 'chrome120', format: 'iife' });
+  return r.outputFiles[0].text;
+}
+const define = { SEMU_WORKLET_SOURCE: JSON.stringify(await workletSource()) };
 for (const [src, out] of webEntries) {
   if (!existsSync(join(root, src))) continue;
-  builds.push({ ...common, entryPoints: [src], outfile: out, platform: 'browser', target: 'chrome120', format: 'iife' });
+  builds.push({ ...common, entryPoints: [src], outfile: out, platform: 'browser', target: 'chrome120', format: 'iife', define });
 }
 const tests = walk(join(root, 'test')).map((p) => relative(root, p));
 if (tests.length && !production) {

@@ -4,7 +4,7 @@
 import { MachineHost, type ExitedEvent } from './host/machine-host';
 import { UsageError, type MachineOptions } from './host/options';
 import { EscapeFilter, USAGE, parseArgs } from './host/cli-args';
-import { buildGuest } from './host/default-guest';
+import { defaultGuest } from './host/default-guest';
 import { logger, setLogLevel } from './log';
 
 async function main(): Promise<number> {
@@ -16,7 +16,7 @@ async function main(): Promise<number> {
   }
   const o = args.options;
   if (!o.kernel) {
-    const g = await buildGuest({ onProgress: (l) => logger('guest').info(l) });
+    const g = await defaultGuest({ onProgress: (l) => logger('guest').info(l) });
     o.kernel = g.kernel;
     o.initrd ??= g.initrd;
   }

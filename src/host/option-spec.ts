@@ -45,8 +45,11 @@ export interface OptionSpec {
    * `resolve`, so a relative path in launch.json is relative to the workspace like every other.
    */
   readonly mapPath?: (value: string, resolve: (path: string) => string) => string;
-  /** Runs host programs, or reads or writes host paths: restricted in an untrusted workspace. */
-  readonly hostAccess?: boolean;
+  /**
+   * Runs host programs, opens host ports, or reads or writes host paths: restricted in an
+   * untrusted workspace. A function says it of one value (`wav:PATH` does, `null` does not).
+   */
+  readonly hostAccess?: boolean | ((value: never) => boolean);
   /**
    * Accepted on the CLI for semu compatibility but not available yet: the sentence says what is
    * missing. Such an option is left out of the launch schema.

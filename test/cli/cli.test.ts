@@ -58,7 +58,7 @@ test('cli: an initrd that does not fit', () => {
 test('cli: an unsupported hart count, time mode, audio backend, option', () => {
   assertUsageError(cli('-k', spin, '-c', '9'), /-c must be a whole number from 1 to 4, got 9/);
   assertUsageError(cli('-k', spin, '--time', 'warp'), /--time must be "host" or "icount", got "warp"/);
-  assertUsageError(cli('-k', spin, '--audio-out', 'speakers'), /--audio-out must be one of null, wav:PATH, portaudio, portaudio:NAME, got "speakers"/);
+  assertUsageError(cli('-k', spin, '--audio-out', 'speakers'), /--audio-out must be one of null, wav:PATH, portaudio, portaudio:NAME, webview, got "speakers"/);
   assertUsageError(cli('--frobnicate'), /unknown option '--frobnicate'/);
   assertUsageError(cli('-k', spin, '--log', 'loud'), /--log must be "debug" or "info" or "warn" or "error" or "silent", got "loud"/);
 });

@@ -32,6 +32,11 @@ function mapWavPath(v: string, resolve: (p: string) => string): string {
   return v.startsWith('wav:') ? `wav:${resolve(v.slice(4))}` : v;
 }
 
+/** Only a WAV backend touches a host path; PortAudio, the webview and null do not. */
+function namesAFile(v: string): boolean {
+  return typeof v === 'string' && v.trim().startsWith('wav:');
+}
+
 function openBackend(spec: string, flag: string): AudioBackend {
   try {
     return createBackend(spec);
@@ -48,15 +53,15 @@ export const virtioSnd: DeviceDescriptor<SndOptions> = {
   queueNames: ['controlq', 'eventq', 'txq', 'rxq'],
   options: [
     {
-      key: 'audioOut', cli: ['--audio-out'], type: 'string', arg: 'B', default: 'portaudio', hostAccess: true,
-      help: 'playback (TX) backend: portaudio[:DEVICE], wav:PATH (write a WAV file), null',
-      detail: 'virtio-snd playback (TX) backend: "portaudio", "portaudio:DEVICE", "wav:PATH" (write a WAV file) or "null". Default: the semu.audioOut setting.',
+      key: 'audioOut', cli: ['--audio-out'], type: 'string', arg: 'B', hostAccess: namesAFile,
+      help: 'playback (TX) backend: portaudio[:DEVICE] (default), wav:PATH (write a WAV file), null, webview (in VS Code: plays where the window is)',
+      detail: 'virtio-snd playback (TX) backend: "portaudio", "portaudio:DEVICE", "webview" (Web Audio in a VS Code panel: sound plays where the window is, also over Remote), "wav:PATH" (write a WAV file) or "null". Default: the semu.audioOut setting ("auto": PortAudio, or the webview when the window is remote or PortAudio cannot play).',
       check: checkSpec, mapPath: mapWavPath,
     },
     {
-      key: 'audioIn', cli: ['--audio-in'], type: 'string', arg: 'B', default: 'portaudio', hostAccess: true,
-      help: 'capture (RX) backend: portaudio[:DEVICE], wav:PATH (read a WAV file), null',
-      detail: 'virtio-snd capture (RX) backend: "portaudio", "portaudio:DEVICE", "wav:PATH" (read a WAV file) or "null". Default: the semu.audioIn setting.',
+      key: 'audioIn', cli: ['--audio-in'], type: 'string', arg: 'B', hostAccess: namesAFile,
+      help: 'capture (RX) backend: portaudio[:DEVICE] (default), wav:PATH (read a WAV file), null',
+      detail: 'virtio-snd capture (RX) backend: "portaudio", "portaudio:DEVICE", "wav:PATH" (read a WAV file) or "null" (a webview cannot open the microphone). Default: the semu.audioIn setting ("auto": PortAudio, else null).',
       check: checkSpec, mapPath: mapWavPath,
     },
   ],
