@@ -70,7 +70,7 @@ export const virtioNet: DeviceDescriptor<NetOptions> = {
   queueNames: NET_QUEUE_NAMES,
   options: [
     {
-      key: 'netdev', cli: ['-n', '--netdev'], type: 'string', arg: 'NETDEV', hostAccess: true, check: accepts(parseNetdev, NETDEV_MUST_BE),
+      key: 'netdev', cli: ['-n', '--netdev'], type: 'string', arg: 'NETDEV', hostAccess: (v: string) => v.trim() !== 'none', check: accepts(parseNetdev, NETDEV_MUST_BE),
       help: 'network backend for virtio-net (0xF4100000, IRQ 2): user (passt, no root; the default where passt is installed), tap:NAME, tap, none (no card)',
       detail: 'virtio-net backend: "user" (user-mode networking through passt, no root needed; the default where passt is installed, except with "time": "icount"), "tap:NAME" (an existing TAP interface), "tap" (a new one, needs root) or "none" (no network card).',
     },
