@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio),
+// panels-host audio net),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -10,12 +10,13 @@ import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
+import { benchNet } from './net';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'net'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -52,6 +53,12 @@ async function main(): Promise<void> {
   if (run('audio')) {
     const a = await benchAudio(60);
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
+  }
+  if (run('net')) {
+    const n = await benchNet();
+    say(['virtio-net host→guest TCP (passt)', `${n.host_to_guest_mb_s.toFixed(2)} MB/s`, `emulator CPU ${n.host_to_guest_cpu_ms_per_mb.toFixed(0)} ms/MB; guest http get of 8 MiB, median of ${n.rounds}`]);
+    say(['virtio-net guest→host TCP (passt)', `${n.guest_to_host_mb_s.toFixed(2)} MB/s`, `emulator CPU ${n.guest_to_host_cpu_ms_per_mb.toFixed(0)} ms/MB; host fetch of 8 MiB from http serve through --hostfwd, median of ${n.rounds}`]);
+    say(['boot to ready, -n none → -n user', `${(n.boot_user_s - n.boot_none_s).toFixed(2)} s`, `${n.boot_none_s.toFixed(2)} s → ${n.boot_user_s.toFixed(2)} s (median of 3 each, alternating)`]);
   }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);

@@ -50,6 +50,10 @@ export class Cli {
     return code;
   }
 
+  get pid(): number {
+    return this.p.pid ?? 0;
+  }
+
   /** Types a line without waiting for anything. */
   type(line: string): void {
     this.p.stdin.write(line + '\n');

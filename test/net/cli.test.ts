@@ -20,48 +20,12 @@ import { distFile } from '../../src/paths';
 import { GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
 import { Cli } from '../helpers/cli';
 import { httpLine } from './guest';
+import { freePort, get, pathWithout } from './host';
 
 const HAVE_PASST = findExecutable('passt') !== null;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semu-net-cli-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const QUIET = ['--audio-out', 'null', '--audio-in', 'null'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** This PATH with one program hidden: a folder of links to every other program on it. */
-function pathWithout(name: string): string {
-  const bin = fs.mkdtempSync(path.join(dir, 'bin-'));
-  for (const d of (process.env.PATH ?? '').split(path.delimiter)) {
-    let names: string[];
-    try {
-      names = fs.readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const n of names) if (n !== name && !fs.existsSync(path.join(bin, n))) fs.symlinkSync(path.join(d, n), path.join(bin, n));
-  }
-  return bin;
-}
-
-/** GET on the host, in this process (the machine runs in the CLI's). */
-function get(url: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (d: Buffer) => parts.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
-      })
-      .on('error', reject);
-  });
-}
 
 test('cli -n user --hostfwd --pcap: DHCP at boot, exact bytes both ways, the capture holds the session', { skip: !HAVE_PASST && 'passt is not installed', timeout: 400_000 }, async () => {
   const body = randomBytes(64 * 1024);
@@ -75,7 +39,7 @@ test('cli -n user --hostfwd --pcap: DHCP at boot, exact bytes both ways, the cap
   const pcap = path.join(dir, 'cli.pcap');
   const cli = new Cli([...QUIET, '-n', 'user', '--hostfwd', `tcp:${fwd}:8080`, '--pcap', pcap, '--timeout', '380']);
   try {
-    await cli.waitFor(GUEST_READY_MARKER, 0, 180_000);
+    await cli.waitFor('\n# ', await cli.waitFor(GUEST_READY_MARKER, 0, 180_000), 60_000);
     assert.match(cli.out, /dhcp: eth0 addr=\d+\.\d+\.\d+\.\d+\/\d+ gw=/, 'the default guest took an address at boot');
     await cli.run('dmesg -n 1');
     const got = httpLine(await cli.run(`http get http://host:${port}/f64k -o /tmp/f`, 120_000), 'get');
@@ -102,9 +66,9 @@ test('cli -n user --hostfwd --pcap: DHCP at boot, exact bytes both ways, the cap
 });
 
 test('cli -n user without passt: one line that says to install it, and the guest boots with the link down', { timeout: 240_000 }, async () => {
-  const cli = new Cli([...QUIET, '-n', 'user', '--timeout', '200'], { ...process.env, PATH: pathWithout('passt') });
+  const cli = new Cli([...QUIET, '-n', 'user', '--timeout', '200'], { ...process.env, PATH: pathWithout('passt', dir) });
   try {
-    await cli.waitFor(GUEST_READY_MARKER, 0, 180_000);
+    await cli.waitFor('\n# ', await cli.waitFor(GUEST_READY_MARKER, 0, 180_000), 60_000);
     const said = cli.out.split('\n').filter((l) => /passt/.test(l) && /install/.test(l));
     assert.equal(said.length, 1, `one line about passt:\n${cli.out.slice(-3000)}`);
     assert.match(said[0], /^semu: virtio-net: /);
