@@ -130,6 +130,31 @@ test('link up and down: status follows the backend, each change a config interru
   assert.equal(st.linkChanges, 2);
 });
 
+test('a backend still starting: the first status read waits for it (once, within the budget), then reads the link', () => {
+  const s = setup();
+  let waits = 0;
+  s.net.setBackend(
+    {
+      waitReady: (ms) => {
+        waits++;
+        assert.ok(ms > 0 && ms <= 5000, `waits at most the budget, asked ${ms} ms`);
+        Atomics.store(s.io.ctl, IO_LINK, 1); // the backend comes up while the driver waits
+        return true;
+      },
+      closeSync: () => {},
+    },
+    5000,
+  );
+  assert.equal(waits, 0, 'nothing waits before the driver asks');
+  assert.equal(s.bus.read(BASE + R.CONFIG + P.CFG_STATUS, 2), P.VIRTIO_NET_S_LINK_UP, 'the link up at the first read');
+  assert.equal(s.bus.read(BASE + R.CONFIG + P.CFG_STATUS, 2), P.VIRTIO_NET_S_LINK_UP);
+  assert.equal(waits, 1, 'later reads never wait');
+  // A backend that never comes up: the read gives link down once the budget is spent.
+  const d = setup();
+  d.net.setBackend({ waitReady: () => false, closeSync: () => {} }, 1);
+  assert.equal(d.bus.read(BASE + R.CONFIG + P.CFG_STATUS, 2), 0);
+});
+
 test('TX: header + frame reach the backend ring byte for byte, in one or two descriptors', () => {
   const s = setup();
   linkUp(s);

@@ -94,6 +94,12 @@ export interface NetChannel {
   readonly mac: Uint8Array;
 }
 
+/** What the device needs of its backend (backend.ts NetBackend). */
+export interface NetBackendHandle {
+  waitReady(timeoutMs: number): boolean;
+  closeSync(): void;
+}
+
 export class VirtioNet implements VirtioDevice {
   readonly deviceId = VIRTIO_ID_NET;
   readonly name = 'virtio-net';
@@ -129,7 +135,9 @@ export class VirtioNet implements VirtioDevice {
   private nbAddr0 = -1;
   private nbAddr1 = -1;
   private txWaiting = false;
-  private backend: { closeSync(): void } | null = null;
+  private backend: NetBackendHandle | null = null;
+  /** Date.now() by which a starting backend should be up; 0 when nothing is to wait for. */
+  private readyBy = 0;
 
   constructor(opts: VirtioNetOptions = {}) {
     const mac = typeof opts.mac === 'string' || opts.mac === undefined ? parseMac(opts.mac ?? DEFAULT_MAC) : opts.mac;
@@ -162,9 +170,23 @@ export class VirtioNet implements VirtioDevice {
     return this.state;
   }
 
-  /** The backend serving `channel`: the device stops it when the machine shuts down. */
-  setBackend(backend: { closeSync(): void }): void {
+  /**
+   * The backend serving `channel`: the device stops it when the machine shuts down. A backend
+   * still starting gets up to `readyWithinMs` more when the driver first reads the link status
+   * (its probe, seconds into the boot: passt is up by then), so the guest's DHCP finds the link
+   * up without the machine waiting for passt before its first instruction.
+   */
+  setBackend(backend: NetBackendHandle, readyWithinMs = 0): void {
     this.backend = backend;
+    this.readyBy = readyWithinMs > 0 ? Date.now() + readyWithinMs : 0;
+  }
+
+  private awaitBackend(): void {
+    const left = this.readyBy - Date.now();
+    this.readyBy = 0;
+    if (left > 0 && this.backend !== null) this.backend.waitReady(left);
+    const link = Atomics.load(this.io.ctl, IO_LINK) === 1;
+    if (link !== this.linkUp) this.setLink(link);
   }
 
   dispose(): void {
@@ -183,7 +205,10 @@ export class VirtioNet implements VirtioDevice {
 
   private configByte(off: number): number {
     if (off >= CFG_MAC && off < CFG_MAC + 6) return this.mac[off - CFG_MAC];
-    if (off === CFG_STATUS) return this.linkUp ? VIRTIO_NET_S_LINK_UP : 0;
+    if (off === CFG_STATUS) {
+      if (this.readyBy !== 0) this.awaitBackend();
+      return this.linkUp ? VIRTIO_NET_S_LINK_UP : 0;
+    }
     if (off === CFG_MAX_VQ_PAIRS) return 1;
     if (off === CFG_MTU) return this.mtu & 0xff;
     if (off === CFG_MTU + 1) return this.mtu >>> 8;

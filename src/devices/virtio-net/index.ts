@@ -42,7 +42,7 @@ const NETDEV_MUST_BE = (v: string) =>
     : `user (passt, no root needed), tap:NAME (a TAP interface), tap (a new one, as semu) or none (no network card)${v.trim() === 'vmnet' ? '; vmnet is semu\'s on macOS' : ''}`;
 const HOSTFWD_MUST_BE = () => "tcp:HOSTPORT:GUESTPORT (listens on the host's 127.0.0.1) or tcp:ADDR:HOSTPORT:GUESTPORT, udp: likewise, ports 1-65535";
 
-/** How long create() waits for the backend to come up before the guest runs without it. */
+/** How long the backend may take to come up before the guest runs with the link down. */
 const BACKEND_START_MS = 5000;
 
 /** Forwards or a capture: options that only make sense with a network. */
@@ -96,10 +96,8 @@ export const virtioNet: DeviceDescriptor<NetOptions> = {
       wake: ctx.wake ?? undefined,
       warn: ctx.warn,
     });
-    dev.setBackend(backend);
-    // The guest asks for an address early in its boot: let the link be up by then (a thread
-    // and a process start: ~0.1 s, seconds on a loaded machine). A backend that fails says why.
-    backend.waitReady(BACKEND_START_MS);
+    // passt starts while the kernel boots; the driver's first status read waits for the rest.
+    dev.setBackend(backend, BACKEND_START_MS);
     return dev;
   },
   notifyFilters: NET_NOTIFY_FILTERS,
