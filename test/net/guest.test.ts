@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -16,6 +15,7 @@ import { findExecutable } from '../../src/devices/virtio-net/backend';
 import { parsePcap } from '../../src/devices/virtio-net/pcap';
 import { describeFrame } from '../../src/devices/virtio-net/decode';
 import { NetGuest, httpLine } from './guest';
+import { freePort } from './host';
 
 const HAVE_PASST = findExecutable('passt') !== null;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semu-net-guest-'));
@@ -71,15 +71,6 @@ function fetchOnHost(url: string, out: string): Promise<{ status?: number; bytes
   return new Promise((resolve, reject) =>
     execFile(process.execPath, [script, url, out], { timeout: 300_000 }, (e, stdout) => (e ? reject(e) : resolve(JSON.parse(stdout)))),
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 function cpuMs(): number {
