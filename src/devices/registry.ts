@@ -9,12 +9,14 @@ import { virtioNet } from './virtio-net';
 import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
+import { virtioFs } from './virtio-fs';
 
 export const DEVICES = [
   virtioNet,
   virtioBlk,
   virtioRng,
   virtioSnd,
+  virtioFs,
 ] as const satisfies readonly DeviceDescriptor<never>[];
 
 // ---- derived views ----

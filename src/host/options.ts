@@ -45,9 +45,7 @@ export const MACHINE_OPTIONS: readonly OptionSpec[] = [
  * semu's flags whose device is not here yet: accepted so semu's command lines parse, and refused
  * with a sentence that says so. Each moves into its device's descriptor when the device lands.
  */
-export const PENDING_OPTIONS: readonly OptionSpec[] = [
-  { key: 'sharedDir', cli: ['-s', '--shared_dir', '--shared-dir'], type: 'dir', arg: 'DIR', what: 'shared folder', help: 'host folder shared with the guest over virtio-fs', unavailable: 'virtio-fs (the shared folder) is not available yet in this version (leave -s out)' },
-];
+export const PENDING_OPTIONS: readonly OptionSpec[] = [];
 
 /** Every option of a machine: its own, then each device's in registry order. */
 export function machineOptionSpecs(): readonly OptionSpec[] {
