@@ -51,8 +51,6 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   virtio: VirtioInfo[] = [];
   harts = 0;
   exited: ExitedEvent | null = null;
-  /** Every device warning so far, in order (the 'warning' events). */
-  readonly warnings: string[] = [];
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -119,7 +117,6 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
             else forwardLog(m.level, m.scope, m.message);
             break;
           case 'warning':
-            this.warnings.push(m.message);
             if (this.listenerCount('warning') > 0) this.emit('warning', m.message);
             else forwardLog('warn', 'device', m.message);
             break;
