@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { Cli } from '../test/helpers/cli';
+import { Cli } from '../test/helpers/cli-session';
 import { freePort } from '../test/net/host';
 import { median } from './util';
 

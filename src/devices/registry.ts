@@ -10,6 +10,8 @@ import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
 import { virtioFs } from './virtio-fs';
+import { virtioKeyboard, virtioTablet } from './virtio-input';
+import { virtioGpu } from './virtio-gpu';
 
 export const DEVICES = [
   virtioNet,
@@ -17,6 +19,9 @@ export const DEVICES = [
   virtioRng,
   virtioSnd,
   virtioFs,
+  virtioKeyboard,
+  virtioTablet,
+  virtioGpu,
 ] as const satisfies readonly DeviceDescriptor<never>[];
 
 // ---- derived views ----

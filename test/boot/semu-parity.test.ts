@@ -14,7 +14,7 @@ import { findExecutable } from '../../src/devices/virtio-net/backend';
 import { guestArtifacts, GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
 import { parseNewc, S_IFDIR, S_IFMT, S_IFREG } from '../guest-artifacts/cpio';
 import { GuestSession } from '../helpers/guest-session';
-import { Cli } from '../helpers/cli';
+import { Cli } from '../helpers/cli-session';
 
 const dir = mkdtempSync(join(tmpdir(), 'semu-parity-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

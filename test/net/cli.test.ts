@@ -18,7 +18,7 @@ import { parsePcap } from '../../src/devices/virtio-net/pcap';
 import { describeFrame } from '../../src/devices/virtio-net/decode';
 import { distFile } from '../../src/paths';
 import { GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
-import { Cli } from '../helpers/cli';
+import { Cli } from '../helpers/cli-session';
 import { httpLine } from './guest';
 import { freePort, get, pathWithout } from './host';
 

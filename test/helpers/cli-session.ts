@@ -1,5 +1,5 @@
-// The CLI, driven like a person at a terminal: its output collected, lines typed, the shell's
-// prompt awaited.
+// The CLI (dist/cli.js) driven like a person at a terminal: its output as it comes, lines typed
+// into the guest's shell, poweroff and its exit code.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { distFile } from '../../src/paths';
@@ -44,6 +44,15 @@ export class Cli {
 
   async poweroff(): Promise<number | null> {
     this.p.stdin.write('poweroff\n');
+    const t = setTimeout(() => this.p.kill('SIGKILL'), 30_000);
+    const code = await this.exit;
+    clearTimeout(t);
+    return code;
+  }
+
+  /** Ctrl-A x, as a person quits the console. */
+  async quit(): Promise<number | null> {
+    this.p.stdin.write('\x01x');
     const t = setTimeout(() => this.p.kill('SIGKILL'), 30_000);
     const code = await this.exit;
     clearTimeout(t);
