@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio screen fs watch dwarf),
+// panels-host audio screen fs watch dwarf net),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -13,13 +13,14 @@ import { benchAudio } from './audio';
 import { benchWatch } from './watch';
 import { benchDwarf } from './dwarf';
 import { benchScreen } from './screen';
+import { benchNet } from './net';
 import { benchFs } from './fs';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'fs', 'watch', 'dwarf'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'fs', 'watch', 'dwarf', 'net'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -81,6 +82,12 @@ async function main(): Promise<void> {
     const d = await benchDwarf();
     say(['DWARF load (vmlinux, in one go)', `${d.sync_ms.toFixed(0)} ms`, `CPU ${d.sync_cpu_ms.toFixed(0)} ms; lines ${d.lines_ms.toFixed(0)}, CFI ${d.frames_ms.toFixed(0)}, info ${d.info_ms.toFixed(0)} ms; file read ${d.read_ms.toFixed(0)} ms; ${d.rows} rows, ${d.fdes} FDEs, ${d.functions} functions; load average ${d.load_average.toFixed(1)}`]);
     say(['DWARF load in slices (the adapter)', `${d.sliced_ms.toFixed(0)} ms`, `longest event-loop gap ${d.longest_gap_ms.toFixed(0)} ms`]);
+  }
+  if (run('net')) {
+    const n = await benchNet();
+    say(['virtio-net host→guest TCP (passt)', `${n.host_to_guest_mb_s.toFixed(2)} MB/s`, `emulator CPU ${n.host_to_guest_cpu_ms_per_mb.toFixed(0)} ms/MB; guest http get of 8 MiB, median of ${n.rounds}`]);
+    say(['virtio-net guest→host TCP (passt)', `${n.guest_to_host_mb_s.toFixed(2)} MB/s`, `emulator CPU ${n.guest_to_host_cpu_ms_per_mb.toFixed(0)} ms/MB; host fetch of 8 MiB from http serve through --hostfwd, median of ${n.rounds}`]);
+    say(['boot to ready, -n none → -n user', `${(n.boot_user_s - n.boot_none_s).toFixed(2)} s`, `wall ${n.boot_none_s.toFixed(2)} → ${n.boot_user_s.toFixed(2)} s, CPU ${n.boot_none_cpu_s.toFixed(2)} → ${n.boot_user_cpu_s.toFixed(2)} s (medians of ${n.boot_pairs} alternating boots each)`]);
   }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);

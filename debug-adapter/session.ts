@@ -191,6 +191,7 @@ export class SemuDebugSession extends InspectSession {
     host.on('stopped', (e) => this.onStopped(e));
     host.on('exited', (e) => this.onExited(e));
     host.on('resumed', (by) => this.onResumed(by));
+    host.on('warning', (m) => this.onDeviceWarning(m));
     host.stopFilter = (e) => this.filterStop(e);
     // Always start paused: breakpoints and filters reach the worker before the first instruction.
     await host.start({
@@ -342,6 +343,12 @@ export class SemuDebugSession extends InspectSession {
     (level === 'debug' ? l.debug : level === 'info' ? l.info : level === 'warn' ? l.warn : l.error)(message);
     // Warnings a person should see (audio device gone, device reset...) go to the Debug Console.
     if (level === 'warn' || level === 'error') this.sendEvent(new OutputEvent(`semu ${scope}: ${message}\n`, level === 'error' ? 'stderr' : 'console'));
+  }
+
+  /** A device runs degraded (passt missing): a notification in VS Code ('important'), the launch goes on. */
+  private onDeviceWarning(message: string): void {
+    log.warn(message);
+    this.sendEvent(new OutputEvent(`semu: ${message}\n`, 'important'));
   }
 
   /** gdb resumed the machine: the DAP views follow (continued, running). */

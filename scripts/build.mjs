@@ -16,6 +16,7 @@ const nodeEntries = [
   ['src/worker/main.ts', 'dist/worker.js'],
   ['src/cli.ts', 'dist/cli.js'],
   ['src/audio/audio-host.ts', 'dist/audio-host.js'],
+  ['src/devices/virtio-net/io-thread.ts', 'dist/net-io.js'],
   ['debug-adapter/standalone.ts', 'dist/debug-adapter.js'],
   ['bench/main.ts', 'dist/bench.js'],
 ];

@@ -29,6 +29,8 @@ async function main(): Promise<number> {
     stdin.pause();
   };
   host.on('console', (d) => process.stdout.write(d));
+  // A device that runs degraded (passt missing: the link stays down) says so once, and the guest boots.
+  host.on('warning', (m) => process.stderr.write(`semu: ${m}\n`));
   // A machine that cannot start rejects here (bad input: a UsageError, exit code 2).
   // With -g it waits at its first instruction for gdb, as semu's does.
   await host.start({ logLevel: args.logLevel, stopOnEntry: args.gdbPort !== undefined });

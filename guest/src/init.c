@@ -4,11 +4,13 @@
  * semu's -s DIR), that folder on /mnt; prints the ready marker the emulator and its tests wait for,
  * optionally runs one command given on the kernel command line (guest_cmd="..."), then keeps an
  * interactive /bin/sh on the console, respawning it when it exits. As pid 1 it also reaps
- * orphans.
+ * orphans. Before the marker it brings the loopback up and, when there is a network card,
+ * runs /bin/dhcp once (which returns at once when the link is down).
  */
-#include "rt.h"
+#include "net.h"
 
 #define READY_MARKER "semu-guest: ready\n"
+#define TCP_RMEM "4096 131072 262144"
 
 static void mount_fs(const char *src, const char *dir, const char *type, const char *data)
 {
@@ -125,6 +127,37 @@ static void wait_for(int pid)
 	} while (r != pid && r != -ECHILD);
 }
 
+/* Loopback up; then DHCP on eth0 if the machine has a network card. */
+static void net_up(char **envp)
+{
+	char *const dhcp_argv[] = { "dhcp", "eth0", 0 };
+	struct stat st;
+	int fd = net_socket(NET_AF_INET, NET_SOCK_DGRAM, 0);
+	int pid;
+
+	if (fd >= 0) {
+		net_if_up(fd, "lo");
+		close(fd);
+	}
+	if (stat("/sys/class/net/eth0", &st) < 0)
+		return;
+	/* An emulated CPU takes data slowly: with Linux's default 6 MiB window, seconds of data
+	 * queue up ahead of it and passt's 2 s ACK timer resends them (measured: an 8 MiB download
+	 * took up to twice its frames). 256 KiB is a fraction of a second at the guest's pace. */
+	fd = open("/proc/sys/net/ipv4/tcp_rmem", O_WRONLY, 0);
+	if (fd >= 0) {
+		write(fd, TCP_RMEM, sizeof(TCP_RMEM) - 1);
+		close(fd);
+	}
+	pid = fork();
+	if (pid == 0) {
+		execve("/bin/dhcp", dhcp_argv, envp);
+		exit(127);
+	}
+	if (pid > 0)
+		wait_for(pid);
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	char *const shell_argv[] = { "sh", 0 };
@@ -136,6 +169,7 @@ int main(int argc, char **argv, char **envp)
 	mount_fs("tmpfs", "/tmp", "tmpfs", "mode=1777");
 	if (have_virtio_fs(SHARE_TAG))
 		mount_fs(SHARE_TAG, "/mnt", "virtiofs", 0);
+	net_up(envp);
 
 	rt_puts(1, READY_MARKER);
 

@@ -157,6 +157,11 @@ static RT_UNUSED const char *rt_strerror(int e)
 	case ESTRPIPE: return "streams pipe error (suspended)";
 	case EBADFD: return "file descriptor in bad state";
 	case ETIMEDOUT: return "timed out";
+	case ECONNREFUSED: return "connection refused";
+	case ECONNRESET: return "connection reset";
+	case ENETUNREACH: return "network unreachable";
+	case EHOSTUNREACH: return "no route to host";
+	case EADDRINUSE: return "address in use";
 	case EXDEV: return "cross-device link";
 	case ENFILE: return "too many open files in system";
 	case EMLINK: return "too many links";

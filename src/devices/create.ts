@@ -17,7 +17,7 @@ export function placeDevices(o: MachineOptions): PlacedVirtio[] {
       irq: slot.irq,
       device: (ctx) => {
         try {
-          return desc.create(o, ctx);
+          return desc.create(o, { ...ctx, warn: (m) => ctx.warn(`${desc.name}: ${m}`) });
         } catch (e) {
           // A device that cannot start is the person's to fix (a missing image, a bad backend).
           throw new UsageError(`${desc.name}: ${(e as Error).message}`);

@@ -7,6 +7,7 @@
 
 import type { VirtioSlotName } from '../emulator/devices/map';
 import type { GuestClock } from '../emulator/types';
+import type { WakeWord } from '../emulator/machine';
 import type { VirtioDevice } from '../emulator/virtio/types';
 import type { ChainDecoder } from '../emulator/virtio/inspect';
 import type { OptionSpec } from '../host/option-spec';
@@ -19,6 +20,17 @@ export interface DeviceContext {
   readonly timebaseHz: number;
   /** The machine runs with `--time icount`: the device must be reproducible (no host randomness). */
   readonly deterministic: boolean;
+  /**
+   * The word the machine's idle sleep waits on, for a device whose host side runs on a thread of
+   * its own: bumping it (Atomics.add + notify) wakes the guest when work arrives (a frame). Null
+   * when the caller runs the machine without one (its idle sleeps are short).
+   */
+  readonly wake: WakeWord | null;
+  /**
+   * Tells the person about a problem that leaves the machine running (a backend missing or gone):
+   * a line on stderr in the CLI, a notification in VS Code. Prefixed with the device's name.
+   */
+  warn(message: string): void;
 }
 
 /** A breakpoint on this device's QueueNotify writes, offered in the Breakpoints view. */
@@ -42,8 +54,11 @@ export interface ConditionField {
   readonly queues: readonly number[];
   /** Bytes of the chain's readable start it needs. */
   readonly bytes: number;
-  /** The value from those bytes (at least `bytes` long), or -1. */
-  read(prefix: Uint8Array): number;
+  /**
+   * The value from those bytes, or -1. `length` (≥ `bytes`) says how many of `prefix` are the
+   * chain's: a field whose position depends on the bytes (an IP header's length) checks it.
+   */
+  read(prefix: Uint8Array, length: number): number;
 }
 
 /** A node of the Devices scope (and the semu view): a value, or a group of children. */

@@ -5,6 +5,7 @@
 // inspector's decoders, the debugger's Devices scope, the panels — reads this list.
 
 import type { DeviceDescriptor } from './descriptor';
+import { virtioNet } from './virtio-net';
 import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
@@ -13,6 +14,7 @@ import { virtioKeyboard, virtioTablet } from './virtio-input';
 import { virtioGpu } from './virtio-gpu';
 
 export const DEVICES = [
+  virtioNet,
   virtioBlk,
   virtioRng,
   virtioSnd,

@@ -46,6 +46,18 @@ export interface MachineContext {
   readonly clock: MachineClock;
   readonly timebaseHz: number;
   readonly deterministic: boolean;
+  readonly wake: WakeWord | null;
+  warn(message: string): void;
+}
+
+/**
+ * An Int32 word in shared memory that the thread running the machine sleeps on while the guest
+ * idles: another thread (a device's host I/O thread) bumps it with Atomics.add + notify when it
+ * has work for the device, so the guest is not left waiting for the sleep to time out.
+ */
+export interface WakeWord {
+  readonly buffer: SharedArrayBuffer;
+  readonly index: number;
 }
 
 /**
@@ -94,6 +106,10 @@ export interface MachineConfig {
 export interface MachineIO {
   /** UART and SBI console output. The buffer is reused: copy what you keep. */
   consoleOut(bytes: Uint8Array, length: number): void;
+  /** The word the caller's idle sleep waits on (devices with host threads wake it). */
+  wake?: WakeWord;
+  /** A device's warning for the person (default: the log). */
+  warning?(message: string): void;
 }
 
 export const enum StopReason {
@@ -214,7 +230,13 @@ export class Machine implements HartHost, SbiPlatform {
     for (const d of [this.plic, this.uart, this.mtimer, this.mswi, this.sswi]) this.bus.add(d);
     this.sbi = new Sbi(this);
 
-    const ctx: MachineContext = { clock: this.clock, timebaseHz: TIMEBASE_HZ, deterministic: this.clock.mode === 'icount' };
+    const ctx: MachineContext = {
+      clock: this.clock,
+      timebaseHz: TIMEBASE_HZ,
+      deterministic: this.clock.mode === 'icount',
+      wake: io.wake ?? null,
+      warn: (message) => (io.warning ? io.warning(message) : log.warn(message)),
+    };
     const placed = [...(config.virtio ?? []), ...(config.extraVirtio ?? [])].sort((a, b) => a.base - b.base);
     try {
       for (const p of placed) this.addVirtio(p, ctx);

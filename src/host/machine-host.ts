@@ -48,6 +48,8 @@ export interface MachineHostEvents {
   exited: [ExitedEvent];
   /** The machine was resumed (continue, step) by this owner. */
   resumed: [by: Owner];
+  /** A device's warning: the machine runs on (passt missing, a backend gone). */
+  warning: [message: string];
 }
 
 export interface StartOptions {
@@ -136,6 +138,10 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
           case 'log':
             if (onLog) onLog(m.level, m.scope, m.message);
             else forwardLog(m.level, m.scope, m.message);
+            break;
+          case 'warning':
+            if (this.listenerCount('warning') > 0) this.emit('warning', m.message);
+            else forwardLog('warn', 'device', m.message);
             break;
         }
       });

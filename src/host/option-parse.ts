@@ -34,6 +34,10 @@ export function checkValue(spec: OptionSpec, value: unknown, name: string, base:
     case 'strings': {
       const list = typeof value === 'string' ? [value] : value;
       if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) bad('must be a list of strings (lines)');
+      for (const item of list as string[]) {
+        const why = spec.check?.(item as never);
+        if (why !== undefined) bad(`must be ${why}, got ${JSON.stringify(item)}`);
+      }
       return list;
     }
     case 'pathMap': {

@@ -45,9 +45,7 @@ export const MACHINE_OPTIONS: readonly OptionSpec[] = [
  * semu's flags whose device is not here yet: accepted so semu's command lines parse, and refused
  * with a sentence that says so. Each moves into its device's descriptor when the device lands.
  */
-export const PENDING_OPTIONS: readonly OptionSpec[] = [
-  { key: 'netdev', cli: ['-n', '--netdev'], type: 'string', arg: 'NETDEV', help: 'network backend for virtio-net', unavailable: 'virtio-net is not available yet in this version (leave -n out)' },
-];
+export const PENDING_OPTIONS: readonly OptionSpec[] = [];
 
 /** Every option of a machine: its own, then each device's in registry order. */
 export function machineOptionSpecs(): readonly OptionSpec[] {

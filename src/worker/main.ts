@@ -25,6 +25,8 @@ let session: Session;
 try {
   const machine = loadMachine(init.options, init.ram, {
     consoleOut: (bytes, length) => session.consoleOut(bytes, length),
+    wake: { buffer: init.control.buffer as SharedArrayBuffer, index: ctl.CTL_WAKE },
+    warning: (message) => post({ t: 'warning', message }),
   });
   session = new Session(machine, init.control, post, init.stopOnEntry);
 } catch (e) {

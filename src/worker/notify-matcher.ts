@@ -149,7 +149,7 @@ export function readFields(t: NotifySource, queue: number, out: NotifyFields): b
   for (const f of extra) {
     if (!f.queues.includes(queue)) continue;
     if (have === -2) have = readChainPrefix(walker, ram, st[sb + Q_DESC] >>> 0, size, head, indirect, prefix);
-    out[f.name] = have >= f.bytes ? f.read(prefix) : -1;
+    out[f.name] = have >= f.bytes ? f.read(prefix, have) : -1;
   }
   return true;
 }

@@ -75,7 +75,9 @@ export type FromWorker =
   | { t: 'continued' }
   | { t: 'exited'; code: number; reason: 'poweroff' | 'reboot' | 'crash' | 'error' | 'quit' | 'timeout'; message?: string; crash?: CrashInfo }
   | { t: 'response'; id: number; ok: boolean; result?: unknown; error?: string }
-  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; scope: string; message: string };
+  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; scope: string; message: string }
+  /** A device's problem the person should see that leaves the machine running (DeviceContext.warn). */
+  | { t: 'warning'; message: string };
 
 export type ToWorker =
   | { t: 'console'; data: Uint8Array }

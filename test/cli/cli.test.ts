@@ -107,13 +107,6 @@ test('cli: flags parse as semu spells them, short, attached, long and long=value
   assert.throws(() => parseArgs(['Image']), /unexpected argument 'Image'/);
 });
 
-test("cli: semu's flags for devices still to come are accepted and say they are not available", () => {
-  assert.throws(() => parseArgs(['-n', 'user']), /-n: virtio-net is not available yet/);
-  assert.throws(() => parseArgs(['--netdev=tap']), /--netdev: virtio-net is not available yet/);
-  const r = cli('-n', 'user');
-  assertUsageError(r, /virtio-net is not available yet/);
-});
-
 test("cli: semu's -s / --shared_dir share a folder over virtio-fs, --shared-ro makes it read-only", () => {
   assert.deepEqual(parseArgs(['-s', dir]).options, { sharedDir: dir });
   assert.deepEqual(parseArgs([`--shared_dir=${dir}`, '--shared-ro']).options, { sharedDir: dir, sharedDirReadOnly: true });

@@ -10,8 +10,8 @@ export class Cli {
   private readonly exit: Promise<number | null>;
   private wake: () => void = () => {};
 
-  constructor(args: string[]) {
-    this.p = spawn(process.execPath, [distFile('cli.js'), ...args], { stdio: 'pipe' });
+  constructor(args: string[], env?: NodeJS.ProcessEnv) {
+    this.p = spawn(process.execPath, [distFile('cli.js'), ...args], { stdio: 'pipe', env });
     const take = (d: Buffer) => {
       this.out += d.toString('latin1').replace(/\r/g, '');
       this.wake();
@@ -35,10 +35,10 @@ export class Cli {
   }
 
   /** Types a line and returns what it printed up to the next prompt. */
-  async run(line: string): Promise<string> {
+  async run(line: string, ms = 60_000): Promise<string> {
     const from = this.out.length;
     this.p.stdin.write(line + '\n');
-    const end = await this.waitFor('\n# ', from + line.length, 60_000);
+    const end = await this.waitFor('\n# ', from + line.length, ms);
     return this.out.slice(from, end);
   }
 
@@ -57,6 +57,15 @@ export class Cli {
     const code = await this.exit;
     clearTimeout(t);
     return code;
+  }
+
+  get pid(): number {
+    return this.p.pid ?? 0;
+  }
+
+  /** Types a line without waiting for anything. */
+  type(line: string): void {
+    this.p.stdin.write(line + '\n');
   }
 
   kill(): void {

@@ -74,6 +74,8 @@ export interface VirtioTransport {
   notifyUsed(): void;
   /** Configuration change notification: InterruptStatus bit 1. */
   notifyConfig(): void;
+  /** The feature bits (words 0 and 1) the driver accepted; final once its queues are ready. */
+  readonly driverFeatures: readonly [number, number];
   /** Sets DEVICE_NEEDS_RESET (status bit 64) and a config-change interrupt; logs the reason once. */
   needsReset(reason: string): void;
 }

@@ -50,10 +50,10 @@ test('notify filter and condition fields: virtio-fs, opcode/nodeid/unique from t
   assert.equal(FS_NOTIFY_FILTERS[0].queue, null);
   const f = Object.fromEntries(FS_CONDITION_FIELDS.map((c) => [c.name, c]));
   const r = request(A.FUSE_READ, 7, 40, readIn(3, 0, 10));
-  assert.equal(f.opcode.read(r), A.FUSE_READ);
-  assert.equal(f.nodeid.read(r), 7);
-  assert.equal(f.unique.read(r), 40);
-  assert.equal(f.opcode.read(r.subarray(0, 20)), -1, 'too short: -1');
+  assert.equal(f.opcode.read(r, r.length), A.FUSE_READ);
+  assert.equal(f.nodeid.read(r, r.length), 7);
+  assert.equal(f.unique.read(r, r.length), 40);
+  assert.equal(f.opcode.read(r.subarray(0, 20), 20), -1, 'too short: -1');
   assert.ok(FS_CONDITION_FIELDS.every((c) => c.bytes === 40 && c.queues.includes(0) && c.queues.includes(1)));
 });
 

@@ -17,7 +17,7 @@ import { tempDir } from './driver';
 const dir = tempDir('semu-fs-desc-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const ctx = (deterministic: boolean): MachineContext => ({ clock: { now: () => 1000 } as MachineContext['clock'], timebaseHz: 65_000_000, deterministic });
+const ctx = (deterministic: boolean): MachineContext => ({ clock: { now: () => 1000 } as MachineContext['clock'], timebaseHz: 65_000_000, deterministic, wake: null, warn: () => {} });
 
 test('registered once, at semu\'s fs slot; -s, --shared_dir and --shared-ro are its options, none left pending', () => {
   assert.equal(DEVICES.filter((d) => d.name === 'virtio-fs').length, 1);
