@@ -37,6 +37,7 @@ import { formatMemoryReference, offsetAddress, parseMemoryReference, physicalRan
 import { CSR_EXPRESSION_NAMES, ExpressionError, evaluate, formatValue, parseAssignment, parseExpression, resultWidth, type EvalContext } from './expressions';
 import { disassembleAt, disassemblyListing } from './disasm';
 import { ConsoleText, consoleInputText } from './console';
+import { consoleFullMessage } from '../src/emulator/devices/console-input';
 
 const log = logger('dap');
 
@@ -927,6 +928,8 @@ export class SemuDebugSession extends DebugSession {
         const text = (args as { text?: unknown } | undefined)?.text;
         if (typeof text !== 'string') return this.fail(response, `${DAP_CONSOLE_INPUT} needs { text: string }`);
         if (!host) return this.fail(response, 'the machine is not running');
+        const bytes = Buffer.byteLength(text);
+        if (bytes > host.consoleRoom()) return this.fail(response, consoleFullMessage(bytes, host.consolePending()));
         host.consoleIn(text);
         return this.sendResponse(response);
       }

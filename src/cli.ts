@@ -46,7 +46,11 @@ async function main(): Promise<number> {
   if (tty) stdin.setRawMode(true);
   stdin.on('data', (d: Buffer) => {
     const { forward, quit } = esc.filter(d);
-    if (forward.length) host.consoleIn(forward);
+    // Back-pressure: a pipe is read only as fast as the guest reads its console (nothing dropped).
+    if (forward.length && !host.consoleIn(forward)) {
+      stdin.pause();
+      host.once('consoleDrain', () => stdin.resume());
+    }
     if (quit) void host.dispose();
   });
   stdin.on('end', () => host.consoleClose());
