@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MAX_HARTS, UsageError, type MachineOptions, type TimeMode } from '../src/host/options';
+import { LAUNCH_NAMES, checkLogLevel, preflight } from '../src/host/preflight';
 
 export interface SemuLaunchArguments extends DebugProtocol.LaunchRequestArguments {
   kernel?: string;
@@ -43,7 +44,7 @@ const AUDIO_SPEC = /^(portaudio(:.*)?|wav:.+|null)$/;
 /** Validates launch arguments; throws UsageError naming the attribute at fault. */
 export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
   const base = typeof args.cwd === 'string' && args.cwd ? args.cwd : process.cwd();
-  const path = (key: keyof SemuLaunchArguments, what: string, required: boolean): string | undefined => {
+  const path = (key: keyof SemuLaunchArguments, what: string, required: boolean, checked = true): string | undefined => {
     const v = args[key];
     if (v === undefined || v === null || v === '') {
       if (required) throw new UsageError(`"${key}" is missing: give the ${what} in launch.json (or leave "kernel" out to use the default guest)`);
@@ -51,6 +52,7 @@ export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
     }
     if (typeof v !== 'string') throw new UsageError(`"${key}" must be a path string, got ${JSON.stringify(v)}`);
     const p = isAbsolute(v) ? v : resolve(base, v);
+    if (!checked) return p; // preflight() says what to do about it
     if (!existsSync(p)) throw new UsageError(`the ${what} "${p}" does not exist (launch.json "${key}")`);
     if (!statSync(p).isFile()) throw new UsageError(`the ${what} "${p}" is not a file (launch.json "${key}")`);
     return p;
@@ -61,7 +63,7 @@ export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
   if (initrd) options.initrd = initrd;
   const dtb = path('dtb', 'device tree blob', false);
   if (dtb) options.dtb = dtb;
-  const disk = path('disk', 'disk image', false);
+  const disk = path('disk', 'disk image', false, false);
   if (disk) options.disk = disk;
   if (args.diskReadOnly !== undefined) options.diskReadOnly = bool(args.diskReadOnly, 'diskReadOnly');
   if (args.harts !== undefined) {
@@ -101,6 +103,8 @@ export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
     else throw new UsageError(`"consoleInput" must be a list of lines (strings)`);
   }
   const symbols = path('symbols', 'symbol file (System.map or vmlinux)', false);
+  if (args.logLevel !== undefined) checkLogLevel(args.logLevel, '"logLevel"');
+  preflight(options, LAUNCH_NAMES);
   return {
     options,
     stopOnEntry: args.stopOnEntry === undefined ? false : bool(args.stopOnEntry, 'stopOnEntry'),

@@ -29,6 +29,10 @@ function guardTestFile() {
   const t = require('node:test');
   for (const name of ['test', 'it', 'describe', 'suite']) t[name] = wrapTest(t[name], name, watchdog);
   for (const name of ['before', 'after', 'beforeEach', 'afterEach']) t[name] = wrapHook(t[name], name, watchdog);
+  // `test.after`, `test.mock`, `it.skip`...: the wrappers carry the module's members (wrapped ones included).
+  for (const name of ['test', 'it', 'describe', 'suite']) {
+    for (const k of Object.keys(t)) if (!(k in t[name]) || ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'].includes(k)) t[name][k] = t[k];
+  }
   // After the file's last test and hook: a process still alive is held by something it leaked.
   t.after(() => {
     setTimeout(() => {

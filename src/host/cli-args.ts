@@ -2,7 +2,8 @@
 // tests and other tools can use them without starting the CLI.
 
 import { UsageError, type MachineOptions, type TimeMode } from './options';
-import { setLogLevel, type LogLevel } from '../log';
+import { setLogLevel } from '../log';
+import { checkLogLevel } from './preflight';
 
 export const USAGE = `usage: semu [options]
   -k FILE          kernel image (default: the default guest, built by \`npm run guest\`)
@@ -55,7 +56,7 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--audio-out': o.audioOut = val(); break;
       case '--audio-in': o.audioIn = val(); break;
       case '--ram': o.ramMiB = num(); break;
-      case '--log': setLogLevel(val() as LogLevel); break;
+      case '--log': setLogLevel(checkLogLevel(val(), '--log')); break;
       case '-H': case '-h': case '--help': res.help = true; break;
       default: throw new UsageError(`unknown option '${a}'\n${USAGE}`);
     }

@@ -8,6 +8,7 @@ import { VirtioSnd } from '../emulator/virtio/snd';
 import { createBackend } from '../audio';
 import type { AudioBackend } from '../audio/backend';
 import { DEFAULT_BOOTARGS, MAX_HARTS, UsageError, type MachineOptions } from './options';
+import { CLI_NAMES, preflight } from './preflight';
 
 function readInput(path: string, what: string, flag: string): Uint8Array {
   let size: number;
@@ -63,6 +64,7 @@ function openBackend(spec: string, flag: string): AudioBackend {
 }
 
 export function loadMachine(o: MachineOptions, ram: SharedArrayBuffer, io: MachineIO): LoadedMachine {
+  preflight({ ...o, ramMiB: ram.byteLength / (1 << 20) }, CLI_NAMES);
   const config: MachineConfig = machineConfig(o, ram);
   const owned: { dispose(): void }[] = [];
   const disposeAll = () => {

@@ -36,7 +36,7 @@ function assertUsageError(r: ReturnType<typeof cli>, pattern: RegExp): void {
 }
 
 test('cli: a missing kernel file', () => {
-  assertUsageError(cli('-k', join(dir, 'nope')), /cannot read the kernel image .*nope.*-k/);
+  assertUsageError(cli('-k', join(dir, 'nope')), /the kernel image .*nope does not exist: check the path given with -k/);
 });
 
 test('cli: an empty kernel', () => {
