@@ -245,17 +245,20 @@ static int pcm_sw_setup(struct pcm *pcm)
 {
 	struct snd_pcm_sw_params sw;
 	uint32_t boundary = pcm->buffer;
+	int tstamp_type = SNDRV_PCM_TSTAMP_TYPE_MONOTONIC; /* the clock rt_now_ns() reads */
 
 	while (boundary <= 0x7fffffffu / 2 - pcm->buffer)
 		boundary *= 2;
 	memset(&sw, 0, sizeof(sw));
-	sw.tstamp_mode = SNDRV_PCM_TSTAMP_NONE;
+	sw.tstamp_mode = SNDRV_PCM_TSTAMP_ENABLE; /* STATUS then says when hw_ptr last moved (-v) */
 	sw.period_step = 1;
 	sw.avail_min = pcm->period;
 	sw.start_threshold = pcm->capture ? 1 : pcm->buffer;
 	sw.stop_threshold = pcm->buffer;
 	sw.boundary = boundary;
 	sw.proto = SNDRV_PCM_VERSION;
+	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_TTSTAMP, &tstamp_type) < 0)
+		return fail("tstamp type on", pcm->path, errno);
 	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_SW_PARAMS, &sw) < 0)
 		return fail("sw_params on", pcm->path, errno);
 	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
@@ -322,6 +325,16 @@ static void pcm_print_status(struct pcm *pcm)
 	kv_u(&s, "avail", st.avail);
 	sb_puts(&s, " delay=");
 	sb_i64(&s, st.delay);
+	/* guest time since the trigger (START): now, and at the last hw_ptr update */
+	{
+		int64_t trig = st.trigger_sec * 1000000000ll + st.trigger_nsec;
+		int64_t upd = st.tstamp_sec * 1000000000ll + st.tstamp_nsec;
+
+		sb_puts(&s, " t_ms=");
+		sb_i64(&s, ((int64_t)rt_now_ns() - trig) / 1000000);
+		sb_puts(&s, " hw_ms=");
+		sb_i64(&s, (upd - trig) / 1000000);
+	}
 	sb_putc(&s, '\n');
 	sb_flush(&s, 1);
 }
@@ -356,6 +369,8 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 				pcm->since_prepare = 0;
 				continue;
 			}
+			if (verbose)
+				pcm_print_status(pcm);
 			return err;
 		}
 		frames -= (uint32_t)x.result;

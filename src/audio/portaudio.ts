@@ -166,6 +166,7 @@ export class PortAudioStream implements AudioStream {
   // been bridged with, how many stalls were (counted as xruns).
   private readonly slackMs: number;
   private deviceAt = 0;
+  private stallSlackMs = -1; // the slack of the current stall, chosen at its first look (-1: not yet)
   private bridgedFrames = 0;
   private bridging = false;
   private bridgedStalls = 0;
@@ -399,6 +400,7 @@ export class PortAudioStream implements AudioStream {
 
   private deviceMoved(): void {
     this.deviceAt = performance.now();
+    this.stallSlackMs = -1;
     this.bridgedFrames = 0;
     this.bridging = false;
   }
@@ -435,7 +437,12 @@ export class PortAudioStream implements AudioStream {
       this.deviceMoved();
       return;
     }
-    const late = now - this.deviceAt - this.slackMs;
+    // While the audio host is still opening the device, nothing can come from it: the card's clock
+    // starts at START, as a real card's does, whose first period completes one period later (with
+    // a slack first, the guest's first period came ~60 ms after START plus the machine's own
+    // delays, and a loaded machine went past Linux's 100 ms: capture failed with EIO).
+    if (this.stallSlackMs < 0) this.stallSlackMs = this.state === 'opening' && this.slackMs !== Infinity ? 0 : this.slackMs;
+    const late = now - this.deviceAt - this.stallSlackMs;
     if (late <= 0) return;
     const fb = this.fb;
     let due = Math.floor((late * this.params.rate) / 1000) - this.bridgedFrames;
