@@ -123,7 +123,9 @@ function startReaper() {
   process.env.SEMU_TEST_OWNER = owner;
   const env = { ...process.env };
   delete env.SEMU_TEST_OWNER; // the reaper itself is not one of the processes to kill
-  const script = `
+  // The loop runs in a background subshell of a shell that exits at once: it is nobody's child
+  // (tests that count their own children see none of it) and outlives a SIGKILLed owner.
+  const script = `(
     owner=$1; file=$2; log=$3
     while kill -0 "$owner" 2>/dev/null; do sleep 1; done
     for e in /proc/[0-9]*/environ; do
@@ -134,7 +136,7 @@ function startReaper() {
         kill -9 "$p" 2>/dev/null && [ -n "$log" ] && echo "$file left $name (pid $p) running: killed" >> "$log"
       fi
     done
-  `;
+  ) </dev/null >/dev/null 2>&1 &`;
   const child = spawn('sh', ['-c', script, 'test-reaper', owner, file, process.env.SEMU_TEST_REAP_LOG || ''], {
     detached: true,
     stdio: 'ignore',

@@ -117,10 +117,18 @@ test('callback tests, own timeouts and skips work as without the guard', { timeo
        test('callback style', (t, done) => { setTimeout(done, 10); });
        test('longer than the default, with its own timeout', { timeout: 10000 }, () => new Promise((r) => setTimeout(r, 2500)));
        test('after the hook', () => { if (!ready) throw new Error('before hook did not run'); });
+       test('the guard starts no child process of ours (tests count their children)', async () => {
+         await new Promise((r) => setTimeout(r, 300));
+         const fs = require('node:fs');
+         const kids = fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).filter((n) => {
+           try { const st = fs.readFileSync('/proc/' + n + '/stat', 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return Number(f[1]) === process.pid && f[0] !== 'Z'; } catch { return false; }
+         });
+         if (kids.length) throw new Error('children: ' + kids.join(' '));
+       });
        test.skip('skipped', () => { throw new Error('ran'); });`,
     );
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /# pass 3/);
+    assert.match(r.out, /# pass 4/);
     assert.match(r.out, /# skipped 1/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
