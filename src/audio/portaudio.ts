@@ -427,9 +427,12 @@ export class PortAudioStream implements AudioStream {
     const now = performance.now();
     const unwatched = now - this.watchedAt;
     this.watchedAt = now;
-    if (!this.bridging && unwatched > SELF_STALL_MS) {
+    if (!this.bridging && this.state === 'open' && unwatched > SELF_STALL_MS) {
       // This thread (the emulator worker) was held up, not necessarily the device: its progress
       // may be queued behind us. The device's silence counts only from when we look again.
+      // (Not while the audio host is still opening: nothing can be queued, and the guest's clock
+      // must follow real time — a loaded machine held the worker up every 40-80 ms, and a clock
+      // that lost each hold-up ran at a fraction of the rate: write() failed with EIO.)
       this.deviceAt = Math.min(now, this.deviceAt + unwatched);
     }
     if (this.out && this.ring.fill() < this.fb) {
@@ -615,3 +618,4 @@ export function listPortAudioDevices(opts: PortAudioOptions = {}, timeoutMs = 10
     sendTo(child, { t: 'list' });
   });
 }
+
