@@ -65,7 +65,8 @@ for (const direction of ['input', 'output'] as const) {
       assert.equal(s.hostState, 'opening', 'the device never opened');
       assert.ok(frames() >= 48 * elapsed * 0.95 - 960, `${frames()} frames in ${elapsed.toFixed(0)} ms: the clock must run at 48 frames/ms`);
       assert.ok(frames() <= 48 * elapsed + 960, `${frames()} frames in ${elapsed.toFixed(0)} ms: not faster than real time`);
-      assert.equal(s.stats().xruns, 0, 'a start is latency, not an xrun');
+      if (direction === 'input' || elapsed < 240) assert.equal(s.stats().xruns, 0, 'a start is latency, not an xrun');
+      else assert.ok(s.stats().xruns > 0, `${elapsed.toFixed(0)} ms without a device is more than the 250 ms output holds: frames were dropped, an xrun`);
     } finally {
       s.close();
       b.dispose();
