@@ -170,6 +170,7 @@ export class PortAudioStream implements AudioStream {
   private bridgedFrames = 0;
   private bridging = false;
   private bridgedStalls = 0;
+  private lostToFailure = 0; // the device failed while the stream ran: what it held is gone (an xrun)
   private bridgeBuf: Uint8Array | null = null;
   private watchedAt = 0; // when bridge() last looked
   // Input: bridged silence a stalled device's backlog has not yet paid back (payBack()).
@@ -258,7 +259,7 @@ export class PortAudioStream implements AudioStream {
     const f = this.fallback?.counters();
     return {
       frames: this.moved + (f ? f.frames : 0),
-      xruns: this.childXruns + this.overruns + this.bridgedStalls + (f ? f.xruns : 0),
+      xruns: this.childXruns + this.overruns + this.bridgedStalls + this.lostToFailure + (f ? f.xruns : 0),
       fill: this.ring.fill(),
       capacity: this.ring.capacity,
     };
@@ -537,6 +538,9 @@ export class PortAudioStream implements AudioStream {
   private fail(reason: string): void {
     if (this.state === 'failed' || this.state === 'closed') return;
     this.state = 'failed';
+    // Audio in flight to or from a device that died while the stream ran is lost: an xrun, so the
+    // guest hears of it too (an XRUN event), not only the log.
+    if (this.running) this.lostToFailure++;
     const what = this.device === null ? 'the default device' : `"${this.device}"`;
     this.failure = `PortAudio ${this.params.direction} (${what}): ${reason}; the stream continues as null audio`;
     log.warn(this.failure);

@@ -1,0 +1,61 @@
+// Audio lost on the host is an xrun on both sides: when the audio host dies mid-stream (here:
+// SIGKILL), the stream falls back to null audio, counts the loss as a host xrun and sends the
+// guest an XRUN event, so the guest's own tool reports it (ALSA -EPIPE, recovered) instead of a
+// clean xruns=0 over audio that never reached the device. Real PortAudio, the file-backed device.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GuestSession, childPids } from '../helpers/guest-session';
+import { alsaConfig } from '../audio/helpers/alsa';
+import { sine } from '../audio/helpers/signal';
+import { sleep, until } from '../audio/helpers/wait';
+import { watchStreams } from './helpers/streams';
+
+const alsa = alsaConfig('file-pcms.conf');
+let g: GuestSession;
+
+before(async () => {
+  writeFileSync(join(alsa.dir, 'in.raw'), sine({ rate: 48000, channels: 2, format: 'S16' }, 1000, 48000 * 10));
+  g = await GuestSession.boot({ audioOut: 'portaudio', audioIn: 'portaudio', env: { ALSA_CONFIG_PATH: alsa.config } });
+});
+
+after(async () => {
+  try {
+    if (g) assert.equal((await g.poweroff()).reason, 'poweroff');
+  } finally {
+    alsa.remove();
+  }
+});
+
+function audioHosts(): number[] {
+  return childPids().filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('audio-host');
+    } catch {
+      return false;
+    }
+  });
+}
+
+for (const [verb, direction] of [['play', 'output'], ['rec', 'input']] as const) {
+  test(`${verb}: the audio host killed mid-stream → the guest and the host both count an xrun`, { timeout: 120_000 }, async () => {
+    const watch = watchStreams(g.host, 10);
+    const done = g.run(verb === 'play' ? 'pcm play 440 3' : 'pcm rec 3', { timeoutMs: 60_000 });
+    await until(() => audioHosts().length === 1, 10_000, `the ${direction} audio host`);
+    await sleep(1000);
+    const [pid] = audioHosts();
+    process.kill(pid, 'SIGKILL');
+    const r = await done;
+    const seen = watch.stop();
+    assert.equal(r.shellStatus, null, r.output);
+    assert.ok(r.pcm && r.pcm.verb === verb, r.output);
+    assert.equal(r.pcm.num('frames'), 3 * 48000, 'the stream went on (as null audio)');
+    assert.ok(r.pcm.num('xruns') >= 1, `the guest counted no xrun for the lost audio: ${r.pcm.raw}`);
+    const id = direction === 'output' ? 0 : 1;
+    assert.match(seen.failures.get(id) ?? '', /exited unexpectedly \(SIGKILL\)/);
+    const most = (k: 'xrunsHost' | 'xrunsGuest') => Math.max(...seen.samples.map((s) => s.streams.find((x) => x.id === id)?.[k] ?? 0));
+    assert.ok(most('xrunsHost') >= 1, 'no host xrun counted');
+    assert.ok(most('xrunsGuest') >= 1, 'no XRUN event sent to the guest');
+  });
+}
