@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio),
+// panels-host audio; `soak`, 35 minutes, only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -10,6 +10,7 @@ import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
+import { soakNull, soakPulse, type SoakResult } from './soak';
 
 type Row = [string, string, string];
 
@@ -53,9 +54,22 @@ async function main(): Promise<void> {
     const a = await benchAudio(60);
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
   }
+  if (wanted.includes('soak')) {
+    for (const r of [await soakNull(), await soakPulse()]) say(soakRow(r));
+  }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);
   process.stdout.write(`boot_s=${Number.isNaN(bootS) ? 'n/a' : bootS.toFixed(2)} mips=${Number.isNaN(mips) ? 'n/a' : mips.toFixed(1)}\n`);
+}
+
+function soakRow(r: SoakResult): Row {
+  const min = (r.seconds / 60).toFixed(r.seconds % 60 ? 1 : 0);
+  return [
+    `soak: pcm loop ${min} min, ${r.backend}`,
+    `RSS ±${(r.rss_spread_mb / 2).toFixed(1)} MB`,
+    `RSS ${r.rss_first_mb.toFixed(0)} MB at start, ${r.rss_min_after_1min_mb.toFixed(1)}–${r.rss_max_after_1min_mb.toFixed(1)} MB after the first minute, ${r.rss_last_mb.toFixed(1)} MB at the end; ` +
+      `${r.guest_line.startsWith('FAILED') ? r.guest_line + '; ' : ''}xruns ${r.xruns_guest} guest / ${r.xruns_host} host; frames ${r.frames_exact ? 'exact' : 'NOT exact'} (guest ${r.guest_rec_frames} rec / ${r.guest_play_frames} play, device ${r.device_in_frames} in / ${r.device_out_frames} out); ${r.wall_s.toFixed(0)} s wall`,
+  ];
 }
 
 main().then(

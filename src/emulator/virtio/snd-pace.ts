@@ -15,12 +15,16 @@
 //
 // Two rules, both directions, both needed:
 //
-// 1. Never the last one (structural). A message goes back only while another stays queued, or,
-//    for the last one, once a period of guest time has passed since the previous return. Linux
-//    re-queues a message only after its pointer read showed it returned, so the returns it has
-//    not seen yet are at most (messages it queued) − (messages the device holds) < a buffer:
-//    whatever the speeds, a pointer read always sees progress. (A drain, whose last messages
-//    are never re-queued, gets them back one period apart, as from a card.)
+// 1. Never the last one (structural). A message goes back only while another stays queued.
+//    Linux re-queues a message only after its pointer read showed it returned, so the returns it
+//    has not seen yet are at most (messages it queued) − (messages the device holds) < a buffer:
+//    whatever the speeds, a pointer read always sees progress. Capture waits for the re-queue
+//    (with a time-out instead, a guest starved on a loaded host got all four buffers back before
+//    its pointer read and stood still until EIO); only a driver that never queued more than one
+//    buffer gets its last one back a period after the previous. Playback's last messages are
+//    never re-queued (a drain): they go back a period apart, as from a card, and rule 2 keeps a
+//    whole buffer from returning within half a buffer, which the ALSA core's own jiffies check
+//    then reads as the wrap it is.
 // 2. Not faster than the buffer allows (time, playback): at most (buffer − one period) within
 //    any window of min(buffer − period − 2 ms, buffer/2 + 12 ms) of guest time, so a host that
 //    consumes faster than real time cannot hand Linux a whole buffer between two of its reads
@@ -44,6 +48,7 @@ export class ReturnPacer {
   private limit = 0;
   private periodS = 0;
   private lastReturn = -Infinity;
+  private maxHeld = 0; // the most messages the driver had queued since reset()
 
   constructor(
     capacity: number,
@@ -58,6 +63,7 @@ export class ReturnPacer {
   reset(bufferBytes: number, periodBytes: number, bytesPerSecond: number): void {
     this.head = this.count = this.sum = 0;
     this.lastReturn = -Infinity;
+    this.maxHeld = 0;
     const bufferS = bufferBytes / bytesPerSecond;
     this.periodS = periodBytes / bytesPerSecond;
     this.windowS = Math.max(this.periodS, Math.min(bufferS - this.periodS - SLACK_S, bufferS / 2 + MARGIN_S));
@@ -71,6 +77,8 @@ export class ReturnPacer {
 
   /** Guest seconds until a message of `n` bytes may go back (≤ 0: now). */
   waitSeconds(t: number, n: number, held: number): number {
+    if (held > this.maxHeld) this.maxHeld = held;
+    if (held <= 1 && !this.windowed && this.maxHeld > 1) return Infinity; // until a re-queue
     let wait = held > 1 ? 0 : this.lastReturn + this.periodS - t;
     if (!this.windowed) return wait;
     this.expire(t);
