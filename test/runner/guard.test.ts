@@ -59,9 +59,18 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-test('a test that waits forever fails at its timeout, by name, and the file goes on', { timeout: 90_000 }, () => {
+/** Runs `fn` with a fresh temp dir, removed afterwards. */
+async function inTempDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'semu-guard-'));
   try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a test that waits forever fails at its timeout, by name, and the file goes on', { timeout: 90_000 }, () =>
+  inTempDir((dir) => {
     const r = runFixture(
       dir,
       'hang.test.js',
@@ -74,40 +83,31 @@ test('a test that waits forever fails at its timeout, by name, and the file goes
     assert.match(r.out, /test timed out after 1500ms/);
     assert.match(r.out, /ok 2 - runs after it/);
     assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('a test that blocks its thread is killed by the watchdog, which names it', { timeout: 90_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'semu-guard-'));
-  try {
+test('a test that blocks its thread is killed by the watchdog, which names it', { timeout: 90_000 }, () =>
+  inTempDir((dir) => {
     const r = runFixture(dir, 'spin.test.js', `require('node:test').test('spins', () => { for (;;) {} });`);
     assert.notEqual(r.code, 0, r.out);
     assert.match(r.out, /test-guard: .*spin\.test\.js: test "spins" blocked the event loop for \d+ s/);
     assert.match(r.out, /SIGKILL/);
     assert.ok(r.ms < 40_000, `took ${r.ms} ms`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('a file whose process does not exit after its tests fails, saying what holds it', { timeout: 90_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'semu-guard-'));
-  try {
+test('a file whose process does not exit after its tests fails, saying what holds it', { timeout: 90_000 }, () =>
+  inTempDir((dir) => {
     const r = runFixture(dir, 'leak.test.js', `require('node:test').test('leaks a server', () => { require('node:net').createServer().listen(0); });`);
     assert.notEqual(r.code, 0, r.out);
     assert.match(r.out, /ok 1 - leaks a server/);
     assert.match(r.out, /all tests ended but the process is still alive .*TCPServerWrap/);
     assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('callback tests, own timeouts and skips work as without the guard', { timeout: 90_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'semu-guard-'));
-  try {
+test('callback tests, own timeouts and skips work as without the guard', { timeout: 90_000 }, () =>
+  inTempDir((dir) => {
     const r = runFixture(
       dir,
       'ok.test.js',
@@ -130,17 +130,14 @@ test('callback tests, own timeouts and skips work as without the guard', { timeo
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /# pass 4/);
     assert.match(r.out, /# skipped 1/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('what a SIGKILLed test process left running (a sleeper, a pulseaudio) is reaped', { timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'semu-guard-'));
-  const rt = join(dir, 'rt');
-  mkdirSync(rt, { mode: 0o700 });
-  const pids = join(dir, 'pids');
-  try {
+test('what a SIGKILLed test process left running (a sleeper, a pulseaudio) is reaped', { timeout: 90_000 }, () =>
+  inTempDir(async (dir) => {
+    const rt = join(dir, 'rt');
+    mkdirSync(rt, { mode: 0o700 });
+    const pids = join(dir, 'pids');
     const r = runFixture(
       dir,
       'orphans.test.js',
@@ -163,7 +160,5 @@ test('what a SIGKILLed test process left running (a sleeper, a pulseaudio) is re
     assert.ok(gone, `left running: sleep ${alive(sleeper)}, pulseaudio ${alive(pulse)}; reap log: ${log}`);
     assert.match(log, new RegExp(`orphans\\.test\\.js left sleep \\(pid ${sleeper}\\) running: killed`));
     assert.match(log, new RegExp(`left pulseaudio \\(pid ${pulse}\\) running: killed`));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);

@@ -1,7 +1,9 @@
 // Audio lost on the host is an xrun on both sides: when the audio host dies mid-stream (here:
 // SIGKILL), the stream falls back to null audio, counts the loss as a host xrun and sends the
-// guest an XRUN event, so the guest's own tool reports it (ALSA -EPIPE, recovered) instead of a
-// clean xruns=0 over audio that never reached the device. Real PortAudio, the file-backed device.
+// guest's driver an XRUN event (VIRTIO_SND_EVT_PCM_XRUN), where before it counted nothing at
+// all. (Linux 6.12's virtio_snd only sets a flag it never reads on that event, so ALSA and the
+// guest's `pcm` do not see it: the Devices view and the levels panel show both counters.) The
+// guest's stream goes on to its end, as null audio. Real PortAudio, the file-backed device.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -39,7 +41,7 @@ function audioHosts(): number[] {
 }
 
 for (const [verb, direction] of [['play', 'output'], ['rec', 'input']] as const) {
-  test(`${verb}: the audio host killed mid-stream → the guest and the host both count an xrun`, { timeout: 120_000 }, async () => {
+  test(`${verb}: the audio host killed mid-stream → a host xrun and an XRUN event to the guest; the stream goes on`, { timeout: 120_000 }, async () => {
     const watch = watchStreams(g.host, 10);
     const done = g.run(verb === 'play' ? 'pcm play 440 3' : 'pcm rec 3', { timeoutMs: 60_000 });
     await until(() => audioHosts().length === 1, 10_000, `the ${direction} audio host`);
@@ -51,7 +53,6 @@ for (const [verb, direction] of [['play', 'output'], ['rec', 'input']] as const)
     assert.equal(r.shellStatus, null, r.output);
     assert.ok(r.pcm && r.pcm.verb === verb, r.output);
     assert.equal(r.pcm.num('frames'), 3 * 48000, 'the stream went on (as null audio)');
-    assert.ok(r.pcm.num('xruns') >= 1, `the guest counted no xrun for the lost audio: ${r.pcm.raw}`);
     const id = direction === 'output' ? 0 : 1;
     assert.match(seen.failures.get(id) ?? '', /exited unexpectedly \(SIGKILL\)/);
     const most = (k: 'xrunsHost' | 'xrunsGuest') => Math.max(...seen.samples.map((s) => s.streams.find((x) => x.id === id)?.[k] ?? 0));
