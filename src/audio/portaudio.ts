@@ -441,11 +441,13 @@ export class PortAudioStream implements AudioStream {
       this.deviceMoved();
       return;
     }
-    // While the audio host is still opening the device, nothing can come from it: the card's clock
-    // starts at START, as a real card's does, whose first period completes one period later (with
-    // a slack first, the guest's first period came ~60 ms after START plus the machine's own
-    // delays, and a loaded machine went past Linux's 100 ms: capture failed with EIO).
-    if (this.stallSlackMs < 0) this.stallSlackMs = this.state === 'opening' && this.slackMs !== Infinity ? 0 : this.slackMs;
+    // Capture, while the audio host is still opening the device: nothing can come from it, and the
+    // card's clock starts at START, as a real card's does, whose first period completes one
+    // period later (with a slack first, the guest's first period came ~60 ms after START plus the
+    // machine's own delays, and a loaded machine went past Linux's 100 ms: capture failed with
+    // EIO). Playback keeps its slack: the guest pre-filled its buffer, and what a late start
+    // holds stays as latency (docs/audio.md).
+    if (this.stallSlackMs < 0) this.stallSlackMs = this.state === 'opening' && !this.out && this.slackMs !== Infinity ? 0 : this.slackMs;
     const late = now - this.deviceAt - this.stallSlackMs;
     if (late <= 0) return;
     const fb = this.fb;
