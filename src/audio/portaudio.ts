@@ -624,4 +624,3 @@ export function listPortAudioDevices(opts: PortAudioOptions = {}, timeoutMs = 10
     sendTo(child, { t: 'list' });
   });
 }
-

@@ -61,11 +61,11 @@ export function planBoot(ramBase: number, ramSize: number, kernelLen: number, ke
   return { kernelAddr: ramBase, kernelEnd, initrd, dtbAddr };
 }
 
-/** Throws BootError unless `dtb` starts with the FDT magic and its header size fits. */
 function mib(bytes: number): string {
   return `${(bytes / MiB).toFixed(bytes % MiB === 0 ? 0 : 1)} MiB`;
 }
 
+/** Throws BootError unless `dtb` starts with the FDT magic and its header size fits. */
 export function checkDtb(dtb: Uint8Array): void {
   if (dtb.length < 40) throw new BootError(`the device tree is ${dtb.length} bytes: too short for an FDT header`);
   const dv = new DataView(dtb.buffer, dtb.byteOffset, dtb.byteLength);
