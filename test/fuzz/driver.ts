@@ -10,7 +10,7 @@ import { VirtioMmio } from '../../src/emulator/virtio/mmio';
 import { HEADER_INTS, Q_IN_FLIGHT, Q_LAST_AVAIL, ST_NEEDS_RESET, ST_QUEUE_STRIDE } from '../../src/emulator/virtio/layout';
 import type { VirtioDevice } from '../../src/emulator/virtio/types';
 import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '../../src/emulator/virtio/types';
-import { R } from '../devices/helpers';
+import { R, programQueue } from '../devices/helpers';
 
 const S_ACKNOWLEDGE = 1;
 const S_DRIVER = 2;
@@ -130,14 +130,7 @@ export class FuzzDriver {
       at = (fq.used + 6 + 8 * n + 0xfff) & ~0xfff;
       this.ram.u8.fill(0, fq.desc, at);
       for (let i = n - 1; i >= 0; i--) fq.free.push(i);
-      this.w(R.QUEUE_NUM, n);
-      this.w(R.QUEUE_DESC_LOW, fq.desc);
-      this.w(R.QUEUE_DESC_HIGH, 0);
-      this.w(R.QUEUE_DRIVER_LOW, fq.avail);
-      this.w(R.QUEUE_DRIVER_HIGH, 0);
-      this.w(R.QUEUE_DEVICE_LOW, fq.used);
-      this.w(R.QUEUE_DEVICE_HIGH, 0);
-      this.w(R.QUEUE_READY, 1);
+      programQueue((off, v) => this.w(off, v), n, fq);
       this.queues.push(fq);
     }
     if (at > HEAP_START) throw new Error('fuzz driver: rings overflow their area (lower queueSize)');

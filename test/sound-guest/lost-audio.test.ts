@@ -4,44 +4,19 @@
 // all. (Linux 6.12's virtio_snd only sets a flag it never reads on that event, so ALSA and the
 // guest's `pcm` do not see it: the Devices view and the levels panel show both counters.) The
 // guest's stream goes on to its end, as null audio. Real PortAudio, the file-backed device.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { GuestSession, childPids } from '../helpers/guest-session';
-import { alsaConfig } from '../audio/helpers/alsa';
+import { writeFileSync } from 'node:fs';
 import { sine } from '../audio/helpers/signal';
 import { sleep, until } from '../audio/helpers/wait';
+import { audioHosts, useFileDeviceGuest } from './helpers/file-device';
 import { watchStreams } from './helpers/streams';
 
-const alsa = alsaConfig('file-pcms.conf');
-let g: GuestSession;
-
-before(async () => {
-  writeFileSync(join(alsa.dir, 'in.raw'), sine({ rate: 48000, channels: 2, format: 'S16' }, 1000, 48000 * 10));
-  g = await GuestSession.boot({ audioOut: 'portaudio', audioIn: 'portaudio', env: { ALSA_CONFIG_PATH: alsa.config } });
-});
-
-after(async () => {
-  try {
-    if (g) assert.equal((await g.poweroff()).reason, 'poweroff');
-  } finally {
-    alsa.remove();
-  }
-});
-
-function audioHosts(): number[] {
-  return childPids().filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('audio-host');
-    } catch {
-      return false;
-    }
-  });
-}
+const dev = useFileDeviceGuest((inRaw) => writeFileSync(inRaw, sine({ rate: 48000, channels: 2, format: 'S16' }, 1000, 48000 * 10)));
 
 for (const [verb, direction] of [['play', 'output'], ['rec', 'input']] as const) {
   test(`${verb}: the audio host killed mid-stream → a host xrun and an XRUN event to the guest; the stream goes on`, { timeout: 120_000 }, async () => {
+    const g = dev.g;
     const watch = watchStreams(g.host, 10);
     const done = g.run(verb === 'play' ? 'pcm play 440 3' : 'pcm rec 3', { timeoutMs: 60_000 });
     await until(() => audioHosts().length === 1, 10_000, `the ${direction} audio host`);

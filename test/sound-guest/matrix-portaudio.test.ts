@@ -6,44 +6,28 @@
 // Such a device has no clock of its own: the audio host reads and writes it in real time and
 // the sound card's pacing (snd-pace.ts) keeps Linux's pointer sane. Real time: a machine loaded
 // far past its cores can make the smallest periods miss (re-run alone before concluding).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { GuestSession, childPids } from '../helpers/guest-session';
-import { alsaConfig } from '../audio/helpers/alsa';
 import { sine } from '../audio/helpers/signal';
 import { until } from '../audio/helpers/wait';
 import { readStreams } from '../../src/emulator/virtio/snd-layout';
 import { soundState } from './helpers/streams';
+import { audioHosts, useFileDeviceGuest } from './helpers/file-device';
 import { MATRIX, TONE_HZ, type MatrixCase, checkHeard, checkRun, checkTone, command, fmtOf, frames } from './helpers/matrix';
 
-const alsa = alsaConfig('file-pcms.conf');
-const outRaw = join(alsa.dir, 'out.raw');
-const inRaw = join(alsa.dir, 'in.raw');
-let g: GuestSession;
-
-before(async () => {
-  g = await GuestSession.boot({ audioOut: 'portaudio', audioIn: 'portaudio', env: { ALSA_CONFIG_PATH: alsa.config } });
-});
-
-after(async () => {
-  try {
-    if (g) assert.equal((await g.poweroff()).reason, 'poweroff');
-  } finally {
-    alsa.remove();
-  }
-});
+const dev = useFileDeviceGuest();
 
 /** The capture device reads in.raw from its start at every open: a 1 kHz tone in the case's format. */
 function feed(c: MatrixCase): void {
-  writeFileSync(inRaw, sine(fmtOf(c), TONE_HZ, Math.ceil(c.rate * (c.seconds + 2))));
+  writeFileSync(dev.inRaw, sine(fmtOf(c), TONE_HZ, Math.ceil(c.rate * (c.seconds + 2))));
 }
 
 /** Runs one command; waits until its audio hosts are gone (out.raw complete); checks it ran on PortAudio. */
 async function run(verb: 'play' | 'rec' | 'loop', c: MatrixCase) {
+  const g = dev.g;
   const r = await g.run(command(verb, c), { timeoutMs: 60_000 });
-  await until(() => childPids().length === 0, 10_000, 'the audio hosts to close');
+  await until(() => audioHosts().length === 0, 10_000, 'the audio hosts to close');
   for (const s of readStreams(soundState(g.host))) assert.equal(s.backendFailure, null, `${verb} ${c.label}: stream ${s.id} fell back: ${s.backendFailure}`);
   return checkRun(verb, c, r);
 }
@@ -51,7 +35,7 @@ async function run(verb: 'play' | 'rec' | 'loop', c: MatrixCase) {
 test('portaudio (file device): play at every period/buffer extreme: the exact tone reaches the device, in real time', { timeout: 300_000 }, async () => {
   for (const c of MATRIX) {
     await run('play', c);
-    checkTone(new Uint8Array(readFileSync(outRaw)), c, `play ${c.label}: out.raw`);
+    checkTone(new Uint8Array(readFileSync(dev.outRaw)), c, `play ${c.label}: out.raw`);
   }
 });
 
@@ -67,6 +51,6 @@ test('portaudio (file device): loop at every extreme: the captured tone is playe
     feed(c);
     const p = await run('loop', c);
     checkHeard(c, p, 'loop');
-    assert.ok(statSync(outRaw).size >= frames(c) * c.channels * 2, `loop ${c.label}: the device got the played-back audio`);
+    assert.ok(statSync(dev.outRaw).size >= frames(c) * c.channels * 2, `loop ${c.label}: the device got the played-back audio`);
   }
 });
