@@ -7,6 +7,8 @@
 //
 //   npm run bench -- soak            30 min with null audio, then 5 min through the PulseAudio loopback
 //   SOAK_NULL_S=60 SOAK_PULSE_S=30 npm run bench -- soak     (shorter, for a try)
+//   SOAK_NULL_TIME=icount ...        the null run on the icount clock (30 min of guest time: on a
+//                                    host loaded past its cores, host time starves the guest)
 
 import { GuestSession } from '../test/helpers/guest-session';
 import { GUEST_IN, GUEST_OUT, startRealtimeRig } from '../test/sound-guest/helpers/realtime';
@@ -28,6 +30,8 @@ export interface SoakResult {
   rss_last_mb: number;
   /** max − min after the first minute: the flatness the soak asserts (≤ 5 MB). */
   rss_spread_mb: number;
+  /** The same over the lowest sample of each 30 s (the troughs after garbage collection). */
+  rss_floor_spread_mb: number;
   xruns_guest: number;
   xruns_host: number;
   guest_rec_frames: number;
@@ -73,6 +77,12 @@ async function soak(label: string, seconds: number, boot: () => Promise<GuestSes
     const ok = p !== null && p.verb === 'loop';
     const num = (k: string) => (ok ? p.num(k) : NaN);
     const late = rss.filter((x) => x.t >= 60).map((x) => x.mb);
+    const floors: number[] = [];
+    for (const x of rss.filter((r) => r.t >= 60)) {
+      const w = Math.floor(x.t / 30);
+      floors[w] = Math.min(floors[w] ?? Infinity, x.mb);
+    }
+    const floorVals = floors.filter((v) => v !== undefined);
     const lateMin = late.length ? Math.min(...late) : NaN;
     const lateMax = late.length ? Math.max(...late) : NaN;
     const want = seconds * RATE;
@@ -87,6 +97,7 @@ async function soak(label: string, seconds: number, boot: () => Promise<GuestSes
       rss_max_after_1min_mb: lateMax,
       rss_last_mb: rss[rss.length - 1].mb,
       rss_spread_mb: lateMax - lateMin,
+      rss_floor_spread_mb: floorVals.length ? Math.max(...floorVals) - Math.min(...floorVals) : NaN,
       xruns_guest: num('rec_xruns') + num('play_xruns'),
       xruns_host: summed(snaps, 0, 'xrunsHost') + summed(snaps, 1, 'xrunsHost'),
       guest_rec_frames: num('rec_frames'),
@@ -107,7 +118,8 @@ async function soak(label: string, seconds: number, boot: () => Promise<GuestSes
 
 /** `pcm loop` with null audio for `seconds` (default 30 min). */
 export function soakNull(seconds = Number(process.env.SOAK_NULL_S) || 1800): Promise<SoakResult> {
-  return soak('null', seconds, () => GuestSession.boot({ audioOut: 'null', audioIn: 'null', time: 'host' }));
+  const time = process.env.SOAK_NULL_TIME === 'icount' ? 'icount' : 'host';
+  return soak(`null, --time ${time}`, seconds, () => GuestSession.boot({ audioOut: 'null', audioIn: 'null', time }));
 }
 
 /** `pcm loop` through PortAudio and the private PulseAudio loopback for `seconds` (default 5 min). */
