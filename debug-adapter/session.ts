@@ -21,9 +21,9 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped } from '../src/host/machine-host';
-import { buildGuest, type GuestArtifacts } from '../src/host/default-guest';
+import { defaultGuest, type GuestArtifacts } from '../src/host/default-guest';
 import { NOTIFY_FILTERS, CONDITION_FIELDS, parseCondition, type NotifyFilter } from '../src/host/notify-filter';
-import type { NotifyStop } from '../src/host/worker-protocol';
+import type { NotifyStop } from '../src/worker/protocol';
 import { DAP_CONSOLE_INPUT, DAP_LEVELS, DAP_STATE, DAP_STREAMS, DAP_VIRTQUEUES, type LevelsEventBody, type StateEventBody, type StreamsResponseBody, type VirtqueuesResponseBody } from '../src/shared/protocol';
 import { logger, setLogLevel, type LogLevel } from '../src/log';
 import { resolveLaunch, type SemuLaunchArguments } from './launch';
@@ -180,7 +180,7 @@ export class SemuDebugSession extends DebugSession {
   }
 
   private async fillDefaultGuest(args: SemuLaunchArguments): Promise<void> {
-    const build = this.opts.buildGuest ?? ((progress, signal) => buildGuest({ onProgress: progress, signal }));
+    const build = this.opts.buildGuest ?? ((progress, signal) => defaultGuest({ onProgress: progress, signal }));
     this.sendEvent(new OutputEvent('semu: no "kernel" given: building/using the default guest (guest/build.sh)\n', 'console'));
     const g = await build((line) => this.sendEvent(new OutputEvent(`  ${line}\n`, 'console')), this.abort.signal);
     args.kernel = g.kernel;
@@ -541,7 +541,7 @@ export class SemuDebugSession extends DebugSession {
     const host = this.host;
     if (!host) return Promise.reject(new Error('the machine is not running'));
     if (!this.hartCache || this.running) {
-      const p = host.request<HartState[]>('harts');
+      const p = host.request('harts');
       this.hartCache = p;
       p.catch(() => {
         if (this.hartCache === p) this.hartCache = null;
@@ -681,7 +681,7 @@ export class SemuDebugSession extends DebugSession {
     const host = this.host;
     if (!host) return [];
     if (!this.deviceCache || this.running) {
-      this.deviceCache = deviceNodes(snapshotDevices(host), snapshotStreams(host), host.ram, host.virtio);
+      this.deviceCache = deviceNodes(snapshotDevices(host), host.ram, host.virtio);
     }
     return this.deviceCache;
   }
@@ -715,7 +715,7 @@ export class SemuDebugSession extends DebugSession {
   private async setRegister(hart: number, name: string, text: string): Promise<string> {
     const host = this.requireHost();
     const v = await this.evalText(text, hart);
-    const r = await host.request<{ value: number }>('setRegister', { hart, name, value: v });
+    const r = await host.request('setRegister', { hart, name, value: v });
     this.hartCache = null;
     return hex32(r.value);
   }
@@ -723,7 +723,7 @@ export class SemuDebugSession extends DebugSession {
   private async setCsr(hart: number, name: string, text: string): Promise<string> {
     const host = this.requireHost();
     const v = await this.evalText(text, hart);
-    const r = await host.request<{ value: number }>('setCsr', { hart, name, value: v });
+    const r = await host.request('setCsr', { hart, name, value: v });
     this.hartCache = null;
     return hex32(r.value);
   }
@@ -790,7 +790,7 @@ export class SemuDebugSession extends DebugSession {
     if (target.k === 'reg') {
       const isCsr = CSR_EXPRESSION_NAMES.includes(target.name) && target.name !== 'priv';
       if (target.name === 'priv') throw new ExpressionError('the privilege mode cannot be set from the debugger');
-      const r = await host.request<{ value: number }>(isCsr ? 'setCsr' : 'setRegister', { hart, name: target.name, value });
+      const r = await host.request(isCsr ? 'setCsr' : 'setRegister', { hart, name: target.name, value });
       this.hartCache = null;
       return `${target.name} = ${formatValue(r.value)}`;
     }
@@ -955,6 +955,7 @@ export class SemuDebugSession extends DebugSession {
     const body: LevelsEventBody = {
       time: seconds,
       running: this.running,
+      instret: host.instret(),
       streams: snapshotStreams(host).map((s) => ({
         id: s.id, direction: s.direction, state: s.state, peak: s.peak, rms: s.rms, ringFill: s.ringFill, ringCapacity: s.ringCapacity,
         xrunsGuest: s.xrunsGuest, xrunsHost: s.xrunsHost, format: s.format, rate: s.rate, channels: s.channels, backend: s.backend,

@@ -16,6 +16,8 @@ export interface VarNode {
   set?: (text: string) => Promise<string>;
   /** Shown read-only in the UI. */
   readOnly?: boolean;
+  /** VS Code's `debugProtocolVariableMenuContext` (its Variables context menu's when clauses). */
+  menuContext?: string;
 }
 
 export class VariableStore {
@@ -59,6 +61,7 @@ export class VariableStore {
     if (n.type) v.type = n.type;
     if (n.memoryReference) v.memoryReference = n.memoryReference;
     if (n.evaluateName) v.evaluateName = n.evaluateName;
+    if (n.menuContext) (v as DebugProtocol.Variable & { __vscodeVariableMenuContext?: string }).__vscodeVariableMenuContext = n.menuContext;
     if (n.readOnly || (!n.set && !n.children)) v.presentationHint = { attributes: ['readOnly'] };
     return v;
   }

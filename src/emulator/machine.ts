@@ -6,10 +6,8 @@ import { Bus } from './bus';
 import { MIP_STIP } from './types';
 import { Ram } from './ram';
 import type { VirtioDevice } from './virtio/types';
-import { VirtioMmio } from './virtio/mmio';
-import { VirtioBlk } from './virtio/blk';
-import { VirtioRng } from './virtio/rng';
-import type { DiskImage } from './virtio/disk-image';
+import { VirtioMmio, VIRTIO_MMIO_SIZE } from './virtio/mmio';
+import { EmptyVirtioSlot } from './virtio/empty';
 import { Plic } from './devices/plic';
 import { Uart16550 } from './devices/uart';
 import { AclintMswi, AclintMtimer, AclintSswi } from './devices/aclint';
@@ -22,12 +20,7 @@ import {
   SSWI_BASE,
   UART_BASE,
   UART_IRQ,
-  VIRTIO_BLK_BASE,
-  VIRTIO_BLK_IRQ,
-  VIRTIO_RNG_BASE,
-  VIRTIO_RNG_IRQ,
-  VIRTIO_SND_BASE,
-  VIRTIO_SND_IRQ,
+  VIRTIO_SLOTS,
 } from './devices/map';
 import { buildDeviceTree, semuDevices, type DtDevice } from './fdt';
 import { Hart, HartState, type HartHost } from './cpu/hart';
@@ -47,12 +40,24 @@ const log = logger('machine');
 
 export { BootError };
 
-/** A virtio device on its own transport (the sound card, or anything else a caller adds). */
-export interface ExtraVirtio {
+/** What a device model may use of the machine it is built for (src/devices/descriptor.ts). */
+export interface MachineContext {
+  readonly clock: MachineClock;
+  readonly timebaseHz: number;
+  readonly deterministic: boolean;
+}
+
+/**
+ * A virtio device on its own transport: the window and PLIC source (semu's slot for registry
+ * devices), and the device — or a factory the machine calls once its clock exists.
+ */
+export interface PlacedVirtio {
   base: number;
   irq: number;
-  device: VirtioDevice;
+  device: VirtioDevice | ((ctx: MachineContext) => VirtioDevice);
 }
+/** @deprecated the former name of PlacedVirtio (phase-A device tests still use it). */
+export type ExtraVirtio = PlacedVirtio;
 
 export interface MachineConfig {
   /** Bytes of RAM (default 512 MiB). */
@@ -66,14 +71,14 @@ export interface MachineConfig {
   dtb?: Uint8Array;
   /** Kernel command line for the generated device tree (default "earlycon console=ttyS0"). */
   bootargs?: string;
-  /** virtio-blk backing file at 0xF420_0000 IRQ 3. */
-  disk?: DiskImage;
-  /** virtio-rng at 0xF460_0000 IRQ 4 (default true). */
-  rng?: boolean;
-  /** virtio-snd at 0xF470_0000 IRQ 5. */
-  sound?: VirtioDevice;
-  /** More virtio devices at other 1 MiB windows (the device tree lists them). */
-  extraVirtio?: ExtraVirtio[];
+  /**
+   * The virtio devices (src/devices/create.ts builds them from options through the registry).
+   * The generated device tree lists them; every slot of semu's map without one answers as an
+   * empty transport (DeviceID 0), so a device tree written for semu boots too.
+   */
+  virtio?: PlacedVirtio[];
+  /** @deprecated more devices, appended to `virtio` (phase-A device tests). */
+  extraVirtio?: PlacedVirtio[];
   /** 'host' (default) or 'icount' (deterministic). */
   time?: ClockMode;
   /** Let the caller provide RAM (so other threads can see it). Must be ramSize bytes. */
@@ -165,7 +170,6 @@ export class Machine implements HartHost, SbiPlatform {
   haltReason: ExitReason | null = null;
   crash: CrashReport | null = null;
 
-  private readonly disk: DiskImage | undefined;
   private readonly engine: Engine;
   private readonly slice: number;
   private current: Hart;
@@ -181,7 +185,6 @@ export class Machine implements HartHost, SbiPlatform {
     if (config.ramBuffer && config.ramBuffer.byteLength !== ramSize) throw new BootError(`ramBuffer is ${config.ramBuffer.byteLength} bytes, RAM is ${ramSize}`);
     this.engine = config.engine ?? 'fast';
     if (this.engine === 'fast') warmUp();
-    this.disk = config.disk;
     this.slice = nharts === 1 ? SLICE_ONE_HART : SLICE_PER_HART;
 
     this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE) : Ram.allocate(ramSize, RAM_BASE);
@@ -206,27 +209,33 @@ export class Machine implements HartHost, SbiPlatform {
     for (const d of [this.plic, this.uart, this.mtimer, this.mswi, this.sswi]) this.bus.add(d);
     this.sbi = new Sbi(this);
 
-    const deterministic = this.clock.mode === 'icount';
-    const present = { blk: config.disk !== undefined, rng: config.rng ?? true, snd: config.sound !== undefined };
-    const transports: ExtraVirtio[] = [];
-    if (config.disk) transports.push({ base: VIRTIO_BLK_BASE, irq: VIRTIO_BLK_IRQ, device: new VirtioBlk(config.disk) });
-    if (present.rng) transports.push({ base: VIRTIO_RNG_BASE, irq: VIRTIO_RNG_IRQ, device: new VirtioRng({ deterministic }) });
-    if (config.sound) transports.push({ base: VIRTIO_SND_BASE, irq: VIRTIO_SND_IRQ, device: config.sound });
-    const extra = config.extraVirtio ?? [];
-    transports.push(...extra);
-    transports.sort((a, b) => a.base - b.base);
-    for (const t of transports) this.addVirtio(t);
+    const ctx: MachineContext = { clock: this.clock, timebaseHz: TIMEBASE_HZ, deterministic: this.clock.mode === 'icount' };
+    const placed = [...(config.virtio ?? []), ...(config.extraVirtio ?? [])].sort((a, b) => a.base - b.base);
+    try {
+      for (const p of placed) this.addVirtio(p, ctx);
+      this.addEmptySlots();
+      const boot = this.loadBoot(config, ramSize, nharts);
+      this.dtb = boot.dtb;
+      this.dtbAddr = boot.dtbAddr;
+    } catch (e) {
+      this.shutdown(); // a bad image or device: free what the devices built so far hold
+      throw e;
+    }
+    const initrdLen = config.initrd?.length ?? 0;
+    log.info(`${nharts} hart(s), ${ramSize >> 20} MiB, kernel ${config.kernel.length} bytes, initrd ${initrdLen} bytes, dtb at 0x${this.dtbAddr.toString(16)}`);
+  }
 
-    // Boot images and the device tree.
+  /** Places the kernel, initrd and device tree (generated unless given) in RAM; hart 0 at the kernel. */
+  private loadBoot(config: MachineConfig, ramSize: number, nharts: number): { dtb: Uint8Array; dtbAddr: number } {
     const kernel = config.kernel;
     const initrdLen = config.initrd?.length ?? 0;
     if (config.dtb) checkDtb(config.dtb);
     // The generated tree's size does not depend on the initrd addresses: plan with a bound first.
     const plan0 = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, config.dtb?.length ?? 0);
-    const dtDevices: DtDevice[] = semuDevices(present);
-    for (const e of extra) dtDevices.push({ kind: 'virtio', base: e.base, size: 0x1000, irq: e.irq });
+    const dtDevices: DtDevice[] = semuDevices();
+    for (const t of this.virtio) dtDevices.push({ kind: 'virtio', base: t.base, size: VIRTIO_MMIO_SIZE, irq: t.irq });
     dtDevices.sort((a, b) => a.base - b.base);
-    this.dtb =
+    const dtb =
       config.dtb ??
       buildDeviceTree({
         ramBase: RAM_BASE,
@@ -237,19 +246,32 @@ export class Machine implements HartHost, SbiPlatform {
         initrd: plan0.initrd ?? undefined,
         devices: dtDevices,
       });
-    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, this.dtb.length);
-    this.dtbAddr = plan.dtbAddr;
-    loadImages(this.ram, plan, kernel, config.initrd, this.dtb);
+    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, dtb.length);
+    loadImages(this.ram, plan, kernel, config.initrd, dtb);
     this.harts[0].reset(plan.kernelAddr, 0, plan.dtbAddr);
-    log.info(`${nharts} hart(s), ${ramSize >> 20} MiB, kernel ${kernel.length} bytes, initrd ${initrdLen} bytes, dtb at 0x${plan.dtbAddr.toString(16)}`);
+    return { dtb, dtbAddr: plan.dtbAddr };
   }
 
-  private addVirtio(e: ExtraVirtio): void {
-    const name = `${e.device.name}@${(e.base >>> 0).toString(16)}`;
-    const t = new VirtioMmio(name, e.base, this.plic, e.irq, e.device, this.ram);
+  private addVirtio(p: PlacedVirtio, ctx: MachineContext): void {
+    const device = typeof p.device === 'function' ? p.device(ctx) : p.device;
+    const name = `${device.name}@${(p.base >>> 0).toString(16)}`;
+    let t: VirtioMmio;
+    try {
+      t = new VirtioMmio(name, p.base, this.plic, p.irq, device, this.ram);
+      this.bus.add(t);
+    } catch (e) {
+      device.dispose?.();
+      throw e;
+    }
     t.notifyHook = (tr, q) => this.onNotify(tr, q);
-    this.bus.add(t);
     this.virtio.push(t);
+  }
+
+  /** semu's slots without a device answer "no device here" (virtio/empty.ts). */
+  private addEmptySlots(): void {
+    for (const [slot, { base }] of Object.entries(VIRTIO_SLOTS)) {
+      if (this.bus.deviceAt(base) === null) this.bus.add(new EmptyVirtioSlot(`empty ${slot} slot@${base.toString(16)}`, base));
+    }
   }
 
   private onNotify(t: VirtioMmio, q: number): boolean {
@@ -299,17 +321,17 @@ export class Machine implements HartHost, SbiPlatform {
     return r;
   }
 
-  /** Releases host resources (disk file, audio): call once when the machine will not run again. */
+  /** Releases host resources (disk file, audio, ...): call once when the machine will not run again. */
   shutdown(): void {
     this.uart.flush();
     for (const t of this.virtio) {
       try {
         t.device.reset();
+        t.device.dispose?.();
       } catch (e) {
-        log.warn(`${t.name}: reset at shutdown failed: ${(e as Error).message}`);
+        log.warn(`${t.name}: shutdown failed: ${(e as Error).message}`);
       }
     }
-    this.disk?.close();
   }
 
   consoleIn(bytes: Uint8Array): void {

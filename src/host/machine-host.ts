@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { distFile } from '../paths';
 import * as ctl from './control';
 import { UsageError, type MachineOptions } from './options';
-import type { FromWorker, ToWorker, VirtioInfo, StopReasonName, NotifyStop, CrashInfo } from './worker-protocol';
+import type { FromWorker, ToWorker, VirtioInfo, StopReasonName, NotifyStop, CrashInfo, WorkerArgs, WorkerMethod, WorkerResult } from '../worker/protocol';
 import type { NotifyFilter } from './notify-filter';
 import { Ram } from '../emulator/ram';
 import { CONSOLE_INPUT_LIMIT } from '../emulator/devices/console-input';
@@ -228,13 +228,13 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     this.send({ t: 'notifyFilters', filters });
   }
 
-  /** A debugger request answered by the worker (registers, CSRs, translation, memory writes...). */
-  request<T>(method: string, args: unknown = {}): Promise<T> {
+  /** A debugger request answered by the worker (worker/protocol.ts WorkerRequests). */
+  request<M extends WorkerMethod>(method: M, args?: WorkerArgs<M>): Promise<WorkerResult<M>> {
     if (!this.worker || this.exited) return Promise.reject(new Error('the machine is not running'));
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<WorkerResult<M>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.send({ t: 'request', id, method, args });
+      this.send({ t: 'request', id, method, args: args ?? {} });
     });
   }
 

@@ -55,7 +55,7 @@ function assertOneLine(r: Cli, pattern: RegExp): void {
 }
 
 test('--audio-out wav: into a folder that does not exist: exit 2 before the machine starts', () => {
-  assertOneLine(cli(['--audio-out', 'wav:/nonexistent-dir/x.wav']), /^semu: --audio-out wav:\/nonexistent-dir\/x\.wav: the folder \/nonexistent-dir does not exist: create it/);
+  assertOneLine(cli(['--audio-out', 'wav:/nonexistent-dir/x.wav']), /^semu: --audio-out: the folder \/nonexistent-dir does not exist: create it, or write the WAV file somewhere else$/);
 });
 
 test('--audio-out wav: naming a folder, or inside a file', () => {
@@ -73,14 +73,14 @@ test('--audio-out wav: in a folder the user cannot write to', () => {
 });
 
 test('--audio-in wav: missing, not a WAV, and a good one', () => {
-  assertOneLine(cli(['--audio-in', `wav:${join(dir, 'missing.wav')}`]), /--audio-in wav:.*missing\.wav: .*missing\.wav does not exist: give a WAV file/);
-  assertOneLine(cli(['--audio-in', `wav:${file('notes.txt', 'hello, not a wav')}`]), /--audio-in wav:.*notes\.txt: .*is not a RIFF\/WAVE file: give a PCM or float WAV file/);
+  assertOneLine(cli(['--audio-in', `wav:${join(dir, 'missing.wav')}`]), /^semu: --audio-in: .*missing\.wav does not exist: give a WAV file/);
+  assertOneLine(cli(['--audio-in', `wav:${file('notes.txt', 'hello, not a wav')}`]), /^semu: --audio-in: .*notes\.txt.* is not a RIFF\/WAVE file: give a PCM or float WAV file/);
   const r = cli(['--audio-in', `wav:${goodWav}`, '--timeout', '1']);
   assert.equal(r.status, 124, `a good WAV boots (then times out): ${r.stderr}`);
 });
 
 test('--log takes only the levels there are', () => {
-  assertOneLine(cli(['--log', 'bogus']), /^semu: --log "bogus" is not a log level: use debug, info, warn, error, silent$/);
+  assertOneLine(cli(['--log', 'bogus']), /^semu: --log must be "debug" or "info" or "warn" or "error" or "silent", got "bogus"$/);
   assert.equal(cli(['--log', 'error', '--timeout', '1']).status, 124);
 });
 
@@ -92,9 +92,17 @@ test('a kernel too large for RAM names --ram (not --memory) with a size that fit
 
 test('a missing or empty disk: mkfs.ext4 (what the default kernel mounts), never ext2', () => {
   const missing = cli(['-d', join(dir, 'disk.img')]);
-  assertOneLine(missing, /disk image .*disk\.img does not exist \(-d\): create one with "truncate -s 64M .*disk\.img && mkfs\.ext4 -q -F .*disk\.img"/);
+  assertOneLine(missing, /^semu: -d: the disk image .*disk\.img does not exist: create one with "truncate -s 64M .*disk\.img && mkfs\.ext4 -q -F .*disk\.img"$/);
   assert.doesNotMatch(missing.stderr, /ext2/);
-  assertOneLine(cli(['-d', file('empty.img', '')]), /disk image .*empty\.img is empty \(-d\): make a file system on it with ".*mkfs\.ext4/);
+  assertOneLine(cli(['-d', file('empty.img', '')]), /^semu: -d: the disk image .*empty\.img is empty: make a file system on it with ".*mkfs\.ext4/);
+});
+
+test('a disk the user cannot write: chmod, or --disk-ro (which then boots)', () => {
+  const img = file('ro.img', new Uint8Array(4096));
+  chmodSync(img, 0o444);
+  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  assertOneLine(cli(['-d', img], asUser), /^semu: -d: the disk image .*ro\.img cannot be written \(EACCES\): make it writable \(chmod u\+w .*ro\.img\) or open it read-only with --disk-ro$/);
+  assert.equal(cli(['-d', img, '--disk-ro', '--timeout', '1'], asUser).status, 124);
 });
 
 test('the advised disk command really makes a disk the machine opens', () => {
@@ -115,7 +123,7 @@ test('a device tree without memory, cpus or a console: one line saying what is m
   const empty = dtb('empty', '/dts-v1/;\n/ { };\n');
   assertOneLine(
     cli(['-b', empty]),
-    /device tree blob .*empty\.dtb \(-b\) has no memory node .*, no cpus .*, no console .*: add them, or leave -b out to use the generated tree$/,
+    /^semu: -b: the device tree blob .*empty\.dtb has no memory node .*, no cpus .*, no console .*: add them, or leave -b out to use the generated tree$/,
   );
   const noConsole = dtb(
     'noconsole',
@@ -129,10 +137,10 @@ test('a device tree without memory, cpus or a console: one line saying what is m
 
 test('launch.json gets the same checks, named by its attributes', () => {
   const base = { kernel: spin };
-  assert.throws(() => resolveLaunch({ ...base, audioOut: 'wav:/nonexistent-dir/x.wav' }), /^UsageError: launch\.json "audioOut" wav:\/nonexistent-dir\/x\.wav: the folder \/nonexistent-dir does not exist/);
-  assert.throws(() => resolveLaunch({ ...base, audioIn: `wav:${spin}` }), /launch\.json "audioIn" wav:.*is not a RIFF\/WAVE file/);
-  assert.throws(() => resolveLaunch({ ...base, logLevel: 'loud' }), /"logLevel" "loud" is not a log level/);
+  assert.throws(() => resolveLaunch({ ...base, audioOut: 'wav:/nonexistent-dir/x.wav' }), /^UsageError: launch\.json "audioOut": the folder \/nonexistent-dir does not exist/);
+  assert.throws(() => resolveLaunch({ ...base, audioIn: `wav:${spin}` }), /launch\.json "audioIn": .* is not a RIFF\/WAVE file/);
+  assert.throws(() => resolveLaunch({ ...base, logLevel: 'loud' }), /launch\.json "logLevel" must be "debug" or .*, got "loud"/);
   assert.throws(() => resolveLaunch({ kernel: file('big2.bin', new Uint8Array(40 << 20)), ramMiB: 32 }), /give the machine more RAM with "ramMiB": 64/);
-  assert.throws(() => resolveLaunch({ ...base, dtb: dtb('empty2', '/dts-v1/;\n/ { };\n') }), /launch\.json "dtb"\) has no memory node/);
+  assert.throws(() => resolveLaunch({ ...base, dtb: dtb('empty2', '/dts-v1/;\n/ { };\n') }), /launch\.json "dtb": the device tree blob .* has no memory node .*leave launch\.json "dtb" out/);
   assert.doesNotThrow(() => resolveLaunch({ ...base, audioIn: `wav:${goodWav}`, audioOut: `wav:${join(dir, 'out.wav')}`, logLevel: 'info' }));
 });

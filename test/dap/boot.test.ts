@@ -185,7 +185,7 @@ test('a launch that cannot work fails with a message naming the problem', { time
   await dc.start();
   try {
     await dc.initializeRequest();
-    await assert.rejects(dc.launchRequest({ kernel: '/nonexistent/Image' } as never), /kernel image "\/nonexistent\/Image" does not exist/);
+    await assert.rejects(dc.launchRequest({ kernel: '/nonexistent/Image' } as never), /launch.json "kernel": the kernel image \/nonexistent\/Image does not exist/);
     await assert.rejects(dc.launchRequest({ kernel: guestArtifacts().kernel, harts: 9 } as never), /"harts" must be/);
     await assert.rejects(dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'virtio-snd-tx', condition: 'strem == 0' }] }), /unknown name 'strem'/);
     const code = await dc.disconnectAndWaitExit();

@@ -18,11 +18,11 @@ test('bad audio paths, a bad log level, a missing disk: launch errors naming the
     await dc.initializeRequest();
     const kernel = guestArtifacts().kernel;
     const launch = (extra: object) => dc.launchRequest({ kernel, ...extra } as never);
-    await assert.rejects(launch({ audioOut: 'wav:/nonexistent-dir/tx.wav' }), /launch\.json "audioOut" wav:\/nonexistent-dir\/tx\.wav: the folder \/nonexistent-dir does not exist/);
-    await assert.rejects(launch({ audioIn: `wav:${join(dir, 'missing.wav')}` }), /launch\.json "audioIn" .*missing\.wav does not exist/);
+    await assert.rejects(launch({ audioOut: 'wav:/nonexistent-dir/tx.wav' }), /launch\.json "audioOut": the folder \/nonexistent-dir does not exist/);
+    await assert.rejects(launch({ audioIn: `wav:${join(dir, 'missing.wav')}` }), /launch\.json "audioIn": .*missing\.wav does not exist/);
     await assert.rejects(launch({ audioIn: `wav:${notWav}` }), /is not a RIFF\/WAVE file/);
-    await assert.rejects(launch({ logLevel: 'chatty' }), /"logLevel" "chatty" is not a log level: use debug, info, warn, error, silent/);
-    await assert.rejects(launch({ disk: join(dir, 'disk.img') }), /does not exist \(launch\.json "disk"\): create one with .*mkfs\.ext4/);
+    await assert.rejects(launch({ logLevel: 'chatty' }), /launch\.json "logLevel" must be "debug" or .*, got "chatty"/);
+    await assert.rejects(launch({ disk: join(dir, 'disk.img') }), /launch\.json "disk": the disk image .*disk\.img does not exist: create one with .*mkfs\.ext4/);
     assert.equal(dc.console, '', 'no machine ever started');
     assert.equal(await dc.disconnectAndWaitExit(), 0);
   } finally {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as B from '../../src/emulator/virtio/blk';
-import { DiskImage } from '../../src/emulator/virtio/disk-image';
+import * as B from '../../src/devices/virtio-blk/blk';
+import { DiskImage } from '../../src/devices/virtio-blk/disk-image';
 import { type DescSpec, type FuzzDriver, type GenContext, type Placed, Rng, runFuzz } from './harness';
 
 const SECTORS = 256; // 128 KiB

@@ -4,7 +4,7 @@
 // min(writable bytes, 4096) filled, the rest of its buffers untouched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtioRng } from '../../src/emulator/virtio/rng';
+import { VirtioRng } from '../../src/devices/virtio-rng/rng';
 import { type DescSpec, type FuzzDriver, type GenContext, type Placed, runFuzz } from './harness';
 
 const MAX_PER_REQUEST = 4096;

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FuzzDriver } from './driver';
-import * as P from '../../src/emulator/virtio/snd-proto';
-import { PcmState } from '../../src/emulator/virtio/snd-stream';
-import { VirtioSnd } from '../../src/emulator/virtio/snd';
+import * as P from '../../src/devices/virtio-snd/snd-proto';
+import { PcmState } from '../../src/devices/virtio-snd/snd-stream';
+import { VirtioSnd } from '../../src/devices/virtio-snd/snd';
 import { TIMEBASE, TestClock, setParamsBytes, u32s } from '../snd/snd-driver';
 import { TestBackend, type TestStream } from '../snd/test-backend';
 import { type DescSpec, type GenContext, type Rng, runFuzz } from './harness';

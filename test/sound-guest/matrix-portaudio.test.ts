@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { sine } from '../audio/helpers/signal';
 import { until } from '../audio/helpers/wait';
-import { readStreams } from '../../src/emulator/virtio/snd-layout';
+import { readStreams } from '../../src/devices/virtio-snd/snd-layout';
 import { soundState } from './helpers/streams';
 import { audioHosts, useFileDeviceGuest } from './helpers/file-device';
 import { MATRIX, TONE_HZ, type MatrixCase, checkHeard, checkRun, checkTone, command, fmtOf, frames } from './helpers/matrix';

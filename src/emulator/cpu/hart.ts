@@ -78,6 +78,9 @@ export interface TrapLoop {
 const STUCK_LIMIT = 64;
 export const TRACE_LEN = 32;
 
+/** CY, TM and IR: what OpenSBI leaves in scounteren. */
+const SCOUNTEREN_AT_ENTRY = 7;
+
 export class Hart extends Mmu implements InterruptTarget {
   /** x0..x31, plus x[32]: where the decoded interpreter sends writes to x0 (never read). */
   readonly x = new Int32Array(33);
@@ -148,7 +151,11 @@ export class Hart extends Mmu implements InterruptTarget {
     this.i8 = new Int8Array(ram.buffer);
   }
 
-  /** Power-on / HSM start state: S-mode, MMU off, interrupts off. */
+  /**
+   * Power-on / HSM start state, as OpenSBI hands a hart to the kernel: S-mode, MMU off,
+   * interrupts off, and scounteren = 7 so user space may read cycle, time and instret
+   * (OpenSBI sets it in its hart init; the kernel may change it).
+   */
   reset(pc: number, a0: number, a1: number): void {
     this.x.fill(0);
     this.x[10] = a0;
@@ -164,7 +171,7 @@ export class Hart extends Mmu implements InterruptTarget {
     this.sepc = 0;
     this.scause = 0;
     this.stval = 0;
-    this.scounteren = 0;
+    this.scounteren = SCOUNTEREN_AT_ENTRY;
     this.senvcfg = 0;
     this.idle = false;
     this.trapped = false;

@@ -8,8 +8,8 @@
 // Features offered: SEG_MAX (so Linux never builds a chain longer than the ring), BLK_SIZE 512,
 // FLUSH (Linux then issues cache flushes, which we make durable), RO for a read-only image.
 
-import type { DescChain, VirtioDevice, VirtioTransport } from './types';
-import { VIRTIO_ID_BLOCK, VIRTQ_DESC_F_WRITE } from './types';
+import type { DescChain, VirtioDevice, VirtioTransport } from '../../emulator/virtio/types';
+import { VIRTIO_ID_BLOCK, VIRTQ_DESC_F_WRITE } from '../../emulator/virtio/types';
 import { DiskImage, SECTOR_SIZE } from './disk-image';
 import { logger } from '../../log';
 
@@ -94,6 +94,11 @@ export class VirtioBlk implements VirtioDevice {
 
   attach(transport: VirtioTransport): void {
     this.transport = transport;
+  }
+
+  /** The machine is done: flush and close the image. */
+  dispose(): void {
+    this.disk.close();
   }
 
   readConfig(offset: number, width: 1 | 2 | 4): number {

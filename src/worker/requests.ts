@@ -1,17 +1,13 @@
-// Debugger requests answered inside the emulator worker, between run slices (MachineHost.request).
-// Only what needs the harts' private state lives here — registers, CSRs, privilege — and writes
-// that must invalidate the harts' decoded-code caches. Reading RAM, the virtqueues and the
-// streams happens in the extension host straight from shared memory.
-//
-//   harts                                   → HartState[] (debug-adapter/registers.ts)
-//   setRegister { hart, name, value }       → { value }   name: x0-x31 / ABI name / pc
-//   setCsr      { hart, name, value }       → { value }   a writable S-mode CSR
-//   writeMemory { paddr, data: Uint8Array } → { written } guest-physical RAM only
+// Debugger requests answered inside the emulator worker, between run slices (MachineHost.request),
+// one handler per method of the typed map in protocol.ts (WorkerRequests). Only what needs the
+// harts' private state lives here — registers, CSRs, privilege — and writes that must invalidate
+// the harts' decoded-code caches. Every argument is checked: a bad one is an error answer.
 
 import type { Hart } from '../emulator/cpu/hart';
 import { CSR_NAMES, CSR_SATP, CSR_SSTATUS } from '../emulator/cpu/csr';
 import type { HartState } from '../../debug-adapter/registers';
 import { registerIndex } from '../../debug-adapter/registers';
+import type { WorkerArgs, WorkerMethod, WorkerResult } from './protocol';
 
 /** What the requests need of the Machine. */
 export interface DebuggableMachine {
@@ -24,19 +20,19 @@ const CSR_NUMBERS = new Map<string, number>(Object.entries(CSR_NAMES).map(([n, n
 const HSM_STOPPED = 1;
 const HSM_SUSPENDED = 4;
 
+type Handlers = { [M in WorkerMethod]: (m: DebuggableMachine, a: Partial<WorkerArgs<M>>) => WorkerResult<M> };
+
+const handlers: Handlers = {
+  harts: (m) => m.harts.map((h, i) => hartState(h, i)),
+  setRegister: (m, a) => setRegister(hartArg(m, a.hart), strArg(a.name), numArg(a.value)),
+  setCsr: (m, a) => setCsr(hartArg(m, a.hart), strArg(a.name), numArg(a.value)),
+  writeMemory: (m, a) => writeMemory(m, numArg(a.paddr), a.data),
+};
+
 export function handleRequest(machine: DebuggableMachine, method: string, args: unknown): unknown {
-  const a = (args ?? {}) as Record<string, unknown>;
-  switch (method) {
-    case 'harts':
-      return machine.harts.map((h, i) => hartState(h, i));
-    case 'setRegister':
-      return setRegister(hartArg(machine, a.hart), String(a.name), numArg(a.value));
-    case 'setCsr':
-      return setCsr(hartArg(machine, a.hart), String(a.name), numArg(a.value));
-    case 'writeMemory':
-      return writeMemory(machine, numArg(a.paddr), a.data);
-  }
-  throw new Error(`unknown debugger request '${method}'`);
+  if (!Object.hasOwn(handlers, method)) throw new Error(`unknown debugger request '${method}'`);
+  const a = (typeof args === 'object' && args !== null ? args : {}) as Record<string, never>;
+  return handlers[method as WorkerMethod](machine, a);
 }
 
 function hartArg(m: DebuggableMachine, v: unknown): Hart {
@@ -44,6 +40,11 @@ function hartArg(m: DebuggableMachine, v: unknown): Hart {
   const h = m.harts[i];
   if (!Number.isInteger(i) || h === undefined) throw new Error(`no hart ${String(v)} (the machine has ${m.harts.length})`);
   return h;
+}
+
+function strArg(v: unknown): string {
+  if (typeof v !== 'string') throw new Error(`expected a name, got ${String(v)}`);
+  return v;
 }
 
 function numArg(v: unknown): number {

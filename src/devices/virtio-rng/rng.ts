@@ -4,8 +4,8 @@
 // run is reproducible bit for bit.
 
 import { randomFillSync } from 'node:crypto';
-import type { VirtioDevice, VirtioTransport } from './types';
-import { VIRTIO_ID_RNG } from './types';
+import type { VirtioDevice, VirtioTransport } from '../../emulator/virtio/types';
+import { VIRTIO_ID_RNG } from '../../emulator/virtio/types';
 
 /** Bytes served per request at most: the used length tells the driver how many it got. */
 const MAX_PER_REQUEST = 4096;

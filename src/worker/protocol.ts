@@ -1,9 +1,29 @@
-// Messages between the extension host (MachineHost) and the emulator worker (src/worker.ts).
+// Messages between the extension host (MachineHost) and the emulator worker (worker/main.ts).
 // Bulk state (guest RAM, device registers, audio rings, stream state) is shared memory and never
 // travels in these messages; they carry events, requests and small answers.
 
-import type { MachineOptions } from './options';
-import type { NotifyFilter } from './notify-filter';
+import type { MachineOptions } from '../host/options';
+import type { NotifyFilter } from '../host/notify-filter';
+import type { HartState } from '../../debug-adapter/registers';
+
+/**
+ * The debugger requests the worker answers (requests.ts), method → args → result: what needs
+ * the harts' private state (registers, CSRs) or must invalidate their decoded-code caches
+ * (memory writes). Reading RAM, the virtqueues and the streams happens in the host, from shared
+ * memory. MachineHost.request() is typed by this map.
+ */
+export interface WorkerRequests {
+  harts: { args: Record<string, never>; result: HartState[] };
+  /** name: x0-x31, an ABI name, or pc. */
+  setRegister: { args: { hart: number; name: string; value: number }; result: { value: number } };
+  /** A writable S-mode CSR by name. */
+  setCsr: { args: { hart: number; name: string; value: number }; result: { value: number } };
+  /** Guest-physical RAM only. */
+  writeMemory: { args: { paddr: number; data: Uint8Array }; result: { written: number } };
+}
+export type WorkerMethod = keyof WorkerRequests;
+export type WorkerArgs<M extends WorkerMethod> = WorkerRequests[M]['args'];
+export type WorkerResult<M extends WorkerMethod> = WorkerRequests[M]['result'];
 
 export interface WorkerInit {
   options: MachineOptions;
@@ -22,7 +42,7 @@ export interface VirtioInfo {
   queueNames: string[];
   queueMaxSize: number;
   state: Int32Array; // transport state (virtio/layout.ts)
-  deviceState?: SharedArrayBuffer; // device-specific (virtio-snd streams: virtio/snd-layout.ts readStreams)
+  deviceState?: SharedArrayBuffer; // device-specific (VirtioDevice.sharedState, read by its descriptor)
 }
 
 export type StopReasonName = 'entry' | 'pause' | 'step' | 'breakpoint' | 'notify';
@@ -62,4 +82,4 @@ export type ToWorker =
   | { t: 'step'; hart: number; count: number }
   | { t: 'breakpoints'; pcs: number[] }
   | { t: 'notifyFilters'; filters: NotifyFilter[] }
-  | { t: 'request'; id: number; method: string; args: unknown };
+  | { t: 'request'; id: number; method: WorkerMethod; args: unknown };

@@ -1,7 +1,8 @@
 // Worker side of the virtio-notification breakpoints: the transport calls shouldStop() on every
 // QueueNotify write, before the device sees the kick. With no filter enabled that is one length
 // check. With filters, the condition fields are read from the transport's shared state and the
-// rings in guest RAM into one reused object — every guest-controlled value is bounds-checked,
+// rings in guest RAM (through the one ring walker, virtio/ring.ts) into one reused object; the
+// device's own fields come from its descriptor. Every guest-controlled value is bounds-checked,
 // so a hostile ring can make a condition false, never throw.
 
 import type { Ram } from '../emulator/ram';
@@ -18,12 +19,15 @@ import {
   Q_NUM,
   Q_READY,
   Q_USED_IDX,
+  ST_DRIVER_FEATURES_LO,
   ST_QUEUE_COUNT,
   ST_QUEUE_STRIDE,
+  VIRTIO_F_INDIRECT_DESC,
 } from '../emulator/virtio/layout';
-import { VIRTQ_DESC_F_INDIRECT } from '../emulator/virtio/types';
-import { filterDef, filterMatches, parseCondition, type Condition, type NotifyFields, type NotifyFilter, type NotifyFilterDef } from './notify-filter';
-import type { NotifyStop } from './worker-protocol';
+import { ChainWalker, readAvailHead, readAvailIdx, readChainPrefix, validQueueSize } from '../emulator/virtio/ring';
+import { descriptorOf } from '../devices/registry';
+import { CONDITION_FIELDS, filterDef, filterMatches, parseCondition, type Condition, type NotifyFields, type NotifyFilter, type NotifyFilterDef } from '../host/notify-filter';
+import type { NotifyStop } from './protocol';
 import { logger } from '../log';
 
 const log = logger('notify');
@@ -45,9 +49,7 @@ export class NotifyMatcher {
   /** Details of the notification that last made shouldStop() return true. */
   lastStop: NotifyStop | null = null;
   private filters: ActiveFilter[] = [];
-  private readonly fields: NotifyFields = {
-    queue: 0, avail_idx: 0, used_idx: 0, last_avail_idx: 0, pending: 0, in_flight: 0, notifications: 0, stream: -1,
-  };
+  private readonly fields: NotifyFields = Object.fromEntries(CONDITION_FIELDS.map((f) => [f, 0]));
 
   // The machine argument keeps the constructor shape session.ts uses; transports bring their RAM.
   constructor(_machine?: unknown) {}
@@ -104,6 +106,11 @@ export class NotifyMatcher {
   }
 }
 
+/** Bytes a condition field may read from a chain's start. */
+const PREFIX_BYTES = 64;
+const prefix = new Uint8Array(PREFIX_BYTES);
+const walkers = new WeakMap<Ram, ChainWalker>();
+const QUEUE_FIELD_SET: Record<string, true> = { queue: true, avail_idx: true, used_idx: true, last_avail_idx: true, pending: true, in_flight: true, notifications: true };
 /** Fills `out` from the transport state and the rings; false when the queue does not exist. */
 export function readFields(t: NotifySource, queue: number, out: NotifyFields): boolean {
   const st = t.state;
@@ -121,48 +128,37 @@ export function readFields(t: NotifySource, queue: number, out: NotifyFields): b
   out.notifications = st[sb + Q_NOTIFICATIONS] >>> 0;
   out.avail_idx = lastAvail;
   out.pending = 0;
-  out.stream = -1;
-  const ready = st[sb + Q_READY] === 1 && size > 0 && (size & (size - 1)) === 0 && (st[sb + Q_DRIVER_HI] | st[sb + Q_DESC_HI]) === 0;
+  const device = descriptorOf(t.device.name);
+  const extra = device?.conditionFields ?? [];
+  for (const name of CONDITION_FIELDS) if (!(name in QUEUE_FIELD_SET)) out[name] = -1;
+  const ready = st[sb + Q_READY] === 1 && validQueueSize(size) && (st[sb + Q_DRIVER_HI] | st[sb + Q_DESC_HI]) === 0;
   if (!ready) return true;
   const avail = st[sb + Q_DRIVER] >>> 0;
-  if (!ram.contains(avail, 4)) return true;
-  out.avail_idx = ram.read16(avail + 2);
-  out.pending = (out.avail_idx - lastAvail) & 0xffff;
-  if (out.pending > 0 && isPcmQueue(t, queue)) out.stream = firstStreamId(ram, st[sb + Q_DESC] >>> 0, avail, size, lastAvail);
-  return true;
-}
-
-/** virtio-snd's txq and rxq carry xfer chains whose first 4 readable bytes name the stream. */
-function isPcmQueue(t: NotifySource, queue: number): boolean {
-  if (t.device.name !== 'virtio-snd') return false;
-  const q = t.device.queueNames[queue];
-  return q === 'txq' || q === 'rxq';
-}
-
-/** The le32 stream_id of the xfer header of the next pending chain, or -1 if unreadable. */
-function firstStreamId(ram: Ram, descTable: number, avail: number, size: number, lastAvail: number): number {
-  const slot = avail + 4 + 2 * (lastAvail & (size - 1));
-  if (!ram.contains(slot, 2)) return -1;
-  const head = ram.read16(slot);
-  if (head >= size) return -1;
-  let d = descTable + 16 * head;
-  if (!ram.contains(d, 16)) return -1;
-  if (ram.read16(d + 12) & VIRTQ_DESC_F_INDIRECT) {
-    // The header is the first entry of the indirect table.
-    const table = ram.read32(d);
-    if (ram.read32(d + 4) !== 0 || ram.read32(d + 8) < 16 || !ram.contains(table, 16)) return -1;
-    d = table;
+  const availIdx = readAvailIdx(ram, avail);
+  if (availIdx < 0) return true;
+  out.avail_idx = availIdx;
+  out.pending = (availIdx - lastAvail) & 0xffff;
+  if (out.pending === 0 || extra.length === 0) return true;
+  // The device's own fields read the first pending chain's readable start.
+  const head = readAvailHead(ram, avail, size, lastAvail);
+  if (head < 0 || head >= size) return true;
+  let walker = walkers.get(ram);
+  if (walker === undefined) walkers.set(ram, (walker = new ChainWalker(ram)));
+  const indirect = (st[ST_DRIVER_FEATURES_LO] & (1 << VIRTIO_F_INDIRECT_DESC)) !== 0;
+  let have = -2; // not read yet
+  for (const f of extra) {
+    if (!f.queues.includes(queue)) continue;
+    if (have === -2) have = readChainPrefix(walker, ram, st[sb + Q_DESC] >>> 0, size, head, indirect, prefix);
+    out[f.name] = have >= f.bytes ? f.read(prefix) : -1;
   }
-  const addr = ram.read32(d);
-  if (ram.read32(d + 4) !== 0 || ram.read32(d + 8) < 4 || !ram.contains(addr, 4)) return -1;
-  return ram.read32(addr);
+  return true;
 }
 
 function describe(t: NotifySource, queue: number, f: NotifyFields, filter: ActiveFilter): NotifyStop {
   const device = t.device.name;
   const queueName = t.device.queueNames[queue] ?? `queue${queue}`;
   let text = `${device} ${queueName} (queue ${queue}) notify: avail.idx ${f.avail_idx}, used.idx ${f.used_idx}, ${f.pending} new chain${f.pending === 1 ? '' : 's'}`;
-  if (f.stream >= 0) text += `, stream ${f.stream}`;
+  for (const extra of descriptorOf(device)?.conditionFields ?? []) if (f[extra.name] >= 0) text += `, ${extra.name} ${f[extra.name]}`;
   if (filter.text) text += ` [${filter.text}]`;
   return {
     device,

@@ -13,7 +13,7 @@
 
 import type { AudioBackend, AudioStream, PcmParams } from '../../audio/backend';
 import { logger } from '../../log';
-import type { Ram } from '../ram';
+import type { Ram } from '../../emulator/ram';
 import { LevelMeter } from './snd-levels';
 import { ReturnPacer } from './snd-pace';
 import { F_BUFFER_BYTES, F_CHANNELS, F_DIRECTION, F_FORMAT, F_FRAMES, F_IN_FLIGHT, F_PEAK, F_PERIOD_BYTES, F_RATE, F_RING_CAPACITY, F_RING_FILL, F_RMS, F_STATE, F_XRUNS_DROPPED, F_XRUNS_GUEST, F_XRUNS_HOST, StreamRecord } from './snd-layout';
@@ -36,8 +36,8 @@ import {
   formatName,
   put32,
 } from './snd-proto';
-import type { DescChain, VirtQueue } from './types';
-import { VIRTQ_DESC_F_WRITE } from './types';
+import type { DescChain, VirtQueue } from '../../emulator/virtio/types';
+import { VIRTQ_DESC_F_WRITE } from '../../emulator/virtio/types';
 
 const log = logger('virtio-snd');
 

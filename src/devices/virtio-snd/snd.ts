@@ -9,7 +9,7 @@
 
 import type { AudioBackend } from '../../audio/backend';
 import { logger } from '../../log';
-import type { GuestClock } from '../types';
+import type { GuestClock } from '../../emulator/types';
 import { StreamRecord, allocateSndState } from './snd-layout';
 import {
   CHMAP_INFO_SIZE,
@@ -59,8 +59,8 @@ import {
   statusName,
 } from './snd-proto';
 import { PcmStream, type SndIo, rejectXfer } from './snd-stream';
-import type { DescChain, VirtQueue, VirtioDevice, VirtioTransport } from './types';
-import { VIRTIO_ID_SOUND } from './types';
+import type { DescChain, VirtQueue, VirtioDevice, VirtioTransport } from '../../emulator/virtio/types';
+import { VIRTIO_ID_SOUND } from '../../emulator/virtio/types';
 
 const log = logger('virtio-snd');
 
@@ -84,6 +84,8 @@ export interface VirtioSndOptions {
   clock?: GuestClock;
   /** Ticks per second of `clock` (semu: 65 MHz). */
   timebaseHz?: number;
+  /** Host resources the device owns from now on (its backends, when it was built for them): freed by dispose(). */
+  owned?: readonly { dispose(): void }[];
 }
 
 /** What one channel map describes. */
@@ -101,6 +103,9 @@ export class VirtioSnd implements VirtioDevice {
   readonly configSize = SND_CONFIG_SIZE;
   /** Shared stream state for the debugger and the panels (snd-layout.ts, readStreams()). */
   readonly state: SharedArrayBuffer;
+  get sharedState(): SharedArrayBuffer {
+    return this.state;
+  }
   readonly streams: readonly PcmStream[];
   /** Internal errors turned into DEVICE_NEEDS_RESET (tests expect 0). */
   internalErrors = 0;
@@ -120,6 +125,7 @@ export class VirtioSnd implements VirtioDevice {
   private readonly event = new Uint8Array(EVENT_SIZE);
   private infoBytes = 0; // response bytes an info request wrote after its status
   private warnedNoClock = false;
+  private readonly owned: readonly { dispose(): void }[];
 
   constructor(opts: VirtioSndOptions) {
     const outputs = opts.outputs ?? 1;
@@ -130,6 +136,7 @@ export class VirtioSnd implements VirtioDevice {
     if (outputs > 0 && !opts.backendOut) throw new Error('virtio-snd: output streams need an audio backend (backendOut)');
     if (inputs > 0 && !opts.backendIn) throw new Error('virtio-snd: input streams need an audio backend (backendIn)');
     this.clock = opts.clock ?? null;
+    this.owned = opts.owned ?? [];
     this.timebase = opts.timebaseHz ?? 65_000_000;
     this.io = { ram: null, staging: new Uint8Array(STAGING_BYTES) };
     this.state = allocateSndState(outputs + inputs);
@@ -188,6 +195,11 @@ export class VirtioSnd implements VirtioDevice {
 
   reset(): void {
     for (const s of this.streams) s.reset();
+  }
+
+  dispose(): void {
+    this.reset();
+    for (const r of this.owned) r.dispose();
   }
 
   onNotify(q: number): void {

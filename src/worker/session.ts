@@ -3,10 +3,10 @@
 
 import type { Machine } from '../emulator/machine';
 import { StopReason } from '../emulator/machine';
-import * as ctl from './control';
-import type { FromWorker, ToWorker, StopReasonName, NotifyStop, VirtioInfo } from './worker-protocol';
+import * as ctl from '../host/control';
+import type { FromWorker, ToWorker, StopReasonName, NotifyStop, VirtioInfo } from './protocol';
 import { NotifyMatcher } from './notify-matcher';
-import { handleRequest } from './worker-requests';
+import { handleRequest } from './requests';
 import { logger } from '../log';
 
 const log = logger('session');
@@ -31,8 +31,6 @@ export class Session {
     private readonly control: Int32Array,
     private readonly post: (m: FromWorker, transfer?: ArrayBuffer[]) => void,
     stopOnEntry: boolean,
-    /** Frees what the machine holds on the host (disk file, audio backends). */
-    private readonly release: () => void,
   ) {
     this.paused = stopOnEntry;
     this.notify = new NotifyMatcher(machine);
@@ -48,7 +46,7 @@ export class Session {
       queueNames: [...t.device.queueNames],
       queueMaxSize: t.device.queueMaxSize,
       state: t.state,
-      deviceState: (t.device as { state?: SharedArrayBuffer }).state,
+      deviceState: t.device.sharedState,
     }));
     this.post({ t: 'ready', virtio, harts: this.machine.harts.length });
     if (this.paused) {
@@ -197,7 +195,6 @@ export class Session {
     const m = this.machine;
     try {
       m.shutdown();
-      this.release();
     } catch (e) {
       log.warn(`shutdown: ${(e as Error).message}`);
     }

@@ -4,14 +4,14 @@
 // this thread is busy. Guest RAM and device state are shared memory the host reads directly.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { setLogSink, setLogLevel, logger, type LogLevel } from './log';
-import * as ctl from './host/control';
-import type { FromWorker, ToWorker, WorkerInit } from './host/worker-protocol';
-import { loadMachine } from './host/load';
-import { Session } from './host/session';
+import { setLogSink, setLogLevel, logger, type LogLevel } from '../log';
+import * as ctl from '../host/control';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+import { loadMachine } from './load';
+import { Session } from './session';
 
 const port = parentPort;
-if (!port) throw new Error('src/worker.ts must run in a worker thread');
+if (!port) throw new Error('src/worker/main.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
@@ -23,10 +23,10 @@ const log = logger('worker');
 
 let session: Session;
 try {
-  const loaded = loadMachine(init.options, init.ram, {
+  const machine = loadMachine(init.options, init.ram, {
     consoleOut: (bytes, length) => session.consoleOut(bytes, length),
   });
-  session = new Session(loaded.machine, init.control, post, init.stopOnEntry, loaded.dispose);
+  session = new Session(machine, init.control, post, init.stopOnEntry);
 } catch (e) {
   const err = e as Error;
   log.debug(err.stack ?? String(err));

@@ -1,0 +1,80 @@
+// One declaration per option a person can set: its MachineOptions key (which is also its
+// launch.json attribute), its CLI spellings, its type and its help. The CLI parser and its usage
+// text, the launch.json validation and the launch schema in package.json are all derived from
+// these declarations (option-parse.ts, scripts/manifest), so a flag and its attribute cannot
+// drift apart. The machine's own options live in options.ts, each device's in its descriptor
+// (src/devices/), the debugger's in debug-adapter/launch.ts.
+
+export type OptionType =
+  /** A host file that must exist (resolved against the workspace folder in launch.json). */
+  | 'file'
+  /** A host folder that must exist. */
+  | 'dir'
+  | 'string'
+  | 'boolean'
+  | 'integer'
+  /** Any finite number (e.g. seconds). */
+  | 'number'
+  /** A list of strings: a repeated flag on the CLI, an array in launch.json. */
+  | 'strings';
+
+export interface OptionSpec {
+  /** The MachineOptions key and launch.json attribute, e.g. 'disk'. */
+  readonly key: string;
+  /** CLI spellings, short first: ['-d', '--disk']. None: launch.json only. */
+  readonly cli?: readonly string[];
+  readonly type: OptionType;
+  /** The value's name in the CLI help: 'FILE', 'N', 'SPEC'. */
+  readonly arg?: string;
+  /** What a path names, for messages: 'kernel image', 'disk image'. */
+  readonly what?: string;
+  /** One sentence: the CLI help line and the launch schema's description. */
+  readonly help: string;
+  /** A longer launch schema description, when the sentence is not enough. */
+  readonly detail?: string;
+  readonly default?: string | number | boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly enum?: readonly string[];
+  /** One description per enum value, for the launch schema. */
+  readonly enumHelp?: readonly string[];
+  /** Extra validation of a value of the right type: an error sentence, or undefined when fine. */
+  readonly check?: (value: never) => string | undefined;
+  /**
+   * For string values that embed a host path (`wav:PATH`): rewrites the embedded path with
+   * `resolve`, so a relative path in launch.json is relative to the workspace like every other.
+   */
+  readonly mapPath?: (value: string, resolve: (path: string) => string) => string;
+  /**
+   * Runs host programs, opens host ports, or reads or writes host paths: restricted in an
+   * untrusted workspace. A function says it of one value (`wav:PATH` does, `null` does not).
+   */
+  readonly hostAccess?: boolean | ((value: never) => boolean);
+  /**
+   * Accepted on the CLI for semu compatibility but not available yet: the sentence says what is
+   * missing. Such an option is left out of the launch schema.
+   */
+  readonly unavailable?: string;
+  /** For 'file': what to do when the file does not exist (e.g. the command that makes one). */
+  readonly missing?: (path: string) => string;
+  /**
+   * What the value needs of the host before a machine starts, beyond its type (a folder it can
+   * write in, a file that parses, a disk it may write): a sentence — what is wrong and what to
+   * do — or undefined when fine. preflight() (src/host/preflight.ts) calls it once every value is
+   * known, for the CLI and for a launch alike, and reports it under the option's name.
+   */
+  readonly preflight?: (value: never, ctx: PreflightContext) => string | undefined;
+}
+
+/** How a person named the options (CLI flags or launch.json attributes), and what they set. */
+export interface InputNamer {
+  /** How option `key` is spelled: `-d`, or launch.json "disk". */
+  name(key: string): string;
+  /** How to set option `key` to `value`: `--ram 64`, or "ramMiB": 64. */
+  setting(key: string, value: string | number | boolean): string;
+}
+
+export interface PreflightContext extends InputNamer {
+  /** Every value set, checked and resolved (paths absolute). */
+  readonly values: Readonly<Record<string, unknown>>;
+}
