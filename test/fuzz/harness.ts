@@ -23,6 +23,9 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type { Ram } from '../../src/emulator/ram';
 import type { VirtioDevice, VirtioTransport } from '../../src/emulator/virtio/types';
+import type { GuestClock } from '../../src/emulator/types';
+import { TIMEBASE_HZ } from '../../src/emulator/clock';
+import type { DeviceDescriptor } from '../../src/devices/descriptor';
 import { setLogLevel } from '../../src/log';
 import { type DescSpec, FuzzDriver, type Placed } from './driver';
 import type { LogLevel } from '../../src/log';
@@ -31,6 +34,51 @@ import { Rng } from './rng';
 
 export type { DescSpec, FuzzDriver, Placed } from './driver';
 export { Rng } from './rng';
+
+/** A guest clock the test moves (a target's host() hook advances it): devices pace by it. */
+export class FuzzClock implements GuestClock {
+  static readonly HZ = TIMEBASE_HZ;
+  ticks = 0;
+  now(): number {
+    return this.ticks;
+  }
+  advance(seconds: number): void {
+    this.ticks += Math.round(seconds * FuzzClock.HZ);
+  }
+}
+
+/**
+ * The device a registry descriptor builds from `options`, as the emulator worker builds it
+ * (deterministic: no host randomness). Dispose it after the run (`device.dispose?.()`).
+ */
+export function deviceFrom<O extends object>(desc: DeviceDescriptor<O>, options: O, clock: GuestClock = new FuzzClock()): VirtioDevice {
+  return desc.create(options, { clock, timebaseHz: FuzzClock.HZ, deterministic: true });
+}
+
+/**
+ * A chain of random bytes in the shape most virtio requests take — a readable header (8 to 64
+ * bytes), maybe more buffers, a writable tail for the answer — and one chain in five of any
+ * shape (random sizes, readable and writable in any split). The floor for every device (the
+ * registry test); a device's own generator should send mostly what its real driver sends, so
+ * requests get past the header checks and reach the device's logic.
+ */
+export function anyChain(ctx: GenContext): DescSpec[] {
+  const { rng } = ctx;
+  const out: DescSpec[] = [];
+  const push = (len: number, write: boolean) => out.push({ addr: write ? ctx.alloc(len) : ctx.buffer(rng.bytes(len)), len, write });
+  const size = () => (rng.chance(0.7) ? 1 + rng.int(64) : 1 + rng.int(8192));
+  if (rng.chance(0.8)) {
+    push(8 + rng.int(57), false);
+    for (let i = rng.int(3); i > 0; i--) push(size(), rng.chance(0.5));
+    push(1 + rng.int(64), true);
+    out.sort((x, y) => Number(x.write) - Number(y.write)); // readable first, as the spec requires
+    return out;
+  }
+  const n = 1 + rng.int(4);
+  const firstWritable = rng.int(n + 1);
+  for (let i = 0; i < n; i++) push(size(), i >= firstWritable);
+  return out;
+}
 
 /** What a chain generator gets: randomness and guest memory for its buffers. */
 export interface GenContext {
