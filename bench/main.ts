@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio; `soak`, 35 minutes, only when named),
+// panels-host audio fs; `soak`, 35 minutes, only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -10,13 +10,14 @@ import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
+import { benchFs } from './fs';
 import { soakNull, soakPulse, type SoakResult } from './soak';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'fs'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -53,6 +54,12 @@ async function main(): Promise<void> {
   if (run('audio')) {
     const a = await benchAudio(60);
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
+  }
+  if (run('fs')) {
+    const f = await benchFs();
+    for (const [dev, r] of [['virtio-fs (-s, /mnt)', f.fs], ['ext4 on virtio-blk (-d, /blk)', f.blk]] as const) {
+      say([`guest fsbench ${f.mib} MiB: ${dev}`, `${r.writeMBps.toFixed(1)} / ${r.readMBps.toFixed(1)} MB/s`, `sequential write (fsync) / read (page cache dropped); ${r.filesPerS} create+stat+unlink per s; median of ${f.rounds}`]);
+    }
   }
   if (wanted.includes('soak')) {
     for (const r of [await soakNull(), await soakPulse()]) say(soakRow(r));
