@@ -102,8 +102,12 @@ export interface FuzzTarget {
   held?(q: number): number;
   /** Called once with the driver, before the first chain. */
   attach?(drv: FuzzDriver): void;
-  /** Host-side activity between steps: audio backends, clocks, poll(). */
-  host?(rng: Rng, drv: FuzzDriver): void;
+  /**
+   * Host-side activity between steps: audio backends, clocks, poll(). A device that completes
+   * requests off the CPU thread (libuv's pool, a socket) returns a promise: run it with
+   * runFuzzAsync, which awaits it (timed like a kick) before the next step.
+   */
+  host?(rng: Rng, drv: FuzzDriver): void | Promise<void>;
   /**
    * A chain the driver placed came back with used length `len`: check what the device did
    * (returns problems found). `trusted` is false when a hostile edit touched the chain or the
@@ -215,7 +219,43 @@ class Counted implements VirtioDevice {
   }
 }
 
+/** Runs the fuzzer with a synchronous device (its host hook, if any, returns nothing). */
 export function runFuzz(o: FuzzOptions): FuzzReport {
+  const steps = fuzzSteps(o);
+  try {
+    let r = steps.next();
+    while (!r.done) {
+      const t0 = performance.now();
+      if (r.value() instanceof Promise) throw new Error(`${o.name}: the host hook returned a promise: use runFuzzAsync`);
+      r = steps.next(performance.now() - t0);
+    }
+    return r.value;
+  } finally {
+    steps.return(undefined as never); // a host hook that threw: the loop's own clean-up still runs
+  }
+}
+
+/** Runs the fuzzer awaiting the host hook between steps (devices that finish work asynchronously). */
+export async function runFuzzAsync(o: FuzzOptions): Promise<FuzzReport> {
+  const steps = fuzzSteps(o);
+  try {
+    let r = steps.next();
+    while (!r.done) {
+      const t0 = performance.now();
+      await r.value();
+      r = steps.next(performance.now() - t0);
+    }
+    return r.value;
+  } finally {
+    steps.return(undefined as never);
+  }
+}
+
+/**
+ * The fuzz loop. It yields each host step for the runner to call (and await, if asynchronous),
+ * and gets back how long that took; everything else it does itself.
+ */
+function* fuzzSteps(o: FuzzOptions): Generator<() => void | Promise<void>, FuzzReport, number> {
   const seed = o.seed ?? 0x5eed;
   const rng = new Rng(seed);
   const target = o.target();
@@ -317,7 +357,11 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
         report.chains++;
         reap(q);
       }
-      if (target.host) timed('host step', () => target.host!(rng, drv));
+      if (target.host) {
+        const dt: number = yield () => target.host!(rng, drv);
+        if (dt > report.maxStepMs) report.maxStepMs = dt;
+        if (dt > stepLimit) problems.push(where(step, `host step took ${dt.toFixed(0)} ms (a hang?)`));
+      }
       reapAll();
       check(step);
       if (problems.length > 0) break;

@@ -1,6 +1,7 @@
 // Every device in the registry (src/devices/registry.ts) is fuzzed, including each one added
 // later: built from its descriptor as the worker builds it, driven with 10 000+ chains of
-// anything (harness.ts anyChain) plus the harness's hostile chains, through every queue. This is
+// anything (harness.ts anyChain) plus the harness's hostile chains, through every queue, with
+// the event loop turning between steps (runFuzzAsync) for devices that finish work off-thread. This is
 // the floor; a device's own fuzz test (blk.test.ts, snd.test.ts, ...) sends what its driver
 // sends and checks the answers. A device that needs options to exist gets them in FUZZ_OPTIONS:
 // a new device that is not enabled by {} fails here until it is added.
@@ -11,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVICES } from '../../src/devices/registry';
 import type { DeviceDescriptor } from '../../src/devices/descriptor';
-import { anyChain, deviceFrom, FuzzClock, type FuzzDriver, runFuzz } from './harness';
+import { setImmediate as turn } from 'node:timers/promises';
+import { anyChain, deviceFrom, FuzzClock, type FuzzDriver, runFuzzAsync } from './harness';
 
 const dir = mkdtempSync(join(tmpdir(), 'semu-fuzz-registry-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,20 +27,21 @@ function disk(): string {
 /** Options that enable each device with nothing on the host but temp files (null audio). */
 const FUZZ_OPTIONS: Record<string, () => object> = {
   'virtio-blk': () => ({ disk: disk() }),
+  'virtio-fs': () => ({ sharedDir: mkdtempSync(join(dir, 'share-')) }),
   'virtio-snd': () => ({ audioOut: 'null', audioIn: 'null' }),
 };
 
 const TOTAL = 10_000;
 
 for (const desc of DEVICES as readonly DeviceDescriptor<object>[]) {
-  test(`fuzz: ${desc.name} from its descriptor, ${TOTAL}+ chains of anything`, { timeout: 180_000 }, (t) => {
+  test(`fuzz: ${desc.name} from its descriptor, ${TOTAL}+ chains of anything`, { timeout: 180_000 }, async (t) => {
     const options = (FUZZ_OPTIONS[desc.name] ?? (() => ({})))();
     assert.ok(desc.enabled(options), `${desc.name} is not enabled by ${JSON.stringify(options)}: give it fuzz options in FUZZ_OPTIONS (test/fuzz/registry.test.ts)`);
     const clock = new FuzzClock();
     const device = deviceFrom(desc, options, clock);
     let drv: FuzzDriver | undefined;
     try {
-      const r = runFuzz({
+      const r = await runFuzzAsync({
         name: desc.name,
         seed: 0x9e1 + desc.deviceId,
         chain: anyChain,
@@ -49,9 +52,10 @@ for (const desc of DEVICES as readonly DeviceDescriptor<object>[]) {
           // No generic view of what a device holds: the transport's count (the lost-chain check,
           // driver = held + pending, still holds the device to account).
           held: (q) => drv!.inFlight(q),
-          host: (rng) => {
+          host: async (rng) => {
             clock.advance(rng.int(5) / 1000); // time passes: paced devices return what they hold
             device.poll?.();
+            await turn(); // work a device finishes off the CPU thread (libuv's pool) lands
           },
         }),
       });
