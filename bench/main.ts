@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio fs; `soak`, 35 minutes, only when named),
+// panels-host audio screen fs; `soak`, 35 minutes, only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -10,6 +10,7 @@ import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
+import { benchScreen } from './screen';
 import { benchFs } from './fs';
 import { soakNull, soakPulse, type SoakResult } from './soak';
 
@@ -17,7 +18,7 @@ type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'fs'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'fs'];
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -54,6 +55,13 @@ async function main(): Promise<void> {
   if (run('audio')) {
     const a = await benchAudio(60);
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
+  }
+  if (run('screen')) {
+    const s = await benchScreen();
+    say(['guest full-screen redraw (DRM dumb buffer)', `${s.guest_fps.toFixed(1)} fps`, `1024×768 XRGB8888, TRANSFER_TO_HOST_2D + RESOURCE_FLUSH per frame; ${s.guest_fps_line}`]);
+    say(['fbcon boot cost', `+${((s.boot_insns_gpu / s.boot_insns_plain - 1) * 100).toFixed(0)} %`, `${(s.boot_insns_plain / 1e6).toFixed(0)} M → ${(s.boot_insns_gpu / 1e6).toFixed(0)} M instructions to the ready marker with virtio-gpu + input`]);
+    say(['screen feed, host CPU per frame', `${s.host_ms_per_full_frame.toFixed(2)} ms`, `full 1024×768 frame (read, RGBA, one copy); one text line: ${s.host_ms_per_line_frame.toFixed(3)} ms`]);
+    say(['screen panel, post → shown (median)', `${s.panel_latency_full_ms.median.toFixed(1)} ms`, `full frames, p90 ${s.panel_latency_full_ms.p90.toFixed(1)} ms, ${s.panel_fps_full.toFixed(0)} fps shown; one-line frames ${s.panel_latency_line_ms.median.toFixed(1)} ms (p90 ${s.panel_latency_line_ms.p90.toFixed(1)} ms, ${s.panel_fps_line.toFixed(0)} fps)`]);
   }
   if (run('fs')) {
     const f = await benchFs();
