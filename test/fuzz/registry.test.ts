@@ -3,8 +3,8 @@
 // anything (harness.ts anyChain) plus the harness's hostile chains, through every queue, with
 // the event loop turning between steps (runFuzzAsync) for devices that finish work off-thread. This is
 // the floor; a device's own fuzz test (blk.test.ts, snd.test.ts, ...) sends what its driver
-// sends and checks the answers. A device that needs options to exist gets them in FUZZ_OPTIONS:
-// a new device that is not enabled by {} fails here until it is added.
+// sends and checks the answers. A device that needs options to exist gets them in FUZZ_OPTIONS
+// (the screen's devices come with `screen`): a new one that is not enabled fails here until added.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,12 +30,20 @@ const FUZZ_OPTIONS: Record<string, () => object> = {
   'virtio-fs': () => ({ sharedDir: mkdtempSync(join(dir, 'share-')) }),
   'virtio-snd': () => ({ audioOut: 'null', audioIn: 'null' }),
 };
+/** Without an entry: {} or, for the screen's devices (virtio-gpu, keyboard, tablet), `screen`. */
+const DEFAULTS: readonly object[] = [{}, { screen: true }];
+
+function optionsFor(desc: DeviceDescriptor<object>): object {
+  const own = FUZZ_OPTIONS[desc.name];
+  if (own) return own();
+  return DEFAULTS.find((o) => desc.enabled(o)) ?? {};
+}
 
 const TOTAL = 10_000;
 
 for (const desc of DEVICES as readonly DeviceDescriptor<object>[]) {
   test(`fuzz: ${desc.name} from its descriptor, ${TOTAL}+ chains of anything`, { timeout: 180_000 }, async (t) => {
-    const options = (FUZZ_OPTIONS[desc.name] ?? (() => ({})))();
+    const options = optionsFor(desc);
     assert.ok(desc.enabled(options), `${desc.name} is not enabled by ${JSON.stringify(options)}: give it fuzz options in FUZZ_OPTIONS (test/fuzz/registry.test.ts)`);
     const clock = new FuzzClock();
     const device = deviceFrom(desc, options, clock);
