@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio screen fs watch dwarf net),
+// panels-host audio screen fs watch dwarf net; `soak`, 35 minutes, only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -15,6 +15,7 @@ import { benchDwarf } from './dwarf';
 import { benchScreen } from './screen';
 import { benchNet } from './net';
 import { benchFs } from './fs';
+import { soakNull, soakPulse, type SoakResult } from './soak';
 
 type Row = [string, string, string];
 
@@ -89,9 +90,22 @@ async function main(): Promise<void> {
     say(['virtio-net guest→host TCP (passt)', `${n.guest_to_host_mb_s.toFixed(2)} MB/s`, `emulator CPU ${n.guest_to_host_cpu_ms_per_mb.toFixed(0)} ms/MB; host fetch of 8 MiB from http serve through --hostfwd, median of ${n.rounds}`]);
     say(['boot to ready, -n none → -n user', `${(n.boot_user_s - n.boot_none_s).toFixed(2)} s`, `wall ${n.boot_none_s.toFixed(2)} → ${n.boot_user_s.toFixed(2)} s, CPU ${n.boot_none_cpu_s.toFixed(2)} → ${n.boot_user_cpu_s.toFixed(2)} s (medians of ${n.boot_pairs} alternating boots each)`]);
   }
+  if (wanted.includes('soak')) {
+    for (const r of [await soakNull(), await soakPulse()]) say(soakRow(r));
+  }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);
   process.stdout.write(`boot_s=${Number.isNaN(bootS) ? 'n/a' : bootS.toFixed(2)} mips=${Number.isNaN(mips) ? 'n/a' : mips.toFixed(1)}\n`);
+}
+
+function soakRow(r: SoakResult): Row {
+  const min = (r.seconds / 60).toFixed(r.seconds % 60 ? 1 : 0);
+  return [
+    `soak: pcm loop ${min} min, ${r.backend}`,
+    `RSS ±${(r.rss_spread_mb / 2).toFixed(1)} MB (floors ±${(r.rss_floor_spread_mb / 2).toFixed(1)})`,
+    `RSS ${r.rss_first_mb.toFixed(0)} MB at start, ${r.rss_min_after_1min_mb.toFixed(1)}–${r.rss_max_after_1min_mb.toFixed(1)} MB after the first minute, ${r.rss_last_mb.toFixed(1)} MB at the end; ` +
+      `${r.guest_line.startsWith('FAILED') ? r.guest_line + '; ' : ''}xruns ${r.xruns_guest} guest / ${r.xruns_host} host; frames ${r.frames_exact ? 'exact' : 'NOT exact'} (guest ${r.guest_rec_frames} rec / ${r.guest_play_frames} play, device ${r.device_in_frames} in / ${r.device_out_frames} out); ${r.wall_s.toFixed(0)} s wall`,
+  ];
 }
 
 main().then(

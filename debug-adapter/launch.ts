@@ -10,6 +10,7 @@ import { machineOptionSpecs, UsageError, type MachineOptions } from '../src/host
 import type { OptionSpec } from '../src/host/option-spec';
 import { checkLaunch, launchSchema } from '../src/host/option-parse';
 import { DEFAULT_GDB_PORT } from '../src/gdb/rsp';
+import { LAUNCH_NAMER, preflight } from '../src/host/preflight';
 
 export interface SemuLaunchArguments extends DebugProtocol.LaunchRequestArguments, Partial<MachineOptions> {
   stopOnEntry?: boolean;
@@ -71,7 +72,7 @@ export interface ResolvedLaunch {
   gdbPort?: number;
 }
 
-/** Validates launch arguments; throws UsageError naming the attribute at fault. */
+/** Validates launch arguments and what they name on the host (preflight); throws UsageError naming the attribute at fault. */
 export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
   const base = typeof args.cwd === 'string' && args.cwd ? args.cwd : process.cwd();
   if (args.kernel === undefined || args.kernel === null || args.kernel === '') {
@@ -80,6 +81,7 @@ export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
   const raw = args as unknown as Record<string, unknown>;
   const options = checkLaunch(raw, machineOptionSpecs(), base) as unknown as MachineOptions;
   const own = checkLaunch(raw, ADAPTER_OPTIONS, base);
+  preflight(options, LAUNCH_NAMER);
   return {
     options,
     stopOnEntry: (own.stopOnEntry as boolean | undefined) ?? false,

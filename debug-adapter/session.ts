@@ -31,6 +31,7 @@ import { snapshotStreams, snapshotDevices } from './devices';
 import { ConsoleText, consoleInputText } from './console';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { consoleFullMessage } from '../src/emulator/devices/console-input';
 
 const log = logger('dap');
 
@@ -748,6 +749,8 @@ export class SemuDebugSession extends InspectSession {
         const text = (args as { text?: unknown } | undefined)?.text;
         if (typeof text !== 'string') return this.fail(response, `${DAP_CONSOLE_INPUT} needs { text: string }`);
         if (!host) return this.fail(response, 'the machine is not running');
+        const bytes = Buffer.byteLength(text);
+        if (bytes > host.consoleRoom()) return this.fail(response, consoleFullMessage(bytes, host.consolePending()));
         host.consoleIn(text);
         return this.sendResponse(response);
       }

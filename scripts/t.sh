@@ -9,6 +9,6 @@ mkdir -p "$out"
 npx esbuild "$@" --bundle --platform=node --target=node20 --format=cjs --packages=external \
   --sourcemap --log-level=warning --outbase=test --outdir="$out"
 mapfile -t files < <(find "$out" -name '*.test.js' | sort)
-rc=0; node --enable-source-maps --test --test-concurrency=1 "${files[@]}" || rc=$?
+rc=0; node --enable-source-maps --require ./scripts/test-guard.cjs --test --test-concurrency=1 --test-timeout=2700000 "${files[@]}" || rc=$?
 rm -rf "$out"
 exit $rc

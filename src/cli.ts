@@ -5,6 +5,7 @@ import { MachineHost, type ExitedEvent } from './host/machine-host';
 import { UsageError, type MachineOptions } from './host/options';
 import { EscapeFilter, USAGE, parseArgs } from './host/cli-args';
 import { defaultGuest } from './host/default-guest';
+import { CLI_NAMER, preflight } from './host/preflight';
 import { logger, setLogLevel } from './log';
 import { startGdbStub, type GdbEnd } from './gdb/stub';
 
@@ -21,6 +22,7 @@ async function main(): Promise<number> {
     o.kernel = g.kernel;
     o.initrd ??= g.initrd;
   }
+  preflight(o as MachineOptions, CLI_NAMER); // every user error now, in one line, before the worker starts
   const host = new MachineHost(o as MachineOptions);
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
@@ -63,7 +65,11 @@ async function main(): Promise<number> {
   if (tty) stdin.setRawMode(true);
   stdin.on('data', (d: Buffer) => {
     const { forward, quit } = esc.filter(d);
-    if (forward.length) host.consoleIn(forward);
+    // Back-pressure: a pipe is read only as fast as the guest reads its console (nothing dropped).
+    if (forward.length && !host.consoleIn(forward)) {
+      stdin.pause();
+      host.once('consoleDrain', () => stdin.resume());
+    }
     if (quit) void host.dispose();
   });
   stdin.on('end', () => host.consoleClose());

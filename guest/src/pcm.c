@@ -67,6 +67,13 @@ struct pcm {
 	uint32_t xruns;
 	uint64_t frames;
 	uint32_t since_prepare; /* frames moved since the last PREPARE (period alignment) */
+	/* The stream's clock as the guest sees it: the hardware pointer and the time after the first
+	 * and the latest transfer that found the stream running since the last PREPARE. A transfer
+	 * that had to wait returns when a period completed, so the pair describes one instant and
+	 * their slope is the card's rate, whatever the start-up latency and the tool's own work. */
+	uint32_t hw_first, hw_last;
+	uint64_t t_first, t_last;
+	int clock_samples;
 };
 
 /* ---- output ---- */
@@ -233,17 +240,20 @@ static int pcm_sw_setup(struct pcm *pcm)
 {
 	struct snd_pcm_sw_params sw;
 	uint32_t boundary = pcm->buffer;
+	int tstamp_type = SNDRV_PCM_TSTAMP_TYPE_MONOTONIC; /* the clock rt_now_ns() reads */
 
 	while (boundary <= 0x7fffffffu / 2 - pcm->buffer)
 		boundary *= 2;
 	memset(&sw, 0, sizeof(sw));
-	sw.tstamp_mode = SNDRV_PCM_TSTAMP_NONE;
+	sw.tstamp_mode = SNDRV_PCM_TSTAMP_ENABLE; /* STATUS then says when hw_ptr last moved (-v) */
 	sw.period_step = 1;
 	sw.avail_min = pcm->period;
 	sw.start_threshold = pcm->capture ? 1 : pcm->buffer;
 	sw.stop_threshold = pcm->buffer;
 	sw.boundary = boundary;
 	sw.proto = SNDRV_PCM_VERSION;
+	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_TTSTAMP, &tstamp_type) < 0)
+		return fail("tstamp type on", pcm->path, errno);
 	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_SW_PARAMS, &sw) < 0)
 		return fail("sw_params on", pcm->path, errno);
 	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
@@ -310,8 +320,49 @@ static void pcm_print_status(struct pcm *pcm)
 	kv_u(&s, "avail", st.avail);
 	sb_puts(&s, " delay=");
 	sb_i64(&s, st.delay);
+	/* guest time since the trigger (START): now, and at the last hw_ptr update */
+	{
+		int64_t trig = st.trigger_sec * 1000000000ll + st.trigger_nsec;
+		int64_t upd = st.tstamp_sec * 1000000000ll + st.tstamp_nsec;
+
+		sb_puts(&s, " t_ms=");
+		sb_i64(&s, ((int64_t)rt_now_ns() - trig) / 1000000);
+		sb_puts(&s, " hw_ms=");
+		sb_i64(&s, (upd - trig) / 1000000);
+	}
 	sb_putc(&s, '\n');
 	sb_flush(&s, 1);
+}
+
+static void clock_note(struct pcm *pcm, uint32_t hw)
+{
+	uint64_t now = rt_now_ns();
+
+	if (pcm->clock_samples++ == 0) {
+		pcm->hw_first = hw;
+		pcm->t_first = now;
+	}
+	pcm->hw_last = hw;
+	pcm->t_last = now;
+}
+
+static void clock_sample(struct pcm *pcm)
+{
+	struct pcm_status64 st;
+
+	memset(&st, 0, sizeof(st));
+	if (ioctl(pcm->fd, PCM_IOCTL_STATUS64, &st) == 0 && st.state == SNDRV_PCM_STATE_RUNNING)
+		clock_note(pcm, st.hw_ptr);
+}
+
+/* "k=RATE" (Hz, two decimals) measured between the clock samples; nothing without two of them. */
+static void kv_rate(struct sb *s, const char *k, const struct pcm *pcm)
+{
+	uint64_t dt = pcm->t_last - pcm->t_first;
+
+	if (pcm->clock_samples < 2 || dt == 0 || pcm->hw_last <= pcm->hw_first)
+		return;
+	kv_fix(s, k, (uint64_t)(pcm->hw_last - pcm->hw_first) * 100000000000ull / dt, 2);
 }
 
 /* Moves all `frames` frames, recovering from xruns. Returns 0 or an errno. */
@@ -334,6 +385,7 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 				if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
 					return errno;
 				pcm->since_prepare = 0;
+				pcm->clock_samples = 0;
 				continue;
 			}
 			if (err == ESTRPIPE) {
@@ -342,14 +394,18 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 				if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
 					return errno;
 				pcm->since_prepare = 0;
+				pcm->clock_samples = 0;
 				continue;
 			}
+			if (verbose)
+				pcm_print_status(pcm);
 			return err;
 		}
 		frames -= (uint32_t)x.result;
 		p += (uint32_t)x.result * pcm->frame_bytes;
 		pcm->frames += (uint32_t)x.result;
 		pcm->since_prepare += (uint32_t)x.result;
+		clock_sample(pcm);
 	}
 	if (verbose)
 		pcm_print_status(pcm);
@@ -375,7 +431,11 @@ static int pcm_drain(struct pcm *pcm, void *buf, uint32_t buf_frames)
 		pad -= n;
 	}
 	pcm->frames = frames;
-	return ioctl(pcm->fd, SNDRV_PCM_IOCTL_DRAIN, 0) < 0 ? errno : 0;
+	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_DRAIN, 0) < 0)
+		return errno;
+	/* drained: everything written since PREPARE (the padding included) has played */
+	clock_note(pcm, pcm->since_prepare);
+	return 0;
 }
 
 /* ---- sample formats ---- */
@@ -559,6 +619,7 @@ static int cmd_play(const struct opts *o)
 		kv_fix(&s, "freq", (freq_mhz + 50) / 100, 1);
 	kv_u(&s, "xruns", pcm.xruns);
 	kv_u(&s, "ms", (rt_now_ns() - t0) / 1000000);
+	kv_rate(&s, "rate_hz", &pcm);
 	sb_putc(&s, '\n');
 	sb_flush(&s, 1);
 	return 0;
@@ -608,6 +669,7 @@ static int cmd_rec(const struct opts *o)
 	kv_levels(&s, &st, o->rate);
 	kv_u(&s, "xruns", pcm.xruns);
 	kv_u(&s, "ms", (rt_now_ns() - t0) / 1000000);
+	kv_rate(&s, "rate_hz", &pcm);
 	sb_putc(&s, '\n');
 	sb_flush(&s, 1);
 	return 0;
@@ -683,6 +745,8 @@ static int cmd_loop(const struct opts *o)
 	kv_u(&s, "play_xruns", out.xruns);
 	kv_levels(&s, &st, o->rate);
 	kv_u(&s, "ms", (rt_now_ns() - t0) / 1000000);
+	kv_rate(&s, "rec_rate_hz", &in);
+	kv_rate(&s, "play_rate_hz", &out);
 	sb_putc(&s, '\n');
 	sb_flush(&s, 1);
 	return 0;

@@ -15,6 +15,9 @@
  * The console is a serial tty. Line editing is done here with the tty in non-canonical,
  * no-echo mode, so the same keys work whatever the terminal sends: Enter as \r, \n or \r\n,
  * Backspace as 0x7f or 0x08. ISIG stays on, so ^C interrupts the running program.
+ * Input is read in chunks and echoed in batches: a pasted megabyte costs a few system calls
+ * per line, not two per byte. (Like dash, the shell may so read ahead of the line it runs: a
+ * program it starts does not see lines already typed after its own.)
  */
 #include "rt.h"
 #include "fileutil.h"
@@ -74,20 +77,69 @@ static void tty_restore(void)
 
 static int skip_lf; /* the last line ended with \r: a \n right after it is the same Enter */
 
+static char in_buf[1024];
+static int in_pos, in_len;
+static char echo_buf[512];
+static int echo_len;
+
+static void echo_flush(void)
+{
+	if (echo_len > 0)
+		write(1, echo_buf, (size_t)echo_len);
+	echo_len = 0;
+}
+
+static void echo_char(char c)
+{
+	if (!interactive)
+		return;
+	if (echo_len == (int)sizeof(echo_buf))
+		echo_flush();
+	echo_buf[echo_len++] = c;
+}
+
 static void echo_str(const char *s)
 {
-	if (interactive)
-		rt_puts(1, s);
+	while (*s)
+		echo_char(*s++);
 }
+
+/* The next input byte: 1, or what read() said (0 at end of input, -1 with errno). What has
+ * been echoed so far is on the screen before the shell waits for more. */
+static ssize_t next_char(char *c)
+{
+	if (in_pos == in_len) {
+		ssize_t n;
+
+		echo_flush();
+		n = read(0, in_buf, sizeof(in_buf));
+		if (n <= 0)
+			return n;
+		in_pos = 0;
+		in_len = (int)n;
+	}
+	*c = in_buf[in_pos++];
+	return 1;
+}
+
+static int read_line_echoed(char *buf, int cap);
 
 /* Reads one line into buf. Returns its length, -1 at end of input, -2 when ^C cut it short. */
 static int read_line(char *buf, int cap)
+{
+	int n = read_line_echoed(buf, cap);
+
+	echo_flush();
+	return n;
+}
+
+static int read_line_echoed(char *buf, int cap)
 {
 	int len = 0, esc = 0;
 	char c;
 
 	for (;;) {
-		ssize_t n = read(0, &c, 1);
+		ssize_t n = next_char(&c);
 
 		if (n < 0 && errno == EINTR) {
 			interrupted = 0;
@@ -146,8 +198,7 @@ static int read_line(char *buf, int cap)
 			if ((unsigned char)c < 0x20 || len >= cap - 1)
 				break;
 			buf[len++] = c;
-			if (interactive)
-				write(1, &c, 1);
+			echo_char(c);
 		}
 	}
 }

@@ -166,9 +166,11 @@ export class PortAudioStream implements AudioStream {
   // been bridged with, how many stalls were (counted as xruns).
   private readonly slackMs: number;
   private deviceAt = 0;
+  private stallSlackMs = -1; // the slack of the current stall, chosen at its first look (-1: not yet)
   private bridgedFrames = 0;
   private bridging = false;
   private bridgedStalls = 0;
+  private lostToFailure = 0; // the device failed while the stream ran: what it held is gone (an xrun)
   private bridgeBuf: Uint8Array | null = null;
   private watchedAt = 0; // when bridge() last looked
   // Input: bridged silence a stalled device's backlog has not yet paid back (payBack()).
@@ -257,7 +259,7 @@ export class PortAudioStream implements AudioStream {
     const f = this.fallback?.counters();
     return {
       frames: this.moved + (f ? f.frames : 0),
-      xruns: this.childXruns + this.overruns + this.bridgedStalls + (f ? f.xruns : 0),
+      xruns: this.childXruns + this.overruns + this.bridgedStalls + this.lostToFailure + (f ? f.xruns : 0),
       fill: this.ring.fill(),
       capacity: this.ring.capacity,
     };
@@ -399,6 +401,7 @@ export class PortAudioStream implements AudioStream {
 
   private deviceMoved(): void {
     this.deviceAt = performance.now();
+    this.stallSlackMs = -1;
     this.bridgedFrames = 0;
     this.bridging = false;
   }
@@ -425,9 +428,12 @@ export class PortAudioStream implements AudioStream {
     const now = performance.now();
     const unwatched = now - this.watchedAt;
     this.watchedAt = now;
-    if (!this.bridging && unwatched > SELF_STALL_MS) {
+    if (!this.bridging && this.state === 'open' && unwatched > SELF_STALL_MS) {
       // This thread (the emulator worker) was held up, not necessarily the device: its progress
       // may be queued behind us. The device's silence counts only from when we look again.
+      // (Not while the audio host is still opening: nothing can be queued, and the guest's clock
+      // must follow real time — a loaded machine held the worker up every 40-80 ms, and a clock
+      // that lost each hold-up ran at a fraction of the rate: write() failed with EIO.)
       this.deviceAt = Math.min(now, this.deviceAt + unwatched);
     }
     if (this.out && this.ring.fill() < this.fb) {
@@ -435,7 +441,14 @@ export class PortAudioStream implements AudioStream {
       this.deviceMoved();
       return;
     }
-    const late = now - this.deviceAt - this.slackMs;
+    // Capture, while the audio host is still opening the device: nothing can come from it, and the
+    // card's clock starts at START, as a real card's does, whose first period completes one
+    // period later (with a slack first, the guest's first period came ~60 ms after START plus the
+    // machine's own delays, and a loaded machine went past Linux's 100 ms: capture failed with
+    // EIO). Playback keeps its slack: the guest pre-filled its buffer, and what a late start
+    // holds stays as latency (docs/audio.md).
+    if (this.stallSlackMs < 0) this.stallSlackMs = this.state === 'opening' && !this.out && this.slackMs !== Infinity ? 0 : this.slackMs;
+    const late = now - this.deviceAt - this.stallSlackMs;
     if (late <= 0) return;
     const fb = this.fb;
     let due = Math.floor((late * this.params.rate) / 1000) - this.bridgedFrames;
@@ -527,6 +540,9 @@ export class PortAudioStream implements AudioStream {
   private fail(reason: string): void {
     if (this.state === 'failed' || this.state === 'closed') return;
     this.state = 'failed';
+    // Audio in flight to or from a device that died while the stream ran is lost: an xrun, so the
+    // guest hears of it too (an XRUN event), not only the log.
+    if (this.running) this.lostToFailure++;
     const what = this.device === null ? 'the default device' : `"${this.device}"`;
     this.failure = `PortAudio ${this.params.direction} (${what}): ${reason}; the stream continues as null audio`;
     log.warn(this.failure);

@@ -47,18 +47,22 @@ export function planBoot(ramBase: number, ramSize: number, kernelLen: number, ke
   if (dtbLen > DTB_REGION) throw new BootError(`the device tree is ${dtbLen} bytes; at most ${DTB_REGION} fit`);
   const kernelEnd = ramBase + Math.max(kernelLen, kernelFootprint ?? 0);
   if (kernelEnd > dtbAddr) {
-    throw new BootError(`the kernel image needs ${kernelEnd - ramBase} bytes but RAM holds ${ramSize - DTB_REGION} below the device tree (--memory to enlarge RAM)`);
+    throw new BootError(`the kernel image needs ${mib(kernelEnd - ramBase)} but ${mib(ramSize)} of RAM leave ${mib(dtbAddr - ramBase)} below the device tree`);
   }
   let initrd: BootLayout['initrd'] = null;
   if (initrdLen > 0) {
     let start = dtbAddr - INITRD_REGION;
     if (initrdLen > INITRD_REGION) start = Math.floor((dtbAddr - initrdLen) / 4096) * 4096;
     if (start < kernelEnd) {
-      throw new BootError(`the initrd (${initrdLen} bytes) does not fit between the kernel (ends at 0x${kernelEnd.toString(16)}) and the device tree at 0x${dtbAddr.toString(16)}`);
+      throw new BootError(`the initrd (${mib(initrdLen)}) does not fit between the kernel (ends at 0x${kernelEnd.toString(16)}) and the device tree at 0x${dtbAddr.toString(16)} in ${mib(ramSize)} of RAM`);
     }
     initrd = { start, end: start + initrdLen };
   }
   return { kernelAddr: ramBase, kernelEnd, initrd, dtbAddr };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / MiB).toFixed(bytes % MiB === 0 ? 0 : 1)} MiB`;
 }
 
 /** Throws BootError unless `dtb` starts with the FDT magic and its header size fits. */

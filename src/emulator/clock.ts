@@ -7,13 +7,20 @@
 //   count at every device event, whatever the host's speed.
 // - `host` (default): the same as icount until the first U-mode instruction — so a slow host does
 //   not make the kernel's boot-time delays and timeouts longer in instructions — then it follows
-//   the host's monotonic clock from where boot left it, never jumping backwards.
+//   the host's monotonic clock from where boot left it, never jumping backwards, and never
+//   forwards by more than MAX_STEP_MS between two looks: time the emulator could not run (the
+//   OS did not schedule it on a loaded host, a debugger held it paused) is lost, as a paused
+//   VM's. The guest ran no instruction in it, so it must not see it pass: a 150 ms hold-up
+//   made every blocked ALSA read/write fail with EIO (Linux allows 100 ms without a period)
+//   even with null audio, and woke watchdogs with nothing to show.
 
 import type { GuestClock } from './types';
 
 export const TIMEBASE_HZ = 65_000_000;
 /** Guest ticks per retired instruction while time follows the instruction count (a 65 MIPS hart). */
 export const TICKS_PER_INSN = 1;
+/** Host time the guest sees pass between two looks at the clock, at most (ms). */
+export const MAX_STEP_MS = 20;
 
 export type ClockMode = 'host' | 'icount';
 
@@ -65,6 +72,8 @@ export class HostClock implements MachineClock {
   private baseTicks = 0;
   private baseMs = 0;
   private last = 0;
+  private lastMs = 0; // host ms at the previous look
+  private lostMs = 0; // host time the guest did not see (steps beyond MAX_STEP_MS)
 
   constructor(
     instret: InstretSource,
@@ -75,7 +84,11 @@ export class HostClock implements MachineClock {
 
   now(): number {
     if (!this.booted) return this.boot.now();
-    const t = this.baseTicks + Math.floor((this.hostMs() - this.baseMs) * (TIMEBASE_HZ / 1000));
+    const ms = this.hostMs();
+    const step = ms - this.lastMs;
+    if (step > MAX_STEP_MS) this.lostMs += step - MAX_STEP_MS;
+    this.lastMs = ms;
+    const t = this.baseTicks + Math.floor((ms - this.baseMs - this.lostMs) * (TIMEBASE_HZ / 1000));
     if (t > this.last) this.last = t; // monotonic even if the host source misbehaves
     return this.last;
   }
@@ -87,6 +100,7 @@ export class HostClock implements MachineClock {
     this.baseTicks = this.boot.now();
     this.last = this.baseTicks;
     this.baseMs = this.hostMs();
+    this.lastMs = this.baseMs;
     this.booted = true;
   }
   skipTo(ticks: number): void {

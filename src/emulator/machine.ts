@@ -401,6 +401,11 @@ export class Machine implements HartHost, SbiPlatform {
     this.uart.closeInput();
   }
 
+  /** Console input bytes the UART has moved into its FIFO so far (uint32, wraps). */
+  consoleInputFed(): number {
+    return this.uart.inputFed;
+  }
+
   /** Runs up to `budget` instructions (all harts together); returns why it stopped. */
   run(budget: number): StopReason {
     if (this.exitCode !== null) return StopReason.Halted;

@@ -9,6 +9,7 @@ export const CTL_WAKE = 2; // bumped + notified by the host after every message 
 export const CTL_INSTRET_LO = 3; // instructions retired, low and high 32 bits (updated per slice)
 export const CTL_INSTRET_HI = 4;
 export const CTL_HEARTBEAT = 5; // bumped once per worker loop turn (a hung worker stops bumping)
+export const CTL_CONSOLE_FED = 6; // console input bytes the UART has taken from its queue (uint32, per slice)
 export const CTL_WORDS = 8;
 
 export const REQ_NONE = 0;

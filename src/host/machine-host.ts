@@ -14,9 +14,15 @@ import type { NotifyFilter } from './notify-filter';
 import type { Watchpoint, WatchHit } from '../emulator/watch';
 import type { StepRequest } from '../worker/stepper';
 import { Ram } from '../emulator/ram';
+import { CONSOLE_INPUT_LIMIT } from '../emulator/devices/console-input';
 import { logger, type LogLevel } from '../log';
 
 const log = logger('host');
+
+/** Console input waiting for the guest beyond which consoleIn() asks its caller to hold on. */
+const CONSOLE_HIGH_WATER = 1 << 20;
+/** ... and below which 'consoleDrain' tells it to go on. */
+const CONSOLE_LOW_WATER = 256 << 10;
 
 export interface StoppedEvent {
   reason: StopReasonName;
@@ -50,6 +56,8 @@ export interface MachineHostEvents {
   resumed: [by: Owner];
   /** A device's warning: the machine runs on (passt missing, a backend gone). */
   warning: [message: string];
+  /** Console input that made consoleIn() return false has mostly been read by the guest. */
+  consoleDrain: [];
 }
 
 export interface StartOptions {
@@ -70,6 +78,8 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   private readonly watchpointsBy = new Map<Owner, Watchpoint[]>();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private consoleSent = 0; // console input bytes posted to the worker (uint32, wraps)
+  private drainTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly options: MachineOptions) {
     super();
@@ -227,9 +237,44 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     return ctl.instret(this.control);
   }
 
-  consoleIn(data: Uint8Array | string): void {
+  /**
+   * Types into the guest console. Everything is queued in the worker and reaches the guest as it
+   * reads (nothing is dropped below CONSOLE_INPUT_LIMIT waiting bytes). Returns false once more
+   * than 1 MiB waits: a caller that can hold its input (the CLI reading a pipe) should stop until
+   * 'consoleDrain'.
+   */
+  consoleIn(data: Uint8Array | string): boolean {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (!this.worker || this.exited) return true;
     this.send({ t: 'console', data: new Uint8Array(bytes) });
+    this.consoleSent = (this.consoleSent + bytes.length) >>> 0;
+    if (this.consolePending() <= CONSOLE_HIGH_WATER) return true;
+    this.watchConsoleDrain();
+    return false;
+  }
+
+  /** Console input bytes sent that the guest's UART has not taken yet. */
+  consolePending(): number {
+    return (this.consoleSent - Atomics.load(this.control, ctl.CTL_CONSOLE_FED)) >>> 0;
+  }
+
+  /** Bytes of console input that can still be queued before the bound. */
+  consoleRoom(): number {
+    return Math.max(0, CONSOLE_INPUT_LIMIT - this.consolePending());
+  }
+
+  private watchConsoleDrain(): void {
+    if (this.drainTimer) return;
+    this.drainTimer = setInterval(() => {
+      if (!this.exited && this.consolePending() > CONSOLE_LOW_WATER) return;
+      this.stopConsoleDrain();
+      this.emit('consoleDrain');
+    }, 20);
+  }
+
+  private stopConsoleDrain(): void {
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainTimer = null;
   }
   consoleClose(): void {
     this.send({ t: 'consoleClose' });
@@ -308,6 +353,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
    * terminate() if the worker does not finish within `graceMs`.
    */
   async dispose(graceMs = 2000): Promise<void> {
+    this.stopConsoleDrain();
     const worker = this.worker;
     if (!worker) return;
     ctl.request(this.control, ctl.REQ_QUIT);

@@ -3,7 +3,7 @@
 // value gets the same sentence whether it came from a flag or an attribute — only the name it is
 // reported under differs (`-c` or `"harts"`).
 
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { OptionSpec } from './option-spec';
 import { UsageError } from './options';
@@ -69,9 +69,14 @@ function range(spec: OptionSpec): string {
 function checkPath(spec: OptionSpec, path: string, name: string): string {
   const kind = spec.type === 'dir' ? 'folder' : 'file';
   const what = spec.what ?? kind;
-  if (!existsSync(path)) throw new UsageError(`${name}: the ${what} ${path} does not exist`);
+  if (!existsSync(path)) throw new UsageError(`${name}: the ${what} ${path} does not exist${spec.missing ? `: ${spec.missing(path)}` : ''}`);
   const st = statSync(path);
   if (spec.type === 'dir' ? !st.isDirectory() : !st.isFile()) throw new UsageError(`${name}: the ${what} ${path} is not a ${kind}`);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (e) {
+    throw new UsageError(`${name}: the ${what} ${path} cannot be read (${(e as NodeJS.ErrnoException).code}): make it readable (chmod u+r)`);
+  }
   return path;
 }
 

@@ -57,4 +57,26 @@ export interface OptionSpec {
    * missing. Such an option is left out of the launch schema.
    */
   readonly unavailable?: string;
+  /** For 'file': what to do when the file does not exist (e.g. the command that makes one). */
+  readonly missing?: (path: string) => string;
+  /**
+   * What the value needs of the host before a machine starts, beyond its type (a folder it can
+   * write in, a file that parses, a disk it may write): a sentence — what is wrong and what to
+   * do — or undefined when fine. preflight() (src/host/preflight.ts) calls it once every value is
+   * known, for the CLI and for a launch alike, and reports it under the option's name.
+   */
+  readonly preflight?: (value: never, ctx: PreflightContext) => string | undefined;
+}
+
+/** How a person named the options (CLI flags or launch.json attributes), and what they set. */
+export interface InputNamer {
+  /** How option `key` is spelled: `-d`, or launch.json "disk". */
+  name(key: string): string;
+  /** How to set option `key` to `value`: `--ram 64`, or "ramMiB": 64. */
+  setting(key: string, value: string | number | boolean): string;
+}
+
+export interface PreflightContext extends InputNamer {
+  /** Every value set, checked and resolved (paths absolute). */
+  readonly values: Readonly<Record<string, unknown>>;
 }

@@ -5,9 +5,11 @@
 // The machine's own options are declared here (MACHINE_OPTIONS); each device declares its own in
 // its descriptor (src/devices/), and MachineOptions is the union of both.
 
+import { statSync } from 'node:fs';
 import type { DeviceOptions } from '../devices/registry';
 import { DEVICES } from '../devices/registry';
 import type { OptionSpec } from './option-spec';
+import { deviceTreeProblem } from './dtb-check';
 
 export type TimeMode = 'host' | 'icount';
 
@@ -30,11 +32,16 @@ export const MAX_HARTS = 4;
 export const RAM_MIB_MIN = 16;
 export const RAM_MIB_MAX = 2048;
 
+/** A preflight for an image file: an empty one is a failed build, not a tiny kernel. */
+function notEmpty(what: string): (path: string) => string | undefined {
+  return (path) => (statSync(path).size === 0 ? `the ${what} ${path} is empty: rebuild it or pick another file` : undefined);
+}
+
 /** The machine's own options, in the order of the CLI help. */
 export const MACHINE_OPTIONS: readonly OptionSpec[] = [
-  { key: 'kernel', cli: ['-k', '--kernel'], type: 'file', arg: 'FILE', what: 'kernel image', hostAccess: true, help: 'kernel image: a Linux RISC-V Image or a raw RV32 binary, loaded at guest-physical 0 (default: the default guest)', detail: 'Linux RISC-V kernel Image (or a raw RV32 binary) loaded at guest-physical 0. Leave it out to boot the default guest.' },
-  { key: 'initrd', cli: ['-i', '--initrd'], type: 'file', arg: 'FILE', what: 'initrd', hostAccess: true, help: 'initramfs (cpio), placed at the end of RAM (default with the default guest: its own)', detail: 'initramfs (cpio) placed at the end of RAM. Defaults to the default guest\'s when "kernel" is left out.' },
-  { key: 'dtb', cli: ['-b', '--dtb'], type: 'file', arg: 'FILE', what: 'device tree blob', hostAccess: true, help: "device tree blob to use instead of the one generated for semu's machine" },
+  { key: 'kernel', cli: ['-k', '--kernel'], type: 'file', arg: 'FILE', what: 'kernel image', hostAccess: true, preflight: notEmpty('kernel image'), help: 'kernel image: a Linux RISC-V Image or a raw RV32 binary, loaded at guest-physical 0 (default: the default guest)', detail: 'Linux RISC-V kernel Image (or a raw RV32 binary) loaded at guest-physical 0. Leave it out to boot the default guest.' },
+  { key: 'initrd', cli: ['-i', '--initrd'], type: 'file', arg: 'FILE', what: 'initrd', hostAccess: true, preflight: notEmpty('initrd'), help: 'initramfs (cpio), placed at the end of RAM (default with the default guest: its own)', detail: 'initramfs (cpio) placed at the end of RAM. Defaults to the default guest\'s when "kernel" is left out.' },
+  { key: 'dtb', cli: ['-b', '--dtb'], type: 'file', arg: 'FILE', what: 'device tree blob', hostAccess: true, preflight: deviceTreeProblem, help: "device tree blob to use instead of the one generated for semu's machine" },
   { key: 'harts', cli: ['-c', '--smp'], type: 'integer', arg: 'N', min: 1, max: MAX_HARTS, default: 1, help: `harts (RV32IMA, S/U modes), 1 to ${MAX_HARTS}; each is a thread in the debugger` },
   { key: 'bootargs', cli: ['-a', '--append'], type: 'string', arg: 'ARGS', help: `kernel command line (default: ${DEFAULT_BOOTARGS})` },
   { key: 'time', cli: ['--time'], type: 'string', arg: 'MODE', enum: ['host', 'icount'], enumHelp: ['Guest time follows the host clock (real-time audio).', 'Guest time is derived from the instruction count: runs are reproducible.'], default: 'host', help: 'where guest time comes from: host (follows the host clock) or icount (instructions retired: runs are reproducible)' },

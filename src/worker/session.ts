@@ -210,6 +210,7 @@ export class Session {
     const n = this.machine.instret();
     Atomics.store(this.control, ctl.CTL_INSTRET_LO, n % 4294967296 | 0);
     Atomics.store(this.control, ctl.CTL_INSTRET_HI, Math.floor(n / 4294967296) | 0);
+    Atomics.store(this.control, ctl.CTL_CONSOLE_FED, this.machine.consoleInputFed() | 0);
   }
 
   private finish(r: StopReason | null): void {

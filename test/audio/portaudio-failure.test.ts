@@ -78,9 +78,11 @@ test('killing the audio host mid-stream (output and input): fallback, no hang, n
     if (p.direction === 'output') s.ring.write(new Uint8Array(19200));
     await until(() => (s.poll(0), s.stats().frames > 0), 3000, 'audio moving');
     const pid = pidOf(s)!;
+    const xruns = s.stats().xruns;
     process.kill(pid, 'SIGKILL');
     await until(() => (s.poll(0), s.failure !== null), 3000, 'the fallback');
     assert.match(s.failure!, /exited unexpectedly \(SIGKILL\)/);
+    assert.ok(s.stats().xruns > xruns, 'the audio lost with the audio host is an xrun');
     assert.equal(s.description, 'null');
     assert.equal(warnings.length, 1);
     assertNullPaced(s);

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClock, HostClock, IcountClock, TIMEBASE_HZ } from '../../src/emulator/clock';
+import { createClock, HostClock, IcountClock, MAX_STEP_MS, TIMEBASE_HZ } from '../../src/emulator/clock';
 
 test('icount: time follows instret, skips forward, never back', () => {
   let instret = 0;
@@ -45,6 +45,24 @@ test('host: instruction-driven during boot, then host time from where boot left 
   assert.equal(c.insnsUntil(1e12), Infinity, 'no instruction-count deadlines after boot');
   c.skipTo(1e12);
   assert.ok(c.now() < 1e12, 'no skipping after boot: time is real');
+});
+
+test('host: time the emulator could not run is lost, not seen by the guest at once', () => {
+  let ms = 0;
+  const c = new HostClock(() => 0, () => ms);
+  c.enteredUserMode();
+  const at = (msOfGuest: number) => Math.floor(msOfGuest * (TIMEBASE_HZ / 1000));
+  for (let i = 0; i < 200; i++) {
+    ms += 5; // looked at every 5 ms (the run loop turning): real time, exactly
+    c.now();
+  }
+  assert.equal(c.now(), at(1000));
+  ms += 150; // the worker not scheduled for 150 ms (or paused in the debugger)
+  assert.equal(c.now(), at(1000 + MAX_STEP_MS), `a hold-up shows as ${MAX_STEP_MS} ms at most`);
+  ms += 5;
+  assert.equal(c.now(), at(1005 + MAX_STEP_MS), 'then real time again, without catching up');
+  ms += MAX_STEP_MS;
+  assert.equal(c.now(), at(1005 + 2 * MAX_STEP_MS), 'a step of MAX_STEP_MS is kept whole');
 });
 
 test('createClock picks the mode', () => {

@@ -58,6 +58,18 @@ export const R = {
   CONFIG: 0x100,
 };
 
+/** Programs the selected queue's size and ring addresses and sets it ready, as virtio_mmio.c does. */
+export function programQueue(w: (off: number, v: number) => void, n: number, q: { desc: number; avail: number; used: number }): void {
+  w(R.QUEUE_NUM, n);
+  w(R.QUEUE_DESC_LOW, q.desc);
+  w(R.QUEUE_DESC_HIGH, 0);
+  w(R.QUEUE_DRIVER_LOW, q.avail);
+  w(R.QUEUE_DRIVER_HIGH, 0);
+  w(R.QUEUE_DEVICE_LOW, q.used);
+  w(R.QUEUE_DEVICE_HIGH, 0);
+  w(R.QUEUE_READY, 1);
+}
+
 export function makeBus(ramBytes = 4 << 20): Bus {
   return new Bus(Ram.allocate(ramBytes));
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Uart16550 } from '../../src/emulator/devices/uart';
 import { UART_BASE } from '../../src/emulator/devices/map';
 import { FakeIrq, makeBus } from './helpers';
+import { setLogSink } from '../../src/log';
 
 const RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
 
@@ -145,16 +146,41 @@ test('RX data outranks THRE in IIR', () => {
   assert.equal(rd(IIR) & 0x0f, 0x02);
 });
 
-test('input overflow drops with a count and raises an overrun line-status interrupt', () => {
-  const { uart, rd, wr } = setup();
+test('input larger than the FIFO waits in the host queue and reaches the guest whole, in order', () => {
+  const { uart, rd, wr } = setup(); // a 64-byte FIFO
   wr(IER, 0x05);
-  const accepted = uart.pushInput(new Uint8Array(100).fill(0x31));
-  assert.equal(accepted, 64);
-  assert.equal(uart.stats().rxDropped, 36);
-  assert.equal(rd(IIR) & 0x0f, 0x06, 'line status first');
-  assert.equal(rd(LSR) & 0x03, 0x03, 'DR and OE');
-  assert.equal(rd(LSR) & 0x02, 0, 'OE clears on read');
-  assert.equal(rd(IIR) & 0x0f, 0x04);
+  const text = Buffer.from(Array.from({ length: 5000 }, (_, i) => String.fromCharCode(33 + (i % 90))).join(''));
+  assert.equal(uart.pushInput(text.subarray(0, 3000)), 3000, 'all of it accepted');
+  assert.equal(uart.pushInput(text.subarray(3000)), 2000);
+  assert.equal(uart.stats().rxDropped, 0);
+  assert.equal(uart.stats().inputPending, 5000);
+  assert.equal(rd(IIR) & 0x0f, 0x04, 'data, no line-status (overrun) interrupt');
+  const got: number[] = [];
+  while (rd(LSR) & 1) got.push(rd(RBR));
+  assert.equal(Buffer.from(got).toString('latin1'), text.toString('latin1'));
+  assert.equal(uart.stats().inputFed, 5000);
+  assert.equal(uart.stats().inputPending, 0);
+});
+
+test('input beyond the queue bound is refused with a count, an overrun, and one warning line', () => {
+  const irq = new FakeIrq();
+  const uart = new Uart16550(UART_BASE, irq, () => {}, { inputCapacity: 16, inputLimit: 100 });
+  const warnings: string[] = [];
+  setLogSink((level, _scope, message) => {
+    if (level === 'warn') warnings.push(message);
+  });
+  try {
+    uart.write(IER, 1, 0x05);
+    assert.equal(uart.pushInput(new Uint8Array(150).fill(0x31)), 100);
+    assert.equal(uart.pushInput(new Uint8Array(30).fill(0x32)), 16, 'the FIFO took 16 from the queue: room for 16 more');
+    assert.equal(uart.stats().rxDropped, 50 + 14);
+    assert.equal(warnings.length, 1, `one line for one overflow: ${warnings.join('\n')}`);
+    assert.match(warnings[0], /console input: 100 bytes already wait for the guest to read them; 50 bytes dropped/);
+    assert.equal(uart.read(IIR, 1) & 0x0f, 0x06, 'line status first');
+    assert.equal(uart.read(LSR, 1) & 0x03, 0x03, 'DR and OE');
+  } finally {
+    setLogSink((level, scope, message) => process.stderr.write(`[${level}] ${scope}: ${message}\n`));
+  }
 });
 
 test('DLAB banks DLL/DLM over RBR/IER; LCR, MCR, SCR read back', () => {

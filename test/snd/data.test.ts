@@ -166,6 +166,85 @@ test('TX: a host faster than real time never gets a whole buffer back at once (L
   assert.equal(snd.internalErrors, 0);
 });
 
+// Linux re-queues a capture buffer only once its pointer read showed it returned, and reads the
+// pointer modulo the buffer: four periods back between two reads look like none, and capture
+// stands still until EIO (a clockless ALSA device, or a guest too slow for its periods).
+test('RX: a source faster than the guest never hands back the whole buffer: the last queued message waits for a re-queue or a period', () => {
+  const rig = makeRig();
+  const { sd, drv, inp, snd, clock } = rig;
+  prepared(rig, 1);
+  const msgs = [0, 1, 2, 3].map(() => sd.rx(1, PERIOD));
+  drv.kick(RX);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 1), P.VIRTIO_SND_S_OK);
+  inp.last.produce(pattern(PERIOD * 6, 7)); // six periods at once
+  snd.poll();
+  assert.deepEqual(ids(rig, RX), msgs.slice(0, 3).map((m) => m.head), 'three of four: the pointer moves three periods');
+  clock.advance(0.01);
+  snd.poll();
+  assert.deepEqual(ids(rig, RX), [], 'the last one stays queued while the guest has not re-queued');
+  const again = sd.rx(1, PERIOD);
+  drv.kick(RX);
+  snd.poll();
+  assert.deepEqual(ids(rig, RX), [msgs[3].head], 'a re-queue lets it go');
+  assert.equal(readStreams(snd.state)[1].buffersInFlight, 1);
+  // However long the guest takes (a starved guest, an application that stopped reading): the
+  // last buffer waits for a re-queue. Captured audio meanwhile overruns the ring, which counts.
+  inp.last.produce(pattern(PERIOD, 8));
+  clock.advance(1);
+  snd.poll();
+  assert.deepEqual(ids(rig, RX), []);
+  sd.rx(1, PERIOD);
+  drv.kick(RX);
+  snd.poll();
+  assert.deepEqual(ids(rig, RX), [again.head]);
+  assert.equal(snd.internalErrors, 0);
+});
+
+test('RX: a driver that queues one buffer at a time gets each back once full, a period apart at most', () => {
+  const rig = makeRig();
+  const { sd, drv, inp, snd, clock } = rig;
+  prepared(rig, 1);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 1), P.VIRTIO_SND_S_OK);
+  inp.last.produce(pattern(PERIOD * 3, 9));
+  const back: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const m = sd.rx(1, PERIOD);
+    drv.kick(RX);
+    snd.poll();
+    if (i > 0) {
+      assert.deepEqual(ids(rig, RX), [], 'not within a period of the previous one');
+      clock.advance(0.025);
+      snd.poll();
+    }
+    back.push(...ids(rig, RX));
+    assert.deepEqual(back.slice(-1), [m.head]);
+  }
+  assert.equal(snd.internalErrors, 0);
+});
+
+test('TX: a drain gets its last buffers back, one period apart at most (never all at once)', () => {
+  const rig = makeRig();
+  const { sd, drv, out, snd, clock } = rig;
+  prepared(rig, 0);
+  const heads: number[] = [];
+  for (let i = 0; i < PERIODS; i++) heads.push(sd.tx(0, pattern(PERIOD, i + 1)).head);
+  drv.kick(TX);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 0), P.VIRTIO_SND_S_OK);
+  out.last.consume(PERIOD * PERIODS);
+  snd.poll();
+  assert.deepEqual(ids(rig, TX), heads.slice(0, PERIODS - 1));
+  const back: number[] = [];
+  let at = -1;
+  for (let ms = 5; ms <= 200 && back.length === 0; ms += 5) {
+    clock.advance(0.005);
+    snd.poll();
+    back.push(...ids(rig, TX));
+    if (back.length) at = ms;
+  }
+  assert.deepEqual(back, [heads[PERIODS - 1]], 'the last one comes back, by itself');
+  assert.ok(at >= 25 && at <= 80, `after ${at} ms: not with the others, not a buffer later`);
+});
+
 test('RX: buffers held until START, then filled byte for byte, returned when full', () => {
   const rig = makeRig();
   const { sd, drv, inp, snd } = rig;

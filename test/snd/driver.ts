@@ -9,7 +9,7 @@ import type { VirtioDevice } from '../../src/emulator/virtio/types';
 import { VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '../../src/emulator/virtio/types';
 
 // Registers (VirtIO 1.2 §4.2.2): one table for every test driver.
-import { R } from '../devices/helpers';
+import { R, programQueue } from '../devices/helpers';
 export { R };
 
 export const S_ACKNOWLEDGE = 1;
@@ -120,14 +120,7 @@ export class Driver {
       dq.used = (dq.avail + 6 + 2 * n + 3) & ~3;
       ringAt = (dq.used + 6 + 8 * n + 0xfff) & ~0xfff;
       for (let i = n - 1; i >= 0; i--) dq.free.push(i);
-      this.w(R.QUEUE_NUM, n);
-      this.w(R.QUEUE_DESC_LOW, dq.desc);
-      this.w(R.QUEUE_DESC_HIGH, 0);
-      this.w(R.QUEUE_DRIVER_LOW, dq.avail);
-      this.w(R.QUEUE_DRIVER_HIGH, 0);
-      this.w(R.QUEUE_DEVICE_LOW, dq.used);
-      this.w(R.QUEUE_DEVICE_HIGH, 0);
-      this.w(R.QUEUE_READY, 1);
+      programQueue((off, v) => this.w(off, v), n, dq);
       this.queues.push(dq);
     }
     if (ringAt > this.heapStart) throw new Error('rings overflow their area');

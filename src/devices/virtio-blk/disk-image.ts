@@ -35,7 +35,7 @@ export class DiskImage {
       const st = fs.fstatSync(fd);
       if (!st.isFile()) throw new Error(`disk image ${path} is not a regular file`);
       const size = st.size;
-      if (size === 0) throw new Error(`disk image ${path} is empty: create one with e.g. "truncate -s 64M ${path}" and mkfs`);
+      if (size === 0) throw new Error(`disk image ${path} is empty: make a file system on it with "truncate -s 64M ${path} && mkfs.ext4 -q -F ${path}"`);
       if (size % SECTOR_SIZE !== 0) {
         const up = Math.ceil(size / SECTOR_SIZE) * SECTOR_SIZE;
         throw new Error(`disk image ${path} is ${size} bytes, not a multiple of ${SECTOR_SIZE}: pad it with "truncate -s ${up} ${path}"`);
@@ -91,7 +91,7 @@ export class DiskImage {
 function openError(path: string, readOnly: boolean, e: NodeJS.ErrnoException): string {
   switch (e.code) {
     case 'ENOENT':
-      return `disk image ${path} does not exist: create one with e.g. "truncate -s 64M ${path} && mkfs.ext2 ${path}"`;
+      return `disk image ${path} does not exist: create one with "truncate -s 64M ${path} && mkfs.ext4 -q -F ${path}"`;
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':

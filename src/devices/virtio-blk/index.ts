@@ -1,7 +1,9 @@
 // virtio-blk, declared for the registry: a raw disk image at semu's blk slot (0xF420_0000, IRQ 3),
 // semu's `-d`/`--disk`. The device model is blk.ts; the image file, disk-image.ts.
 
+import { accessSync, constants, statSync } from 'node:fs';
 import type { DeviceDescriptor } from '../descriptor';
+import type { PreflightContext } from '../../host/option-spec';
 import { VIRTIO_ID_BLOCK } from '../../emulator/virtio/types';
 import { VirtioBlk } from './blk';
 import { DiskImage } from './disk-image';
@@ -13,6 +15,24 @@ export interface BlkOptions {
   diskReadOnly?: boolean;
 }
 
+/** The advice for a disk: ext4, what the default kernel mounts (it has no ext2). */
+function mkdisk(path: string): string {
+  return `truncate -s 64M ${path} && mkfs.ext4 -q -F ${path}`;
+}
+
+/** The disk option's host check: a file system to mount, and the access the guest will get. */
+function diskProblem(path: string, ctx: PreflightContext): string | undefined {
+  if (statSync(path).size === 0) return `the disk image ${path} is empty: make a file system on it with "${mkdisk(path)}"`;
+  if (ctx.values.diskReadOnly === true) return undefined;
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code;
+    return `the disk image ${path} cannot be written (${why}): make it writable (chmod u+w ${path}) or open it read-only with ${ctx.setting('diskReadOnly', true)}`;
+  }
+  return undefined;
+}
+
 export const virtioBlk: DeviceDescriptor<BlkOptions> = {
   name: 'virtio-blk',
   summary: 'block device on a raw disk image',
@@ -20,7 +40,7 @@ export const virtioBlk: DeviceDescriptor<BlkOptions> = {
   slot: 'blk',
   queueNames: ['requestq'],
   options: [
-    { key: 'disk', cli: ['-d', '--disk'], type: 'file', arg: 'FILE', what: 'disk image', hostAccess: true, help: 'raw disk image for virtio-blk (0xF4200000, IRQ 3): e.g. an ext4 image for root=/dev/vda' },
+    { key: 'disk', cli: ['-d', '--disk'], type: 'file', arg: 'FILE', what: 'disk image', hostAccess: true, missing: (p) => `create one with "${mkdisk(p)}"`, preflight: diskProblem, help: 'raw disk image for virtio-blk (0xF4200000, IRQ 3): e.g. an ext4 image for root=/dev/vda' },
     { key: 'diskReadOnly', cli: ['--disk-ro'], type: 'boolean', default: false, help: 'open the disk image read-only (the guest sees a read-only device)' },
   ],
   enabled: (o) => o.disk !== undefined && o.disk !== '',

@@ -8,6 +8,7 @@ import { AUDIO_SPEC_FORMS, createBackend, parseAudioSpec } from '../../audio';
 import type { AudioBackend } from '../../audio/backend';
 import type { StreamSnapshot } from '../../shared/protocol';
 import { VirtioSnd } from './snd';
+import { inputProblem, outputProblem } from './audio-paths';
 import { readStreams } from './snd-layout';
 import { describeSndChain, le32, VIRTIO_SND_VQ_RX, VIRTIO_SND_VQ_TX } from './snd-proto';
 
@@ -56,13 +57,13 @@ export const virtioSnd: DeviceDescriptor<SndOptions> = {
       key: 'audioOut', cli: ['--audio-out'], type: 'string', arg: 'B', hostAccess: namesAFile,
       help: 'playback (TX) backend: portaudio[:DEVICE] (default), wav:PATH (write a WAV file), null, webview (in VS Code: plays where the window is)',
       detail: 'virtio-snd playback (TX) backend: "portaudio", "portaudio:DEVICE", "webview" (Web Audio in a VS Code panel: sound plays where the window is, also over Remote), "wav:PATH" (write a WAV file) or "null". Default: the semu.audioOut setting ("auto": PortAudio, or the webview when the window is remote or PortAudio cannot play).',
-      check: checkSpec, mapPath: mapWavPath,
+      check: checkSpec, mapPath: mapWavPath, preflight: outputProblem,
     },
     {
       key: 'audioIn', cli: ['--audio-in'], type: 'string', arg: 'B', hostAccess: namesAFile,
       help: 'capture (RX) backend: portaudio[:DEVICE] (default), wav:PATH (read a WAV file), null',
       detail: 'virtio-snd capture (RX) backend: "portaudio", "portaudio:DEVICE", "wav:PATH" (read a WAV file) or "null" (a webview cannot open the microphone). Default: the semu.audioIn setting ("auto": PortAudio, else null).',
-      check: checkSpec, mapPath: mapWavPath,
+      check: checkSpec, mapPath: mapWavPath, preflight: inputProblem,
     },
   ],
   enabled: () => true,

@@ -1,25 +1,44 @@
-// How fast a TX stream may hand buffers back to the guest.
+// When a PCM stream may hand a finished message back to the guest.
 //
 // Linux's virtio-snd driver reports its hardware pointer as "the position of the first message
-// still queued", so each returned TX message moves it one period. The ALSA core reads that
-// pointer modulo the buffer: when a whole buffer's worth of messages comes back between two of
-// its reads, the pointer is where it was, and ALSA takes it for no progress unless more than
-// half the buffer's time (+1 jiffy) has passed since its last read (snd_pcm_update_hw_ptr0).
-// The writer then sleeps until its wait times out (100 ms) and gets -EIO. A real card cannot do
-// that — its pointer moves at the sample rate — but our device returns a message when the host
-// has consumed it, and a host that consumes faster than real time (a file-backed ALSA device, a
-// sound server catching up after a stall) would.
+// still queued", so each returned message moves it one period, and the pointer only moves when
+// its kworker runs (snd_pcm_period_elapsed, one run for any number of completions). The PCM
+// indirect helpers (include/sound/pcm-indirect.h) and the ALSA core read that pointer modulo the
+// buffer: when a whole buffer's worth of messages comes back between two of its reads, the
+// pointer is where it was and Linux sees *no* progress. Nothing is then re-queued (capture
+// re-queues what the pointer showed it; playback has no room to write into), the stream stands
+// still and the blocked read/write/drain fails with EIO after max(100 ms, 1.1 × buffer). A real
+// card cannot do that — its pointer moves at the sample rate — but our device completes a
+// message when the host side is done with it, and a host can be faster than real time (a
+// file-backed ALSA device, a sound server catching up after a stall), or the guest slower (tiny
+// periods, a loaded host).
 //
-// So the stream returns at most (buffer - one period) bytes within any window of
-// min(buffer - period - 2 ms, buffer/2 + 12 ms) of guest time: less than a whole buffer between
-// two reads that are closer than half the buffer (+ 3 jiffies at HZ=250), and still a little
-// faster than real time, so a stream that fell behind catches up. Preallocated: the returns in
-// the window live in a small ring of (time, bytes); nothing is allocated per message.
+// Two rules, both directions, both needed:
+//
+// 1. Never the last one (structural). A message goes back only while another stays queued.
+//    Linux re-queues a message only after its pointer read showed it returned, so the returns it
+//    has not seen yet are at most (messages it queued) − (messages the device holds) < a buffer:
+//    whatever the speeds, a pointer read always sees progress. Capture waits for the re-queue
+//    (with a time-out instead, a guest starved on a loaded host got all four buffers back before
+//    its pointer read and stood still until EIO); only a driver that never queued more than one
+//    buffer gets its last one back a period after the previous. Playback's last messages are
+//    never re-queued (a drain): they go back a period apart, as from a card, and rule 2 keeps a
+//    whole buffer from returning within half a buffer, which the ALSA core's own jiffies check
+//    then reads as the wrap it is.
+// 2. Not faster than the buffer allows (time, playback): at most (buffer − one period) within
+//    any window of min(buffer − period − 2 ms, buffer/2 + 12 ms) of guest time, so a host that
+//    consumes faster than real time cannot hand Linux a whole buffer between two of its reads
+//    that are closer than half the buffer (snd_pcm_update_hw_ptr0), and the guest's playback
+//    clock stays near real time even through a clockless device. The window still lets a stream
+//    that fell behind after a stall catch up a little. Capture is paced by its source.
+//
+// Preallocated: the returns in the window live in a small ring of (time, bytes); nothing is
+// allocated per message.
 
 const MARGIN_S = 0.012;
 const SLACK_S = 0.002;
 
-export class TxReturnPacer {
+export class ReturnPacer {
   private readonly at: Float64Array;
   private readonly bytes: Int32Array;
   private head = 0;
@@ -27,8 +46,15 @@ export class TxReturnPacer {
   private sum = 0;
   private windowS = 0;
   private limit = 0;
+  private periodS = 0;
+  private lastReturn = -Infinity;
+  private maxHeld = 0; // the most messages the driver had queued since reset()
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    /** Apply rule 2 (playback). */
+    private readonly windowed: boolean,
+  ) {
     this.at = new Float64Array(capacity);
     this.bytes = new Int32Array(capacity);
   }
@@ -36,22 +62,37 @@ export class TxReturnPacer {
   /** New stream parameters (or START): forget earlier returns. */
   reset(bufferBytes: number, periodBytes: number, bytesPerSecond: number): void {
     this.head = this.count = this.sum = 0;
+    this.lastReturn = -Infinity;
+    this.maxHeld = 0;
     const bufferS = bufferBytes / bytesPerSecond;
-    const periodS = periodBytes / bytesPerSecond;
-    this.windowS = Math.max(periodS, Math.min(bufferS - periodS - SLACK_S, bufferS / 2 + MARGIN_S));
+    this.periodS = periodBytes / bytesPerSecond;
+    this.windowS = Math.max(this.periodS, Math.min(bufferS - this.periodS - SLACK_S, bufferS / 2 + MARGIN_S));
     this.limit = Math.max(periodBytes, bufferBytes - periodBytes);
   }
 
-  /** May a message of `n` bytes go back at guest time t? */
-  allows(t: number, n: number): boolean {
+  /** May a message of `n` bytes go back at guest time t, while the device holds `held` (it included)? */
+  allows(t: number, n: number, held: number): boolean {
+    return this.waitSeconds(t, n, held) <= 0;
+  }
+
+  /** Guest seconds until a message of `n` bytes may go back (≤ 0: now). */
+  waitSeconds(t: number, n: number, held: number): number {
+    if (held > this.maxHeld) this.maxHeld = held;
+    if (held <= 1 && !this.windowed && this.maxHeld > 1) return Infinity; // until a re-queue
+    let wait = held > 1 ? 0 : this.lastReturn + this.periodS - t;
+    if (!this.windowed) return wait;
     this.expire(t);
-    if (this.count === this.at.length) return false; // as many as we can track: wait for one to age
-    return this.count === 0 || this.sum + n <= this.limit;
+    if (this.count === this.at.length || (this.count > 0 && this.sum + n > this.limit)) {
+      // Until the oldest return in the window ages out (then check again).
+      wait = Math.max(wait, this.at[this.head] + this.windowS - t, 1e-6);
+    }
+    return wait;
   }
 
   /** Records a message of `n` bytes returned at guest time t. */
   returned(t: number, n: number): void {
-    if (this.count === this.at.length) return;
+    this.lastReturn = t;
+    if (!this.windowed || this.count === this.at.length) return;
     const i = (this.head + this.count) % this.at.length;
     this.at[i] = t;
     this.bytes[i] = n;

@@ -15,7 +15,7 @@ import type { AudioBackend, AudioStream, PcmParams } from '../../audio/backend';
 import { logger } from '../../log';
 import type { Ram } from '../../emulator/ram';
 import { LevelMeter } from './snd-levels';
-import { TxReturnPacer } from './snd-pace';
+import { ReturnPacer } from './snd-pace';
 import { F_BUFFER_BYTES, F_CHANNELS, F_DIRECTION, F_FORMAT, F_FRAMES, F_IN_FLIGHT, F_PEAK, F_PERIOD_BYTES, F_RATE, F_RING_CAPACITY, F_RING_FILL, F_RMS, F_STATE, F_XRUNS_DROPPED, F_XRUNS_GUEST, F_XRUNS_HOST, StreamRecord } from './snd-layout';
 import {
   CHANNELS_MAX,
@@ -120,7 +120,7 @@ export class PcmStream {
   private readonly eSeg: Int32Array; // first segment (free-running index into the segment ring)
   private readonly eNPcm: Int32Array; // segments of the PCM range
   private readonly eNStatus: Int32Array; // segments of the status range
-  private readonly pacer: TxReturnPacer; // how fast TX messages may go back (snd-pace.ts)
+  private readonly pacer: ReturnPacer; // when finished messages may go back (snd-pace.ts)
   private fFirst = 0; // index of the oldest entry
   private fCount = 0;
   private fMoved = 0; // entries at the front whose PCM has been moved completely
@@ -161,7 +161,7 @@ export class PcmStream {
     this.eSeg = new Int32Array(fifoCapacity);
     this.eNPcm = new Int32Array(fifoCapacity);
     this.eNStatus = new Int32Array(fifoCapacity);
-    this.pacer = new TxReturnPacer(fifoCapacity);
+    this.pacer = new ReturnPacer(fifoCapacity, direction === 'output');
     if ((segmentCapacity & (segmentCapacity - 1)) !== 0) throw new Error('segment capacity must be a power of two');
     this.segMask = segmentCapacity - 1;
     this.segAddr = new Uint32Array(segmentCapacity);
@@ -447,9 +447,9 @@ export class PcmStream {
       if (this.isOutput) {
         const consumed = (this.produced - queued) | 0;
         if (((consumed - this.eEnd[e]) | 0) < 0) return; // the host has not played it all yet
-        if (!this.pacer.allows(t, this.ePcm[e])) return; // see snd-pace.ts
-        this.pacer.returned(t, this.ePcm[e]);
       }
+      if (!this.pacer.allows(t, this.ePcm[e], this.fCount)) return; // see snd-pace.ts
+      this.pacer.returned(t, this.ePcm[e]);
       this.retire(q, VIRTIO_SND_S_OK, queued);
     }
   }
@@ -506,11 +506,12 @@ export class PcmStream {
   }
 
   /**
-   * Guest seconds until this stream next has work for poll(): the oldest message completing (TX:
-   * the host reaching its last byte; RX: enough captured to fill it), at most
-   * MAX_POLL_INTERVAL_SECONDS while running, at least one frame; Infinity when not running.
+   * Guest seconds until this stream next has work for poll() (t: guest seconds now): the oldest
+   * message completing (TX: the host reaching its last byte; RX: enough captured to fill it; then
+   * the pacer letting it go), at most MAX_POLL_INTERVAL_SECONDS while running, at least one
+   * frame; Infinity when not running.
    */
-  secondsToNextWork(): number {
+  secondsToNextWork(t: number): number {
     const audio = this.audio;
     if (this.state !== PcmState.Running || audio === null) return Infinity;
     const fill = this.hostQueued(audio);
@@ -525,8 +526,11 @@ export class PcmStream {
       const e = this.fFirst;
       bytes = this.ePcm[e] - this.eDone[e] - fill;
     }
+    const oneFrame = 1 / this.rate;
+    // Finished: then it is the pacer's turn (snd-pace.ts).
+    if (bytes <= 0 && this.fMoved > 0) return Math.min(MAX_POLL_INTERVAL_SECONDS, Math.max(oneFrame, this.pacer.waitSeconds(t, this.ePcm[this.fFirst], this.fCount)));
     const frames = Math.max(1, Math.ceil(bytes / this.frameBytes));
-    return Math.min(MAX_POLL_INTERVAL_SECONDS, frames / this.rate);
+    return Math.min(MAX_POLL_INTERVAL_SECONDS, frames * oneFrame);
   }
 
   private checkXruns(audio: AudioStream, t: number): boolean {

@@ -234,10 +234,10 @@ export class VirtioSnd implements VirtioDevice {
 
   /** The next guest tick a running stream needs a poll at (the machine must not idle past it). */
   nextDeadline(): number {
-    let seconds = Infinity;
-    for (let i = 0; i < this.streams.length; i++) seconds = Math.min(seconds, this.streams[i].secondsToNextWork());
-    if (seconds === Infinity) return Infinity;
     const now = this.clock !== null ? this.clock.now() : (performance.now() / 1000) * this.timebase;
+    let seconds = Infinity;
+    for (let i = 0; i < this.streams.length; i++) seconds = Math.min(seconds, this.streams[i].secondsToNextWork(now / this.timebase));
+    if (seconds === Infinity) return Infinity;
     return now + Math.max(1, Math.ceil(seconds * this.timebase));
   }
 

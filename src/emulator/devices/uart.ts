@@ -4,14 +4,13 @@
 //
 // Transmission is instantaneous: a THR write goes to the output batch and THR is empty again at
 // once, so the THR-empty interrupt re-asserts after every write while IER.ETBEI is set (what a
-// real 16550 does once its shift register drains). Input comes from a bounded host-side FIFO;
-// LSR.DR is set only while a byte is really there, so end of input just looks like a quiet line
-// and can never livelock the driver's receive loop.
+// real 16550 does once its shift register drains). Host input waits in a host-side queue
+// (console-input.ts) and moves into the receive FIFO as the guest reads it, so a paste of any
+// size arrives whole. LSR.DR is set only while a byte is really there, so end of input just
+// looks like a quiet line and can never livelock the driver's receive loop.
 
 import type { IrqLine, MmioDevice, Width } from '../types';
-import { logger } from '../../log';
-
-const log = logger('uart');
+import { ConsoleInputQueue, CONSOLE_INPUT_LIMIT } from './console-input';
 
 // Register offsets (reg-shift 0).
 const RBR_THR_DLL = 0;
@@ -76,8 +75,10 @@ export type UartSink = (bytes: Uint8Array, length: number) => void;
 export interface UartOptions {
   /** PLIC source number (semu: 1). */
   irq?: number;
-  /** Host-side receive FIFO capacity in bytes, rounded up to a power of two (default 4096). */
+  /** Receive FIFO capacity in bytes, rounded up to a power of two (default 4096). */
   inputCapacity?: number;
+  /** Most host input bytes waiting behind the FIFO (default CONSOLE_INPUT_LIMIT). */
+  inputLimit?: number;
   /** MMIO window size (default 1 MiB, as semu's DT declares). */
   size?: number;
 }
@@ -86,7 +87,10 @@ export interface UartStats {
   txBytes: number;
   rxBytes: number;
   rxDropped: number;
+  /** Host input bytes not yet read by the guest (the queue and the FIFO). */
   inputPending: number;
+  /** Host input bytes moved into the FIFO so far (uint32, wraps). */
+  inputFed: number;
   inputClosed: boolean;
 }
 
@@ -95,7 +99,8 @@ export class Uart16550 implements MmioDevice {
   readonly size: number;
   private readonly irqNum: number;
 
-  // Receive FIFO (host input, or our own output in loopback mode).
+  // Receive FIFO (host input, or our own output in loopback mode), fed from the host queue.
+  private readonly queue: ConsoleInputQueue;
   private readonly rx: Uint8Array;
   private readonly rxMask: number;
   private rxHead = 0;
@@ -139,26 +144,35 @@ export class Uart16550 implements MmioDevice {
     while (cap < (opts.inputCapacity ?? 4096)) cap *= 2;
     this.rx = new Uint8Array(cap);
     this.rxMask = cap - 1;
+    this.queue = new ConsoleInputQueue(opts.inputLimit ?? CONSOLE_INPUT_LIMIT);
     this.lastMsr = this.modemStatus();
   }
 
   // ---------------- host side ----------------
 
-  /** Queues guest input. Returns the bytes accepted; the rest are dropped and counted (LSR.OE). */
+  /**
+   * Queues host input for the guest; it enters the receive FIFO as the guest reads. Returns the
+   * bytes accepted: all of them, unless input was closed or the queue's bound (said once, in one
+   * line) is reached.
+   */
   pushInput(bytes: Uint8Array): number {
     if (this.closed) {
       this.rxDropped += bytes.length;
       return 0;
     }
-    let n = 0;
-    for (; n < bytes.length; n++) if (!this.rxPush(bytes[n])) break;
+    const n = this.queue.push(bytes);
     if (n < bytes.length) {
       this.rxDropped += bytes.length - n;
       this.lsrErrors |= LSR_OE;
-      log.debug(`input FIFO full: dropped ${bytes.length - n} bytes`);
     }
+    this.feed();
     this.updateIrq();
     return n;
+  }
+
+  /** Host input bytes moved into the FIFO so far (uint32, wraps): the host's back-pressure gauge. */
+  get inputFed(): number {
+    return this.queue.taken;
   }
 
   /** End of input: what is queued is still delivered, then the line just stays quiet. */
@@ -183,7 +197,8 @@ export class Uart16550 implements MmioDevice {
       txBytes: this.txBytes,
       rxBytes: this.rxBytes,
       rxDropped: this.rxDropped,
-      inputPending: this.rxCount,
+      inputPending: this.rxCount + this.queue.length,
+      inputFed: this.queue.taken,
       inputClosed: this.closed,
     };
   }
@@ -252,6 +267,7 @@ export class Uart16550 implements MmioDevice {
     this.rxHead = (this.rxHead + 1) & this.rxMask;
     this.rxCount--;
     this.rxBytes++;
+    if (this.queue.length > 0) this.feed();
     this.updateIrq();
     return b;
   }
@@ -350,6 +366,11 @@ export class Uart16550 implements MmioDevice {
     if (ier & IER_ETBEI && this.threPending) return IIR_THRE;
     if (ier & IER_EDSSI && (this.msrDeltas & MSR_DELTAS) !== 0) return IIR_MSR;
     return IIR_NONE;
+  }
+
+  /** Moves queued host input into the FIFO as far as it has room. */
+  private feed(): void {
+    while (this.rxCount <= this.rxMask && this.queue.length > 0) this.rxPush(this.queue.shift());
   }
 
   private rxPush(b: number): boolean {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Kills every process still carrying SEMU_TEST_RUN=<run> in its environment (started by a test of
+# that run and left behind), logging each to $SEMU_TEST_REAP_LOG. Usage: test-sweep.sh RUN
+run=${1:?usage: test-sweep.sh RUN}
+for e in /proc/[0-9]*/environ; do
+  p=${e#/proc/}; p=${p%/environ}
+  { [ "$p" = "$$" ] || [ "$p" = "$PPID" ]; } && continue
+  if grep -qzx "SEMU_TEST_RUN=$run" "$e" 2>/dev/null; then
+    name=$(cat "/proc/$p/comm" 2>/dev/null)
+    if kill -9 "$p" 2>/dev/null && [ -n "${SEMU_TEST_REAP_LOG:-}" ]; then
+      echo "the suite left $name (pid $p) running: killed" >> "$SEMU_TEST_REAP_LOG"
+    fi
+  fi
+done

@@ -1,0 +1,56 @@
+// The matrix (helpers/matrix.ts) through real PortAudio on the clockless, file-backed ALSA device
+// (test/fixtures/alsa/file-pcms.conf: ALSA's `file` plugin over its `null` PCM), on the host
+// clock, one boot: every period/buffer extreme at 8 and 48 kHz played (the raw file the device
+// wrote holds the exact tone), recorded (the guest hears the 1 kHz file the device reads) and
+// looped, each with exact frames, no xrun and the stream's clock at the nominal rate ±2 %.
+// Such a device has no clock of its own: the audio host reads and writes it in real time and
+// the sound card's pacing (snd-pace.ts) keeps Linux's pointer sane. Real time: a machine loaded
+// far past its cores can make the smallest periods miss (re-run alone before concluding).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { sine } from '../audio/helpers/signal';
+import { until } from '../audio/helpers/wait';
+import { readStreams } from '../../src/devices/virtio-snd/snd-layout';
+import { soundState } from './helpers/streams';
+import { audioHosts, useFileDeviceGuest } from './helpers/file-device';
+import { MATRIX, TONE_HZ, type MatrixCase, checkHeard, checkRun, checkTone, command, fmtOf, frames } from './helpers/matrix';
+
+const dev = useFileDeviceGuest();
+
+/** The capture device reads in.raw from its start at every open: a 1 kHz tone in the case's format. */
+function feed(c: MatrixCase): void {
+  writeFileSync(dev.inRaw, sine(fmtOf(c), TONE_HZ, Math.ceil(c.rate * (c.seconds + 2))));
+}
+
+/** Runs one command; waits until its audio hosts are gone (out.raw complete); checks it ran on PortAudio. */
+async function run(verb: 'play' | 'rec' | 'loop', c: MatrixCase) {
+  const g = dev.g;
+  const r = await g.run(command(verb, c), { timeoutMs: 60_000 });
+  await until(() => audioHosts().length === 0, 10_000, 'the audio hosts to close');
+  for (const s of readStreams(soundState(g.host))) assert.equal(s.backendFailure, null, `${verb} ${c.label}: stream ${s.id} fell back: ${s.backendFailure}`);
+  return checkRun(verb, c, r);
+}
+
+test('portaudio (file device): play at every period/buffer extreme: the exact tone reaches the device, in real time', { timeout: 300_000 }, async () => {
+  for (const c of MATRIX) {
+    await run('play', c);
+    checkTone(new Uint8Array(readFileSync(dev.outRaw)), c, `play ${c.label}: out.raw`);
+  }
+});
+
+test('portaudio (file device): record at every extreme, the 20 ms × 4 default included: the guest hears the file, in real time', { timeout: 300_000 }, async () => {
+  for (const c of MATRIX) {
+    feed(c);
+    checkHeard(c, await run('rec', c), 'rec');
+  }
+});
+
+test('portaudio (file device): loop at every extreme: the captured tone is played back, real time both ways', { timeout: 300_000 }, async () => {
+  for (const c of MATRIX) {
+    feed(c);
+    const p = await run('loop', c);
+    checkHeard(c, p, 'loop');
+    assert.ok(statSync(dev.outRaw).size >= frames(c) * c.channels * 2, `loop ${c.label}: the device got the played-back audio`);
+  }
+});
