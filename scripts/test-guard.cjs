@@ -123,6 +123,7 @@ function startReaper() {
   process.env.SEMU_TEST_OWNER = owner;
   const env = { ...process.env };
   delete env.SEMU_TEST_OWNER; // the reaper itself is not one of the processes to kill
+  env.SEMU_TEST_REAPER = '1'; // nor one the last sweep (scripts/test-sweep.sh) reports as left by a test
   // The loop runs in a background subshell of a shell that exits at once: it is nobody's child
   // (tests that count their own children see none of it) and outlives a SIGKILLed owner.
   const script = `(
