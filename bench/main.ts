@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio),
+// panels-host audio; `vs-semu` only when named, it needs SEMU_C),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -10,12 +10,15 @@ import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
+import { benchVsSemu } from './vs-semu';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio'];
+  const unknown = wanted.filter((n) => !all.includes(n) && n !== 'vs-semu');
+  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, 'vs-semu'].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -52,6 +55,12 @@ async function main(): Promise<void> {
   if (run('audio')) {
     const a = await benchAudio(60);
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
+  }
+  if (run('vs-semu')) {
+    const v = await benchVsSemu(undefined, (l) => process.stderr.write(`  ${l}\n`));
+    for (const r of v.rows) say([`vs C semu: ${r.workload} (median of ${v.runs})`, `${r.ratio.toFixed(2)}×`, `${r.ours_s.toFixed(3)} s vs ${r.c_s.toFixed(3)} s`]);
+    say(['vs C semu: peak RSS', `${(v.ours_rss_mib / v.c_rss_mib).toFixed(2)}×`, `${v.ours_rss_mib.toFixed(1)} MiB vs ${v.c_rss_mib.toFixed(1)} MiB`]);
+    say(['vs C semu: CPU time of a whole run', `${(v.ours_cpu_s / v.c_cpu_s).toFixed(2)}×`, `${v.ours_cpu_s.toFixed(2)} s vs ${v.c_cpu_s.toFixed(2)} s`]);
   }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);

@@ -607,6 +607,8 @@ static int b_help(int argc, char **argv)
 	rt_puts(1, "programs in /bin:\n"
 		"  pcm info|play|rec|loop  ALSA PCM tool (pcm -h for options)\n"
 		"  cpubench                fixed CPU workload, prints time and checksum\n"
+		"  forkbench, pfbench,     kernel-heavy workloads (fork+exec, page faults,\n"
+		"  pipebench, sysbench     pipe ping-pong, system calls), each prints its time\n"
 		"commands are separated by ';'; a command ending in & runs in the background;\n"
 		"^C interrupts the foreground program\n");
 	return 0;
