@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio; `vs-semu` only when named, it needs SEMU_C),
+// panels-host audio; `vs-semu` (needs SEMU_C) and `workloads` (in-process, WORKLOADS=a,b) only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -11,14 +11,15 @@ import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
 import { benchVsSemu } from './vs-semu';
+import { benchWorkloads } from './workloads';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio'];
-  const unknown = wanted.filter((n) => !all.includes(n) && n !== 'vs-semu');
-  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, 'vs-semu'].join(' ')}`);
+  const unknown = wanted.filter((n) => !all.includes(n) && n !== 'vs-semu' && n !== 'workloads');
+  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, 'vs-semu', 'workloads'].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -55,6 +56,11 @@ async function main(): Promise<void> {
   if (run('audio')) {
     const a = await benchAudio(60);
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
+  }
+  if (run('workloads')) {
+    const w = benchWorkloads(process.env.WORKLOADS ? process.env.WORKLOADS.split(',') : undefined);
+    for (const r of [w.boot, ...w.results]) say([`in-process ${r.name}`, `${(r.instructions / r.cpu_s / 1e6).toFixed(0)} MIPS`, `${(r.instructions / 1e6).toFixed(1)} M insns, ${r.cpu_s.toFixed(3)} s CPU, guest ${Number.isNaN(r.guest_s) ? '-' : r.guest_s.toFixed(3) + ' s'}`]);
+    say(['code cache', `${w.translated} blocks`, `${w.decodes} page decodes, ${w.invalidated} invalidations`]);
   }
   if (run('vs-semu')) {
     const v = await benchVsSemu(undefined, (l) => process.stderr.write(`  ${l}\n`));

@@ -54,12 +54,6 @@ export function runFast(h: Hart, cache: CodeCache, budget: number): number {
   const i16 = h.i16;
   const u8 = h.u8;
   const i8 = h.i8;
-  const ltag = h.ltag;
-  const ldelta = h.ldelta;
-  const stag = h.stag;
-  const sdelta = h.sdelta;
-  const ftag = h.ftag;
-  const fdelta = h.fdelta;
   const pages = cache.decodedPages;
   const hots = cache.hotPages;
   const jitAt = cache.jitThreshold;
@@ -89,6 +83,13 @@ export function runFast(h: Hart, cache: CodeCache, budget: number): number {
       continue;
     }
     h.codeChanged = false;
+    // The current address space's TLBs (a satp write, always outside a run, swaps them).
+    const ltag = h.ltag;
+    const ldelta = h.ldelta;
+    const stag = h.stag;
+    const sdelta = h.sdelta;
+    const ftag = h.ftag;
+    const fdelta = h.fdelta;
     // A run: straight-line code and jumps, across pages while the fetch TLB knows the target.
     const k = h.priv; // fixed until the run ends: privilege changes only through traps and SRET
     const limit = budget - iter;

@@ -613,16 +613,16 @@ export class Hart extends Mmu implements InterruptTarget {
         this.mip = (this.mip & ~SIP_WRITABLE) | (v & SIP_WRITABLE);
         break;
       case CSR_SATP:
-        this.satp = v; // MODE is one bit on RV32: bare and Sv32 are both legal; ASID kept (9 bits)
-        this.flushTlb();
+        // MODE is one bit on RV32: bare and Sv32 are both legal; ASID kept (9 bits). No flush:
+        // the new value's address space has its own TLB bank (mmu.ts).
+        this.satp = v;
         break;
     }
   }
 
-  /** SFENCE.VMA: rs1 = x0 flushes everything; otherwise one page (ASIDs are not tagged). */
-  sfenceVma(hasAddr: boolean, va: number): void {
-    if (hasAddr) this.flushTlbPage(va);
-    else this.flushTlb();
+  /** SFENCE.VMA: rs1 = x0 flushes every page, rs2 = x0 every address space (`asid` -1). */
+  sfenceVma(hasAddr: boolean, va: number, asid: number): void {
+    this.fence(va, hasAddr, asid);
   }
 
   /** The supervisor CSRs this hart implements (besides the counters), for CSR views. */

@@ -139,7 +139,7 @@ export function execute(h: Hart, w: number, pc: number): void {
       return;
     case Op.SFENCE_VMA:
       if (h.priv === PRIV_U) return h.raise(Cause.IllegalInsn, w, pc);
-      h.sfenceVma(rs1Of(w) !== 0, a);
+      h.sfenceVma(rs1Of(w) !== 0, a, rs2Of(w) !== 0 ? b & 0x1ff : -1);
       h.pc = next;
       return;
     case Op.CSRRW: v = h.csrAccess(csrOf(w), 0, a, true, w, pc); break;

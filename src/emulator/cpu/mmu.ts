@@ -9,15 +9,25 @@
 // Permission facts baked into an entry: a load entry exists only if the page was readable under
 // the MXR/SUM state at fill time; a store entry only if the page was writable with D already
 // set and the page holds no translated code. Changing SUM/MXR therefore flushes the data TLBs
-// (only when an entry depends on it), and satp writes / sfence.vma flush as the spec requires.
+// (only when an entry depends on it).
+//
+// Address spaces: the three TLBs form a bank, and each hart keeps TLB_BANKS banks, one per
+// recently used satp value (MODE, ASID and root page table together). A satp write switches to
+// the bank of the new value — a context switch back to a recent process finds its translations
+// (and the kernel's) still there — or recycles the least recently used bank. So the hit path
+// stays one compare, and entries are tagged with their ASID by the bank they live in.
+// sfence.vma flushes by address and/or ASID in every matching bank (flushing a global mapping
+// with the ASID's non-global ones is allowed over-flushing).
 
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
-import { Cause, PRIV_U, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
+import { Cause, PRIV_U, SATP_ASID_SHIFT, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
 
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
+/** Address spaces whose translations a hart keeps (see above). */
+export const TLB_BANKS = 8;
 
 export const ACC_FETCH = 0;
 export const ACC_LOAD = 1;
@@ -41,13 +51,8 @@ export interface CodePages {
   readonly marks: Uint8Array;
 }
 
-export class Mmu {
-  /** Current privilege (PRIV_U or PRIV_S). */
-  priv = 1;
-  /** sstatus (only the implemented bits). */
-  status = 0;
-  satp = 0;
-
+/** The fetch, load and store TLBs of one address space (one satp value). */
+class TlbBank {
   readonly ftag = new Int32Array(TLB_SIZE).fill(-1);
   readonly fdelta = new Int32Array(TLB_SIZE);
   readonly ltag = new Int32Array(TLB_SIZE).fill(-1);
@@ -56,18 +61,89 @@ export class Mmu {
   readonly sdelta = new Int32Array(TLB_SIZE);
   /** RAM page (offset >> 12) of each store entry, to evict entries of pages that become code. */
   readonly spage = new Int32Array(TLB_SIZE).fill(-1);
+  /**
+   * Per 4 MiB region (va >>> 22): 1 once an entry there came from a superpage. One leaf PTE then
+   * backs many 4 KiB entries, so sfence.vma of any address in the region flushes the bank.
+   */
+  readonly superRegion = new Uint8Array(1024);
+  /** The satp value these translations belong to; meaningful while `used`. */
+  key = 0;
+  used = false;
+  /** Some entry may be valid (a flush of a clean bank does nothing). */
+  filled = false;
+  /** True once a data entry of a U page was filled in S-mode (valid only while SUM=1). */
+  sumEntries = false;
+  /** True once a load entry was filled thanks to MXR. */
+  mxrEntries = false;
+  /** Last activation (least recently used banks are recycled first). */
+  stamp = 0;
+
+  flush(): void {
+    if (!this.filled) return;
+    this.ftag.fill(-1);
+    this.ltag.fill(-1);
+    this.stag.fill(-1);
+    this.spage.fill(-1);
+    this.superRegion.fill(0);
+    this.sumEntries = false;
+    this.mxrEntries = false;
+    this.filled = false;
+  }
+
+  flushData(): void {
+    this.ltag.fill(-1);
+    this.stag.fill(-1);
+  }
+
+  /** Drops the entries of one virtual page (the whole bank if a superpage covers it). */
+  flushPage(va: number): void {
+    if (!this.filled) return;
+    if (this.superRegion[va >>> 22] !== 0) return this.flush();
+    const vpn = va >>> 12;
+    const i = vpn & TLB_MASK;
+    if (this.ftag[i] >> 1 === vpn) this.ftag[i] = -1;
+    if (this.ltag[i] >> 1 === vpn) this.ltag[i] = -1;
+    if (this.stag[i] >> 1 === vpn) this.stag[i] = -1;
+  }
+
+  evictStorePage(page: number): void {
+    if (!this.filled) return;
+    const sp = this.spage;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (sp[i] === page) {
+        this.stag[i] = -1;
+        sp[i] = -1;
+      }
+    }
+  }
+
+  /** True when sfence.vma with rs2 = `asid` (or -1: rs2 = x0, every address space) covers this bank. */
+  matches(asid: number): boolean {
+    return this.used && (asid < 0 || ((this.key >>> SATP_ASID_SHIFT) & 0x1ff) === asid);
+  }
+}
+
+export class Mmu {
+  /** Current privilege (PRIV_U or PRIV_S). */
+  priv = 1;
+  /** sstatus (only the implemented bits). */
+  status = 0;
+
+  private readonly banks: TlbBank[] = [];
+  private bank: TlbBank;
+  private bankClock = 0;
+  private satpValue = 0;
+
+  // The current bank's TLBs (swapped by satp writes; the run loops read them once per run).
+  ftag: Int32Array;
+  fdelta: Int32Array;
+  ltag: Int32Array;
+  ldelta: Int32Array;
+  stag: Int32Array;
+  sdelta: Int32Array;
 
   /** Set by translate() when it fails: the exception cause to raise. */
   xcause: Cause = 0;
-  /** True once a data entry of a U page was filled in S-mode (valid only while SUM=1). */
-  private sumEntries = false;
-  /** True once a load entry was filled thanks to MXR. */
-  private mxrEntries = false;
-  /**
-   * Per 4 MiB region (va >>> 22): 1 once an entry there came from a superpage. One leaf PTE then
-   * backs many 4 KiB entries, so sfence.vma of any address in the region flushes everything.
-   */
-  private readonly superRegion = new Uint8Array(1024);
 
   readonly ramBase: number;
   readonly ramSize: number;
@@ -79,51 +155,94 @@ export class Mmu {
   ) {
     this.ramBase = ram.base;
     this.ramSize = ram.size;
+    for (let i = 0; i < TLB_BANKS; i++) this.banks.push(new TlbBank());
+    this.bank = this.banks[0];
+    this.bank.used = true;
+    this.ftag = this.bank.ftag;
+    this.fdelta = this.bank.fdelta;
+    this.ltag = this.bank.ltag;
+    this.ldelta = this.bank.ldelta;
+    this.stag = this.bank.stag;
+    this.sdelta = this.bank.sdelta;
   }
 
-  flushTlb(): void {
-    this.ftag.fill(-1);
-    this.ltag.fill(-1);
-    this.stag.fill(-1);
-    this.sumEntries = false;
-    this.mxrEntries = false;
-    this.superRegion.fill(0);
+  /** satp. Writing it switches to that address space's TLBs (WARL: every value is kept). */
+  get satp(): number {
+    return this.satpValue;
   }
-
-  /** Drops the entries of one virtual page (sfence.vma with rs1 != x0). */
-  flushTlbPage(va: number): void {
-    if (this.superRegion[va >>> 22] !== 0) {
-      this.flushTlb();
-      return;
+  set satp(v: number) {
+    v |= 0;
+    this.satpValue = v;
+    if (this.bank.key === v) return;
+    let b: TlbBank | null = null;
+    let lru = this.banks[0];
+    for (const c of this.banks) {
+      if (c.used && c.key === v) b = c;
+      if (c.stamp < lru.stamp) lru = c;
     }
-    const vpn = va >>> 12;
-    const i = vpn & TLB_MASK;
-    if (this.ftag[i] >> 1 === vpn) this.ftag[i] = -1;
-    if (this.ltag[i] >> 1 === vpn) this.ltag[i] = -1;
-    if (this.stag[i] >> 1 === vpn) this.stag[i] = -1;
+    if (b === null) {
+      b = lru;
+      b.flush();
+      b.key = v;
+      b.used = true;
+    }
+    this.activate(b);
+  }
+
+  private activate(b: TlbBank): void {
+    b.stamp = ++this.bankClock;
+    this.bank = b;
+    // Entries filled under SUM/MXR in this address space earlier must not outlive those bits.
+    if ((b.sumEntries && (this.status & SSTATUS_SUM) === 0) || (b.mxrEntries && (this.status & SSTATUS_MXR) === 0)) {
+      b.flushData();
+      b.sumEntries = false;
+      b.mxrEntries = false;
+    }
+    this.ftag = b.ftag;
+    this.fdelta = b.fdelta;
+    this.ltag = b.ltag;
+    this.ldelta = b.ldelta;
+    this.stag = b.stag;
+    this.sdelta = b.sdelta;
+  }
+
+  /** Forgets every translation of every address space. */
+  flushTlb(): void {
+    for (const b of this.banks) b.flush();
+  }
+
+  /** Drops the entries of one virtual page in every address space. */
+  flushTlbPage(va: number): void {
+    for (const b of this.banks) b.flushPage(va);
+  }
+
+  /**
+   * SFENCE.VMA (§4.2.1): `va` < 0 means rs1 = x0 (every page), `asid` < 0 means rs2 = x0
+   * (every address space). Non-global entries of other ASIDs stay.
+   */
+  fence(va: number, hasVa: boolean, asid: number): void {
+    for (const b of this.banks) {
+      if (!b.matches(asid)) continue;
+      if (hasVa) b.flushPage(va);
+      else b.flush();
+    }
   }
 
   /** Evicts store entries that point into RAM page `page` (it now holds translated code). */
   evictStorePage(page: number): void {
-    const sp = this.spage;
-    for (let i = 0; i < TLB_SIZE; i++) {
-      if (sp[i] === page) {
-        this.stag[i] = -1;
-        sp[i] = -1;
-      }
-    }
+    for (const b of this.banks) b.evictStorePage(page);
   }
 
   /** Called when sstatus changes: entries filled under the old SUM/MXR may now be too permissive. */
   protected statusChanged(old: number, now: number): void {
-    if ((old & ~now & SSTATUS_SUM) !== 0 && this.sumEntries) {
-      this.ltag.fill(-1);
-      this.stag.fill(-1);
-      this.sumEntries = false;
+    const b = this.bank;
+    if ((old & ~now & SSTATUS_SUM) !== 0 && b.sumEntries) {
+      b.flushData();
+      b.sumEntries = false;
     }
-    if ((old & ~now & SSTATUS_MXR) !== 0 && this.mxrEntries) {
-      this.ltag.fill(-1);
-      this.mxrEntries = false;
+    if ((old & ~now & SSTATUS_MXR) !== 0 && b.mxrEntries) {
+      b.ltag.fill(-1);
+      b.mxrEntries = false;
     }
   }
 
@@ -223,7 +342,9 @@ export class Mmu {
   private fill(va: number, pa: number, acc: Access, viaSum: boolean, viaMxr: boolean, superpage: boolean): void {
     const off = (pa - (pa & 0xfff)) - this.ramBase;
     if (off < 0 || off + 4096 > this.ramSize) return;
-    if (superpage) this.superRegion[va >>> 22] = 1;
+    const b = this.bank;
+    b.filled = true;
+    if (superpage) b.superRegion[va >>> 22] = 1;
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
     const tag = (vpn << 1) | this.priv;
@@ -234,13 +355,13 @@ export class Mmu {
     } else if (acc === ACC_LOAD) {
       this.ltag[i] = tag;
       this.ldelta[i] = delta;
-      if (viaMxr) this.mxrEntries = true;
+      if (viaMxr) b.mxrEntries = true;
     } else {
       if (this.code.marks[off >>> 12] !== 0) return; // stores to code pages must invalidate it
       this.stag[i] = tag;
       this.sdelta[i] = delta;
-      this.spage[i] = off >>> 12;
+      b.spage[i] = off >>> 12;
     }
-    if (viaSum) this.sumEntries = true;
+    if (viaSum) b.sumEntries = true;
   }
 }
