@@ -33,7 +33,6 @@ import { buildDeviceTree, semuDevices, type DtDevice } from './fdt';
 import { Hart, HartState, type HartHost } from './cpu/hart';
 import { interpret } from './cpu/run';
 import { CodeCache } from './cpu/codecache';
-import { runBlocks } from './cpu/jit';
 import { runFast } from './cpu/fast';
 import { warmUp } from './cpu/warmup';
 import { CAUSE_NAMES, INTERRUPT_BIT } from './cpu/csr';
@@ -79,8 +78,9 @@ export interface MachineConfig {
   /** Let the caller provide RAM (so other threads can see it). Must be ramSize bytes. */
   ramBuffer?: SharedArrayBuffer;
   /**
-   * How harts execute: 'fast' (default: the interpreter over pre-decoded pages), 'jit' (hot
-   * blocks compiled to JS functions) or 'interp' (one instruction at a time: the reference).
+   * How harts execute: 'fast' (default: the fast loop over pre-decoded pages, hot pages
+   * translated), 'interp' (one instruction at a time: the reference) or 'jit' (the fast loop
+   * translating every page on its first entry: for tests of the translator).
    */
   engine?: Engine;
 }
@@ -180,13 +180,14 @@ export class Machine implements HartHost, SbiPlatform {
     }
     if (config.ramBuffer && config.ramBuffer.byteLength !== ramSize) throw new BootError(`ramBuffer is ${config.ramBuffer.byteLength} bytes, RAM is ${ramSize}`);
     this.engine = config.engine ?? 'fast';
-    if (this.engine === 'fast') warmUp();
+    if (this.engine !== 'interp') warmUp();
     this.disk = config.disk;
     this.slice = nharts === 1 ? SLICE_ONE_HART : SLICE_PER_HART;
 
     this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE) : Ram.allocate(ramSize, RAM_BASE);
     this.bus = new Bus(this.ram);
     this.code = new CodeCache(this.ram);
+    if (this.engine === 'jit') this.code.hotThreshold = 1;
     this.clock = createClock(config.time ?? 'host', () => this.instret());
     this.harts = [];
     for (let i = 0; i < nharts; i++) {
@@ -388,7 +389,6 @@ export class Machine implements HartHost, SbiPlatform {
 
   private runHart(h: Hart, slice: number, bps: ReadonlySet<number> | null, skipBp: boolean): number {
     if (bps !== null || this.engine === 'interp') return interpret(h, slice, bps, skipBp);
-    if (this.engine === 'jit') return runBlocks(h, this.code, slice);
     return runFast(h, this.code, slice);
   }
 

@@ -1,12 +1,15 @@
 // One RV32IMA hart running S- and U-mode code (the emulator itself plays M-mode: SBI).
 //
 // State lives in plain fields and typed arrays (monomorphic, no allocation while running).
-// Instruction semantics are in interp.ts (one instruction at a time), fast.ts (pre-decoded
-// pages) and jit.ts (straight-line blocks compiled to JS); all call the memory helpers here for
-// anything but a TLB hit, and all see a trap the same way: the helper enters the trap
-// (scause/sepc/stval/pc) and sets `trapped`, which the caller checks once on its slow path.
+// Instruction semantics are in the table (decode.ts); the engines generated from it (interp.ts,
+// fast.ts, translate.ts) call the memory helpers here for anything but a TLB hit, and all see a
+// trap the same way: the helper enters the trap (scause/sepc/stval/pc) and sets `trapped`,
+// which the caller checks once on its slow path. The slow paths — fetchSlow, loadSlow,
+// storeSlow, loadReserved, storeConditional, amo — are the only places a hart touches memory
+// without a TLB hit (watchpoints hook in there), and Mmu.fill the only place TLBs are filled.
 
 import type { GuestClock, InterruptTarget } from '../types';
+import { amoValue } from './interp';
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
 import { ACC_FETCH, ACC_LOAD, ACC_STORE, Mmu, TLB_MASK, type CodePages } from './mmu';
@@ -475,10 +478,10 @@ export class Hart extends Mmu implements InterruptTarget {
   }
 
   /**
-   * AMO read-modify-write: returns the old value and stores f(old, src). `op` is the funct5.
-   * Needs write permission (store faults, cause 6/7/15), as the spec says for AMOs.
+   * AMO read-modify-write: returns the old value and stores the op's value (amoValue: the
+   * table's expression). Needs write permission (store faults, cause 6/7/15), as the spec says.
    */
-  amo(funct5: number, va: number, src: number, pc: number): number {
+  amo(op: number, va: number, src: number, pc: number): number {
     if ((va & 3) !== 0) {
       this.raise(Cause.StoreMisaligned, va, pc);
       return 0;
@@ -500,18 +503,7 @@ export class Hart extends Mmu implements InterruptTarget {
         return 0;
       }
     }
-    let v: number;
-    switch (funct5) {
-      case 0x01: v = src; break; // swap
-      case 0x00: v = (old + src) | 0; break; // add
-      case 0x04: v = old ^ src; break; // xor
-      case 0x0c: v = old & src; break; // and
-      case 0x08: v = old | src; break; // or
-      case 0x10: v = old < src ? old : src; break; // min
-      case 0x14: v = old > src ? old : src; break; // max
-      case 0x18: v = old >>> 0 < src >>> 0 ? old : src; break; // minu
-      default: v = old >>> 0 > src >>> 0 ? old : src; break; // maxu (0x1c)
-    }
+    const v = amoValue(op, old, src);
     if (inRam) {
       this.codeWrite(off);
       this.m32[off >> 2] = v;
