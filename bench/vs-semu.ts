@@ -29,8 +29,14 @@ export const WORKLOADS: readonly { cmd: string; name: string }[] = [
 export interface RunResult {
   /** Wall seconds from spawn to the ready marker. */
   boot_s: number;
+  /** CPU seconds (all threads) from spawn to the ready marker. */
+  boot_cpu_s: number;
   /** Guest-measured seconds per workload name. */
   work_s: Record<string, number>;
+  /** CPU seconds of the emulator process (all threads) from typing the command to its result line. */
+  work_cpu_s: Record<string, number>;
+  /** Peak resident set (VmHWM) right after the boot, MiB. */
+  boot_rss_mib: number;
   /** Peak resident set (VmHWM), MiB, at the end of the run. */
   peak_rss_mib: number;
   /** User + system CPU seconds of the process over the whole run. */
@@ -47,9 +53,10 @@ export interface Emulator {
 const STEP_TIMEOUT_MS = 180_000;
 const TICKS_PER_S = 100; // USER_HZ: /proc/PID/stat's unit on Linux
 
-/** This project's CLI on the default guest, null audio. */
+/** This project's CLI on the default guest, null audio (VS_SEMU_CLI names another build's cli.js). */
 export function ours(kernel: string, initrd: string): Emulator {
-  return { label: 'vscode-semu', command: process.execPath, args: [distFile('cli.js'), '-k', kernel, '-i', initrd, '--audio-out', 'null', '--audio-in', 'null'] };
+  const cli = process.env.VS_SEMU_CLI ?? distFile('cli.js');
+  return { label: 'vscode-semu', command: process.execPath, args: [cli, '-k', kernel, '-i', initrd, '--audio-out', 'null', '--audio-in', 'null'] };
 }
 
 /** The C semu named by SEMU_C, with ALSA's default PCM a null device (no sound card here). */
@@ -116,55 +123,78 @@ export async function runOnce(e: Emulator, workloads = WORKLOADS): Promise<RunRe
   try {
     await con.waitFor(new RegExp(GUEST_READY_MARKER), 0, `${e.label} boot`);
     const boot_s = (performance.now() - t0) / 1000;
+    const booted = procStats(child.pid!);
     const work_s: Record<string, number> = {};
+    const work_cpu_s: Record<string, number> = {};
     for (const w of workloads) {
       const from = con.length;
+      const c0 = procStats(child.pid!).cpu_s;
       child.stdin!.write(`${w.cmd}\n`);
       const m = await con.waitFor(new RegExp(`(?:^|\\n)${w.name}: ns=(\\d+)`), from, `${e.label} ${w.cmd}`);
+      work_cpu_s[w.name] = procStats(child.pid!).cpu_s - c0;
       work_s[w.name] = Number(m[1]) / 1e9;
     }
-    return { boot_s, work_s, ...procStats(child.pid!) };
+    return { boot_s, boot_cpu_s: booted.cpu_s, boot_rss_mib: booted.peak_rss_mib, work_s, work_cpu_s, ...procStats(child.pid!) };
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-export interface VsSemu {
-  runs: number;
-  rows: { workload: string; ours_s: number; c_s: number; ratio: number; ours_all: number[]; c_all: number[] }[];
-  ours_rss_mib: number;
-  c_rss_mib: number;
+export interface Row {
+  workload: string;
+  /** Medians: guest-measured (boot: wall) seconds, and CPU seconds of the process. */
+  ours_s: number;
+  c_s: number;
+  ratio: number;
   ours_cpu_s: number;
   c_cpu_s: number;
+  cpu_ratio: number;
+  ours_all: number[];
+  c_all: number[];
 }
 
-/** `runs` alternating pairs (ours first, then C semu); medians per workload. */
+export interface VsSemu {
+  runs: number;
+  rows: Row[];
+  /** Medians of the peak RSS after the boot and at the end of a run (after every workload). */
+  ours_boot_rss_mib: number;
+  c_boot_rss_mib: number;
+  ours_rss_mib: number;
+  c_rss_mib: number;
+}
+
+const show = (r: RunResult) =>
+  `boot ${r.boot_s.toFixed(2)} s (cpu ${r.boot_cpu_s.toFixed(2)}), ` +
+  Object.keys(r.work_s).map((k) => `${k} ${r.work_s[k].toFixed(3)} (cpu ${r.work_cpu_s[k].toFixed(2)})`).join(', ') +
+  `, peak ${r.boot_rss_mib.toFixed(1)} → ${r.peak_rss_mib.toFixed(1)} MiB`;
+
+/** `runs` alternating pairs (who goes first alternates too); medians per workload. */
 export async function benchVsSemu(runs = Number(process.env.VS_SEMU_RUNS ?? 5), log: (line: string) => void = () => {}): Promise<VsSemu> {
   const g = guestArtifacts();
   const a = ours(g.kernel, g.initrd);
   const b = cSemu(g.kernel, g.initrd);
   const oursRuns: RunResult[] = [];
   const cRuns: RunResult[] = [];
-  const show = (r: RunResult) => `boot ${r.boot_s.toFixed(2)} s, ` + Object.entries(r.work_s).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') + `, peak ${r.peak_rss_mib.toFixed(1)} MiB, cpu ${r.cpu_s.toFixed(2)} s`;
   for (let i = 0; i < runs; i++) {
-    const first = i % 2 === 0 ? [a, b] : [b, a]; // alternate who goes first, too
-    for (const e of first) {
+    for (const e of i % 2 === 0 ? [a, b] : [b, a]) {
       const r = await runOnce(e);
       (e === a ? oursRuns : cRuns).push(r);
       log(`run ${i + 1} ${e.label}: ${show(r)}`);
     }
   }
-  const row = (workload: string, pick: (r: RunResult) => number) => {
-    const o = oursRuns.map(pick);
-    const c = cRuns.map(pick);
-    return { workload, ours_s: median(o), c_s: median(c), ratio: median(o) / median(c), ours_all: o, c_all: c };
+  const row = (workload: string, wall: (r: RunResult) => number, cpu: (r: RunResult) => number): Row => {
+    const o = oursRuns.map(wall);
+    const c = cRuns.map(wall);
+    const oc = median(oursRuns.map(cpu));
+    const cc = median(cRuns.map(cpu));
+    return { workload, ours_s: median(o), c_s: median(c), ratio: median(o) / median(c), ours_cpu_s: oc, c_cpu_s: cc, cpu_ratio: oc / cc, ours_all: o, c_all: c };
   };
   return {
     runs,
-    rows: [row('boot', (r) => r.boot_s), ...WORKLOADS.map((w) => row(w.name, (r) => r.work_s[w.name]))],
+    rows: [row('boot', (r) => r.boot_s, (r) => r.boot_cpu_s), ...WORKLOADS.map((w) => row(w.name, (r) => r.work_s[w.name], (r) => r.work_cpu_s[w.name]))],
+    ours_boot_rss_mib: median(oursRuns.map((r) => r.boot_rss_mib)),
+    c_boot_rss_mib: median(cRuns.map((r) => r.boot_rss_mib)),
     ours_rss_mib: median(oursRuns.map((r) => r.peak_rss_mib)),
     c_rss_mib: median(cRuns.map((r) => r.peak_rss_mib)),
-    ours_cpu_s: median(oursRuns.map((r) => r.cpu_s)),
-    c_cpu_s: median(cRuns.map((r) => r.cpu_s)),
   };
 }

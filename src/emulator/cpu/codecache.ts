@@ -12,16 +12,16 @@
 // `maxVersions` times (each new hot entry retranslates it; after that, new entries stay in
 // the fast loop).
 
-import type { Ram } from '../ram';
+import { CPU_AREA_HARTS, type Ram } from '../ram';
 import type { CodePages } from './mmu';
 import type { Hart } from './hart';
 import { decodePage } from './predecode';
-import { translatePage, type PageFn } from './translate';
+import { Translator } from './translate';
 
 const SLOTS = 1024; // 4-byte instruction slots per 4 KiB page
 
-/** Entries into a slot before its page is translated (see docs/cpu.md, "Engines"); 0: off (the JS page translator is too slow to tier up, see the wasm one). */
-export const HOT_THRESHOLD = 0;
+/** Entries into a slot before its page is translated (see docs/cpu.md, "Engines"). */
+export const HOT_THRESHOLD = 200;
 /** Translations of one page at most. */
 export const MAX_VERSIONS = 4;
 /** Decoded pages kept at most (8 KiB each, plus 2 KiB of counters). */
@@ -33,10 +33,10 @@ export class CodeCache implements CodePages {
   readonly decodedPages: (Int32Array | null)[];
   /** Per decoded page: entries into each slot while it ran in the fast loop (saturating). */
   readonly heatPages: (Uint16Array | null)[];
-  /** Per RAM page: its translation, or null. */
-  readonly fns: (PageFn | null)[];
-  /** Per translated page: 1 for each slot its function can be entered at. */
+  /** Per translated RAM page: 1 for each slot its function can be entered at (else null). */
   readonly labelPages: (Uint8Array | null)[];
+  /** The page translator: null when RAM is not WebAssembly memory (Ram.allocate). */
+  readonly translator: Translator | null;
   /** Entries into a slot before its page is translated (0: never translate; ≤ 65535). */
   hotThreshold = HOT_THRESHOLD;
   maxVersions = MAX_VERSIONS;
@@ -55,8 +55,8 @@ export class CodeCache implements CodePages {
   translated = 0;
   /** Instructions translated, summed over translations. */
   translatedInsns = 0;
-  /** Bytes of generated code, summed. */
-  translatedSource = 0;
+  /** Bytes of WebAssembly generated, summed. */
+  translatedBytes = 0;
   /** Milliseconds spent generating and compiling. */
   translateMs = 0;
   decodes = 0;
@@ -72,10 +72,10 @@ export class CodeCache implements CodePages {
     this.versions = new Uint8Array(n);
     this.decodedPages = new Array<Int32Array | null>(n).fill(null);
     this.heatPages = new Array<Uint16Array | null>(n).fill(null);
-    this.fns = new Array<PageFn | null>(n).fill(null);
     this.labelPages = new Array<Uint8Array | null>(n).fill(null);
     this.order = new Int32Array(this.maxPages).fill(-1);
     this.ringPos = new Int32Array(n).fill(-1);
+    this.translator = ram.memory !== null && ram.cpuArea >= 0 ? new Translator(ram, this.harts) : null;
     ram.onExternalWrite = (pa, len) => this.externalWrite(pa, len);
   }
 
@@ -104,25 +104,28 @@ export class CodeCache implements CodePages {
   }
 
   /**
-   * Translates RAM page `page` (decoded, and just found hot at slot `slot`) with every slot
-   * entered so far as an entry. Returns false when the page may not be translated again.
+   * Translates RAM page `page` (decoded, and just found hot at slot `slot`). Returns false when
+   * the page may not be translated (again).
    */
   translate(h: Hart, page: number, slot: number): boolean {
     const d = this.decodedPages[page];
     const heat = this.heatPages[page];
-    if (d === null || heat === null || this.versions[page] >= this.maxVersions) return false;
+    const tr = this.translator;
+    if (tr === null || d === null || heat === null || this.versions[page] >= this.maxVersions || h.id >= CPU_AREA_HARTS) return false;
     const t0 = performance.now();
     const old = this.labelPages[page];
+    // Entries: the hot slot, the old entries, and slots entered at least an eighth as often
+    // (code entered a few times is left to the fast loop: compiling it costs more than it saves).
+    const warm = Math.max(1, this.hotThreshold >> 3);
     const entries: number[] = [];
-    for (let s = 0; s < SLOTS; s++) if (heat[s] !== 0 || s === slot || (old !== null && old[s] !== 0)) entries.push(s);
-    const code = translatePage(h, d, page, entries);
-    this.fns[page] = code.fn;
+    for (let s = 0; s < SLOTS; s++) if (heat[s] >= warm || s === slot || (old !== null && old[s] !== 0)) entries.push(s);
+    const code = tr.translate(d, page, entries);
     this.labelPages[page] = code.labels;
     this.versions[page]++;
     heat.fill(0);
     this.translated++;
     this.translatedInsns += code.length;
-    this.translatedSource += code.sourceSize;
+    this.translatedBytes += code.size;
     this.translateMs += performance.now() - t0;
     return true;
   }
@@ -143,7 +146,7 @@ export class CodeCache implements CodePages {
     this.versions[page] = 0;
     this.decodedPages[page] = null;
     this.heatPages[page] = null;
-    this.fns[page] = null;
+    if (this.labelPages[page] !== null) this.translator!.drop(page);
     this.labelPages[page] = null;
     this.invalidated++;
   }

@@ -4,11 +4,12 @@
 // reference interpreter, the fast loop over pre-decoded pages and the page translator — are
 // generated from the semantics at start-up (engines.ts), in the spirit of v86's x86_table.
 //
-// Semantics are small JavaScript expressions over the operands, int32 in and out:
-//   $a, $b  the values of rs1 and rs2      $i    the format's immediate (see immediateOf)
-//   $pc     the instruction's address      $old  the memory word an AMO read
+// Semantics are expressions of a little language (ir.ts) over the operands, int32 in and out:
+//   A, B  the values of rs1 and rs2      I    the format's immediate (see immediateOf)
+//   PC    the instruction's address      OLD  the memory word an AMO read
 // Loads, stores, jumps and the system instructions are described by their kind; each engine
-// has one template per kind.
+// has one template per kind. The system instructions, which only the reference interpreter
+// runs, carry a statement in its terms (interp.ts: h, w, pc, A, B, rs1, rs2).
 //
 // Lookup: a 15-bit index made of opcode[6:2], funct3 and funct7 selects a small list of
 // candidate definitions; each candidate's mask/match then checks the remaining fixed fields
@@ -54,13 +55,13 @@ export const enum Fmt {
 
 /** What an instruction does, in the terms of one template per kind (see the header). */
 export type Sem =
-  | { readonly k: 'alu'; readonly e: string } // rd = e
-  | { readonly k: 'branch'; readonly e: string } // pc += $i when e
-  | { readonly k: 'jal' } // rd = pc + 4; pc += $i
-  | { readonly k: 'jalr' } // rd = pc + 4; pc = ($a + $i) & ~1
-  | { readonly k: 'load'; readonly width: 1 | 2 | 4; readonly signed: boolean } // rd = mem[$a + $i]
-  | { readonly k: 'store'; readonly width: 1 | 2 | 4 } // mem[$a + $i] = $b
-  | { readonly k: 'amo'; readonly e: string } // rd = mem[$a]; mem[$a] = e
+  | { readonly k: 'alu'; readonly e: Expr } // rd = e
+  | { readonly k: 'branch'; readonly e: Expr } // pc += I when e ≠ 0
+  | { readonly k: 'jal' } // rd = pc + 4; pc += I
+  | { readonly k: 'jalr' } // rd = pc + 4; pc = (A + I) & ~1
+  | { readonly k: 'load'; readonly width: 1 | 2 | 4; readonly signed: boolean } // rd = mem[A + I]
+  | { readonly k: 'store'; readonly width: 1 | 2 | 4 } // mem[A + I] = B
+  | { readonly k: 'amo'; readonly e: Expr } // rd = mem[A]; mem[A] = e
   | { readonly k: 'lr' }
   | { readonly k: 'sc' }
   | { readonly k: 'nop' }
@@ -79,6 +80,7 @@ export interface InsnDef {
 }
 
 import { Cause, PRIV_U } from './csr';
+import { A, add, and, B, div, divu, eq, ge, geu, gt, gtu, I, lt, ltu, mul, mulh, mulhsu, mulhu, ne, OLD, or, PC, rem, remu, sel, shl, shr, sra, sub, xor, type Expr } from './ir';
 
 const OPC = 0x7f;
 const F3 = 0x7000;
@@ -106,26 +108,26 @@ function amo(name: string, op: Op, fmt: Fmt, funct5: number, sem: Sem, extraMask
   return { name, op, fmt, mask: (OPC | F3 | 0xf8000000 | extraMask) | 0, match: (0x2f | (2 << 12) | (funct5 << 27)) | 0, sem };
 }
 
-const alu = (e: string): Sem => ({ k: 'alu', e });
-const br = (e: string): Sem => ({ k: 'branch', e });
+const alu = (e: Expr): Sem => ({ k: 'alu', e });
+const br = (e: Expr): Sem => ({ k: 'branch', e });
 const ld = (width: 1 | 2 | 4, signed: boolean): Sem => ({ k: 'load', width, signed });
 const st = (width: 1 | 2 | 4): Sem => ({ k: 'store', width });
-const rmw = (e: string): Sem => ({ k: 'amo', e });
+const rmw = (e: Expr): Sem => ({ k: 'amo', e });
 const csr = (mode: 0 | 1 | 2, imm: boolean): Sem => ({ k: 'csr', mode, imm });
 // System statements: U-mode may not run the privileged ones (illegal instruction, tval = word).
 const privileged = (s: string): Sem => ({ k: 'sys', s: `if (h.priv === ${PRIV_U}) h.raise(${Cause.IllegalInsn}, w, pc); else { ${s} }` });
 
 export const TABLE: readonly InsnDef[] = [
-  def('lui', Op.LUI, Fmt.U, 0x37, null, null, alu('$i')),
-  def('auipc', Op.AUIPC, Fmt.U, 0x17, null, null, alu('($pc + $i) | 0')),
+  def('lui', Op.LUI, Fmt.U, 0x37, null, null, alu(I)),
+  def('auipc', Op.AUIPC, Fmt.U, 0x17, null, null, alu(add(PC, I))),
   def('jal', Op.JAL, Fmt.JAL, 0x6f, null, null, { k: 'jal' }),
   def('jalr', Op.JALR, Fmt.JALR, 0x67, 0, null, { k: 'jalr' }),
-  def('beq', Op.BEQ, Fmt.BRANCH, 0x63, 0, null, br('$a === $b')),
-  def('bne', Op.BNE, Fmt.BRANCH, 0x63, 1, null, br('$a !== $b')),
-  def('blt', Op.BLT, Fmt.BRANCH, 0x63, 4, null, br('$a < $b')),
-  def('bge', Op.BGE, Fmt.BRANCH, 0x63, 5, null, br('$a >= $b')),
-  def('bltu', Op.BLTU, Fmt.BRANCH, 0x63, 6, null, br('($a >>> 0) < ($b >>> 0)')),
-  def('bgeu', Op.BGEU, Fmt.BRANCH, 0x63, 7, null, br('($a >>> 0) >= ($b >>> 0)')),
+  def('beq', Op.BEQ, Fmt.BRANCH, 0x63, 0, null, br(eq(A, B))),
+  def('bne', Op.BNE, Fmt.BRANCH, 0x63, 1, null, br(ne(A, B))),
+  def('blt', Op.BLT, Fmt.BRANCH, 0x63, 4, null, br(lt(A, B))),
+  def('bge', Op.BGE, Fmt.BRANCH, 0x63, 5, null, br(ge(A, B))),
+  def('bltu', Op.BLTU, Fmt.BRANCH, 0x63, 6, null, br(ltu(A, B))),
+  def('bgeu', Op.BGEU, Fmt.BRANCH, 0x63, 7, null, br(geu(A, B))),
   def('lb', Op.LB, Fmt.LOAD, 0x03, 0, null, ld(1, true)),
   def('lh', Op.LH, Fmt.LOAD, 0x03, 1, null, ld(2, true)),
   def('lw', Op.LW, Fmt.LOAD, 0x03, 2, null, ld(4, true)),
@@ -134,35 +136,33 @@ export const TABLE: readonly InsnDef[] = [
   def('sb', Op.SB, Fmt.STORE, 0x23, 0, null, st(1)),
   def('sh', Op.SH, Fmt.STORE, 0x23, 1, null, st(2)),
   def('sw', Op.SW, Fmt.STORE, 0x23, 2, null, st(4)),
-  def('addi', Op.ADDI, Fmt.I, 0x13, 0, null, alu('($a + $i) | 0')),
-  def('slti', Op.SLTI, Fmt.I, 0x13, 2, null, alu('$a < $i ? 1 : 0')),
-  def('sltiu', Op.SLTIU, Fmt.I, 0x13, 3, null, alu('($a >>> 0) < ($i >>> 0) ? 1 : 0')),
-  def('xori', Op.XORI, Fmt.I, 0x13, 4, null, alu('$a ^ $i')),
-  def('ori', Op.ORI, Fmt.I, 0x13, 6, null, alu('$a | $i')),
-  def('andi', Op.ANDI, Fmt.I, 0x13, 7, null, alu('$a & $i')),
-  def('slli', Op.SLLI, Fmt.SHIFT, 0x13, 1, 0x00, alu('$a << $i')),
-  def('srli', Op.SRLI, Fmt.SHIFT, 0x13, 5, 0x00, alu('($a >>> $i) | 0')),
-  def('srai', Op.SRAI, Fmt.SHIFT, 0x13, 5, 0x20, alu('$a >> $i')),
-  def('add', Op.ADD, Fmt.R, 0x33, 0, 0x00, alu('($a + $b) | 0')),
-  def('sub', Op.SUB, Fmt.R, 0x33, 0, 0x20, alu('($a - $b) | 0')),
-  // JavaScript masks shift counts to 5 bits, as RV32 does.
-  def('sll', Op.SLL, Fmt.R, 0x33, 1, 0x00, alu('$a << $b')),
-  def('slt', Op.SLT, Fmt.R, 0x33, 2, 0x00, alu('$a < $b ? 1 : 0')),
-  def('sltu', Op.SLTU, Fmt.R, 0x33, 3, 0x00, alu('($a >>> 0) < ($b >>> 0) ? 1 : 0')),
-  def('xor', Op.XOR, Fmt.R, 0x33, 4, 0x00, alu('$a ^ $b')),
-  def('srl', Op.SRL, Fmt.R, 0x33, 5, 0x00, alu('($a >>> $b) | 0')),
-  def('sra', Op.SRA, Fmt.R, 0x33, 5, 0x20, alu('$a >> $b')),
-  def('or', Op.OR, Fmt.R, 0x33, 6, 0x00, alu('$a | $b')),
-  def('and', Op.AND, Fmt.R, 0x33, 7, 0x00, alu('$a & $b')),
-  // M: the helpers are in muldiv.ts (int32 arithmetic only, no BigInt).
-  def('mul', Op.MUL, Fmt.R, 0x33, 0, 0x01, alu('Math.imul($a, $b)')),
-  def('mulh', Op.MULH, Fmt.R, 0x33, 1, 0x01, alu('mulh($a, $b)')),
-  def('mulhsu', Op.MULHSU, Fmt.R, 0x33, 2, 0x01, alu('mulhsu($a, $b)')),
-  def('mulhu', Op.MULHU, Fmt.R, 0x33, 3, 0x01, alu('mulhu($a, $b)')),
-  def('div', Op.DIV, Fmt.R, 0x33, 4, 0x01, alu('div($a, $b)')),
-  def('divu', Op.DIVU, Fmt.R, 0x33, 5, 0x01, alu('divu($a, $b)')),
-  def('rem', Op.REM, Fmt.R, 0x33, 6, 0x01, alu('rem($a, $b)')),
-  def('remu', Op.REMU, Fmt.R, 0x33, 7, 0x01, alu('remu($a, $b)')),
+  def('addi', Op.ADDI, Fmt.I, 0x13, 0, null, alu(add(A, I))),
+  def('slti', Op.SLTI, Fmt.I, 0x13, 2, null, alu(lt(A, I))),
+  def('sltiu', Op.SLTIU, Fmt.I, 0x13, 3, null, alu(ltu(A, I))),
+  def('xori', Op.XORI, Fmt.I, 0x13, 4, null, alu(xor(A, I))),
+  def('ori', Op.ORI, Fmt.I, 0x13, 6, null, alu(or(A, I))),
+  def('andi', Op.ANDI, Fmt.I, 0x13, 7, null, alu(and(A, I))),
+  def('slli', Op.SLLI, Fmt.SHIFT, 0x13, 1, 0x00, alu(shl(A, I))),
+  def('srli', Op.SRLI, Fmt.SHIFT, 0x13, 5, 0x00, alu(shr(A, I))),
+  def('srai', Op.SRAI, Fmt.SHIFT, 0x13, 5, 0x20, alu(sra(A, I))),
+  def('add', Op.ADD, Fmt.R, 0x33, 0, 0x00, alu(add(A, B))),
+  def('sub', Op.SUB, Fmt.R, 0x33, 0, 0x20, alu(sub(A, B))),
+  def('sll', Op.SLL, Fmt.R, 0x33, 1, 0x00, alu(shl(A, B))),
+  def('slt', Op.SLT, Fmt.R, 0x33, 2, 0x00, alu(lt(A, B))),
+  def('sltu', Op.SLTU, Fmt.R, 0x33, 3, 0x00, alu(ltu(A, B))),
+  def('xor', Op.XOR, Fmt.R, 0x33, 4, 0x00, alu(xor(A, B))),
+  def('srl', Op.SRL, Fmt.R, 0x33, 5, 0x00, alu(shr(A, B))),
+  def('sra', Op.SRA, Fmt.R, 0x33, 5, 0x20, alu(sra(A, B))),
+  def('or', Op.OR, Fmt.R, 0x33, 6, 0x00, alu(or(A, B))),
+  def('and', Op.AND, Fmt.R, 0x33, 7, 0x00, alu(and(A, B))),
+  def('mul', Op.MUL, Fmt.R, 0x33, 0, 0x01, alu(mul(A, B))),
+  def('mulh', Op.MULH, Fmt.R, 0x33, 1, 0x01, alu(mulh(A, B))),
+  def('mulhsu', Op.MULHSU, Fmt.R, 0x33, 2, 0x01, alu(mulhsu(A, B))),
+  def('mulhu', Op.MULHU, Fmt.R, 0x33, 3, 0x01, alu(mulhu(A, B))),
+  def('div', Op.DIV, Fmt.R, 0x33, 4, 0x01, alu(div(A, B))),
+  def('divu', Op.DIVU, Fmt.R, 0x33, 5, 0x01, alu(divu(A, B))),
+  def('rem', Op.REM, Fmt.R, 0x33, 6, 0x01, alu(rem(A, B))),
+  def('remu', Op.REMU, Fmt.R, 0x33, 7, 0x01, alu(remu(A, B))),
   // FENCE ignores its fm/pred/succ/rs1/rd fields (FENCE.TSO and PAUSE are FENCEs too). FENCE.I
   // has nothing to do: the code caches follow every store (docs/cpu.md).
   def('fence', Op.FENCE, Fmt.FENCE, 0x0f, 0, null, { k: 'nop' }),
@@ -177,7 +177,7 @@ export const TABLE: readonly InsnDef[] = [
     privileged('h.pc = (pc + 4) | 0; if ((h.mip & h.sie) === 0) { h.idle = true; h.stop = true; }'), RS2 | RS1 | RD, 5 << 20),
   // rs1 = x0: every page; rs2 = x0: every address space (-1), else the ASID in rs2.
   def('sfence.vma', Op.SFENCE_VMA, Fmt.SFENCE, 0x73, 0, 0x09,
-    privileged('h.sfenceVma(rs1 !== 0, $a, rs2 !== 0 ? $b & 0x1ff : -1); h.pc = (pc + 4) | 0;'), RD, 0),
+    privileged('h.sfenceVma(rs1 !== 0, A, rs2 !== 0 ? B & 0x1ff : -1); h.pc = (pc + 4) | 0;'), RD, 0),
   def('csrrw', Op.CSRRW, Fmt.CSR, 0x73, 1, null, csr(0, false)),
   def('csrrs', Op.CSRRS, Fmt.CSR, 0x73, 2, null, csr(1, false)),
   def('csrrc', Op.CSRRC, Fmt.CSR, 0x73, 3, null, csr(2, false)),
@@ -186,15 +186,15 @@ export const TABLE: readonly InsnDef[] = [
   def('csrrci', Op.CSRRCI, Fmt.CSRI, 0x73, 7, null, csr(2, true)),
   amo('lr.w', Op.LR_W, Fmt.LR, 0x02, { k: 'lr' }, RS2),
   amo('sc.w', Op.SC_W, Fmt.AMO, 0x03, { k: 'sc' }),
-  amo('amoswap.w', Op.AMOSWAP_W, Fmt.AMO, 0x01, rmw('$b')),
-  amo('amoadd.w', Op.AMOADD_W, Fmt.AMO, 0x00, rmw('($old + $b) | 0')),
-  amo('amoxor.w', Op.AMOXOR_W, Fmt.AMO, 0x04, rmw('$old ^ $b')),
-  amo('amoand.w', Op.AMOAND_W, Fmt.AMO, 0x0c, rmw('$old & $b')),
-  amo('amoor.w', Op.AMOOR_W, Fmt.AMO, 0x08, rmw('$old | $b')),
-  amo('amomin.w', Op.AMOMIN_W, Fmt.AMO, 0x10, rmw('$old < $b ? $old : $b')),
-  amo('amomax.w', Op.AMOMAX_W, Fmt.AMO, 0x14, rmw('$old > $b ? $old : $b')),
-  amo('amominu.w', Op.AMOMINU_W, Fmt.AMO, 0x18, rmw('($old >>> 0) < ($b >>> 0) ? $old : $b')),
-  amo('amomaxu.w', Op.AMOMAXU_W, Fmt.AMO, 0x1c, rmw('($old >>> 0) > ($b >>> 0) ? $old : $b')),
+  amo('amoswap.w', Op.AMOSWAP_W, Fmt.AMO, 0x01, rmw(B)),
+  amo('amoadd.w', Op.AMOADD_W, Fmt.AMO, 0x00, rmw(add(OLD, B))),
+  amo('amoxor.w', Op.AMOXOR_W, Fmt.AMO, 0x04, rmw(xor(OLD, B))),
+  amo('amoand.w', Op.AMOAND_W, Fmt.AMO, 0x0c, rmw(and(OLD, B))),
+  amo('amoor.w', Op.AMOOR_W, Fmt.AMO, 0x08, rmw(or(OLD, B))),
+  amo('amomin.w', Op.AMOMIN_W, Fmt.AMO, 0x10, rmw(sel(lt(OLD, B), OLD, B))),
+  amo('amomax.w', Op.AMOMAX_W, Fmt.AMO, 0x14, rmw(sel(gt(OLD, B), OLD, B))),
+  amo('amominu.w', Op.AMOMINU_W, Fmt.AMO, 0x18, rmw(sel(ltu(OLD, B), OLD, B))),
+  amo('amomaxu.w', Op.AMOMAXU_W, Fmt.AMO, 0x1c, rmw(sel(gtu(OLD, B), OLD, B))),
 ];
 
 /** Definition by handler id (the disassembler's names and formats). */
@@ -271,7 +271,7 @@ export function csrOf(w: number): number {
   return w >>> 20;
 }
 
-/** The immediate of an instruction word as its format defines `$i` (0 where there is none). */
+/** The immediate of an instruction word as its format defines I (0 where there is none). */
 export function immediateOf(fmt: Fmt, w: number): number {
   switch (fmt) {
     case Fmt.I: case Fmt.LOAD: case Fmt.JALR: return immI(w);

@@ -3,8 +3,8 @@
 // translator (translate.ts).
 //
 // The outer loop checks interrupts, fetches (which may walk the page table or trap), and then
-// either calls the page's translated function, when the slot is one of its entries, or starts a
-// "run": the decoded page and slot in locals, straight-line code and jumps followed directly
+// either enters translated code (translate.ts), when the slot is an entry of its page's
+// translation, or starts a "run": the decoded page and slot in locals, straight-line code and jumps followed directly
 // while the target's page is known to the fetch TLB and decoded. Every jump target and run
 // start counts an entry into its slot; at `hotThreshold` entries the page is translated and the
 // run ends so the outer loop enters the new function. A run also ends on anything that can
@@ -14,11 +14,12 @@
 import { Cause } from './csr';
 import type { CodeCache } from './codecache';
 import { BY_OP, Op, SYSTEM, type InsnDef } from './decode';
-import { build, fill } from './gen';
+import { build } from './gen';
+import { js, jsCond } from './ir';
 import type { Hart } from './hart';
 import { execute } from './interp';
 import { TLB_MASK } from './mmu';
-import type { PageFn } from './translate';
+import { Exit, FLAGS, PC as PC_CELL } from './layout';
 
 // Loop exits (the `next` values below zero).
 const JUMP = -1; // to `t`, after retiring the instruction
@@ -41,8 +42,8 @@ function caseOf(d: InsnDef): string {
   const ops = { a: 'x[rs1]', b: 'x[rs2]', i: 'imm', pc: PC };
   const tlb = (tags: string, check: string) => `const a = ${sem.k === 'load' || sem.k === 'store' ? '(x[rs1] + imm) | 0' : 'x[rs1]'}; const vpn = a >>> 12; const e = vpn & ${TLB_MASK}; if (${tags}[e] === ((vpn << 1) | k)${check})`;
   switch (sem.k) {
-    case 'alu': return `x[rd] = ${fill(sem.e, ops)};`;
-    case 'branch': return `if (${fill(sem.e, ops)}) { t = (vbase + (s << 2) + imm) | 0; next = ${JUMP}; }`;
+    case 'alu': return `x[rd] = ${js(sem.e, ops)};`;
+    case 'branch': return `if (${jsCond(sem.e, ops)}) { t = (vbase + (s << 2) + imm) | 0; next = ${JUMP}; }`;
     case 'jal':
     case 'jalr': {
       const target = sem.k === 'jal' ? '(vbase + (s << 2) + imm) | 0' : '(x[rs1] + imm) & -2';
@@ -56,7 +57,7 @@ function caseOf(d: InsnDef): string {
       return `{ ${tlb('stag', ALIGNED[sem.width])} ${STORE_VIEW[sem.width]}[(a + sdelta[e]) ${SHIFT[sem.width]}] = x[rs2]; else next = storeSlow(h, a, ${sem.width}, x[rs2], vbase, s); }`;
     case 'amo':
       return (
-        `{ ${tlb('stag', ALIGNED[4])} { const o = (a + sdelta[e]) >> 2; const old = m32[o]; m32[o] = ${fill(sem.e, { old: 'old', b: 'x[rs2]' })}; x[rd] = old; } ` +
+        `{ ${tlb('stag', ALIGNED[4])} { const o = (a + sdelta[e]) >> 2; const old = m32[o]; m32[o] = ${js(sem.e, { old: 'old', b: 'x[rs2]' })}; x[rd] = old; } ` +
         `else { const v = h.amo(${d.op}, a, x[rs2], ${PC}); if (h.trapped) next = ${TRAP}; else { x[rd] = v; next = afterSlowStore(h, vbase, s); } } }`
       );
     case 'lr':
@@ -83,8 +84,8 @@ function source(): string {
   }
   return `return function runFast(h, cache, budget) {
   const x = h.x, m32 = h.m32, u16 = h.u16, i16 = h.i16, u8 = h.u8, i8 = h.i8;
-  const pages = cache.decodedPages, heats = cache.heatPages, fns = cache.fns, labelPages = cache.labelPages;
-  const hotAt = cache.hotThreshold, ramBase = h.ramBase;
+  const pages = cache.decodedPages, heats = cache.heatPages, labelPages = cache.labelPages;
+  const hotAt = cache.hotThreshold, ramBase = h.ramBase, tr = cache.translator, cells = h.cells, hs = h.region.offset;
   let iter = 0;
   while (iter < budget && !h.stop) {
     // Between runs: interrupts, then the fetch (which may walk the page table or trap).
@@ -94,13 +95,18 @@ function source(): string {
     if (off0 < 0) { h.trapped = false; iter++; continue; }
     const page0 = off0 >>> 12;
     let s = (off0 >>> 2) & 1023;
-    const f = fns[page0];
-    if (f !== null && labelPages[page0][s] !== 0) {
+    const labels = labelPages[page0];
+    if (labels !== null && labels[s] !== 0) {
+      // Translated code from here on, until something needs this loop (layout.ts, Exit).
       h.codeChanged = false;
-      const r = enter(f, h, s, pc0 - (pc0 & 4095), budget - iter);
+      cells[${PC_CELL >> 2}] = pc0;
+      cells[${FLAGS >> 2}] = 0;
+      const r = tr.run(hs, h.priv, budget - iter);
       h.instret += r;
       iter += r;
-      if (h.trapped) { h.trapped = false; iter++; }
+      // A trap left h.pc at the handler; otherwise translated code says where it stopped.
+      if (cells[${FLAGS >> 2}] === ${Exit.Trap}) { h.trapped = false; iter++; }
+      else h.pc = cells[${PC_CELL >> 2}];
       continue;
     }
     let d = pages[page0];
@@ -161,7 +167,8 @@ ${cases.join('\n')}
             const slot = (off >>> 2) & 1023;
             if (n >= limit || nd === null || SYSTEM[nd[2 * slot] & 0xff] !== 0) { h.pc = t; break; }
             const tp = off >>> 12;
-            if (fns[tp] !== null && labelPages[tp][slot] !== 0) { h.pc = t; break; }
+            const tl = labelPages[tp];
+            if (tl !== null && tl[slot] !== 0) { h.pc = t; break; }
             if (nd !== d) hot = heats[tp];
             if (hotAt !== 0) {
               const c = hot[slot] + 1;
@@ -196,15 +203,6 @@ ${cases.join('\n')}
   }
   return iter;
 };`;
-}
-
-/**
- * Calls a translated page. Its own function so the loop's call site sees one target (this)
- * and this one call site all the page functions: V8 treats it as megamorphic from the warm-up
- * on, instead of deoptimizing the whole loop each time a new page function shows up there.
- */
-function enter(f: PageFn, h: Hart, s: number, vb: number, limit: number): number {
-  return f(h, s, vb, limit);
 }
 
 /**
@@ -252,7 +250,7 @@ function afterSlowStore(h: Hart, vbase: number, s: number): number {
  * one per trap or interrupt taken.
  */
 export const runFast: (h: Hart, cache: CodeCache, budget: number) => number = build(
-  ['SYSTEM', 'execute', 'enter', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore'],
-  [SYSTEM, execute, enter, loadSlow, storeSlow, afterSlowLoad, afterSlowStore],
+  ['SYSTEM', 'execute', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore'],
+  [SYSTEM, execute, loadSlow, storeSlow, afterSlowLoad, afterSlowStore],
   source(),
 );

@@ -10,6 +10,7 @@
 
 import type { GuestClock, InterruptTarget } from '../types';
 import { amoValue } from './interp';
+import { HID, RESERVATION, X } from './layout';
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
 import { ACC_FETCH, ACC_LOAD, ACC_STORE, Mmu, TLB_MASK, type CodePages } from './mmu';
@@ -83,7 +84,7 @@ export const TRACE_LEN = 32;
 
 export class Hart extends Mmu implements InterruptTarget {
   /** x0..x31, plus x[32]: where the decoded interpreter sends writes to x0 (never read). */
-  readonly x = new Int32Array(33);
+  readonly x: Int32Array;
   pc = 0;
 
   // Supervisor CSRs (sstatus, satp and the privilege live in Mmu).
@@ -109,8 +110,13 @@ export class Hart extends Mmu implements InterruptTarget {
   atBreakpoint = false;
   /** Set by a helper that entered a trap; the caller clears it. */
   trapped = false;
-  /** LR reservation: the physical word address, or -1. */
-  reservation = -1;
+  /** LR reservation: the physical word address, or -1 (in the state region: translated code sets it too). */
+  get reservation(): number {
+    return this.cells[RESERVATION >> 2];
+  }
+  set reservation(pa: number) {
+    this.cells[RESERVATION >> 2] = pa;
+  }
 
   /**
    * The last TRACE_LEN straight-line runs executed, for crash reports: [pc, RAM offset, count]
@@ -143,12 +149,15 @@ export class Hart extends Mmu implements InterruptTarget {
     code: CodePages,
     readonly host: HartHost,
   ) {
-    super(ram, bus, code);
+    super(ram, bus, code, ram.hartRegion(id));
+    this.x = new Int32Array(this.region.buffer, this.region.offset + X, 33);
+    this.cells[HID >> 2] = id;
+    this.reservation = -1;
     this.m32 = ram.i32;
     this.u16 = ram.u16;
     this.u8 = ram.u8;
-    this.i16 = new Int16Array(ram.buffer);
-    this.i8 = new Int8Array(ram.buffer);
+    this.i16 = new Int16Array(ram.buffer, 0, ram.size >> 1);
+    this.i8 = new Int8Array(ram.buffer, 0, ram.size);
   }
 
   /** Power-on / HSM start state: S-mode, MMU off, interrupts off. */

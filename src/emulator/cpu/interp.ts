@@ -6,7 +6,8 @@
 
 import { Cause } from './csr';
 import { BY_OP, decodeOp, Fmt, Op, type InsnDef } from './decode';
-import { build, fill } from './gen';
+import { build } from './gen';
+import { js, jsCond, type Expr } from './ir';
 import type { Hart } from './hart';
 
 const LOAD_FN = { '1s': 'lb', '1u': 'lbu', '2s': 'lh', '2u': 'lhu', '4s': 'lw', '4u': 'lw' } as const;
@@ -35,8 +36,8 @@ function caseBody(d: InsnDef): string {
   const ops = { a: 'A', b: 'B', i: 'I', pc: 'pc' };
   const misaligned = (t: string) => `if ((${t} & 3) !== 0) { h.raise(${Cause.InsnMisaligned}, ${t}, pc); return; }`;
   switch (sem.k) {
-    case 'alu': return `v = ${fill(sem.e, ops)};`;
-    case 'branch': return `if (${fill(sem.e, ops)}) { next = (pc + I) | 0; ${misaligned('next')} } h.pc = next; return;`;
+    case 'alu': return `v = ${js(sem.e, ops)};`;
+    case 'branch': return `if (${jsCond(sem.e, ops)}) { next = (pc + I) | 0; ${misaligned('next')} } h.pc = next; return;`;
     case 'jal': return `{ const t = (pc + I) | 0; ${misaligned('t')} v = next; next = t; }`;
     case 'jalr': return `{ const t = (A + I) & -2; ${misaligned('t')} v = next; next = t; }`;
     case 'load': return `v = h.${LOAD_FN[`${sem.width}${sem.signed ? 's' : 'u'}`]}((A + I) | 0, pc);`;
@@ -51,7 +52,7 @@ function caseBody(d: InsnDef): string {
       const write = sem.mode === 0 ? 'true' : 'rs1 !== 0';
       return `v = h.csrAccess(I, ${sem.mode}, ${operand}, ${write}, w, pc);`;
     }
-    case 'sys': return `${fill(sem.s, ops)} return;`;
+    case 'sys': return `${sem.s} return;`;
   }
 }
 
@@ -68,7 +69,7 @@ function source(): string {
   let v = 0, next = (pc + 4) | 0;
   switch (decodeOp(w)) {
 ${cases.join('\n')}
-    default: { ${fill(BY_OP[Op.ILLEGAL].sem.k === 'sys' ? BY_OP[Op.ILLEGAL].sem.s : '', {})} return; }
+    default: { ${(BY_OP[Op.ILLEGAL].sem as { s: string }).s} return; }
   }
   if (h.trapped) return;
   if (rd !== 0) x[rd] = v;
@@ -85,7 +86,7 @@ export const amoValue: (op: number, old: number, src: number) => number = build(
   [],
   `return function amoValue(op, old, src) {
   switch (op) {
-${BY_OP.filter((d) => d.sem.k === 'amo').map((d) => `    case ${d.op}: return ${fill((d.sem as { e: string }).e, { old: 'old', b: 'src' })};`).join('\n')}
+${BY_OP.filter((d) => d.sem.k === 'amo').map((d) => `    case ${d.op}: return ${js((d.sem as { e: Expr }).e, { old: 'old', b: 'src' })};`).join('\n')}
   }
   return old;
 };`,

@@ -20,14 +20,12 @@
 // with the ASID's non-global ones is allowed over-flushing).
 
 import type { Bus } from '../bus';
-import type { Ram } from '../ram';
+import type { HartRegion, Ram } from '../ram';
+import { BANK_BYTES, BANKS, FDELTA, FTAG, LDELTA, LTAG, SDELTA, STAG } from './layout';
+import { TLB_BANKS, TLB_MASK, TLB_SIZE } from './tlb-size';
 import { Cause, PRIV_U, SATP_ASID_SHIFT, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
 
-export const TLB_BITS = 10;
-export const TLB_SIZE = 1 << TLB_BITS;
-export const TLB_MASK = TLB_SIZE - 1;
-/** Address spaces whose translations a hart keeps (see above). */
-export const TLB_BANKS = 8;
+export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS } from './tlb-size';
 
 export const ACC_FETCH = 0;
 export const ACC_LOAD = 1;
@@ -51,16 +49,16 @@ export interface CodePages {
   readonly marks: Uint8Array;
 }
 
-/** The fetch, load and store TLBs of one address space (one satp value). */
+/** The fetch, load and store TLBs of one address space (one satp value), in the hart's region. */
 class TlbBank {
-  readonly ftag = new Int32Array(TLB_SIZE).fill(-1);
-  readonly fdelta = new Int32Array(TLB_SIZE);
-  readonly ltag = new Int32Array(TLB_SIZE).fill(-1);
-  readonly ldelta = new Int32Array(TLB_SIZE);
-  readonly stag = new Int32Array(TLB_SIZE).fill(-1);
-  readonly sdelta = new Int32Array(TLB_SIZE);
+  readonly ftag: Int32Array;
+  readonly fdelta: Int32Array;
+  readonly ltag: Int32Array;
+  readonly ldelta: Int32Array;
+  readonly stag: Int32Array;
+  readonly sdelta: Int32Array;
   /** RAM page (offset >> 12) of each store entry, to evict entries of pages that become code. */
-  readonly spage = new Int32Array(TLB_SIZE).fill(-1);
+  readonly spage: Int32Array;
   /**
    * Per 4 MiB region (va >>> 22): 1 once an entry there came from a superpage. One leaf PTE then
    * backs many 4 KiB entries, so sfence.vma of any address in the region flushes the bank.
@@ -77,6 +75,17 @@ class TlbBank {
   mxrEntries = false;
   /** Last activation (least recently used banks are recycled first). */
   stamp = 0;
+
+  constructor(buffer: ArrayBufferLike, offset: number) {
+    const at = (i: number) => new Int32Array(buffer, offset + i * TLB_SIZE * 4, TLB_SIZE);
+    this.ftag = at(0).fill(-1);
+    this.fdelta = at(1);
+    this.ltag = at(2).fill(-1);
+    this.ldelta = at(3);
+    this.stag = at(4).fill(-1);
+    this.sdelta = at(5);
+    this.spage = at(6).fill(-1);
+  }
 
   flush(): void {
     if (!this.filled) return;
@@ -147,16 +156,23 @@ export class Mmu {
 
   readonly ramBase: number;
   readonly ramSize: number;
+  /** The hart's state region (layout.ts) and its header words. */
+  readonly region: HartRegion;
+  readonly cells: Int32Array;
 
   constructor(
     readonly ram: Ram,
     readonly bus: Bus,
     readonly code: CodePages,
+    region: HartRegion,
   ) {
     this.ramBase = ram.base;
     this.ramSize = ram.size;
-    for (let i = 0; i < TLB_BANKS; i++) this.banks.push(new TlbBank());
+    this.region = region;
+    this.cells = new Int32Array(region.buffer, region.offset, BANKS >> 2);
+    for (let i = 0; i < TLB_BANKS; i++) this.banks.push(new TlbBank(region.buffer, region.offset + BANKS + i * BANK_BYTES));
     this.bank = this.banks[0];
+    this.publish(this.bank);
     this.bank.used = true;
     this.ftag = this.bank.ftag;
     this.fdelta = this.bank.fdelta;
@@ -204,6 +220,18 @@ export class Mmu {
     this.ldelta = b.ldelta;
     this.stag = b.stag;
     this.sdelta = b.sdelta;
+    this.publish(b);
+  }
+
+  /** Tells translated code where the current bank's arrays are (byte offsets in memory). */
+  private publish(b: TlbBank): void {
+    const c = this.cells;
+    c[FTAG >> 2] = b.ftag.byteOffset;
+    c[FDELTA >> 2] = b.fdelta.byteOffset;
+    c[LTAG >> 2] = b.ltag.byteOffset;
+    c[LDELTA >> 2] = b.ldelta.byteOffset;
+    c[STAG >> 2] = b.stag.byteOffset;
+    c[SDELTA >> 2] = b.sdelta.byteOffset;
   }
 
   /** Forgets every translation of every address space. */

@@ -1,51 +1,83 @@
-// The page translator: the hot code of one physical page compiled into one JavaScript function,
-// generated from the instruction table (decode.ts) with one template per kind.
+// The page translator: the hot code of one physical page compiled into one WebAssembly function,
+// generated from the instruction table (decode.ts) with one template per kind, and run by a
+// small dispatcher in WebAssembly that chains translated pages without returning to
+// JavaScript (a call from JavaScript into WebAssembly costs about as much as forty guest
+// instructions; one page to the next through the function table, a few).
 //
 // What goes in: the fast loop counts entries into every slot (jump targets and run starts);
 // when a slot gets hot, its page is translated with every slot entered so far as an entry. From
 // each entry the translator takes the straight-line code up to the first unconditional jump,
 // system instruction or the page end (conditional branches fall through and stay in). The
-// instructions are emitted once each, in address order, inside `for (;;) switch (s)`, with a
-// `case` label at each entry and at each in-page target of an included jump: a jump inside the
-// page continues the loop (blocks chained within the page, loops stay in the function, where
-// V8 optimizes them on stack); anything else returns to the fast loop with h.pc set.
+// instructions are emitted once each, in address order, inside `loop { br_table(s) }`, with a
+// label at each entry and at each in-page target of an included jump: a jump inside the page
+// continues the loop (blocks chained within the page; loops stay in the function).
 //
-// The function is `page(h, s, vb, limit)`: s the entry slot, vb the page's virtual base (every
-// pc is vb + constant, so the function serves every virtual alias of the page), and limit the
-// instructions it may retire before it leaves at the next jump within the page. It returns the instructions
-// retired. Registers stay in h.x (no copies in or out, so any exit is cheap); loads and stores
-// inline the TLB check and take the hart's slow paths otherwise. A slow path that traps returns
-// with h.trapped set and the faulting instruction not retired (its straight-line run recorded
-// in the crash trace); one that changed interrupts, stopped the machine or wrote code returns
-// after the instruction.
+// A page function is `page(s, vb, limit, k, hs) → retired`: s the entry slot, vb the page's
+// virtual base (every pc is vb + constant, so one function serves every virtual alias of the
+// page), limit the instructions it may retire before it leaves at the next jump within the
+// page, k the privilege (TLB tags), hs the hart's state (layout.ts: registers, TLB bank
+// addresses, PC, FLAGS). It leaves with PC set; FLAGS says whether the dispatcher must return to
+// JavaScript (a trap, a slow path that changed interrupts, stopped the machine or wrote code,
+// or code that is not translated). Registers stay in memory (no copies in or out, so every exit
+// is cheap); loads and stores check the TLB inline and call the hart's slow paths otherwise.
+// Liftoff compiles a page in tens of microseconds; V8 optimizes the hot ones in the background.
 
+import type { Ram } from '../ram';
 import { Cause } from './csr';
 import { BY_OP, Op, SYSTEM, type InsnDef } from './decode';
-import { build, fill } from './gen';
 import type { Hart } from './hart';
-import { TLB_MASK } from './mmu';
+import { COMPARES, type BinOp, type Expr, type Leaf } from './ir';
+import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, PC, SDELTA, STAG, VB, X } from './layout';
 import { SLOT_WORDS } from './predecode';
-
-/** A translated page: returns instructions retired; h.pc is where execution continues. */
-export type PageFn = (h: Hart, s: number, vb: number, limit: number) => number;
+import { TLB_MASK } from './tlb-size';
+import { Code, encodeModule, W, type Label } from './wasm';
 
 const SLOTS = 1024;
 
+/** What one translation produced. */
 export interface PageCode {
-  fn: PageFn;
   /** 1 for each slot the function can be entered at. */
   labels: Uint8Array;
   /** Instructions translated. */
   length: number;
-  /** Characters of generated source (the compile cost grows with it). */
-  sourceSize: number;
+  /** Bytes of WebAssembly. */
+  size: number;
 }
 
-const LOAD_VIEW = { '1s': 'i8', '1u': 'u8', '2s': 'i16', '2u': 'u16', '4s': 'm32', '4u': 'm32' } as const;
-const STORE_VIEW = { 1: 'u8', 2: 'u16', 4: 'm32' } as const;
-const SHIFT = { 1: '| 0', 2: '>> 1', 4: '>> 2' } as const;
-const ALIGNED = { 1: '', 2: ' && (a & 1) === 0', 4: ' && (a & 3) === 0' } as const;
-const EXTEND = { '1s': '(t << 24) >> 24', '1u': 't', '2s': '(t << 16) >> 16', '2u': 't', '4s': 't | 0', '4u': 't | 0' } as const;
+// Function types and imports of a page module. The slow paths are the hart's, in JavaScript:
+// they take the location `slot | run start << 10` (the pc is the page's virtual base in VB plus
+// 4·slot), write rd themselves, and return a status: 0 go on, 1 trapped (not retired: its run
+// goes to the crash trace), 2 leave after this instruction (PC set).
+const T_PAGE = 0; // page(s, vb, limit, k, hs) → retired; st, amo, sc (5 → status)
+const T_I4 = 1; // ld, lr (4 → status)
+const T_V4 = 2; // raise(hid, cause, tval, slot)
+const T_I2 = 3; // the division helpers (x, y) → value
+const TYPES = [
+  { params: 5, results: 1 },
+  { params: 4, results: 1 },
+  { params: 4, results: 0 },
+  { params: 2, results: 1 },
+] as const;
+const IMPORTS = [
+  { name: 'ld', type: T_I4 }, // (hid, va, width | signed << 3 | rd << 4, slot)
+  { name: 'st', type: T_PAGE }, // (hid, va, width, value, slot)
+  { name: 'amo', type: T_PAGE }, // (hid, op | rd << 8, va, src, slot)
+  { name: 'lr', type: T_I4 }, // (hid, va, rd, slot)
+  { name: 'sc', type: T_PAGE }, // (hid, va, src, rd, slot)
+  { name: 'raise', type: T_V4 },
+];
+const F_LD = 0, F_ST = 1, F_AMO = 2, F_LR = 3, F_SC = 4, F_RAISE = 5;
+const F_PAGE = IMPORTS.length;
+const HELPERS: readonly BinOp[] = ['div', 'divu', 'rem', 'remu'];
+const F_HELPER = F_PAGE + 1;
+
+/** Slow-path statuses (see above). */
+const GO = 0, TRAPPED = 1, LEAVE = 2;
+
+// Locals of a page function: the five parameters, then these.
+const L_S = 0, L_VB = 1, L_LIMIT = 2, L_K = 3, L_HS = 4;
+const L_N = 5, L_A = 6, L_E = 7, L_T = 8, L_LT = 9, L_LD = 10, L_ST = 11, L_SD = 12, L_HID = 13;
+const LOCALS = 9;
 
 /** Decoded operands of one slot (predecode.ts layout). */
 interface Slot {
@@ -64,7 +96,7 @@ function slotAt(d: Int32Array, s: number): Slot {
   return { op, def: BY_OP[op], rd: rd === 32 ? 0 : rd, rs1: (w >>> 16) & 0xff, rs2: w >>> 24, imm: d[SLOT_WORDS * s + 1] };
 }
 
-/** True when control never falls through to the next slot (the straight-line run ends). */
+/** True when control never falls through to the next slot. */
 function unconditional(k: string): boolean {
   return k === 'jal' || k === 'jalr';
 }
@@ -83,7 +115,7 @@ export function selectSlots(d: Int32Array, entries: readonly number[]): Uint8Arr
   return inc;
 }
 
-/** In-page static jump target of slot s (branch or jal), or -1. */
+/** The in-page slot a branch or jal goes to, or -1 (another page, or misaligned). */
 function staticTarget(sl: Slot, s: number): number {
   const k = sl.def.sem.k;
   if (k !== 'branch' && k !== 'jal') return -1;
@@ -91,12 +123,8 @@ function staticTarget(sl: Slot, s: number): number {
   return (sl.imm & 3) === 0 && t >= 0 && t < 4096 ? t >> 2 : -1;
 }
 
-/**
- * The source of a page function for decoded page `d` (RAM page `page`), entered at `entries`.
- * `ramBase`: the guest-physical address of RAM offset 0 (LR/SC reservations are physical).
- */
-export function pageSource(d: Int32Array, page: number, entries: readonly number[], ramBase: number): { src: string; labels: Uint8Array; length: number } {
-  const inc = selectSlots(d, entries);
+/** The labels of a translation: entries and in-page jump targets among the included slots. */
+function labelsOf(d: Int32Array, inc: Uint8Array, entries: readonly number[]): Uint8Array {
   const labels = new Uint8Array(SLOTS);
   for (const e of entries) if (inc[e]) labels[e] = 1;
   for (let s = 0; s < SLOTS; s++) {
@@ -104,153 +132,494 @@ export function pageSource(d: Int32Array, page: number, entries: readonly number
     const t = staticTarget(slotAt(d, s), s);
     if (t >= 0 && inc[t]) labels[t] = 1;
   }
-  const out: string[] = [];
-  let length = 0;
-  let p = 0; // instructions since the last label (retired when execution passes them)
-  let seg = 0; // the slot of the last label: where the current straight-line run began
-  let open = false; // the previous slot falls through to this one
-  for (let s = 0; s < SLOTS; s++) {
-    if (!inc[s]) {
-      if (open) out.push(`h.pc = ${pc(s)}; return n + ${p};`);
-      open = false;
-      continue;
-    }
-    if (labels[s]) {
-      if (open && p > 0) out.push(`n += ${p};`);
-      out.push(`case ${s}:`);
-      p = 0;
-      seg = s;
-    } else if (!open) {
-      throw new Error(`translate: slot ${s} is reached by nothing`); // selectSlots starts runs at labels
-    }
-    const sl = slotAt(d, s);
-    const ctx: Ctx = { s, p, seg, page, labels, ramBase };
-    out.push(emit(sl, ctx));
-    length++;
-    p++;
-    open = !unconditional(sl.def.sem.k);
-    if (open && s === SLOTS - 1) out.push(`h.pc = ${pc(SLOTS)}; return n + ${p};`);
+  return labels;
+}
+
+/** The module of one translated page: its bytes, labels and size. */
+export function pageModule(d: Int32Array, page: number, entries: readonly number[], memoryPages: number): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
+  const inc = selectSlots(d, entries);
+  const labels = labelsOf(d, inc, entries);
+  const g = new PageGen(page, labels);
+  const length = g.body(d, inc);
+  const functions = [{ type: T_PAGE, locals: LOCALS, code: g.c }, ...HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) }))];
+  const bytes = encodeModule({ types: TYPES, imports: IMPORTS, memoryPages, functions, exports: [{ name: 'page', fn: F_PAGE }] });
+  return { bytes, labels, length };
+}
+
+/** div, divu, rem, remu with the spec's results for a zero divisor and the one overflow. */
+function helper(op: BinOp): Code {
+  const c = new Code();
+  const X_ = 0, Y = 1;
+  c.get(Y).op(W.i32_eqz).if_();
+  if (op === 'div' || op === 'divu') c.i32(-1);
+  else c.get(X_);
+  c.op(W.return).end();
+  if (op === 'div') {
+    c.get(X_).i32(-2147483648).op(W.i32_eq).get(Y).i32(-1).op(W.i32_eq).op(W.i32_and).if_();
+    c.get(X_).op(W.return).end();
   }
-  const src = `return function page_${page.toString(16)}(h, s, vb, limit) {
-  const x = h.x, k = h.priv, ltag = h.ltag, ldelta = h.ldelta, stag = h.stag, sdelta = h.sdelta;
-  let n = 0, a = 0, v = 0, e = 0, t = 0;
-  for (;;) {
-    switch (s) {
-${out.join('\n')}
-    }
-    h.pc = (vb + (s << 2)) | 0;
-    return n;
+  c.get(X_).get(Y).op(op === 'div' ? W.i32_div_s : op === 'divu' ? W.i32_div_u : op === 'rem' ? W.i32_rem_s : W.i32_rem_u);
+  return c;
+}
+
+const CMP: Partial<Record<BinOp, W>> = { lt: W.i32_lt_s, ltu: W.i32_lt_u, ge: W.i32_ge_s, geu: W.i32_ge_u, gt: W.i32_gt_s, gtu: W.i32_gt_u, eq: W.i32_eq, ne: W.i32_ne };
+const ARITH: Partial<Record<BinOp, W>> = { add: W.i32_add, sub: W.i32_sub, and: W.i32_and, or: W.i32_or, xor: W.i32_xor, shl: W.i32_shl, shr: W.i32_shr_u, sra: W.i32_shr_s, mul: W.i32_mul };
+
+/** Emits an expression of the table's little language (ir.ts); `leaf` pushes an operand. */
+export function emitExpr(c: Code, e: Expr, leaf: (l: Leaf) => void): void {
+  if (e.o === 'leaf') return leaf(e.leaf);
+  if (e.o === 'sel') {
+    emitExpr(c, e.x, leaf);
+    emitExpr(c, e.y, leaf);
+    emitExpr(c, e.c, leaf);
+    c.op(W.select);
+    return;
   }
-};`;
-  return { src, labels, length };
+  const wide = e.op === 'mulh' || e.op === 'mulhsu' || e.op === 'mulhu';
+  emitExpr(c, e.x, leaf);
+  if (wide) c.op(e.op === 'mulhu' ? W.i64_extend_i32_u : W.i64_extend_i32_s);
+  emitExpr(c, e.y, leaf);
+  if (wide) {
+    c.op(e.op === 'mulh' ? W.i64_extend_i32_s : W.i64_extend_i32_u).op(W.i64_mul).i64(32);
+    c.op(e.op === 'mulhu' ? W.i64_shr_u : W.i64_shr_s).op(W.i32_wrap_i64);
+    return;
+  }
+  const helperAt = HELPERS.indexOf(e.op);
+  if (helperAt >= 0) c.call(F_HELPER + helperAt);
+  else c.op((COMPARES.has(e.op) ? CMP[e.op] : ARITH[e.op])!);
 }
 
-/** Compiles the translation of decoded page `d` (RAM page `page`) entered at `entries`. */
-export function translatePage(h: Hart, d: Int32Array, page: number, entries: readonly number[]): PageCode {
-  const { src, labels, length } = pageSource(d, page, entries, h.ramBase);
-  const fn = build<PageFn>(['m32', 'u16', 'i16', 'u8', 'i8', 'labels'], [h.m32, h.u16, h.i16, h.u8, h.i8, labels], src);
-  return { fn, labels, length, sourceSize: src.length };
-}
+const LOAD_OP = { '1s': W.i32_load8_s, '1u': W.i32_load8_u, '2s': W.i32_load16_s, '2u': W.i32_load16_u, '4s': W.i32_load, '4u': W.i32_load } as const;
+const STORE_OP = { 1: W.i32_store8, 2: W.i32_store16, 4: W.i32_store } as const;
 
-// ---------------------------------------------------------------- templates
+/** Builds one page function's body (see the header). */
+class PageGen {
+  readonly c = new Code();
+  /** Instructions of the current straight-line run before the one being emitted. */
+  private p = 0;
+  private s = 0;
+  /** The slot of the last label: where the current straight-line run began. */
+  private seg = 0;
+  private dispatch!: Label;
 
-interface Ctx {
-  s: number;
-  /** Instructions of the current run before this one. */
-  p: number;
-  seg: number;
-  page: number;
-  labels: Uint8Array;
-  ramBase: number;
-}
+  constructor(
+    readonly page: number,
+    readonly labels: Uint8Array,
+  ) {}
 
-const pc = (s: number) => `(vb + ${4 * s}) | 0`;
-const reg = (r: number) => (r === 0 ? '0' : `x[${r}]`);
-/** The destination of rd (x0: computed for its side effects, then dropped). */
-const dest = (r: number) => (r === 0 ? 't' : `x[${r}]`);
-
-/** Leave with the instruction trapped (not retired); its run goes to the crash trace. */
-function trapExit(c: Ctx): string {
-  const count = c.s - c.seg + 1;
-  return `{ h.record(${pc(c.seg)}, ${(c.page << 12) + 4 * c.seg}, ${count}); return n + ${c.p}; }`;
-}
-/** Leave after retiring the instruction (a slow path changed what the loop must see). */
-const leaveAfter = (c: Ctx) => `{ h.pc = ${pc(c.s + 1)}; return n + ${c.p + 1}; }`;
-const afterLoad = (c: Ctx) => `if (h.stop || (h.mip & h.sie) !== 0) ${leaveAfter(c)}`;
-const afterStore = (c: Ctx) => `if (h.stop || h.codeChanged || (h.mip & h.sie) !== 0) ${leaveAfter(c)}`;
-
-/** Go to slot `t` of this page (a label) or leave for `target`, after retiring this instruction. */
-function jumpTo(c: Ctx, t: number): string {
-  if (t >= 0 && c.labels[t]) return `{ n += ${c.p + 1}; s = ${t}; if (n >= limit) { h.pc = ${pc(t)}; return n; } continue; }`;
-  return '';
-}
-
-function emit(sl: Slot, c: Ctx): string {
-  const sem = sl.def.sem;
-  const at = pc(c.s);
-  const ops = { a: reg(sl.rs1), b: reg(sl.rs2), i: String(sl.imm), pc: at };
-  const tlb = (tags: string, check: string) => `v = a >>> 12; e = v & ${TLB_MASK}; if (${tags}[e] === ((v << 1) | k)${check})`;
-  switch (sem.k) {
-    case 'alu':
-      return sl.rd === 0 ? '' : `x[${sl.rd}] = ${fill(sem.e, ops)};`;
-    case 'branch': {
-      const target = 4 * c.s + sl.imm;
-      let taken: string;
-      if ((sl.imm & 3) !== 0) taken = `{ h.raise(${Cause.InsnMisaligned}, (vb + ${target}) | 0, ${at}); ${trapExit(c)} }`;
-      else taken = jumpTo(c, staticTargetOf(c.s, sl.imm)) || `{ h.pc = (vb + ${target}) | 0; return n + ${c.p + 1}; }`;
-      return `if (${fill(sem.e, ops)}) ${taken}`;
+  /** Emits the function; returns the instructions translated. */
+  body(d: Int32Array, inc: Uint8Array): number {
+    const c = this.c;
+    const order: number[] = [];
+    for (let s = 0; s < SLOTS; s++) if (this.labels[s]) order.push(s);
+    // Hart state the templates use, once per call.
+    c.get(L_HS).mem(W.i32_load, LTAG).set(L_LT);
+    c.get(L_HS).mem(W.i32_load, LDELTA).set(L_LD);
+    c.get(L_HS).mem(W.i32_load, STAG).set(L_ST);
+    c.get(L_HS).mem(W.i32_load, SDELTA).set(L_SD);
+    c.get(L_HS).mem(W.i32_load, HID).set(L_HID);
+    c.get(L_HS).get(L_VB).mem(W.i32_store, VB);
+    this.dispatch = c.loop();
+    const miss = c.block();
+    const blocks: Label[] = [];
+    for (let i = order.length - 1; i >= 0; i--) blocks[i] = c.block();
+    // br_table: slot → the block after whose end that label's code starts.
+    const table: Label[] = [];
+    const last = order.length ? order[order.length - 1] : -1;
+    for (let s = 0, i = 0; s <= last; s++) table.push(this.labels[s] ? blocks[i++] : miss);
+    c.get(L_S).brTable(table, miss);
+    let length = 0;
+    let open = false; // the previous slot falls through to this one
+    let li = 0;
+    for (let s = 0; s < SLOTS; s++) {
+      if (!inc[s]) {
+        if (open) this.exitTo(s, this.p);
+        open = false;
+        continue;
+      }
+      if (this.labels[s]) {
+        if (open && this.p > 0) c.get(L_N).i32(this.p).op(W.i32_add).set(L_N);
+        c.end(); // blocks[li]: the code for label order[li] follows
+        li++;
+        this.p = 0;
+        this.seg = s;
+      } else if (!open) {
+        throw new Error(`translate: slot ${s} is reached by nothing`); // runs start at labels
+      }
+      this.s = s;
+      const sl = slotAt(d, s);
+      this.emit(sl);
+      length++;
+      this.p++;
+      open = !unconditional(sl.def.sem.k);
+      if (open && s === SLOTS - 1) {
+        this.exitTo(SLOTS, this.p); // runs off the page: the next page, through the dispatcher
+        open = false;
+      }
     }
-    case 'jal': {
-      const target = 4 * c.s + sl.imm;
-      if ((sl.imm & 3) !== 0) return `h.raise(${Cause.InsnMisaligned}, (vb + ${target}) | 0, ${at}); ${trapExit(c)}`;
-      const link = sl.rd === 0 ? '' : `x[${sl.rd}] = ${pc(c.s + 1)}; `;
-      return link + (jumpTo(c, staticTargetOf(c.s, sl.imm)) || `h.pc = (vb + ${target}) | 0; return n + ${c.p + 1};`);
+    if (open) throw new Error('translate: code runs past the page'); // exitTo above
+    c.op(W.unreachable);
+    c.end(); // miss: not an entry of this function
+    c.get(L_HS).get(L_VB).get(L_S).i32(2).op(W.i32_shl).op(W.i32_add).mem(W.i32_store, PC);
+    c.get(L_HS).i32(Exit.Miss).mem(W.i32_store, FLAGS);
+    c.get(L_N).op(W.return);
+    c.end(); // dispatch loop
+    c.op(W.unreachable);
+    return length;
+  }
+
+  // ---- operands
+
+  private reg(r: number): void {
+    if (r === 0) this.c.i32(0);
+    else this.c.get(L_HS).mem(W.i32_load, X + 4 * r);
+  }
+  private pcOf(s: number): void {
+    this.c.get(L_VB).i32(4 * s).op(W.i32_add);
+  }
+  /** Stores the value `value` pushes into rd (x0: computed and dropped). */
+  private setReg(rd: number, value: () => void): void {
+    const c = this.c;
+    if (rd === 0) {
+      value();
+      c.op(W.drop);
+      return;
     }
-    case 'jalr': {
-      const link = sl.rd === 0 ? '' : `x[${sl.rd}] = ${pc(c.s + 1)}; `;
-      return (
-        `t = (${reg(sl.rs1)} + ${sl.imm}) & -2; if ((t & 2) !== 0) { h.raise(${Cause.InsnMisaligned}, t, ${at}); ${trapExit(c)} } ${link}` +
-        `if (((t ^ vb) & -4096) === 0 && labels[(t >>> 2) & 1023] !== 0) { n += ${c.p + 1}; s = (t >>> 2) & 1023; if (n >= limit) { h.pc = t; return n; } continue; } ` +
-        `h.pc = t; return n + ${c.p + 1};`
-      );
+    c.get(L_HS);
+    value();
+    c.mem(W.i32_store, X + 4 * rd);
+  }
+
+  /** A slow path's location argument: this slot, and where its straight-line run began. */
+  private where(): number {
+    return this.s | (this.seg << 10);
+  }
+
+  // ---- exits
+
+  /** Leave for pc = vb + 4·slot after `retired` more instructions (the dispatcher goes on). */
+  private exitTo(slot: number, retired: number): void {
+    this.c.get(L_HS);
+    this.pcOf(slot);
+    this.c.mem(W.i32_store, PC);
+    this.ret(retired);
+  }
+  private ret(retired: number): void {
+    this.c.get(L_N).i32(retired).op(W.i32_add).op(W.return);
+  }
+  /**
+   * After a slow path left its status on the stack: go on, or return (trapped: without this
+   * instruction; leave: with it, PC already set by the slow path).
+   */
+  private afterSlow(): void {
+    const c = this.c;
+    c.tee(L_T).if_();
+    c.get(L_N).i32(this.p).op(W.i32_add).get(L_T).i32(1).op(W.i32_shr_u).op(W.i32_add).op(W.return);
+    c.end();
+  }
+  /** Go on at in-page label t (checking the budget) or leave for vb + target. */
+  private jump(target: number): void {
+    const c = this.c;
+    const t = target >> 2;
+    if ((target & 3) === 0 && target >= 0 && target < 4096 && this.labels[t]) {
+      c.get(L_N).i32(this.p + 1).op(W.i32_add).tee(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
+      this.exitTo(t, 0);
+      c.end();
+      c.i32(t).set(L_S).br(this.dispatch);
+    } else {
+      c.get(L_HS).get(L_VB).i32(target).op(W.i32_add).mem(W.i32_store, PC);
+      this.ret(this.p + 1);
     }
-    case 'load': {
-      const key = `${sem.width}${sem.signed ? 's' : 'u'}` as const;
-      return (
-        `a = (${reg(sl.rs1)} + ${sl.imm}) | 0; ${tlb('ltag', ALIGNED[sem.width])} ${dest(sl.rd)} = ${LOAD_VIEW[key]}[(a + ldelta[e]) ${SHIFT[sem.width]}]; ` +
-        `else { t = h.loadSlow(a, ${sem.width}, ${at}); if (h.trapped) ${trapExit(c)} ${dest(sl.rd)} = ${EXTEND[key]}; ${afterLoad(c)} }`
-      );
+  }
+  private misaligned(tval: () => void): void {
+    this.c.get(L_HID).i32(Cause.InsnMisaligned);
+    tval();
+    this.c.i32(this.where()).call(F_RAISE);
+    this.ret(this.p);
+  }
+
+  // ---- templates, one per kind
+
+  private emit(sl: Slot): void {
+    const c = this.c;
+    const sem = sl.def.sem;
+    const leaf = (l: Leaf) => {
+      if (l === 'a') this.reg(sl.rs1);
+      else if (l === 'b') this.reg(sl.rs2);
+      else if (l === 'i') c.i32(sl.imm);
+      else if (l === 'pc') this.pcOf(this.s);
+      else c.get(L_T); // old
+    };
+    switch (sem.k) {
+      case 'alu':
+        if (sl.rd !== 0) this.setReg(sl.rd, () => emitExpr(c, sem.e, leaf));
+        return;
+      case 'branch':
+        emitExpr(c, sem.e, leaf);
+        c.if_();
+        if ((sl.imm & 3) !== 0) this.misaligned(() => c.get(L_VB).i32(4 * this.s + sl.imm).op(W.i32_add));
+        else this.jump(4 * this.s + sl.imm);
+        c.end();
+        return;
+      case 'jal':
+        if ((sl.imm & 3) !== 0) return this.misaligned(() => c.get(L_VB).i32(4 * this.s + sl.imm).op(W.i32_add));
+        if (sl.rd !== 0) this.setReg(sl.rd, () => this.pcOf(this.s + 1));
+        this.jump(4 * this.s + sl.imm);
+        return;
+      case 'jalr':
+        return this.jalr(sl);
+      case 'load':
+        return this.load(sl, sem.width, sem.signed);
+      case 'store':
+        return this.store(sl, sem.width);
+      case 'amo':
+        return this.amo(sl, sem.e);
+      case 'lr':
+        c.get(L_HID);
+        this.reg(sl.rs1);
+        c.i32(sl.rd).i32(this.where()).call(F_LR);
+        this.afterSlow();
+        return;
+      case 'sc':
+        c.get(L_HID);
+        this.reg(sl.rs1);
+        this.reg(sl.rs2);
+        c.i32(sl.rd).i32(this.where()).call(F_SC);
+        this.afterSlow();
+        return;
+      case 'nop':
+        return;
+      case 'csr':
+      case 'sys':
+        throw new Error(`translate: ${sl.def.name} is a system instruction`); // never selected
     }
-    case 'store':
-      return (
-        `a = (${reg(sl.rs1)} + ${sl.imm}) | 0; ${tlb('stag', ALIGNED[sem.width])} ${STORE_VIEW[sem.width]}[(a + sdelta[e]) ${SHIFT[sem.width]}] = ${reg(sl.rs2)}; ` +
-        `else { h.storeSlow(a, ${sem.width}, ${reg(sl.rs2)}, ${at}); if (h.trapped) ${trapExit(c)} ${afterStore(c)} }`
-      );
-    case 'amo':
-      // A RAM word through the store TLB (write permission, D set, not code): read, combine, write.
-      return (
-        `a = ${reg(sl.rs1)}; ${tlb('stag', ALIGNED[4])} { e = (a + sdelta[e]) >> 2; t = m32[e]; m32[e] = ${fill(sem.e, { old: 't', b: reg(sl.rs2) })}; ${dest(sl.rd)} = t; } ` +
-        `else { t = h.amo(${sl.op}, a, ${reg(sl.rs2)}, ${at}); if (h.trapped) ${trapExit(c)} ${dest(sl.rd)} = t; ${afterStore(c)} }`
-      );
-    case 'lr':
-      return (
-        `a = ${reg(sl.rs1)}; ${tlb('ltag', ALIGNED[4])} { e = (a + ldelta[e]) | 0; h.reservation = e + ${c.ramBase}; ${dest(sl.rd)} = m32[e >> 2]; } ` +
-        `else { t = h.loadReserved(a, ${at}); if (h.trapped) ${trapExit(c)} ${dest(sl.rd)} = t; ${afterLoad(c)} }`
-      );
-    case 'sc':
-      return (
-        `a = ${reg(sl.rs1)}; ${tlb('stag', ALIGNED[4])} { e = (a + sdelta[e]) | 0; if (h.reservation === e + ${c.ramBase}) { m32[e >> 2] = ${reg(sl.rs2)}; t = 0; } else t = 1; h.reservation = -1; ${dest(sl.rd)} = t; } ` +
-        `else { t = h.storeConditional(a, ${reg(sl.rs2)}, ${at}); if (h.trapped) ${trapExit(c)} ${dest(sl.rd)} = t; ${afterStore(c)} }`
-      );
-    case 'nop':
-      return '';
-    case 'csr':
-    case 'sys':
-      throw new Error(`translate: ${sl.def.name} is a system instruction`); // never selected
+  }
+
+  private jalr(sl: Slot): void {
+    const c = this.c;
+    this.reg(sl.rs1);
+    c.i32(sl.imm).op(W.i32_add).i32(-2).op(W.i32_and).tee(L_T).i32(2).op(W.i32_and).if_();
+    this.misaligned(() => c.get(L_T));
+    c.end();
+    if (sl.rd !== 0) this.setReg(sl.rd, () => this.pcOf(this.s + 1));
+    // Within this page: go on at that slot (a slot that is no label leaves through `miss`).
+    c.get(L_T).get(L_VB).op(W.i32_xor).i32(-4096).op(W.i32_and).op(W.i32_eqz).if_();
+    c.get(L_N).i32(this.p + 1).op(W.i32_add).set(L_N);
+    c.get(L_T).i32(2).op(W.i32_shr_u).i32(1023).op(W.i32_and).set(L_S);
+    c.get(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
+    c.get(L_HS).get(L_T).mem(W.i32_store, PC).get(L_N).op(W.return);
+    c.end();
+    c.br(this.dispatch);
+    c.end();
+    c.get(L_HS).get(L_T).mem(W.i32_store, PC);
+    this.ret(this.p + 1);
+  }
+
+  /** a = base + imm; e = TLB index × 4; pushes (tag matches && aligned). */
+  private tlbHit(rs1: number, imm: number, tags: number, width: number): void {
+    const c = this.c;
+    this.reg(rs1);
+    if (imm !== 0) c.i32(imm).op(W.i32_add);
+    c.tee(L_A).i32(12).op(W.i32_shr_u).tee(L_E).i32(1).op(W.i32_shl).get(L_K).op(W.i32_or);
+    c.get(L_E).i32(TLB_MASK).op(W.i32_and).i32(2).op(W.i32_shl).tee(L_E).get(tags).op(W.i32_add).mem(W.i32_load, 0);
+    c.op(W.i32_eq);
+    if (width > 1) c.get(L_A).i32(width - 1).op(W.i32_and).op(W.i32_eqz).op(W.i32_and);
+  }
+  /** Pushes the RAM offset of `a` through the TLB entry `e` of the delta array `deltas`. */
+  private ramAddr(deltas: number): void {
+    this.c.get(L_A).get(deltas).get(L_E).op(W.i32_add).mem(W.i32_load, 0).op(W.i32_add);
+  }
+
+  private load(sl: Slot, width: 1 | 2 | 4, signed: boolean): void {
+    const c = this.c;
+    const key = `${width}${signed ? 's' : 'u'}` as const;
+    this.tlbHit(sl.rs1, sl.imm, L_LT, width);
+    c.if_();
+    this.setReg(sl.rd, () => {
+      this.ramAddr(L_LD);
+      c.mem(LOAD_OP[key], 0);
+    });
+    c.else_();
+    c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()).call(F_LD);
+    this.afterSlow();
+    c.end();
+  }
+
+  private store(sl: Slot, width: 1 | 2 | 4): void {
+    const c = this.c;
+    this.tlbHit(sl.rs1, sl.imm, L_ST, width);
+    c.if_();
+    this.ramAddr(L_SD);
+    this.reg(sl.rs2);
+    c.mem(STORE_OP[width], 0);
+    c.else_();
+    c.get(L_HID).get(L_A).i32(width);
+    this.reg(sl.rs2);
+    c.i32(this.where()).call(F_ST);
+    this.afterSlow();
+    c.end();
+  }
+
+  /** An AMO on a RAM word through the store TLB (writable, D set, not code); the hart otherwise. */
+  private amo(sl: Slot, e: Expr): void {
+    const c = this.c;
+    this.tlbHit(sl.rs1, 0, L_ST, 4);
+    c.if_();
+    this.ramAddr(L_SD);
+    c.tee(L_E).mem(W.i32_load, 0).set(L_T);
+    c.get(L_E);
+    emitExpr(c, e, (l) => (l === 'old' ? c.get(L_T) : this.reg(sl.rs2)));
+    c.mem(W.i32_store, 0);
+    this.setReg(sl.rd, () => c.get(L_T));
+    c.else_();
+    c.get(L_HID).i32(sl.op | (sl.rd << 8)).get(L_A);
+    this.reg(sl.rs2);
+    c.i32(this.where()).call(F_AMO);
+    this.afterSlow();
+    c.end();
   }
 }
 
-function staticTargetOf(s: number, imm: number): number {
-  const t = 4 * s + imm;
-  return t >= 0 && t < 4096 ? t >> 2 : -1;
+// ---------------------------------------------------------------- the engine
+
+/** The dispatcher module: run(hs, k, budget) chains translated pages through the table. */
+function engineModule(memoryPages: number, tablePages: number): Uint8Array<ArrayBuffer> {
+  const run = new Code();
+  const HS = 0, K = 1, BUDGET = 2, N = 3, PCV = 4, E = 5, OFF = 6;
+  const top = run.loop();
+  // Fetch TLB: a miss goes back to JavaScript, which walks the page table.
+  run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(12).op(W.i32_shr_u).tee(E).i32(1).op(W.i32_shl).get(K).op(W.i32_or);
+  run.get(E).i32(TLB_MASK).op(W.i32_and).i32(2).op(W.i32_shl).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
+  run.op(W.i32_ne).if_();
+  run.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS).get(N).op(W.return);
+  run.end();
+  run.get(PCV).get(HS).mem(W.i32_load, FDELTA).get(E).op(W.i32_add).mem(W.i32_load, 0).op(W.i32_add).set(OFF);
+  run.get(N);
+  run.get(OFF).i32(2).op(W.i32_shr_u).i32(1023).op(W.i32_and);
+  run.get(PCV).i32(-4096).op(W.i32_and);
+  run.get(BUDGET).get(N).op(W.i32_sub);
+  run.get(K).get(HS);
+  run.get(OFF).i32(12).op(W.i32_shr_u).callIndirect(T_PAGE);
+  run.op(W.i32_add).set(N);
+  run.get(HS).mem(W.i32_load, FLAGS).if_();
+  run.get(N).op(W.return).end();
+  run.get(N).get(BUDGET).op(W.i32_lt_s).brIf(top);
+  run.end();
+  run.get(N);
+  // The table's default entry: nothing translated here.
+  const miss = new Code();
+  miss.get(4).i32(Exit.Miss).mem(W.i32_store, FLAGS).i32(0);
+  return encodeModule({
+    types: [
+      { params: 5, results: 1 },
+      { params: 3, results: 1 },
+    ],
+    imports: [],
+    memoryPages,
+    tablePages,
+    functions: [
+      { type: 1, locals: 4, code: run },
+      { type: 0, locals: 0, code: miss },
+    ],
+    exports: [
+      { name: 'run', fn: 0 },
+      { name: 'miss', fn: 1 },
+    ],
+  });
+}
+
+/** Translated code of one machine: its function table, dispatcher and slow-path imports. */
+export class Translator {
+  /** Runs translated code from the PC in hart state `hs` at privilege k, at most about `budget` instructions. */
+  readonly run: (hs: number, k: number, budget: number) => number;
+  private readonly table: WebAssembly.Table;
+  private readonly miss: unknown;
+  private readonly imports: WebAssembly.Imports;
+  private readonly memoryPages: number;
+
+  constructor(
+    ram: Ram,
+    readonly harts: Hart[],
+  ) {
+    const memory = ram.memory!;
+    this.memoryPages = memory.buffer.byteLength / 65536;
+    const pages = Math.ceil(ram.size / 4096);
+    this.table = new WebAssembly.Table({ element: 'anyfunc', initial: pages });
+    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, pages)), { m: { mem: memory, table: this.table } });
+    this.run = engine.exports.run as (hs: number, k: number, budget: number) => number;
+    this.miss = engine.exports.miss;
+    for (let i = 0; i < pages; i++) this.table.set(i, this.miss);
+    // The slow paths' status (see IMPORTS); a trap records the instruction in the crash trace.
+    const status = (h: Hart, at: number): number => {
+      const c = h.cells;
+      const s = at & 1023;
+      const pc = (c[VB >> 2] + 4 * s) | 0;
+      if (h.trapped) {
+        const run = (c[VB >> 2] + 4 * (at >>> 10)) | 0;
+        h.record(run, (run + h.fdelta[(run >>> 12) & TLB_MASK]) | 0, s - (at >>> 10) + 1);
+        c[FLAGS >> 2] = Exit.Trap;
+        return TRAPPED;
+      }
+      if (h.stop || h.codeChanged || (h.mip & h.sie) !== 0) {
+        c[PC >> 2] = (pc + 4) | 0;
+        c[FLAGS >> 2] = Exit.Leave;
+        return LEAVE;
+      }
+      return GO;
+    };
+    const write = (h: Hart, rd: number, v: number) => {
+      if (rd !== 0 && !h.trapped) h.x[rd] = v;
+    };
+    this.imports = {
+      m: {
+        mem: memory,
+        ld: (hid: number, va: number, code: number, s: number) => {
+          const h = harts[hid];
+          const width = (code & 7) as 1 | 2 | 4;
+          let v = h.loadSlow(va, width, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+          if (code & 8) v = width === 1 ? (v << 24) >> 24 : width === 2 ? (v << 16) >> 16 : v | 0;
+          write(h, code >>> 4, v | 0);
+          return status(h, s);
+        },
+        st: (hid: number, va: number, width: 1 | 2 | 4, value: number, s: number) => {
+          const h = harts[hid];
+          h.storeSlow(va, width, value, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+          return status(h, s);
+        },
+        amo: (hid: number, code: number, va: number, src: number, s: number) => {
+          const h = harts[hid];
+          write(h, code >>> 8, h.amo(code & 0xff, va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+          return status(h, s);
+        },
+        lr: (hid: number, va: number, rd: number, s: number) => {
+          const h = harts[hid];
+          write(h, rd, h.loadReserved(va, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+          return status(h, s);
+        },
+        sc: (hid: number, va: number, src: number, rd: number, s: number) => {
+          const h = harts[hid];
+          write(h, rd, h.storeConditional(va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+          return status(h, s);
+        },
+        raise: (hid: number, cause: number, tval: number, s: number) => {
+          const h = harts[hid];
+          h.raise(cause, tval, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+          status(h, s);
+        },
+      },
+    };
+  }
+
+  /** Translates decoded page `d` (RAM page `page`) entered at `entries` and installs it. */
+  translate(d: Int32Array, page: number, entries: readonly number[]): PageCode {
+    const { bytes, labels, length } = pageModule(d, page, entries, this.memoryPages);
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
+    this.table.set(page, inst.exports.page);
+    return { labels, length, size: bytes.length };
+  }
+
+  /** Forgets the translation of RAM page `page`. */
+  drop(page: number): void {
+    this.table.set(page, this.miss);
+  }
 }
