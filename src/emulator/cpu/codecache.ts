@@ -130,6 +130,14 @@ export class CodeCache implements CodePages {
     return true;
   }
 
+  /**
+   * Runs translated code (see Translator.run). A method, so the fast loop calls one function
+   * whichever machine it runs: each machine's dispatcher is another function to V8.
+   */
+  enter(hs: number, k: number, budget: number): number {
+    return this.translator!.run(hs, k, budget);
+  }
+
   /** Marks a page as holding code: from now on stores to it take the invalidating slow path. */
   private mark(page: number): void {
     if (this.marks[page] !== 0) return;

@@ -30,7 +30,6 @@ const SYS = -4; // not executed: h.pc = its pc, execute() takes it
 const LOAD_VIEW = { '1s': 'i8', '1u': 'u8', '2s': 'i16', '2u': 'u16', '4s': 'm32', '4u': 'm32' } as const;
 const STORE_VIEW = { 1: 'u8', 2: 'u16', 4: 'm32' } as const;
 const SHIFT = { 1: '| 0', 2: '>> 1', 4: '>> 2' } as const;
-const ALIGNED = { 1: '', 2: ' && (a & 1) === 0', 4: ' && (a & 3) === 0' } as const;
 /** loadSlow's width argument: negative zero-extends (see loadSlow below). */
 const SLOW_WIDTH = { '1s': 1, '1u': -1, '2s': 2, '2u': -2, '4s': 4, '4u': 4 } as const;
 
@@ -40,7 +39,8 @@ const PC = '(vbase + (s << 2)) | 0';
 function caseOf(d: InsnDef): string {
   const sem = d.sem;
   const ops = { a: 'x[rs1]', b: 'x[rs2]', i: 'imm', pc: PC };
-  const tlb = (tags: string, check: string) => `const a = ${sem.k === 'load' || sem.k === 'store' ? '(x[rs1] + imm) | 0' : 'x[rs1]'}; const vpn = a >>> 12; const e = vpn & ${TLB_MASK}; if (${tags}[e] === ((vpn << 1) | k)${check})`;
+  // One compare checks page, privilege and alignment (mmu.ts tlbTag).
+  const tlb = (tags: string, width: number) => `const a = ${sem.k === 'load' || sem.k === 'store' ? '(x[rs1] + imm) | 0' : 'x[rs1]'}; const e = (a >>> 12) & ${TLB_MASK}; if (${tags}[e] === ((a & ${-4096 | (width - 1)}) | k11))`;
   switch (sem.k) {
     case 'alu': return `x[rd] = ${js(sem.e, ops)};`;
     case 'branch': return `if (${jsCond(sem.e, ops)}) { t = (vbase + (s << 2) + imm) | 0; next = ${JUMP}; }`;
@@ -51,23 +51,23 @@ function caseOf(d: InsnDef): string {
     }
     case 'load': {
       const key = `${sem.width}${sem.signed ? 's' : 'u'}` as const;
-      return `{ ${tlb('ltag', ALIGNED[sem.width])} x[rd] = ${LOAD_VIEW[key]}[(a + ldelta[e]) ${SHIFT[sem.width]}]; else next = loadSlow(h, a, ${SLOW_WIDTH[key]}, rd, vbase, s); }`;
+      return `{ ${tlb('ltag', sem.width)} x[rd] = ${LOAD_VIEW[key]}[(a + ldelta[e]) ${SHIFT[sem.width]}]; else next = loadSlow(h, a, ${SLOW_WIDTH[key]}, rd, vbase, s); }`;
     }
     case 'store':
-      return `{ ${tlb('stag', ALIGNED[sem.width])} ${STORE_VIEW[sem.width]}[(a + sdelta[e]) ${SHIFT[sem.width]}] = x[rs2]; else next = storeSlow(h, a, ${sem.width}, x[rs2], vbase, s); }`;
+      return `{ ${tlb('stag', sem.width)} ${STORE_VIEW[sem.width]}[(a + sdelta[e]) ${SHIFT[sem.width]}] = x[rs2]; else next = storeSlow(h, a, ${sem.width}, x[rs2], vbase, s); }`;
     case 'amo':
       return (
-        `{ ${tlb('stag', ALIGNED[4])} { const o = (a + sdelta[e]) >> 2; const old = m32[o]; m32[o] = ${js(sem.e, { old: 'old', b: 'x[rs2]' })}; x[rd] = old; } ` +
+        `{ ${tlb('stag', 4)} { const o = (a + sdelta[e]) >> 2; const old = m32[o]; m32[o] = ${js(sem.e, { old: 'old', b: 'x[rs2]' })}; x[rd] = old; } ` +
         `else { const v = h.amo(${d.op}, a, x[rs2], ${PC}); if (h.trapped) next = ${TRAP}; else { x[rd] = v; next = afterSlowStore(h, vbase, s); } } }`
       );
     case 'lr':
       return (
-        `{ ${tlb('ltag', ALIGNED[4])} { const o = (a + ldelta[e]) | 0; h.reservation = o + ramBase; x[rd] = m32[o >> 2]; } ` +
+        `{ ${tlb('ltag', 4)} { const o = (a + ldelta[e]) | 0; h.reservation = o + ramBase; x[rd] = m32[o >> 2]; } ` +
         `else { const v = h.loadReserved(a, ${PC}); if (h.trapped) next = ${TRAP}; else { x[rd] = v; next = afterSlowLoad(h, vbase, s); } } }`
       );
     case 'sc':
       return (
-        `{ ${tlb('stag', ALIGNED[4])} { const o = (a + sdelta[e]) | 0; let r = 1; if (h.reservation === o + ramBase) { m32[o >> 2] = x[rs2]; r = 0; } h.reservation = -1; x[rd] = r; } ` +
+        `{ ${tlb('stag', 4)} { const o = (a + sdelta[e]) | 0; let r = 1; if (h.reservation === o + ramBase) { m32[o >> 2] = x[rs2]; r = 0; } h.reservation = -1; x[rd] = r; } ` +
         `else { const v = h.storeConditional(a, x[rs2], ${PC}); if (h.trapped) next = ${TRAP}; else { x[rd] = v; next = afterSlowStore(h, vbase, s); } } }`
       );
     case 'nop': return '';
@@ -85,7 +85,7 @@ function source(): string {
   return `return function runFast(h, cache, budget) {
   const x = h.x, m32 = h.m32, u16 = h.u16, i16 = h.i16, u8 = h.u8, i8 = h.i8;
   const pages = cache.decodedPages, heats = cache.heatPages, labelPages = cache.labelPages;
-  const hotAt = cache.hotThreshold, ramBase = h.ramBase, tr = cache.translator, cells = h.cells, hs = h.region.offset;
+  const hotAt = cache.hotThreshold, ramBase = h.ramBase, cells = h.cells, hs = h.region.offset;
   let iter = 0;
   while (iter < budget && !h.stop) {
     // Between runs: interrupts, then the fetch (which may walk the page table or trap).
@@ -101,7 +101,7 @@ function source(): string {
       h.codeChanged = false;
       cells[${PC_CELL >> 2}] = pc0;
       cells[${FLAGS >> 2}] = 0;
-      const r = tr.run(hs, h.priv, budget - iter);
+      const r = cache.enter(hs, h.priv << 11, budget - iter);
       h.instret += r;
       iter += r;
       // A trap left h.pc at the handler; otherwise translated code says where it stopped.
@@ -129,7 +129,7 @@ function source(): string {
     h.codeChanged = false;
     // The current address space's TLBs (a satp write, always outside a run, swaps them).
     const ltag = h.ltag, ldelta = h.ldelta, stag = h.stag, sdelta = h.sdelta, ftag = h.ftag, fdelta = h.fdelta;
-    const k = h.priv; // fixed until the run ends: privilege changes only through traps and SRET
+    const k11 = h.priv << 11; // fixed until the run ends: privilege changes only through traps and SRET
     const limit = budget - iter;
     let vbase = pc0 - (pc0 & 4095);
     let obase = off0 - (off0 & 4095);
@@ -162,7 +162,7 @@ ${cases.join('\n')}
             else {
               const vpn = t >>> 12;
               const e = vpn & ${TLB_MASK};
-              nd = ftag[e] === ((vpn << 1) | k) ? pages[(off = (t + fdelta[e]) | 0) >>> 12] : null;
+              nd = ftag[e] === ((t & -4093) | k11) ? pages[(off = (t + fdelta[e]) | 0) >>> 12] : null;
             }
             const slot = (off >>> 2) & 1023;
             if (n >= limit || nd === null || SYSTEM[nd[2 * slot] & 0xff] !== 0) { h.pc = t; break; }

@@ -1,7 +1,7 @@
 // Sv32 address translation (privileged spec §4.3) with a software TLB.
 //
 // Three direct-mapped TLBs (fetch, load, store) of TLB_SIZE entries, indexed by the low bits of
-// the virtual page number. An entry holds a tag — (vpn << 1) | privilege, so U- and S-mode
+// the virtual page number. An entry holds a tag — the page's address | privilege << 11, so U- and S-mode
 // translations of one page never alias — and a delta that turns a virtual address of the page
 // into a byte offset in guest RAM: `off = (va + delta) | 0`. Only pages that lie in RAM are
 // cached; MMIO pages always take the slow path (they are rare and have side effects anyway).
@@ -26,6 +26,15 @@ import { TLB_BANKS, TLB_MASK, TLB_SIZE } from './tlb-size';
 import { Cause, PRIV_U, SATP_ASID_SHIFT, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
 
 export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS } from './tlb-size';
+
+/**
+ * A TLB tag: the page's virtual address with the privilege in bit 11 (a page-offset bit). A
+ * lookup compares it with `(va & (-4096 | (width - 1))) | priv << 11`, so one compare checks
+ * the page, the privilege and the alignment of the access (a misaligned address never hits).
+ */
+export function tlbTag(va: number, priv: number): number {
+  return (va & -4096) | (priv << 11);
+}
 
 export const ACC_FETCH = 0;
 export const ACC_LOAD = 1;
@@ -110,9 +119,9 @@ class TlbBank {
     if (this.superRegion[va >>> 22] !== 0) return this.flush();
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ftag[i] >> 1 === vpn) this.ftag[i] = -1;
-    if (this.ltag[i] >> 1 === vpn) this.ltag[i] = -1;
-    if (this.stag[i] >> 1 === vpn) this.stag[i] = -1;
+    if (this.ftag[i] >>> 12 === vpn) this.ftag[i] = -1;
+    if (this.ltag[i] >>> 12 === vpn) this.ltag[i] = -1;
+    if (this.stag[i] >>> 12 === vpn) this.stag[i] = -1;
   }
 
   evictStorePage(page: number): void {
@@ -375,7 +384,7 @@ export class Mmu {
     if (superpage) b.superRegion[va >>> 22] = 1;
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    const tag = (vpn << 1) | this.priv;
+    const tag = tlbTag(va, this.priv);
     const delta = (off - (va & ~0xfff)) | 0;
     if (acc === ACC_FETCH) {
       this.ftag[i] = tag;

@@ -52,11 +52,14 @@ const T_PAGE = 0; // page(s, vb, limit, k, hs) → retired; st, amo, sc (5 → s
 const T_I4 = 1; // ld, lr (4 → status)
 const T_V4 = 2; // raise(hid, cause, tval, slot)
 const T_I2 = 3; // the division helpers (x, y) → value
+const T_ENGINE_RUN = 5; // run(hs, k, budget) → retired
 const TYPES = [
   { params: 5, results: 1 },
   { params: 4, results: 1 },
   { params: 4, results: 0 },
   { params: 2, results: 1 },
+  { params: 5, results: 1 },
+  { params: 3, results: 1 },
 ] as const;
 const IMPORTS = [
   { name: 'ld', type: T_I4 }, // (hid, va, width | signed << 3 | rd << 4, slot)
@@ -74,10 +77,13 @@ const F_HELPER = F_PAGE + 1;
 /** Slow-path statuses (see above). */
 const GO = 0, TRAPPED = 1, LEAVE = 2;
 
-// Locals of a page function: the five parameters, then these.
-const L_S = 0, L_VB = 1, L_LIMIT = 2, L_K = 3, L_HS = 4;
-const L_N = 5, L_A = 6, L_E = 7, L_T = 8, L_LT = 9, L_LD = 10, L_ST = 11, L_SD = 12, L_HID = 13;
+// A page's entry function: (s, vb, limit, k, hs) → retired. Its blocks: (vb, limit, k, hs, n)
+// → n plus what they and their successors retired; then their own locals.
+const T_BLOCK = 4;
+const L_VB = 0, L_LIMIT = 1, L_K = 2, L_HS = 3, L_N = 4;
+const L_A = 5, L_E = 6, L_T = 7, L_LT = 8, L_LD = 9, L_ST = 10, L_SD = 11, L_HID = 12, L_PL = 13;
 const LOCALS = 9;
+const F_BLOCK = F_HELPER + HELPERS.length;
 
 /** Decoded operands of one slot (predecode.ts layout). */
 interface Slot {
@@ -139,11 +145,13 @@ function labelsOf(d: Int32Array, inc: Uint8Array, entries: readonly number[]): U
 export function pageModule(d: Int32Array, page: number, entries: readonly number[], memoryPages: number): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
   const inc = selectSlots(d, entries);
   const labels = labelsOf(d, inc, entries);
-  const g = new PageGen(page, labels);
-  const length = g.body(d, inc);
-  const functions = [{ type: T_PAGE, locals: LOCALS, code: g.c }, ...HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) }))];
+  const order: number[] = [];
+  for (let s = 0; s < SLOTS; s++) if (labels[s]) order.push(s);
+  const g = new PageGen(page, labels, order);
+  const blocks = order.map((l) => ({ type: T_BLOCK, locals: LOCALS, code: g.block(d, inc, l) }));
+  const functions = [{ type: T_PAGE, locals: 0, code: g.entry() }, ...HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) })), ...blocks];
   const bytes = encodeModule({ types: TYPES, imports: IMPORTS, memoryPages, functions, exports: [{ name: 'page', fn: F_PAGE }] });
-  return { bytes, labels, length };
+  return { bytes, labels, length: g.length };
 }
 
 /** div, divu, rem, remu with the spec's results for a zero divisor and the one overflow. */
@@ -192,80 +200,118 @@ export function emitExpr(c: Code, e: Expr, leaf: (l: Leaf) => void): void {
 const LOAD_OP = { '1s': W.i32_load8_s, '1u': W.i32_load8_u, '2s': W.i32_load16_s, '2u': W.i32_load16_u, '4s': W.i32_load, '4u': W.i32_load } as const;
 const STORE_OP = { 1: W.i32_store8, 2: W.i32_store16, 4: W.i32_store } as const;
 
-/** Builds one page function's body (see the header). */
+/**
+ * Builds the functions of one page: an entry that dispatches on the slot, and one function per
+ * label ("block") holding the instructions from that label to the next label, a gap or an
+ * unconditional jump. A jump to another label is a tail call; to the block's own start, a
+ * loop; falling into the next label, a tail call too.
+ */
 class PageGen {
-  readonly c = new Code();
-  /** Instructions of the current straight-line run before the one being emitted. */
+  c = new Code();
+  /** Instructions translated. */
+  length = 0;
+  /** Instructions of the current block before the one being emitted. */
   private p = 0;
   private s = 0;
-  /** The slot of the last label: where the current straight-line run began. */
+  /** The current block's label slot. */
   private seg = 0;
-  private dispatch!: Label;
+  private self!: Label;
+  /** The block's shared slow-path exit (status in L_T, instructions before it in L_PL). */
+  private slow!: Label;
+  private readonly fn = new Int32Array(SLOTS).fill(-1);
 
   constructor(
     readonly page: number,
     readonly labels: Uint8Array,
-  ) {}
+    readonly order: readonly number[],
+  ) {
+    order.forEach((l, i) => (this.fn[l] = F_BLOCK + i));
+  }
 
-  /** Emits the function; returns the instructions translated. */
-  body(d: Int32Array, inc: Uint8Array): number {
-    const c = this.c;
-    const order: number[] = [];
-    for (let s = 0; s < SLOTS; s++) if (this.labels[s]) order.push(s);
-    // Hart state the templates use, once per call.
-    c.get(L_HS).mem(W.i32_load, LTAG).set(L_LT);
-    c.get(L_HS).mem(W.i32_load, LDELTA).set(L_LD);
-    c.get(L_HS).mem(W.i32_load, STAG).set(L_ST);
-    c.get(L_HS).mem(W.i32_load, SDELTA).set(L_SD);
-    c.get(L_HS).mem(W.i32_load, HID).set(L_HID);
-    c.get(L_HS).get(L_VB).mem(W.i32_store, VB);
-    this.dispatch = c.loop();
+  /** The entry: `page(s, vb, limit, k, hs)` — a tail call to the block at slot s, or Miss. */
+  entry(): Code {
+    const c = new Code();
+    const S = 0, VB_ = 1, LIMIT = 2, K = 3, HS = 4;
+    c.get(HS).get(VB_).mem(W.i32_store, VB); // the slow paths find the pc from it
     const miss = c.block();
-    const blocks: Label[] = [];
-    for (let i = order.length - 1; i >= 0; i--) blocks[i] = c.block();
-    // br_table: slot → the block after whose end that label's code starts.
+    const targets: Label[] = [];
+    for (let i = this.order.length - 1; i >= 0; i--) targets[i] = c.block();
+    // br_table over [first label, last label]: slot → the block whose end precedes its call.
     const table: Label[] = [];
-    const last = order.length ? order[order.length - 1] : -1;
-    for (let s = 0, i = 0; s <= last; s++) table.push(this.labels[s] ? blocks[i++] : miss);
-    c.get(L_S).brTable(table, miss);
-    let length = 0;
-    let open = false; // the previous slot falls through to this one
-    let li = 0;
-    for (let s = 0; s < SLOTS; s++) {
-      if (!inc[s]) {
-        if (open) this.exitTo(s, this.p);
-        open = false;
-        continue;
-      }
-      if (this.labels[s]) {
-        if (open && this.p > 0) c.get(L_N).i32(this.p).op(W.i32_add).set(L_N);
-        c.end(); // blocks[li]: the code for label order[li] follows
-        li++;
-        this.p = 0;
-        this.seg = s;
-      } else if (!open) {
-        throw new Error(`translate: slot ${s} is reached by nothing`); // runs start at labels
-      }
+    const first = this.order[0];
+    const last = this.order[this.order.length - 1];
+    for (let s = first, i = 0; s <= last; s++) table.push(this.labels[s] ? targets[i++] : miss);
+    c.get(S).i32(first).op(W.i32_sub).brTable(table, miss);
+    for (let i = 0; i < this.order.length; i++) {
+      c.end();
+      c.get(VB_).get(LIMIT).get(K).get(HS).i32(0).returnCall(F_BLOCK + i);
+    }
+    c.end(); // miss: not an entry
+    c.get(HS).get(VB_).get(S).i32(2).op(W.i32_shl).op(W.i32_add).mem(W.i32_store, PC);
+    c.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS);
+    c.i32(0);
+    return c;
+  }
+
+  /** The slots of the block at label `l` (see the class comment). */
+  private extent(d: Int32Array, inc: Uint8Array, l: number): number[] {
+    const slots: number[] = [];
+    for (let s = l; s < SLOTS && inc[s] && (s === l || !this.labels[s]); s++) {
+      slots.push(s);
+      if (unconditional(slotAt(d, s).def.sem.k)) break;
+    }
+    return slots;
+  }
+
+  /** The block starting at label `l`. */
+  block(d: Int32Array, inc: Uint8Array, l: number): Code {
+    const c = (this.c = new Code());
+    this.seg = l;
+    this.p = 0;
+    // Load only the hart state this block uses; loop only if it jumps to its own start.
+    const slots = this.extent(d, inc, l);
+    let loads = false, stores = false, calls = false, loops = false;
+    for (const s of slots) {
+      const sl = slotAt(d, s);
+      const k = sl.def.sem.k;
+      if (k === 'load') loads = true;
+      if (k === 'store' || k === 'amo') stores = true;
+      if (k === 'load' || k === 'store' || k === 'amo' || k === 'lr' || k === 'sc' || k === 'jalr' || ((k === 'branch' || k === 'jal') && (sl.imm & 3) !== 0)) calls = true;
+      if (staticTarget(sl, s) === l) loops = true;
+    }
+    if (loads) {
+      c.get(L_HS).mem(W.i32_load, LTAG).set(L_LT);
+      c.get(L_HS).mem(W.i32_load, LDELTA).set(L_LD);
+    }
+    if (stores) {
+      c.get(L_HS).mem(W.i32_load, STAG).set(L_ST);
+      c.get(L_HS).mem(W.i32_load, SDELTA).set(L_SD);
+    }
+    if (calls) c.get(L_HS).mem(W.i32_load, HID).set(L_HID);
+    this.slow = c.block();
+    if (loops) this.self = c.loop();
+    for (const s of slots) {
       this.s = s;
       const sl = slotAt(d, s);
       this.emit(sl);
-      length++;
+      this.length++;
       this.p++;
-      open = !unconditional(sl.def.sem.k);
-      if (open && s === SLOTS - 1) {
-        this.exitTo(SLOTS, this.p); // runs off the page: the next page, through the dispatcher
-        open = false;
+    }
+    const last = slots[slots.length - 1];
+    if (!unconditional(slotAt(d, last).def.sem.k)) {
+      const next = last + 1;
+      if (next < SLOTS && inc[next] && this.labels[next]) {
+        // Falling into the next block.
+        c.get(L_VB).get(L_LIMIT).get(L_K).get(L_HS).get(L_N).i32(this.p).op(W.i32_add).returnCall(this.fn[next]);
+      } else {
+        this.exitTo(next, this.p); // a gap (or the page's end): the dispatcher goes on from there
       }
     }
-    if (open) throw new Error('translate: code runs past the page'); // exitTo above
+    if (loops) c.end();
     c.op(W.unreachable);
-    c.end(); // miss: not an entry of this function
-    c.get(L_HS).get(L_VB).get(L_S).i32(2).op(W.i32_shl).op(W.i32_add).mem(W.i32_store, PC);
-    c.get(L_HS).i32(Exit.Miss).mem(W.i32_store, FLAGS);
-    c.get(L_N).op(W.return);
-    c.end(); // dispatch loop
-    c.op(W.unreachable);
-    return length;
+    c.end(); // slow: trapped (1) retires nothing more, leave (2) retires the instruction
+    c.get(L_N).get(L_PL).op(W.i32_add).get(L_T).i32(1).op(W.i32_shr_u).op(W.i32_add);
+    return c;
   }
 
   // ---- operands
@@ -307,25 +353,25 @@ class PageGen {
   private ret(retired: number): void {
     this.c.get(L_N).i32(retired).op(W.i32_add).op(W.return);
   }
-  /**
-   * After a slow path left its status on the stack: go on, or return (trapped: without this
-   * instruction; leave: with it, PC already set by the slow path).
-   */
-  private afterSlow(): void {
+  /** A slow-path call: `args` pushes the arguments; a status other than 0 leaves the block. */
+  private slowCall(fn: number, args: () => void): void {
     const c = this.c;
-    c.tee(L_T).if_();
-    c.get(L_N).i32(this.p).op(W.i32_add).get(L_T).i32(1).op(W.i32_shr_u).op(W.i32_add).op(W.return);
-    c.end();
+    c.i32(this.p).set(L_PL);
+    args();
+    c.call(fn).tee(L_T).brIf(this.slow);
   }
+
   /** Go on at in-page label t (checking the budget) or leave for vb + target. */
   private jump(target: number): void {
     const c = this.c;
     const t = target >> 2;
     if ((target & 3) === 0 && target >= 0 && target < 4096 && this.labels[t]) {
-      c.get(L_N).i32(this.p + 1).op(W.i32_add).tee(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
+      c.get(L_N).i32(this.p + 1).op(W.i32_add).set(L_N);
+      c.get(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
       this.exitTo(t, 0);
       c.end();
-      c.i32(t).set(L_S).br(this.dispatch);
+      if (t === this.seg) c.br(this.self);
+      else c.get(L_VB).get(L_LIMIT).get(L_K).get(L_HS).get(L_N).returnCall(this.fn[t]);
     } else {
       c.get(L_HS).get(L_VB).i32(target).op(W.i32_add).mem(W.i32_store, PC);
       this.ret(this.p + 1);
@@ -375,17 +421,19 @@ class PageGen {
       case 'amo':
         return this.amo(sl, sem.e);
       case 'lr':
-        c.get(L_HID);
-        this.reg(sl.rs1);
-        c.i32(sl.rd).i32(this.where()).call(F_LR);
-        this.afterSlow();
+        this.slowCall(F_LR, () => {
+          c.get(L_HID);
+          this.reg(sl.rs1);
+          c.i32(sl.rd).i32(this.where());
+        });
         return;
       case 'sc':
-        c.get(L_HID);
-        this.reg(sl.rs1);
-        this.reg(sl.rs2);
-        c.i32(sl.rd).i32(this.where()).call(F_SC);
-        this.afterSlow();
+        this.slowCall(F_SC, () => {
+          c.get(L_HID);
+          this.reg(sl.rs1);
+          this.reg(sl.rs2);
+          c.i32(sl.rd).i32(this.where());
+        });
         return;
       case 'nop':
         return;
@@ -402,28 +450,18 @@ class PageGen {
     this.misaligned(() => c.get(L_T));
     c.end();
     if (sl.rd !== 0) this.setReg(sl.rd, () => this.pcOf(this.s + 1));
-    // Within this page: go on at that slot (a slot that is no label leaves through `miss`).
-    c.get(L_T).get(L_VB).op(W.i32_xor).i32(-4096).op(W.i32_and).op(W.i32_eqz).if_();
-    c.get(L_N).i32(this.p + 1).op(W.i32_add).set(L_N);
-    c.get(L_T).i32(2).op(W.i32_shr_u).i32(1023).op(W.i32_and).set(L_S);
-    c.get(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
-    c.get(L_HS).get(L_T).mem(W.i32_store, PC).get(L_N).op(W.return);
-    c.end();
-    c.br(this.dispatch);
-    c.end();
-    c.get(L_HS).get(L_T).mem(W.i32_store, PC);
+    c.get(L_HS).get(L_T).mem(W.i32_store, PC); // the dispatcher finds the target's page
     this.ret(this.p + 1);
   }
 
-  /** a = base + imm; e = TLB index × 4; pushes (tag matches && aligned). */
+  /** a = base + imm; e = TLB index × 4; pushes whether the TLB entry covers the access (mmu.ts tlbTag). */
   private tlbHit(rs1: number, imm: number, tags: number, width: number): void {
     const c = this.c;
     this.reg(rs1);
     if (imm !== 0) c.i32(imm).op(W.i32_add);
-    c.tee(L_A).i32(12).op(W.i32_shr_u).tee(L_E).i32(1).op(W.i32_shl).get(L_K).op(W.i32_or);
-    c.get(L_E).i32(TLB_MASK).op(W.i32_and).i32(2).op(W.i32_shl).tee(L_E).get(tags).op(W.i32_add).mem(W.i32_load, 0);
+    c.tee(L_A).i32(10).op(W.i32_shr_u).i32(TLB_MASK << 2).op(W.i32_and).tee(L_E).get(tags).op(W.i32_add).mem(W.i32_load, 0);
+    c.get(L_A).i32(-4096 | (width - 1)).op(W.i32_and).get(L_K).op(W.i32_or);
     c.op(W.i32_eq);
-    if (width > 1) c.get(L_A).i32(width - 1).op(W.i32_and).op(W.i32_eqz).op(W.i32_and);
   }
   /** Pushes the RAM offset of `a` through the TLB entry `e` of the delta array `deltas`. */
   private ramAddr(deltas: number): void {
@@ -440,8 +478,7 @@ class PageGen {
       c.mem(LOAD_OP[key], 0);
     });
     c.else_();
-    c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()).call(F_LD);
-    this.afterSlow();
+    this.slowCall(F_LD, () => c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
     c.end();
   }
 
@@ -453,10 +490,11 @@ class PageGen {
     this.reg(sl.rs2);
     c.mem(STORE_OP[width], 0);
     c.else_();
-    c.get(L_HID).get(L_A).i32(width);
-    this.reg(sl.rs2);
-    c.i32(this.where()).call(F_ST);
-    this.afterSlow();
+    this.slowCall(F_ST, () => {
+      c.get(L_HID).get(L_A).i32(width);
+      this.reg(sl.rs2);
+      c.i32(this.where());
+    });
     c.end();
   }
 
@@ -472,24 +510,31 @@ class PageGen {
     c.mem(W.i32_store, 0);
     this.setReg(sl.rd, () => c.get(L_T));
     c.else_();
-    c.get(L_HID).i32(sl.op | (sl.rd << 8)).get(L_A);
-    this.reg(sl.rs2);
-    c.i32(this.where()).call(F_AMO);
-    this.afterSlow();
+    this.slowCall(F_AMO, () => {
+      c.get(L_HID).i32(sl.op | (sl.rd << 8)).get(L_A);
+      this.reg(sl.rs2);
+      c.i32(this.where());
+    });
     c.end();
   }
 }
 
 // ---------------------------------------------------------------- the engine
 
-/** The dispatcher module: run(hs, k, budget) chains translated pages through the table. */
+/**
+ * The engine module: run(hs, k, budget) chains translated pages through the table; miss is the
+ * table's default entry; and it imports the slow paths from JavaScript once and exports them
+ * as WebAssembly functions for the page modules (a module importing JavaScript functions
+ * compiles a wrapper for each when it is instantiated; importing WebAssembly ones costs
+ * nothing).
+ */
 function engineModule(memoryPages: number, tablePages: number): Uint8Array<ArrayBuffer> {
   const run = new Code();
   const HS = 0, K = 1, BUDGET = 2, N = 3, PCV = 4, E = 5, OFF = 6;
   const top = run.loop();
   // Fetch TLB: a miss goes back to JavaScript, which walks the page table.
-  run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(12).op(W.i32_shr_u).tee(E).i32(1).op(W.i32_shl).get(K).op(W.i32_or);
-  run.get(E).i32(TLB_MASK).op(W.i32_and).i32(2).op(W.i32_shl).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
+  run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(-4093).op(W.i32_and).get(K).op(W.i32_or);
+  run.get(PCV).i32(10).op(W.i32_shr_u).i32(TLB_MASK << 2).op(W.i32_and).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
   run.op(W.i32_ne).if_();
   run.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS).get(N).op(W.return);
   run.end();
@@ -509,22 +554,20 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
   // The table's default entry: nothing translated here.
   const miss = new Code();
   miss.get(4).i32(Exit.Miss).mem(W.i32_store, FLAGS).i32(0);
+  // Thunks: each forwards its arguments to the imported JavaScript function of the same index.
+  const thunks = IMPORTS.map((im, i) => {
+    const c = new Code();
+    for (let a = 0; a < TYPES[im.type].params; a++) c.get(a);
+    return { type: im.type, locals: 0, code: c.returnCall(i) };
+  });
+  const F_RUN = IMPORTS.length;
   return encodeModule({
-    types: [
-      { params: 5, results: 1 },
-      { params: 3, results: 1 },
-    ],
-    imports: [],
+    types: TYPES,
+    imports: IMPORTS,
     memoryPages,
     tablePages,
-    functions: [
-      { type: 1, locals: 4, code: run },
-      { type: 0, locals: 0, code: miss },
-    ],
-    exports: [
-      { name: 'run', fn: 0 },
-      { name: 'miss', fn: 1 },
-    ],
+    functions: [{ type: T_ENGINE_RUN, locals: 4, code: run }, { type: T_PAGE, locals: 0, code: miss }, ...thunks],
+    exports: [{ name: 'run', fn: F_RUN }, { name: 'miss', fn: F_RUN + 1 }, ...IMPORTS.map((im, i) => ({ name: im.name, fn: F_RUN + 2 + i }))],
   });
 }
 
@@ -545,10 +588,6 @@ export class Translator {
     this.memoryPages = memory.buffer.byteLength / 65536;
     const pages = Math.ceil(ram.size / 4096);
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: pages });
-    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, pages)), { m: { mem: memory, table: this.table } });
-    this.run = engine.exports.run as (hs: number, k: number, budget: number) => number;
-    this.miss = engine.exports.miss;
-    for (let i = 0; i < pages; i++) this.table.set(i, this.miss);
     // The slow paths' status (see IMPORTS); a trap records the instruction in the crash trace.
     const status = (h: Hart, at: number): number => {
       const c = h.cells;
@@ -570,44 +609,49 @@ export class Translator {
     const write = (h: Hart, rd: number, v: number) => {
       if (rd !== 0 && !h.trapped) h.x[rd] = v;
     };
-    this.imports = {
-      m: {
-        mem: memory,
-        ld: (hid: number, va: number, code: number, s: number) => {
-          const h = harts[hid];
-          const width = (code & 7) as 1 | 2 | 4;
-          let v = h.loadSlow(va, width, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
-          if (code & 8) v = width === 1 ? (v << 24) >> 24 : width === 2 ? (v << 16) >> 16 : v | 0;
-          write(h, code >>> 4, v | 0);
-          return status(h, s);
-        },
-        st: (hid: number, va: number, width: 1 | 2 | 4, value: number, s: number) => {
-          const h = harts[hid];
-          h.storeSlow(va, width, value, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
-          return status(h, s);
-        },
-        amo: (hid: number, code: number, va: number, src: number, s: number) => {
-          const h = harts[hid];
-          write(h, code >>> 8, h.amo(code & 0xff, va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
-          return status(h, s);
-        },
-        lr: (hid: number, va: number, rd: number, s: number) => {
-          const h = harts[hid];
-          write(h, rd, h.loadReserved(va, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
-          return status(h, s);
-        },
-        sc: (hid: number, va: number, src: number, rd: number, s: number) => {
-          const h = harts[hid];
-          write(h, rd, h.storeConditional(va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
-          return status(h, s);
-        },
-        raise: (hid: number, cause: number, tval: number, s: number) => {
-          const h = harts[hid];
-          h.raise(cause, tval, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
-          status(h, s);
-        },
+    const slow = {
+      ld: (hid: number, va: number, code: number, s: number) => {
+        const h = harts[hid];
+        const width = (code & 7) as 1 | 2 | 4;
+        let v = h.loadSlow(va, width, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+        if (code & 8) v = width === 1 ? (v << 24) >> 24 : width === 2 ? (v << 16) >> 16 : v | 0;
+        write(h, code >>> 4, v | 0);
+        return status(h, s);
+      },
+      st: (hid: number, va: number, width: 1 | 2 | 4, value: number, s: number) => {
+        const h = harts[hid];
+        h.storeSlow(va, width, value, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+        return status(h, s);
+      },
+      amo: (hid: number, code: number, va: number, src: number, s: number) => {
+        const h = harts[hid];
+        write(h, code >>> 8, h.amo(code & 0xff, va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+        return status(h, s);
+      },
+      lr: (hid: number, va: number, rd: number, s: number) => {
+        const h = harts[hid];
+        write(h, rd, h.loadReserved(va, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+        return status(h, s);
+      },
+      sc: (hid: number, va: number, src: number, rd: number, s: number) => {
+        const h = harts[hid];
+        write(h, rd, h.storeConditional(va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+        return status(h, s);
+      },
+      raise: (hid: number, cause: number, tval: number, s: number) => {
+        const h = harts[hid];
+        h.raise(cause, tval, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+        status(h, s);
       },
     };
+    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, pages)), { m: { mem: memory, table: this.table, ...slow } });
+    const ex = engine.exports;
+    this.run = ex.run as (hs: number, k: number, budget: number) => number;
+    this.miss = ex.miss;
+    for (let i = 0; i < pages; i++) this.table.set(i, this.miss);
+    const m: Record<string, unknown> = { mem: memory };
+    for (const im of IMPORTS) m[im.name] = ex[im.name];
+    this.imports = { m: m as WebAssembly.ModuleImports };
   }
 
   /** Translates decoded page `d` (RAM page `page`) entered at `entries` and installs it. */

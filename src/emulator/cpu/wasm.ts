@@ -5,7 +5,7 @@
 /** Opcodes used by the translator. */
 export const enum W {
   unreachable = 0x00, block = 0x02, loop = 0x03, if = 0x04, else = 0x05, end = 0x0b,
-  br = 0x0c, br_if = 0x0d, br_table = 0x0e, return = 0x0f, call = 0x10, call_indirect = 0x11,
+  br = 0x0c, br_if = 0x0d, br_table = 0x0e, return = 0x0f, call = 0x10, call_indirect = 0x11, return_call = 0x12,
   drop = 0x1a, select = 0x1b,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22,
   i32_load = 0x28, i32_load8_s = 0x2c, i32_load8_u = 0x2d, i32_load16_s = 0x2e, i32_load16_u = 0x2f,
@@ -116,6 +116,12 @@ export class Code {
   }
   call(fn: number): this {
     this.bytes.push(W.call);
+    uleb(this.bytes, fn);
+    return this;
+  }
+  /** A tail call (the WebAssembly tail-call proposal, shipped in V8 11.2). */
+  returnCall(fn: number): this {
+    this.bytes.push(W.return_call);
     uleb(this.bytes, fn);
     return this;
   }
