@@ -23,7 +23,7 @@ const log = logger('worker');
 
 let session: Session;
 try {
-  const loaded = loadMachine(init.options, init.ram, {
+  const loaded = loadMachine(init.options, { buffer: init.ram, size: init.ramSize, memory: init.memory }, {
     consoleOut: (bytes, length) => session.consoleOut(bytes, length),
   });
   session = new Session(loaded.machine, init.control, post, init.stopOnEntry, loaded.dispose);

@@ -75,8 +75,13 @@ export interface MachineConfig {
   extraVirtio?: ExtraVirtio[];
   /** 'host' (default) or 'icount' (deterministic). */
   time?: ClockMode;
-  /** Let the caller provide RAM (so other threads can see it). Must be ramSize bytes. */
+  /**
+   * Let the caller provide RAM (so other threads can see it): ramSize bytes, or with `memory`
+   * the buffer of that WebAssembly memory (Ram.allocate: RAM, then the CPU area).
+   */
   ramBuffer?: SharedArrayBuffer;
+  /** The WebAssembly memory ramBuffer belongs to: hot code is then translated. */
+  memory?: WebAssembly.Memory | null;
   /**
    * How harts execute: 'fast' (default: the fast loop over pre-decoded pages, hot pages
    * translated), 'interp' (one instruction at a time: the reference) or 'jit' (the fast loop
@@ -178,13 +183,17 @@ export class Machine implements HartHost, SbiPlatform {
     if (!Number.isInteger(ramSize) || ramSize < 4 * 1024 * 1024 || ramSize > 0xf0000000 || ramSize % 4096 !== 0) {
       throw new BootError(`RAM size ${ramSize} must be a multiple of 4 KiB between 4 MiB and 3.75 GiB`);
     }
-    if (config.ramBuffer && config.ramBuffer.byteLength !== ramSize) throw new BootError(`ramBuffer is ${config.ramBuffer.byteLength} bytes, RAM is ${ramSize}`);
+    const memory = config.memory ?? null;
+    const buf = config.ramBuffer;
+    if (buf && (memory ? (memory.buffer as unknown) !== buf || buf.byteLength < ramSize : buf.byteLength !== ramSize)) {
+      throw new BootError(`ramBuffer is ${buf.byteLength} bytes, RAM is ${ramSize}`);
+    }
     this.engine = config.engine ?? 'fast';
     if (this.engine !== 'interp') warmUp();
     this.disk = config.disk;
     this.slice = nharts === 1 ? SLICE_ONE_HART : SLICE_PER_HART;
 
-    this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE) : Ram.allocate(ramSize, RAM_BASE);
+    this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE, ramSize, memory) : Ram.allocate(ramSize, RAM_BASE);
     this.bus = new Bus(this.ram);
     this.code = new CodeCache(this.ram);
     if (this.engine === 'jit') this.code.hotThreshold = 1;

@@ -13,13 +13,20 @@ export const CPU_AREA_HARTS = 4;
 const WASM_PAGE = 65536;
 const CPU_AREA_BYTES = Math.ceil((CPU_AREA_HARTS * HART_BYTES) / WASM_PAGE) * WASM_PAGE;
 
+/** Guest RAM as it travels between threads: the buffer, how much of it is RAM, its wasm memory. */
+export interface GuestRam {
+  buffer: SharedArrayBuffer;
+  size: number;
+  memory: WebAssembly.Memory | null;
+}
+
 /** Where one hart's state lives: a buffer and a byte offset in it (cpu/layout.ts). */
 export interface HartRegion {
   buffer: ArrayBufferLike;
   offset: number;
 }
 
-export class Ram {
+export class Ram implements GuestRam {
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i32: Int32Array;

@@ -3,6 +3,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { Machine, type MachineConfig, type MachineIO } from '../emulator/machine';
+import type { GuestRam } from '../emulator/ram';
 import { DiskImage } from '../emulator/virtio/disk-image';
 import { VirtioSnd } from '../emulator/virtio/snd';
 import { createBackend } from '../audio';
@@ -33,7 +34,7 @@ export interface LoadedMachine {
   dispose(): void;
 }
 
-export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): Omit<MachineConfig, 'disk' | 'sound'> {
+export function machineConfig(o: MachineOptions, ram: GuestRam): Omit<MachineConfig, 'disk' | 'sound'> {
   if (!o.kernel) throw new UsageError('no kernel: give one with -k (or run `npm run guest` for the default guest)');
   const harts = o.harts ?? 1;
   if (!Number.isInteger(harts) || harts < 1 || harts > MAX_HARTS) {
@@ -43,8 +44,9 @@ export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): Omit<M
     throw new UsageError(`unknown time mode '${o.time}' (--time): use host or icount`);
   }
   return {
-    ramSize: ram.byteLength,
-    ramBuffer: ram,
+    ramSize: ram.size,
+    ramBuffer: ram.buffer,
+    memory: ram.memory,
     harts,
     kernel: readInput(o.kernel, 'kernel image', '-k'),
     initrd: o.initrd ? readInput(o.initrd, 'initrd', '-i') : undefined,
@@ -62,7 +64,7 @@ function openBackend(spec: string, flag: string): AudioBackend {
   }
 }
 
-export function loadMachine(o: MachineOptions, ram: SharedArrayBuffer, io: MachineIO): LoadedMachine {
+export function loadMachine(o: MachineOptions, ram: GuestRam, io: MachineIO): LoadedMachine {
   const config: MachineConfig = machineConfig(o, ram);
   const owned: { dispose(): void }[] = [];
   const disposeAll = () => {
