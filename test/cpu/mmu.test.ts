@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { enc, li } from '../../src/emulator/cpu/asm';
 import { MODES, TestCpu, type Mode } from './harness';
 
-const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
+const V = 1, R = 2, W = 4, X = 8, U = 16, G = 32, A = 64, D = 128;
 const ROOT = 0x100000;
 const HANDLER = 0x3000;
 const SSTATUS = 0x100, SATP = 0x180;
@@ -258,6 +258,30 @@ for (const mode of MODES) {
     // sfence.vma va, x0 names every address space.
     run(cpu, [...li('t1', DATA_VA), enc('sfence.vma', 't1', 'zero'), ...load]);
     assert.equal(cpu.x('a0'), 3);
+  });
+
+  test(`${mode}: a new address space inherits the global (kernel) translations, not the others`, () => {
+    const { cpu, pt } = setup(mode);
+    const GLOBAL_VA = 0x50002000, LOCAL_VA = 0x50003000;
+    const gslot = pt.map(GLOBAL_VA, 0x8000, V | R | W | G | A | D);
+    const lslot = pt.map(LOCAL_VA, 0x9000, V | R | W | A | D);
+    cpu.ram.write32(0x8000, 1);
+    cpu.ram.write32(0x9000, 2);
+    cpu.ram.write32(0xa000, 3);
+    // Address space B: another ASID, a copy of the root (the same mappings).
+    const ROOT_B = 0x200000;
+    for (let i = 0; i < 1024; i++) cpu.ram.write32(ROOT_B + 4 * i, cpu.ram.read32(ROOT + 4 * i));
+    cpu.hart.satp = (0x80000000 | (1 << 22) | (ROOT >>> 12)) | 0;
+    const load = [...li('s0', GLOBAL_VA), enc('lw', 'a0', 's0', 0), ...li('s1', LOCAL_VA), enc('lw', 'a1', 's1', 0)];
+    run(cpu, load);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2]);
+    // Both leaves now point at 0xa000 in memory; B has never run, so whatever it has cached came from A.
+    cpu.ram.write32(gslot, ((0xa000 >>> 12) << 10) | V | R | W | G | A | D);
+    cpu.ram.write32(lslot, ((0xa000 >>> 12) << 10) | V | R | W | A | D);
+    run(cpu, [...li('t0', (0x80000000 | (2 << 22) | (ROOT_B >>> 12)) | 0), enc('csrrw', 'zero', SATP, 't0'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 3], 'the global entry came along, the other was walked afresh');
+    run(cpu, [enc('sfence.vma', 'zero', 'zero'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [3, 3], 'a full fence drops inherited entries too');
   });
 
   test(`${mode}: sfence.vma of an address inside a superpage drops the whole superpage`, () => {

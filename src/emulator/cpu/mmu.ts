@@ -46,6 +46,7 @@ const PTE_R = 2;
 const PTE_W = 4;
 const PTE_X = 8;
 const PTE_U = 16;
+const PTE_G = 32;
 const PTE_A = 64;
 const PTE_D = 128;
 
@@ -68,6 +69,8 @@ class TlbBank {
   readonly sdelta: Int32Array;
   /** RAM page (offset >> 12) of each store entry, to evict entries of pages that become code. */
   readonly spage: Int32Array;
+  /** 1 for entries filled from a global 4 KiB leaf (fetch, load, store: TLB_SIZE each). */
+  readonly global = new Uint8Array(3 * TLB_SIZE);
   /**
    * Per 4 MiB region (va >>> 22): 1 once an entry there came from a superpage. One leaf PTE then
    * backs many 4 KiB entries, so sfence.vma of any address in the region flushes the bank.
@@ -102,6 +105,7 @@ class TlbBank {
     this.ltag.fill(-1);
     this.stag.fill(-1);
     this.spage.fill(-1);
+    this.global.fill(0);
     this.superRegion.fill(0);
     this.sumEntries = false;
     this.mxrEntries = false;
@@ -133,6 +137,30 @@ class TlbBank {
         sp[i] = -1;
       }
     }
+  }
+
+  /**
+   * Takes over the global entries of another address space's bank: global mappings (the
+   * kernel's) are the same in every address space (§4.3.1), so a new process starts with the
+   * kernel's translations instead of walking for each again.
+   */
+  inherit(from: TlbBank): void {
+    const g = from.global;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (g[i] !== 0) this.copy(from.ftag, from.fdelta, this.ftag, this.fdelta, i, 0);
+      if (g[TLB_SIZE + i] !== 0) this.copy(from.ltag, from.ldelta, this.ltag, this.ldelta, i, TLB_SIZE);
+      if (g[2 * TLB_SIZE + i] !== 0 && from.stag[i] !== -1) {
+        this.copy(from.stag, from.sdelta, this.stag, this.sdelta, i, 2 * TLB_SIZE);
+        this.spage[i] = from.spage[i];
+      }
+    }
+  }
+
+  private copy(tags: Int32Array, deltas: Int32Array, toTags: Int32Array, toDeltas: Int32Array, i: number, base: number): void {
+    toTags[i] = tags[i];
+    toDeltas[i] = deltas[i];
+    this.global[base + i] = 1;
+    this.filled = true;
   }
 
   /** True when sfence.vma with rs2 = `asid` (or -1: rs2 = x0, every address space) covers this bank. */
@@ -200,16 +228,17 @@ export class Mmu {
     this.satpValue = v;
     if (this.bank.key === v) return;
     let b: TlbBank | null = null;
-    let lru = this.banks[0];
+    let lru: TlbBank | null = null;
     for (const c of this.banks) {
       if (c.used && c.key === v) b = c;
-      if (c.stamp < lru.stamp) lru = c;
+      if (c !== this.bank && (lru === null || c.stamp < lru.stamp)) lru = c;
     }
     if (b === null) {
-      b = lru;
+      b = lru!;
       b.flush();
       b.key = v;
       b.used = true;
+      b.inherit(this.bank);
     }
     this.activate(b);
   }
@@ -310,7 +339,7 @@ export class Mmu {
     const priv = this.priv;
     if (this.satp >= 0) {
       // Bare: identity, no protection.
-      if (commit) this.fill(va, va, acc, false, false, false);
+      if (commit) this.fill(va, va, acc, false, false, false, false);
       return va;
     }
     const ram = this.ram;
@@ -367,7 +396,7 @@ export class Mmu {
     const ppn = pte >>> 10;
     const pa = superpage ? (ppn >>> 10) * 0x400000 + (va & 0x3fffff) : ppn * 4096 + (va & 0xfff);
     if (pa > 0xffffffff) return this.fail(ACCESS_FAULT[acc]);
-    if (commit) this.fill(va, pa, acc, viaSum, viaMxr, superpage);
+    if (commit) this.fill(va, pa, acc, viaSum, viaMxr, superpage, (pte & PTE_G) !== 0);
     return pa;
   }
 
@@ -376,7 +405,7 @@ export class Mmu {
     return -1;
   }
 
-  private fill(va: number, pa: number, acc: Access, viaSum: boolean, viaMxr: boolean, superpage: boolean): void {
+  private fill(va: number, pa: number, acc: Access, viaSum: boolean, viaMxr: boolean, superpage: boolean, global: boolean): void {
     const off = (pa - (pa & 0xfff)) - this.ramBase;
     if (off < 0 || off + 4096 > this.ramSize) return;
     const b = this.bank;
@@ -386,18 +415,23 @@ export class Mmu {
     const i = vpn & TLB_MASK;
     const tag = tlbTag(va, this.priv);
     const delta = (off - (va & ~0xfff)) | 0;
+    // Entries a new address space may inherit: global 4 KiB leaves that no SUM/MXR state allowed.
+    const inheritable = global && !superpage && !viaSum && !viaMxr ? 1 : 0;
     if (acc === ACC_FETCH) {
       this.ftag[i] = tag;
       this.fdelta[i] = delta;
+      b.global[i] = inheritable;
     } else if (acc === ACC_LOAD) {
       this.ltag[i] = tag;
       this.ldelta[i] = delta;
+      b.global[TLB_SIZE + i] = inheritable;
       if (viaMxr) b.mxrEntries = true;
     } else {
       if (this.code.marks[off >>> 12] !== 0) return; // stores to code pages must invalidate it
       this.stag[i] = tag;
       this.sdelta[i] = delta;
       b.spage[i] = off >>> 12;
+      b.global[2 * TLB_SIZE + i] = inheritable;
     }
     if (viaSum) b.sumEntries = true;
   }
