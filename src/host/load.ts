@@ -96,6 +96,8 @@ export function loadMachine(o: MachineOptions, ram: GuestRam, io: MachineIO): Lo
       throw e;
     }
     sound.setClock(machine.clock);
+    // The worker yields between slices: hot code compiles on V8's threads meanwhile.
+    machine.code.compileInBackground = true;
     return { machine, dispose: disposeAll };
   } catch (e) {
     disposeAll();

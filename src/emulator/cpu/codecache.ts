@@ -15,13 +15,16 @@
 import { CPU_AREA_HARTS, type Ram } from '../ram';
 import type { CodePages } from './mmu';
 import type { Hart } from './hart';
+import { logger } from '../../log';
 import { decodePage } from './predecode';
 import { Translator } from './translate';
+
+const log = logger('cpu');
 
 const SLOTS = 1024; // 4-byte instruction slots per 4 KiB page
 
 /** Entries into a slot before its page is translated (see docs/cpu.md, "Engines"). */
-export const HOT_THRESHOLD = 200;
+export const HOT_THRESHOLD = 1000;
 /** Translations of one page at most. */
 export const MAX_VERSIONS = 4;
 /** Decoded pages kept at most (8 KiB each, plus 2 KiB of counters). */
@@ -40,7 +43,16 @@ export class CodeCache implements CodePages {
   /** Entries into a slot before its page is translated (0: never translate; ≤ 65535). */
   hotThreshold = HOT_THRESHOLD;
   maxVersions = MAX_VERSIONS;
+  /**
+   * Compile translations on V8's background threads, installing each when the event loop next
+   * turns (the worker yields between slices). Off: compile on the spot (tests, the warm-up).
+   */
+  compileInBackground = false;
   private readonly versions: Uint8Array;
+  /** Per page: 1 while a translation compiles in the background. */
+  private readonly pending: Uint8Array;
+  /** Per page: bumped when it is invalidated, so a late translation of old bytes is dropped. */
+  private readonly generation: Uint32Array;
   private readonly harts: Hart[] = [];
   /** Decoded pages in decode order (a ring), for eviction. */
   private readonly order: Int32Array;
@@ -70,6 +82,8 @@ export class CodeCache implements CodePages {
     this.maxPages = Math.min(maxPages, n);
     this.marks = new Uint8Array(n);
     this.versions = new Uint8Array(n);
+    this.pending = new Uint8Array(n);
+    this.generation = new Uint32Array(n);
     this.decodedPages = new Array<Int32Array | null>(n).fill(null);
     this.heatPages = new Array<Uint16Array | null>(n).fill(null);
     this.labelPages = new Array<Uint8Array | null>(n).fill(null);
@@ -111,23 +125,44 @@ export class CodeCache implements CodePages {
     const d = this.decodedPages[page];
     const heat = this.heatPages[page];
     const tr = this.translator;
-    if (tr === null || d === null || heat === null || this.versions[page] >= this.maxVersions || h.id >= CPU_AREA_HARTS) return false;
+    if (tr === null || d === null || heat === null || this.pending[page] !== 0 || this.versions[page] >= this.maxVersions || h.id >= CPU_AREA_HARTS) return false;
     const t0 = performance.now();
     const old = this.labelPages[page];
-    // Entries: the hot slot, the old entries, and slots entered at least an eighth as often
+    // Entries: the hot slot, the old entries, and slots entered at least a quarter as often
     // (code entered a few times is left to the fast loop: compiling it costs more than it saves).
-    const warm = Math.max(1, this.hotThreshold >> 3);
+    const warm = Math.max(1, this.hotThreshold >> 2);
     const entries: number[] = [];
     for (let s = 0; s < SLOTS; s++) if (heat[s] >= warm || s === slot || (old !== null && old[s] !== 0)) entries.push(s);
-    const code = tr.translate(d, page, entries);
-    this.labelPages[page] = code.labels;
+    const code = tr.generate(d, page, entries);
     this.versions[page]++;
     heat.fill(0);
     this.translated++;
     this.translatedInsns += code.length;
-    this.translatedBytes += code.size;
+    this.translatedBytes += code.bytes.length;
+    if (this.compileInBackground) {
+      // The page keeps running in the fast loop until its module is ready (and still current).
+      const gen = this.generation[page];
+      this.pending[page] = 1;
+      tr.installAsync(
+        page,
+        code.bytes,
+        () => {
+          this.pending[page] = 0;
+          if (this.generation[page] !== gen) return false; // the page changed meanwhile
+          this.labelPages[page] = code.labels;
+          return true;
+        },
+        (e) => {
+          this.pending[page] = 0;
+          log.warn(`translation of RAM page ${page} failed: ${e.message}`);
+        },
+      );
+    } else {
+      tr.installSync(page, code.bytes);
+      this.labelPages[page] = code.labels;
+    }
     this.translateMs += performance.now() - t0;
-    return true;
+    return !this.compileInBackground;
   }
 
   /**
@@ -152,6 +187,7 @@ export class CodeCache implements CodePages {
     if (this.decodedPages[page] !== null) this.live--;
     this.ringPos[page] = -1;
     this.versions[page] = 0;
+    this.generation[page]++;
     this.decodedPages[page] = null;
     this.heatPages[page] = null;
     if (this.labelPages[page] !== null) this.translator!.drop(page);

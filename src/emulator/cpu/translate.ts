@@ -654,12 +654,28 @@ export class Translator {
     this.imports = { m: m as WebAssembly.ModuleImports };
   }
 
-  /** Translates decoded page `d` (RAM page `page`) entered at `entries` and installs it. */
-  translate(d: Int32Array, page: number, entries: readonly number[]): PageCode {
-    const { bytes, labels, length } = pageModule(d, page, entries, this.memoryPages);
+  /** The module of decoded page `d` (RAM page `page`) entered at `entries` (see pageModule). */
+  generate(d: Int32Array, page: number, entries: readonly number[]): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
+    return pageModule(d, page, entries, this.memoryPages);
+  }
+
+  /** Compiles and installs a page's module now (tests, the warm-up). */
+  installSync(page: number, bytes: Uint8Array<ArrayBuffer>): void {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
     this.table.set(page, inst.exports.page);
-    return { labels, length, size: bytes.length };
+  }
+
+  /**
+   * Compiles a page's module on V8's background threads; `ready()` (called on this thread once
+   * it is done) decides whether it is still wanted and then installs it.
+   */
+  installAsync(page: number, bytes: Uint8Array<ArrayBuffer>, ready: () => boolean, failed: (e: Error) => void): void {
+    WebAssembly.instantiate(bytes, this.imports).then(
+      (r) => {
+        if (ready()) this.table.set(page, r.instance.exports.page as unknown as null);
+      },
+      (e: Error) => failed(e),
+    );
   }
 
   /** Forgets the translation of RAM page `page`. */
