@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { childPids, GuestSession } from '../test/helpers/guest-session';
 import { GUEST_IN, GUEST_OUT, startRealtimeRig } from '../test/sound-guest/helpers/realtime';
 import { soundState } from '../test/sound-guest/helpers/streams';
-import { readStreams } from '../src/emulator/virtio/snd-layout';
+import { readStreams } from '../src/devices/virtio-snd/snd-layout';
 import type { StreamSnapshot } from '../src/shared/protocol';
 
 export interface AudioBench {

@@ -1,5 +1,6 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio; `vs-semu` (needs SEMU_C) and `workloads` (in-process, WORKLOADS=a,b) only when named),
+// panels-host audio watch dwarf; `vs-semu` (needs SEMU_C) and `workloads` (in-process, WORKLOADS=a,b)
+// only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -12,12 +13,14 @@ import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
 import { benchVsSemu } from './vs-semu';
 import { benchWorkloads } from './workloads';
+import { benchWatch } from './watch';
+import { benchDwarf } from './dwarf';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'watch', 'dwarf'];
   const unknown = wanted.filter((n) => !all.includes(n) && n !== 'vs-semu' && n !== 'workloads');
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, 'vs-semu', 'workloads'].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
@@ -69,6 +72,18 @@ async function main(): Promise<void> {
     }
     say(['vs C semu: peak RSS after boot', `${(v.ours_boot_rss_mib / v.c_boot_rss_mib).toFixed(2)}×`, `${v.ours_boot_rss_mib.toFixed(1)} MiB vs ${v.c_boot_rss_mib.toFixed(1)} MiB`]);
     say(['vs C semu: peak RSS after all workloads', `${(v.ours_rss_mib / v.c_rss_mib).toFixed(2)}×`, `${v.ours_rss_mib.toFixed(1)} MiB vs ${v.c_rss_mib.toFixed(1)} MiB (pfbench touches 64 MiB of guest RAM)`]);
+  }
+  if (run('watch')) {
+    const w = await benchWatch();
+    const cost = (n: 1 | 4) => `${((w.cpu[n] / w.cpu[0] - 1) * 100).toFixed(1)} % CPU`;
+    say(['guest speed, no data breakpoint', `${w.cpu[0].toFixed(2)} s CPU`, `cpubench 3000, median of ${w.rounds} interleaved rounds; wall ${w.seconds[0].toFixed(2)} s, ${w.mips[0].toFixed(1)} MIPS`]);
+    say(['guest speed, 1 data breakpoint', cost(1), `${w.cpu[1].toFixed(2)} s CPU, wall ${w.seconds[1].toFixed(2)} s, ${w.mips[1].toFixed(1)} MIPS; watching ${w.symbols[0]}`]);
+    say(['guest speed, 4 data breakpoints', cost(4), `${w.cpu[4].toFixed(2)} s CPU, wall ${w.seconds[4].toFixed(2)} s, ${w.mips[4].toFixed(1)} MIPS; ${w.symbols.join(', ')}; ${w.hits} hits`]);
+  }
+  if (run('dwarf')) {
+    const d = await benchDwarf();
+    say(['DWARF load (vmlinux, in one go)', `${d.sync_ms.toFixed(0)} ms`, `CPU ${d.sync_cpu_ms.toFixed(0)} ms; lines ${d.lines_ms.toFixed(0)}, CFI ${d.frames_ms.toFixed(0)}, info ${d.info_ms.toFixed(0)} ms; file read ${d.read_ms.toFixed(0)} ms; ${d.rows} rows, ${d.fdes} FDEs, ${d.functions} functions; load average ${d.load_average.toFixed(1)}`]);
+    say(['DWARF load in slices (the adapter)', `${d.sliced_ms.toFixed(0)} ms`, `longest event-loop gap ${d.longest_gap_ms.toFixed(0)} ms`]);
   }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);

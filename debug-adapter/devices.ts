@@ -1,12 +1,13 @@
 // The Devices scope and the semu/virtqueues + semu/streams answers, all from shared memory:
 // the transports' state arrays (virtio/layout.ts) and guest RAM decoded by virtio/inspect.ts,
-// and the virtio-snd stream records (snd-layout.ts). Nothing here pauses or messages the
-// worker, so it works while the guest runs.
+// and each device's own state read by its descriptor (src/devices/registry.ts). Nothing here
+// pauses or messages the worker, so it works while the guest runs.
 
 import type { Ram } from '../src/emulator/ram';
-import type { VirtioInfo } from '../src/host/worker-protocol';
+import type { VirtioInfo } from '../src/worker/protocol';
 import { inspectDevice, needsResetCause } from '../src/emulator/virtio/inspect';
-import { readStreams } from '../src/emulator/virtio/snd-layout';
+import { descriptorOf } from '../src/devices/registry';
+import type { StateNode } from '../src/devices/descriptor';
 import { physMemoryReference, type ChainSnapshot, type DescSnapshot, type DeviceSnapshot, type QueueSnapshot, type StreamSnapshot } from '../src/shared/protocol';
 import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_WRITE } from '../src/emulator/virtio/types';
 import { group, leaf, type VarNode } from './variables';
@@ -18,7 +19,7 @@ export interface DeviceSource {
 }
 
 export function snapshotDevices(src: DeviceSource): DeviceSnapshot[] {
-  return src.virtio.map((d) => inspectDevice(src.ram, d.state, { name: d.name, base: d.base, irq: d.irq, queueNames: d.queueNames }));
+  return src.virtio.map((d) => inspectDevice(src.ram, d.state, { name: d.name, base: d.base, irq: d.irq, queueNames: d.queueNames, decode: descriptorOf(d.name)?.decodeChain }));
 }
 
 /** The buffer behind a device's extra state (an Int32Array view or the SharedArrayBuffer itself). */
@@ -28,14 +29,33 @@ function stateBuffer(s: unknown): SharedArrayBuffer | undefined {
   return undefined;
 }
 
+/** The PCM streams of every device that has some (the levels panel's feed). */
 export function snapshotStreams(src: DeviceSource): StreamSnapshot[] {
   const out: StreamSnapshot[] = [];
   for (const d of src.virtio) {
-    if (d.name !== 'virtio-snd') continue;
+    const read = descriptorOf(d.name)?.streams;
     const buf = stateBuffer(d.deviceState);
-    if (buf) out.push(...readStreams(buf));
+    if (read && buf) out.push(...read(buf));
   }
   return out;
+}
+
+/** A device's own state nodes (descriptor.readState), [] when it shares none. */
+function deviceStateNodes(info: VirtioInfo | undefined): VarNode[] {
+  const read = info ? descriptorOf(info.name)?.readState : undefined;
+  const buf = info ? stateBuffer(info.deviceState) : undefined;
+  if (!read || !buf) return [];
+  try {
+    return read(buf).map(stateNode);
+  } catch {
+    return []; // state being rewritten under us: shown at the next refresh
+  }
+}
+
+function stateNode(n: StateNode): VarNode {
+  const opts = n.address !== undefined ? { memoryReference: physMemoryReference(n.address) } : {};
+  if (n.children) return group(n.name, String(n.value), () => n.children!.map(stateNode), opts);
+  return leaf(n.name, n.value, opts);
 }
 
 // ---------- the Variables tree ----------
@@ -55,9 +75,8 @@ export function featureText([lo, hi]: readonly [number, number]): string {
   return names.length ? `${hex} ${names.join(' ')}` : hex;
 }
 
-export function deviceNodes(devices: DeviceSnapshot[], streams: StreamSnapshot[], ram: Ram, info: readonly VirtioInfo[]): VarNode[] {
+export function deviceNodes(devices: DeviceSnapshot[], ram: Ram, info: readonly VirtioInfo[]): VarNode[] {
   return devices.map((d, i) => {
-    const isSnd = d.name === 'virtio-snd';
     const state = info[i]?.state;
     const summary = `${d.statusNames || 'reset'}${d.needsReset ? ' (NEEDS RESET)' : ''}, ${d.queues.length} queue${d.queues.length === 1 ? '' : 's'}, irq ${d.irq}`;
     return group(`${d.name} @${hex32(d.base)}`, summary, () => {
@@ -75,7 +94,7 @@ export function deviceNodes(devices: DeviceSnapshot[], streams: StreamSnapshot[]
         leaf('irq', d.irq),
         group('queues', d.queues.map((q) => q.name).join(', '), () => d.queues.map((q) => queueNode(q, ram))),
       );
-      if (isSnd) kids.push(group('streams', `${streams.length}`, () => streams.map(streamNode)));
+      kids.push(...deviceStateNodes(info[i]));
       return kids;
     });
   });
@@ -93,9 +112,9 @@ export function queueNode(q: QueueSnapshot, ram: Ram): VarNode {
     leaf('desc', hex32(q.descAddr), { memoryReference: physMemoryReference(q.descAddr), type: 'descriptor table (guest-physical)' }),
     leaf('avail', hex32(q.availAddr), { memoryReference: physMemoryReference(q.availAddr), type: 'driver area (guest-physical)' }),
     leaf('used', hex32(q.usedAddr), { memoryReference: physMemoryReference(q.usedAddr), type: 'device area (guest-physical)' }),
-    leaf('avail.idx', q.availIdx),
+    leaf('avail.idx', q.availIdx, { data: { addr: q.availAddr + 2, len: 2, physical: true } }),
     leaf('avail.flags', `0x${q.availFlags.toString(16)}${q.availFlags & 1 ? ' NO_INTERRUPT' : ''}`),
-    leaf('used.idx', q.usedIdx),
+    leaf('used.idx', q.usedIdx, { data: { addr: q.usedAddr + 2, len: 2, physical: true } }),
     leaf('used.flags', `0x${q.usedFlags.toString(16)}${q.usedFlags & 1 ? ' NO_NOTIFY' : ''}`),
     leaf('last_avail_idx', q.lastAvailIdx),
     leaf('in flight', q.inFlight),
@@ -103,7 +122,7 @@ export function queueNode(q: QueueSnapshot, ram: Ram): VarNode {
     leaf('interrupts', q.interrupts),
     group('pending', `${q.pending.length} chain${q.pending.length === 1 ? '' : 's'}`, () => q.pending.map((c) => chainNode(c, ram))),
     group('held', `${q.held.length} chain${q.held.length === 1 ? '' : 's'}`, () => q.held.map((c) => chainNode(c, ram))),
-  ]);
+  ], { menuContext: 'semu.virtqueue' });
 }
 
 export function chainNode(c: ChainSnapshot, ram: Ram): VarNode {
@@ -148,35 +167,4 @@ function bytePreview(ram: Ram, addr: number, len: number): string {
   const parts: string[] = [];
   for (let i = 0; i < len; i++) parts.push(ram.read8(addr + i).toString(16).padStart(2, '0'));
   return parts.join(' ');
-}
-
-export function streamSummary(s: StreamSnapshot): string {
-  const params = s.format ? `${s.format} ${s.channels}ch ${s.rate} Hz` : 'no params';
-  return `${s.state}, ${params}, ring ${s.ringFill}/${s.ringCapacity} frames`;
-}
-
-export function streamNode(s: StreamSnapshot): VarNode {
-  return group(`stream ${s.id} (${s.direction})`, streamSummary(s), () => {
-    const kids: VarNode[] = [
-      leaf('direction', s.direction),
-      leaf('state', s.state),
-      group('params', s.format ? `${s.format} ${s.channels}ch ${s.rate} Hz` : 'not set', () => [
-        leaf('format', s.format ?? '(unset)'),
-        leaf('rate', `${s.rate} Hz`),
-        leaf('channels', s.channels),
-        leaf('period bytes', s.periodBytes),
-        leaf('buffer bytes', s.bufferBytes),
-      ]),
-      leaf('host backend', s.backend || '(none)'),
-    ];
-    if (s.backendFailure) kids.push(leaf('backend failure', s.backendFailure));
-    kids.push(
-      leaf('ring fill', `${s.ringFill} / ${s.ringCapacity} frames`),
-      leaf('frames moved', s.framesMoved),
-      leaf('buffers in flight', s.buffersInFlight),
-      leaf('xruns', `guest ${s.xrunsGuest}, host ${s.xrunsHost}`),
-      leaf('level', `peak ${s.peak.toFixed(3)}, rms ${s.rms.toFixed(3)}`),
-    );
-    return kids;
-  });
 }

@@ -1,34 +1,64 @@
-// The `launch` arguments of a "semu" debug configuration (package.json contributes.debuggers
-// documents each one) and their validation into MachineOptions. Shared by the adapter and the
+// The `launch` arguments of a "semu" debug configuration and their validation into
+// MachineOptions. The machine's and the devices' attributes are declared with their CLI flags
+// (src/host/options.ts, src/devices/); the debugger's own are declared here. The launch schema in
+// package.json is generated from all of them (npm run manifest). Shared by the adapter and the
 // extension's configuration provider, so both report a bad field the same way: naming the
 // launch.json attribute and what to do.
 
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { MAX_HARTS, UsageError, type MachineOptions, type TimeMode } from '../src/host/options';
+import { machineOptionSpecs, UsageError, type MachineOptions } from '../src/host/options';
+import type { OptionSpec } from '../src/host/option-spec';
+import { checkLaunch, launchSchema } from '../src/host/option-parse';
+import { DEFAULT_GDB_PORT } from '../src/gdb/rsp';
 
-export interface SemuLaunchArguments extends DebugProtocol.LaunchRequestArguments {
-  kernel?: string;
-  initrd?: string;
-  dtb?: string;
-  disk?: string;
-  diskReadOnly?: boolean;
-  harts?: number;
-  audioOut?: string;
-  audioIn?: string;
-  time?: TimeMode;
+export interface SemuLaunchArguments extends DebugProtocol.LaunchRequestArguments, Partial<MachineOptions> {
   stopOnEntry?: boolean;
   /** System.map or vmlinux, for names in the call stack, disassembly and function breakpoints. */
   symbols?: string;
   /** Lines typed into the guest console once it prints `semu-guest: ready`. */
   consoleInput?: string[];
-  bootargs?: string;
-  ramMiB?: number;
   /** Base folder for relative paths (VS Code passes the workspace folder). */
   cwd?: string;
   /** Log level of the adapter and the machine: debug, info, warn, error. */
   logLevel?: string;
+  /** The kernel source tree here (stands for the tree the DWARF names, found from init/main.c). */
+  sourceRoot?: string;
+  /** More path rewrites for DWARF source paths: { "/build/path": "/local/path" }. */
+  sourceMap?: Record<string, string>;
+  /** Start a gdb remote stub on this TCP port of localhost (0: any free port). */
+  gdbPort?: number;
+}
+
+/** The debugger's own launch attributes (no CLI flags). */
+export const ADAPTER_OPTIONS: readonly OptionSpec[] = [
+  { key: 'stopOnEntry', type: 'boolean', default: false, help: 'pause before the first instruction' },
+  {
+    key: 'symbols', type: 'file', what: 'symbol file', hostAccess: true,
+    help: "the kernel's vmlinux (with DWARF: source lines, call stacks, source breakpoints, line stepping) or System.map (names only). Defaults to the default guest's vmlinux when it has one, else its System.map",
+  },
+  { key: 'consoleInput', type: 'strings', default: [] as never, help: 'lines typed into the guest console once it prints "semu-guest: ready", e.g. ["pcm play 440 1"]' },
+  { key: 'logLevel', type: 'string', enum: ['debug', 'info', 'warn', 'error'], help: 'log level of the adapter and the machine for this session (default: the semu.logLevel setting)' },
+  {
+    key: 'sourceRoot', type: 'dir', what: 'kernel source tree', hostAccess: true,
+    help: 'the kernel source tree here, when it is not where the kernel was built',
+    detail: "The kernel source tree here, when it is not where the kernel was built (the tree DWARF names is found from init/main.c). The default guest's tree is kept in its cache and needs no setting.",
+  },
+  {
+    key: 'sourceMap', type: 'pathMap', hostAccess: true,
+    help: 'more rewrites of DWARF source paths, longest prefix first',
+    detail: 'More rewrites of DWARF source paths, longest prefix first: { "/build/linux": "${workspaceFolder}/linux" }.',
+  },
+  {
+    // Opens a port on the host: restricted in an untrusted workspace.
+    key: 'gdbPort', type: 'integer', min: 0, max: 65535, hostAccess: true,
+    help: `start a gdb remote stub on this TCP port of localhost (${DEFAULT_GDB_PORT} as semu's -g; 0: any free port)`,
+    detail: `Start a gdb remote stub on this TCP port of localhost (${DEFAULT_GDB_PORT} as semu's -g; 0: any free port), next to this debug session: gdb-multiarch vmlinux -ex 'target remote :${DEFAULT_GDB_PORT}'.`,
+  },
+];
+
+/** Every launch attribute, in the order the schema lists them. */
+export function launchOptionSpecs(): readonly OptionSpec[] {
+  return [...machineOptionSpecs(), ...ADAPTER_OPTIONS];
 }
 
 export interface ResolvedLaunch {
@@ -36,80 +66,32 @@ export interface ResolvedLaunch {
   stopOnEntry: boolean;
   symbols?: string;
   consoleInput: string[];
+  sourceRoot?: string;
+  sourceMap?: Record<string, string>;
+  gdbPort?: number;
 }
-
-const AUDIO_SPEC = /^(portaudio(:.*)?|wav:.+|null)$/;
 
 /** Validates launch arguments; throws UsageError naming the attribute at fault. */
 export function resolveLaunch(args: SemuLaunchArguments): ResolvedLaunch {
   const base = typeof args.cwd === 'string' && args.cwd ? args.cwd : process.cwd();
-  const path = (key: keyof SemuLaunchArguments, what: string, required: boolean): string | undefined => {
-    const v = args[key];
-    if (v === undefined || v === null || v === '') {
-      if (required) throw new UsageError(`"${key}" is missing: give the ${what} in launch.json (or leave "kernel" out to use the default guest)`);
-      return undefined;
-    }
-    if (typeof v !== 'string') throw new UsageError(`"${key}" must be a path string, got ${JSON.stringify(v)}`);
-    const p = isAbsolute(v) ? v : resolve(base, v);
-    if (!existsSync(p)) throw new UsageError(`the ${what} "${p}" does not exist (launch.json "${key}")`);
-    if (!statSync(p).isFile()) throw new UsageError(`the ${what} "${p}" is not a file (launch.json "${key}")`);
-    return p;
-  };
-  const kernel = path('kernel', 'kernel image', true)!;
-  const options: MachineOptions = { kernel };
-  const initrd = path('initrd', 'initrd', false);
-  if (initrd) options.initrd = initrd;
-  const dtb = path('dtb', 'device tree blob', false);
-  if (dtb) options.dtb = dtb;
-  const disk = path('disk', 'disk image', false);
-  if (disk) options.disk = disk;
-  if (args.diskReadOnly !== undefined) options.diskReadOnly = bool(args.diskReadOnly, 'diskReadOnly');
-  if (args.harts !== undefined) {
-    if (typeof args.harts !== 'number' || !Number.isInteger(args.harts) || args.harts < 1 || args.harts > MAX_HARTS) {
-      throw new UsageError(`"harts" must be a whole number from 1 to ${MAX_HARTS}, got ${JSON.stringify(args.harts)}`);
-    }
-    options.harts = args.harts;
+  if (args.kernel === undefined || args.kernel === null || args.kernel === '') {
+    throw new UsageError('"kernel" is missing: give the kernel image in launch.json (or leave "kernel" out to use the default guest)');
   }
-  if (args.time !== undefined) {
-    if (args.time !== 'host' && args.time !== 'icount') throw new UsageError(`"time" must be "host" or "icount", got ${JSON.stringify(args.time)}`);
-    options.time = args.time;
-  }
-  for (const key of ['audioOut', 'audioIn'] as const) {
-    const v = args[key];
-    if (v === undefined || v === '') continue;
-    if (typeof v !== 'string' || !AUDIO_SPEC.test(v)) {
-      throw new UsageError(`"${key}" must be "portaudio", "portaudio:DEVICE", "wav:PATH" or "null", got ${JSON.stringify(v)}`);
-    }
-    // A relative WAV path is relative to the workspace, like every other path.
-    options[key] = v.startsWith('wav:') && !isAbsolute(v.slice(4)) ? `wav:${resolve(base, v.slice(4))}` : v;
-  }
-  if (args.bootargs !== undefined) {
-    if (typeof args.bootargs !== 'string') throw new UsageError(`"bootargs" must be a string`);
-    options.bootargs = args.bootargs;
-  }
-  if (args.ramMiB !== undefined) {
-    if (typeof args.ramMiB !== 'number' || !Number.isInteger(args.ramMiB) || args.ramMiB < 16 || args.ramMiB > 2048) {
-      throw new UsageError(`"ramMiB" must be a whole number of MiB from 16 to 2048`);
-    }
-    options.ramMiB = args.ramMiB;
-  }
-  let consoleInput: string[] = [];
-  if (args.consoleInput !== undefined) {
-    const ci = args.consoleInput as unknown;
-    if (typeof ci === 'string') consoleInput = [ci];
-    else if (Array.isArray(ci) && ci.every((l) => typeof l === 'string')) consoleInput = ci as string[];
-    else throw new UsageError(`"consoleInput" must be a list of lines (strings)`);
-  }
-  const symbols = path('symbols', 'symbol file (System.map or vmlinux)', false);
+  const raw = args as unknown as Record<string, unknown>;
+  const options = checkLaunch(raw, machineOptionSpecs(), base) as unknown as MachineOptions;
+  const own = checkLaunch(raw, ADAPTER_OPTIONS, base);
   return {
     options,
-    stopOnEntry: args.stopOnEntry === undefined ? false : bool(args.stopOnEntry, 'stopOnEntry'),
-    symbols,
-    consoleInput,
+    stopOnEntry: (own.stopOnEntry as boolean | undefined) ?? false,
+    symbols: own.symbols as string | undefined,
+    consoleInput: (own.consoleInput as string[] | undefined) ?? [],
+    sourceRoot: own.sourceRoot as string | undefined,
+    sourceMap: own.sourceMap as Record<string, string> | undefined,
+    gdbPort: own.gdbPort as number | undefined,
   };
 }
 
-function bool(v: unknown, key: string): boolean {
-  if (typeof v !== 'boolean') throw new UsageError(`"${key}" must be true or false, got ${JSON.stringify(v)}`);
-  return v;
+/** The launch schema's properties (package.json contributes.debuggers[0].configurationAttributes.launch). */
+export function launchProperties(): ReturnType<typeof launchSchema> {
+  return launchSchema(launchOptionSpecs());
 }

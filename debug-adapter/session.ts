@@ -2,50 +2,39 @@
 // vscode-mock-debug, the runtime (MachineHost: the emulator worker) only emits events — ready,
 // console, stopped, exited — and this class translates between them and DAP.
 //
-// Threads are harts. Every stop stops the whole machine (allThreadsStopped). Registers and
-// CSRs come from the worker once per stop (cached); memory, virtqueues and streams are read
-// from shared memory without pausing anything, so the custom requests work while running.
+// Threads are harts. Every stop stops the whole machine (allThreadsStopped). Before a stop is
+// shown, filterStop() decides whether it is one (a false condition, a hit count not reached or
+// a log point resume at once; a line step that is not finished goes on). Looking at a stopped
+// machine lives in session-inspect.ts, the shared state in session-core.ts.
 
-import {
-  DebugSession,
-  ExitedEvent,
-  InitializedEvent,
-  InvalidatedEvent,
-  MemoryEvent,
-  OutputEvent,
-  Scope,
-  StoppedEvent,
-  TerminatedEvent,
-  Thread,
-  Event,
-} from '@vscode/debugadapter';
+import { ContinuedEvent, Event, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped } from '../src/host/machine-host';
-import { buildGuest, type GuestArtifacts } from '../src/host/default-guest';
+import { MachineHost, type ExitedEvent as HostExited, type StoppedEvent as HostStopped, type StopAction } from '../src/host/machine-host';
+import { defaultGuest, type GuestArtifacts } from '../src/host/default-guest';
 import { NOTIFY_FILTERS, CONDITION_FIELDS, parseCondition, type NotifyFilter } from '../src/host/notify-filter';
-import type { NotifyStop } from '../src/host/worker-protocol';
+import type { NotifyStop } from '../src/worker/protocol';
 import { DAP_CONSOLE_INPUT, DAP_LEVELS, DAP_STATE, DAP_STREAMS, DAP_VIRTQUEUES, type LevelsEventBody, type StateEventBody, type StreamsResponseBody, type VirtqueuesResponseBody } from '../src/shared/protocol';
 import { logger, setLogLevel, type LogLevel } from '../src/log';
+import { startGdbStub, type GdbStub } from '../src/gdb/stub';
 import { resolveLaunch, type SemuLaunchArguments } from './launch';
-import { SymbolTable } from './symbols';
-import { VariableStore, leaf, type VarNode } from './variables';
-import {
-  CSR_SCOPE, PRIV_NAMES, REGISTER_NAMES, decodeInterruptBits, decodeSatp, decodeScause, decodeSstatus, decodeStvec, hex32, registerIndex, type HartState,
-} from './registers';
-import { deviceNodes, snapshotDevices, snapshotStreams } from './devices';
-import { formatMemoryReference, offsetAddress, parseMemoryReference, physicalRanges, readGuest, readWords } from './memory';
-import { CSR_EXPRESSION_NAMES, ExpressionError, evaluate, formatValue, parseAssignment, parseExpression, resultWidth, type EvalContext } from './expressions';
-import { disassembleAt, disassemblyListing } from './disasm';
+import { loadDebugInfo } from './debug-load';
+import { SourcePaths, kernelTreeRoot } from './source-paths';
+import type { BreakpointEntry } from './breakpoints';
+import * as bpRequests from './breakpoint-requests';
+import { InspectSession } from './session-inspect';
+import { linkAddress } from './stack';
+import { LineStep, lineRanges } from './stepping';
+import { Checker } from './args';
+import { hex32 } from './registers';
+import { formatMemoryReference } from './memory';
+import { snapshotStreams, snapshotDevices } from './devices';
 import { ConsoleText, consoleInputText } from './console';
+import { existsSync } from 'node:fs';
 
 const log = logger('dap');
 
 /** How often semu/levels goes out while the machine runs. */
 export const LEVELS_INTERVAL_MS = 50;
-/** Largest readMemory answered at once (the memory view asks for pages). */
-const MAX_READ = 1 << 20;
-/** The kernel's physical load address on semu's map (kernel at the start of RAM). */
-const KERNEL_LOAD_PHYS = 0;
 
 export interface SemuSessionOptions {
   /** Guest console text goes here instead of DAP `output` events (the extension's terminal). */
@@ -60,21 +49,8 @@ export interface SemuSessionOptions {
   onClosed?: () => void;
 }
 
-interface BreakpointEntry {
-  id: number;
-  pc: number;
-  kind: 'instruction' | 'function';
-}
-
-export class SemuDebugSession extends DebugSession {
-  private host: MachineHost | null = null;
-  private symbols: SymbolTable | null = null;
-  private readonly vars = new VariableStore();
-  private hartCache: Promise<HartState[]> | null = null;
-  private deviceCache: VarNode[] | null = null;
+export class SemuDebugSession extends InspectSession {
   private lastStop: HostStopped | null = null;
-  private running = false;
-  private launched = false;
   private configured = false;
   private begun = false;
   private stopOnEntry = false;
@@ -83,18 +59,25 @@ export class SemuDebugSession extends DebugSession {
   private levelsTimer: NodeJS.Timeout | null = null;
   private runStartedAt = 0;
   private runSeconds = 0;
-  private nextBreakpointId = 1;
-  private instructionBps: BreakpointEntry[] = [];
-  private functionBps: BreakpointEntry[] = [];
-  private stepOutTarget: number | null = null;
   private notifyFilters: NotifyFilter[] = [];
   private ending: Promise<void> | null = null;
   private readonly abort = new AbortController();
+  /** The resolved launch, kept for restart. */
+  private launchArgs: SemuLaunchArguments | null = null;
+  private gdb: GdbStub | null = null;
+  /** A source-line step in progress (follow-ups are issued by filterStop). */
+  private lineStep: LineStep | null = null;
+  /** What the last breakpoint or data breakpoint stop decided (ids and reasons to show). */
+  private hit: { ids: number[]; entries: BreakpointEntry[] } | null = null;
 
   constructor(private readonly opts: SemuSessionOptions = {}) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
+  }
+
+  protected defaultHart(): number {
+    return this.lastStop?.hart ?? 0;
   }
 
   // ---------------- lifecycle ----------------
@@ -104,7 +87,11 @@ export class SemuDebugSession extends DebugSession {
       supportsConfigurationDoneRequest: true,
       supportsInstructionBreakpoints: true,
       supportsFunctionBreakpoints: true,
-      supportsConditionalBreakpoints: false,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
       supportsDisassembleRequest: true,
       supportsReadMemoryRequest: true,
       supportsWriteMemoryRequest: true,
@@ -114,6 +101,7 @@ export class SemuDebugSession extends DebugSession {
       supportsSetVariable: true,
       supportsEvaluateForHovers: true,
       supportsTerminateRequest: true,
+      supportsRestartRequest: true,
       supportsCompletionsRequest: true,
       completionTriggerCharacters: ['$'],
       supportsValueFormattingOptions: false,
@@ -142,31 +130,9 @@ export class SemuDebugSession extends DebugSession {
       if (this.host || this.launched) throw new Error('this session already launched a machine');
       if (args.logLevel) setLevelSafely(args.logLevel);
       if (!args.kernel) await this.fillDefaultGuest(args);
-      const launch = resolveLaunch(args);
-      this.stopOnEntry = launch.stopOnEntry;
-      this.consoleInput = launch.consoleInput;
-      if (launch.symbols) {
-        try {
-          this.symbols = SymbolTable.load(launch.symbols);
-        } catch (e) {
-          throw new Error(`cannot read the symbols ${launch.symbols}: ${(e as Error).message} (launch.json "symbols")`);
-        }
-      }
-      const host = new MachineHost(launch.options);
-      this.host = host;
-      this.console = new ConsoleText(this.consoleInput.length ? () => this.typeConsoleInput() : null);
-      host.on('console', (d) => this.onConsole(d));
-      host.on('stopped', (e) => this.onStopped(e));
-      host.on('exited', (e) => this.onExited(e));
-      // Always start paused: breakpoints and filters reach the worker before the first instruction.
-      await host.start({
-        stopOnEntry: true,
-        logLevel: (args.logLevel as LogLevel | undefined) ?? undefined,
-        onLog: (level, scope, message) => this.onWorkerLog(level, scope, message),
-      });
-      this.syncBreakpoints();
-      host.setNotifyFilters(this.notifyFilters);
-      this.opts.onMachine?.(host);
+      await this.loadSymbols(args);
+      this.launchArgs = args;
+      await this.startMachine(args);
       this.launched = true;
       this.sendResponse(response);
       this.maybeBegin();
@@ -178,13 +144,65 @@ export class SemuDebugSession extends DebugSession {
     }
   }
 
+  /** Symbols, DWARF and source paths from the launch's `symbols`, `sourceRoot` and `sourceMap`. */
+  private async loadSymbols(args: SemuLaunchArguments): Promise<void> {
+    const launch = resolveLaunch(args);
+    if (!launch.symbols) return;
+    try {
+      const t0 = performance.now();
+      const loaded = await loadDebugInfo(launch.symbols);
+      this.symbols = loaded.symbols;
+      this.debug = loaded.debug;
+      const lines = loaded.debug?.lines;
+      if (lines) {
+        this.sendEvent(new OutputEvent(`semu: debug info from ${launch.symbols}: ${lines.files.length} source files, ${loaded.debug?.info?.functions.length ?? 0} functions (${(performance.now() - t0).toFixed(0)} ms)\n`, 'console'));
+      }
+      for (const n of loaded.notes) this.sendEvent(new OutputEvent(`semu: ${n}\n`, 'console'));
+    } catch (e) {
+      throw new Error(`cannot read the symbols ${launch.symbols}: ${(e as Error).message} (launch.json "symbols")`);
+    }
+    const root = this.debug?.lines ? kernelTreeRoot(this.debug.lines.files) : undefined;
+    this.paths = SourcePaths.from(launch.sourceRoot, launch.sourceMap, root);
+    if (root && !launch.sourceRoot && !existsSync(root)) {
+      this.sendEvent(new OutputEvent(`semu: the kernel was built in ${root}, which is not here: set "sourceRoot" to your kernel tree to see its sources\n`, 'console'));
+    }
+  }
+
+  private async startMachine(args: SemuLaunchArguments): Promise<void> {
+    const launch = resolveLaunch(args);
+    this.stopOnEntry = launch.stopOnEntry;
+    this.consoleInput = launch.consoleInput;
+    const host = new MachineHost(launch.options);
+    this.host = host;
+    this.console = new ConsoleText(this.consoleInput.length ? () => this.typeConsoleInput() : null);
+    host.on('console', (d) => this.onConsole(d));
+    host.on('stopped', (e) => this.onStopped(e));
+    host.on('exited', (e) => this.onExited(e));
+    host.on('resumed', (by) => this.onResumed(by));
+    host.stopFilter = (e) => this.filterStop(e);
+    // Always start paused: breakpoints and filters reach the worker before the first instruction.
+    await host.start({
+      stopOnEntry: true,
+      logLevel: (args.logLevel as LogLevel | undefined) ?? undefined,
+      onLog: (level, scope, message) => this.onWorkerLog(level, scope, message),
+    });
+    this.syncBreakpoints();
+    host.setNotifyFilters(this.notifyFilters);
+    if (launch.gdbPort !== undefined) {
+      this.gdb = await startGdbStub(host, launch.gdbPort, { onKill: () => void this.terminateFromGdb() });
+      this.sendEvent(new OutputEvent(`semu: gdb stub on localhost:${this.gdb.port} (gdb-multiarch vmlinux -ex 'target remote :${this.gdb.port}')\n`, 'console'));
+    }
+    this.opts.onMachine?.(host);
+  }
+
   private async fillDefaultGuest(args: SemuLaunchArguments): Promise<void> {
-    const build = this.opts.buildGuest ?? ((progress, signal) => buildGuest({ onProgress: progress, signal }));
+    const build = this.opts.buildGuest ?? ((progress, signal) => defaultGuest({ onProgress: progress, signal }));
     this.sendEvent(new OutputEvent('semu: no "kernel" given: building/using the default guest (guest/build.sh)\n', 'console'));
     const g = await build((line) => this.sendEvent(new OutputEvent(`  ${line}\n`, 'console')), this.abort.signal);
     args.kernel = g.kernel;
     args.initrd ??= g.initrd;
-    args.symbols ??= g.systemMap;
+    // vmlinux carries DWARF (source lines, call stacks); System.map is the fallback.
+    args.symbols ??= g.vmlinux && existsSync(g.vmlinux) ? g.vmlinux : g.systemMap;
   }
 
   /** Runs (or reports the entry stop) once both launch and configurationDone happened. */
@@ -194,9 +212,30 @@ export class SemuDebugSession extends DebugSession {
     if (this.stopOnEntry) {
       this.lastStop = { reason: 'entry', hart: 0, pc: 0 };
       this.sendStopped('entry', 1, 'Paused at the first instruction');
-      this.sendState('paused');
     } else {
       this.resume();
+    }
+  }
+
+  /** restart: the same machine again (a reboot), keeping the session, its breakpoints and views. */
+  protected override async restartRequest(response: DebugProtocol.RestartResponse, _args: DebugProtocol.RestartArguments): Promise<void> {
+    try {
+      const args = this.launchArgs;
+      if (!args || !this.launched) throw new Error('restart: nothing was launched yet');
+      await this.endMachine();
+      this.lastStop = null;
+      this.lineStep = null;
+      this.runSeconds = 0;
+      this.invalidate();
+      await this.startMachine(args);
+      this.sendResponse(response);
+      this.sendEvent(new OutputEvent('semu: restarted the machine\n', 'console'));
+      this.begun = false;
+      this.maybeBegin();
+    } catch (e) {
+      await this.endMachine();
+      this.fail(response, `restart failed: ${(e as Error).message}`, true);
+      this.sendEvent(new TerminatedEvent());
     }
   }
 
@@ -212,16 +251,26 @@ export class SemuDebugSession extends DebugSession {
     this.sendEvent(new TerminatedEvent());
   }
 
-  /** Stops the machine and frees everything it holds (worker, audio, timers). Safe to repeat. */
+  /** gdb's `kill` ends the machine, and so the session. */
+  private async terminateFromGdb(): Promise<void> {
+    await this.endMachine();
+    this.sendEvent(new OutputEvent('semu: gdb killed the machine\n', 'console'));
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  /** Stops the machine and frees everything it holds (worker, audio, timers, gdb stub). Safe to repeat. */
   private endMachine(): Promise<void> {
     if (this.ending) return this.ending;
     this.stopLevels();
     const host = this.host;
+    const gdb = this.gdb;
     this.host = null;
+    this.gdb = null;
     this.running = false;
     if (!host) return Promise.resolve();
     host.removeAllListeners();
-    this.ending = host.dispose().finally(() => {
+    host.stopFilter = null;
+    this.ending = Promise.all([host.dispose(), gdb?.close()]).then(() => undefined).finally(() => {
       this.ending = null;
       this.opts.onMachine?.(null);
     });
@@ -283,35 +332,88 @@ export class SemuDebugSession extends DebugSession {
     if (level === 'warn' || level === 'error') this.sendEvent(new OutputEvent(`semu ${scope}: ${message}\n`, level === 'error' ? 'stderr' : 'console'));
   }
 
+  /** gdb resumed the machine: the DAP views follow (continued, running). */
+  private onResumed(by: string): void {
+    if (by === 'dap' || this.running) return;
+    this.markRunning();
+    this.sendEvent(new ContinuedEvent(1, true));
+  }
+
+  /**
+   * Before a stop is shown: breakpoints' conditions, hit counts and log messages; line steps
+   * that must go on. Runs with the machine paused; the gdb stub sees only stops reported here.
+   */
+  private async filterStop(e: HostStopped): Promise<StopAction> {
+    const host = this.host;
+    if (!host) return 'report';
+    this.dropHartCache();
+    if (e.reason === 'step' && this.lineStep) {
+      const s = (await this.harts())[e.hart];
+      const next = s ? this.lineStep.followUp(s) : null;
+      if (next) {
+        host.stepRange(next);
+        return 'handled';
+      }
+      this.lineStep = null;
+      return 'report';
+    }
+    this.lineStep = null;
+    let entries: BreakpointEntry[] = [];
+    let forOthers = false;
+    if (e.reason === 'breakpoint') {
+      entries = this.bps.atPc(e.pc);
+      forOthers = host.breakpointsOf('gdb').includes(e.pc >>> 0);
+    } else if (e.reason === 'watch' && e.watch) {
+      entries = this.bps.byIds(host.watchIdsOf('dap', e.watch));
+      forOthers = host.watchIdsOf('gdb', e.watch).length > 0;
+    } else {
+      return 'report';
+    }
+    if (entries.length === 0) {
+      this.hit = null;
+      return 'report';
+    }
+    const d = await this.bps.decide(entries, await this.evalContext(undefined, e.hart));
+    for (const line of d.logs) this.sendEvent(new OutputEvent(`${line}\n`, 'console'));
+    for (const err of d.errors) this.sendEvent(new OutputEvent(`semu: ${err}\n`, 'stderr'));
+    this.hit = { ids: d.ids, entries: entries.filter((x) => d.ids.includes(x.id)) };
+    return d.stop || forOthers ? 'report' : 'resume';
+  }
+
   private onStopped(e: HostStopped): void {
     // The worker's start-up pause (launchRequest always starts paused); maybeBegin reports entry.
     if (e.reason === 'entry') return;
     this.markPaused();
     this.lastStop = e;
     const tid = e.hart + 1;
+    const hit = this.hit;
+    this.hit = null;
     switch (e.reason) {
       case 'pause':
         return this.sendStopped('pause', tid);
       case 'step':
         return this.sendStopped('step', tid);
       case 'breakpoint': {
-        if (this.stepOutTarget !== null && e.pc === this.stepOutTarget) {
-          this.clearStepOut();
-          return this.sendStopped('step', tid, 'Returned to ra');
-        }
-        this.clearStepOut();
-        const fn = this.functionBps.filter((b) => b.pc === e.pc);
-        const ins = this.instructionBps.filter((b) => b.pc === e.pc);
-        const ids = [...fn, ...ins].map((b) => b.id);
-        const reason = fn.length ? 'function breakpoint' : 'instruction breakpoint';
-        return this.sendStopped(reason, tid, undefined, ids);
+        if (!hit || hit.ids.length === 0) return this.sendStopped('breakpoint', tid, 'Paused on a gdb breakpoint', undefined, `Paused at ${this.describe(e.pc)} (a breakpoint set from gdb)`);
+        const kinds = new Set(hit.entries.map((x) => x.kind));
+        const reason = kinds.has('source') ? 'breakpoint' : kinds.has('function') ? 'function breakpoint' : 'instruction breakpoint';
+        return this.sendStopped(reason, tid, undefined, hit.ids);
+      }
+      case 'watch': {
+        const w = e.watch;
+        const who = !w ? '' : w.hart < 0 ? 'a device\'s DMA' : `hart ${w.hart} at ${this.describe(w.pc)}`;
+        const what = w ? `${w.access === 2 ? 'write' : 'read'} of ${w.width} byte${w.width > 1 ? 's' : ''} at 0x${w.addr.toString(16)} by ${who}` : 'data breakpoint';
+        return this.sendStopped('data breakpoint', tid, what, hit?.ids, `Paused on a ${what}`);
       }
       case 'notify': {
-        this.clearStepOut();
         const n = e.notify;
         return this.sendStopped('exception', tid, n?.description ?? 'virtio notification', undefined, n ? `Paused on ${n.device} ${n.queueName} notify` : undefined);
       }
     }
+  }
+
+  private describe(pc: number): string {
+    return this.symbols?.describe(pc) ?? hex32(pc);
   }
 
   private sendStopped(reason: string, threadId: number, text?: string, hitIds?: number[], description?: string): void {
@@ -346,15 +448,19 @@ export class SemuDebugSession extends DebugSession {
 
   // ---------------- run control ----------------
 
-  private resume(): void {
-    const host = this.host;
-    if (!host) return;
+  private markRunning(): void {
     this.invalidate();
     this.running = true;
     this.runStartedAt = performance.now();
-    host.continue();
     this.startLevels();
     this.sendState('running');
+  }
+
+  private resume(): void {
+    const host = this.host;
+    if (!host) return;
+    this.markRunning();
+    host.continue();
   }
 
   private markPaused(): void {
@@ -367,140 +473,171 @@ export class SemuDebugSession extends DebugSession {
     }
   }
 
-  /** Every cached value belongs to one stop. */
-  private invalidate(): void {
-    this.hartCache = null;
-    this.deviceCache = null;
-    this.vars.reset();
-  }
-
-  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
-    response.body = { allThreadsContinued: true };
-    this.sendResponse(response);
-    this.resume();
-  }
-
-  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
-    this.sendResponse(response);
-    this.host?.pause();
-  }
-
-  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.stepOne(response, args.threadId);
-  }
-
-  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    this.stepOne(response, args.threadId);
-  }
-
-  private stepOne(response: DebugProtocol.Response, threadId: number): void {
-    const host = this.host;
-    if (!host) return this.fail(response, 'the machine is not running');
-    this.sendResponse(response);
-    this.invalidate();
-    host.step(this.hartOf(threadId), 1);
-  }
-
-  /** Step out = run until the hart reaches its current ra (a temporary breakpoint). */
-  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
-    const host = this.host;
-    if (!host) return this.fail(response, 'the machine is not running');
+  protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
     try {
-      const s = (await this.harts())[this.hartOf(args.threadId)];
-      const ra = s?.x[1] ?? 0;
-      if (ra === 0 || ra === s.pc) return this.stepOne(response, args.threadId);
-      this.stepOutTarget = ra >>> 0;
-      this.syncBreakpoints();
+      this.requireHost();
+      this.hartOfThread(args?.threadId, 'continue');
+      response.body = { allThreadsContinued: true };
       this.sendResponse(response);
-      this.resume();
+      if (!this.running) this.resume();
     } catch (e) {
       this.fail(response, (e as Error).message);
     }
   }
 
-  private clearStepOut(): void {
-    if (this.stepOutTarget === null) return;
-    this.stepOutTarget = null;
-    this.syncBreakpoints();
+  protected override pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): void {
+    try {
+      const host = this.requireHost();
+      this.hartOfThread(args?.threadId, 'pause');
+      this.sendResponse(response);
+      host.pause();
+    } catch (e) {
+      this.fail(response, (e as Error).message);
+    }
   }
 
-  private hartOf(threadId: number | undefined): number {
-    const h = (threadId ?? 1) - 1;
-    return h >= 0 && h < Math.max(1, this.host?.harts ?? 1) ? h : 0;
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    void this.step(response, args, 'over', 'next');
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    void this.step(response, args, 'into', 'stepIn');
+  }
+
+  /**
+   * next / stepIn: by source line when the pc has one (granularity 'statement' or 'line'), by
+   * one instruction otherwise or when asked ('instruction': the Disassembly view has focus).
+   */
+  private async step(response: DebugProtocol.Response, args: DebugProtocol.NextArguments, kind: 'over' | 'into', command: string): Promise<void> {
+    try {
+      const host = this.requirePaused(command);
+      const c = new Checker(command, args as unknown as Record<string, unknown>);
+      const hart = this.hartOfThread(c.int('threadId'), command);
+      const granularity = c.str('granularity', true);
+      if (granularity !== undefined && !['statement', 'line', 'instruction'].includes(granularity)) c.fail('granularity', '"statement", "line" or "instruction"', granularity);
+      const s = (await this.harts())[hart];
+      const satp = s?.csrs.satp ?? 0;
+      const pc = s?.pc ?? 0;
+      const at = linkAddress(pc, satp, this.symbols);
+      const ranges = granularity === 'instruction' || !this.debug ? null : lineRanges(this.debug, at);
+      this.sendResponse(response);
+      this.markRunning();
+      if (!ranges) {
+        host.step(hart, 1);
+        return;
+      }
+      const delta = (pc - at) | 0;
+      const runtime = ranges.map(([lo, hi]) => [(lo + delta) >>> 0, (hi + delta) >>> 0] as [number, number]);
+      this.lineStep = new LineStep(kind, hart, runtime, this.debug!, (p) => linkAddress(p, satp, this.symbols));
+      host.stepRange(this.lineStep.first());
+    } catch (e) {
+      this.fail(response, (e as Error).message);
+    }
+  }
+
+  /** Step out: run until the frame returns — to its caller's pc, with sp back above the frame. */
+  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
+    try {
+      const host = this.requirePaused('stepOut');
+      const hart = this.hartOfThread(new Checker('stepOut', args as unknown as Record<string, unknown>).int('threadId'), 'stepOut');
+      const stack = await this.stackOf(hart);
+      const s = (await this.harts())[hart];
+      const top = stack.frames[0];
+      if (s && top?.inlined && this.debug?.info) {
+        // Out of an inlined call: run until the pc leaves its code (its caller is this frame).
+        const satp = s.csrs.satp ?? 0;
+        const at = linkAddress(s.pc, satp, this.symbols);
+        const inl = this.debug.info.inlinesAt(at).pop();
+        if (inl) {
+          const delta = (s.pc - at) | 0;
+          this.sendResponse(response);
+          this.markRunning();
+          host.stepRange({ hart, ranges: [[(inl.lo + delta) >>> 0, (inl.hi + delta) >>> 0]], over: true });
+          return;
+        }
+      }
+      // The physical caller: the first frame below the innermost physical frame.
+      const caller = stack.frames.find((f) => f.depth === 1);
+      if (!s || !caller) {
+        this.sendResponse(response);
+        this.markRunning();
+        host.step(hart, 1);
+        return;
+      }
+      const minSp = caller.regs[2] ?? s.x[2];
+      this.sendResponse(response);
+      this.markRunning();
+      host.stepRange({ hart, ranges: [], over: true, until: { pc: caller.pc, minSp: top.how === 'cfi' ? minSp : s.x[2] } });
+    } catch (e) {
+      this.fail(response, (e as Error).message);
+    }
   }
 
   // ---------------- breakpoints ----------------
 
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
-    // There are no source files: every source breakpoint stays unverified, saying why.
-    response.body = {
-      breakpoints: (args.breakpoints ?? []).map(() => ({ verified: false, message: 'semu has no source mapping: use the Disassembly view (instruction breakpoints) or a function breakpoint' })),
-    };
-    this.sendResponse(response);
+    this.answerBreakpoints(response, () => bpRequests.setSourceBreakpoints(this.bpContext(), args));
   }
 
   protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
-    const out: DebugProtocol.Breakpoint[] = [];
-    const entries: BreakpointEntry[] = [];
-    for (const bp of args.breakpoints) {
-      try {
-        const ref = parseMemoryReference(bp.instructionReference, (n) => this.symbols?.address(n));
-        if (ref.physical) throw new Error('instruction breakpoints take virtual addresses (the pc), not p: references');
-        const pc = offsetAddress(ref.address, bp.offset);
-        if (pc & 3) throw new Error(`0x${pc.toString(16)} is not 4-byte aligned`);
-        const e: BreakpointEntry = { id: this.nextBreakpointId++, pc, kind: 'instruction' };
-        entries.push(e);
-        out.push({ id: e.id, verified: true, instructionReference: formatMemoryReference(pc), message: this.symbols?.describe(pc) });
-      } catch (err) {
-        out.push({ verified: false, message: (err as Error).message });
-      }
-    }
-    this.instructionBps = entries;
-    this.syncBreakpoints();
-    response.body = { breakpoints: out };
-    this.sendResponse(response);
+    this.answerBreakpoints(response, () => bpRequests.setInstructionBreakpoints(this.bpContext(), args));
   }
 
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
-    const out: DebugProtocol.Breakpoint[] = [];
-    const entries: BreakpointEntry[] = [];
-    for (const bp of args.breakpoints) {
-      const name = bp.name.trim();
-      let pc: number | undefined;
-      if (/^\*?0x[0-9a-f]+$/i.test(name)) pc = parseInt(name.replace(/^\*/, ''), 16) >>> 0;
-      else pc = this.symbols?.address(name);
-      if (pc === undefined) {
-        out.push({ verified: false, message: this.symbols ? `no symbol '${name}' in ${this.symbols.source}` : `no symbols loaded: set "symbols" (System.map or vmlinux) in launch.json` });
-        continue;
-      }
-      const e: BreakpointEntry = { id: this.nextBreakpointId++, pc, kind: 'function' };
-      entries.push(e);
-      out.push({ id: e.id, verified: true, instructionReference: formatMemoryReference(pc) });
+    this.answerBreakpoints(response, () => bpRequests.setFunctionBreakpoints(this.bpContext(), args));
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    this.answerBreakpoints(response, () => bpRequests.setDataBreakpoints(this.bpContext(), args));
+  }
+
+  protected override async dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): Promise<void> {
+    try {
+      response.body = await bpRequests.dataBreakpointInfo(this.bpContext(), args);
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, (e as Error).message);
     }
-    this.functionBps = entries;
-    this.syncBreakpoints();
-    response.body = { breakpoints: out };
-    this.sendResponse(response);
+  }
+
+  private bpContext(): bpRequests.BreakpointContext {
+    return { bps: this.bps, symbols: this.symbols, debug: this.debug, paths: this.paths, vars: this.vars, evalContext: (f) => this.evalContext(f) };
+  }
+
+  private answerBreakpoints(response: DebugProtocol.Response & { body: { breakpoints: DebugProtocol.Breakpoint[] } }, set: () => DebugProtocol.Breakpoint[]): void {
+    try {
+      response.body = { breakpoints: set() };
+      this.syncBreakpoints();
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, (e as Error).message);
+    }
   }
 
   private syncBreakpoints(): void {
-    const pcs = new Set<number>();
-    for (const b of this.instructionBps) pcs.add(b.pc);
-    for (const b of this.functionBps) pcs.add(b.pc);
-    if (this.stepOutTarget !== null) pcs.add(this.stepOutTarget);
-    this.host?.setBreakpoints([...pcs]);
+    this.host?.setBreakpoints(this.bps.pcs(), 'dap');
+    this.host?.setWatchpoints(this.bps.watchpoints(), 'dap');
   }
 
   protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
     const wanted: NotifyFilter[] = [];
     const seen = new Set<string>();
     try {
-      for (const o of args.filterOptions ?? []) {
-        if (o.condition && o.condition.trim()) parseCondition(o.condition); // throws with the parser's message
-        wanted.push({ id: o.filterId, condition: o.condition?.trim() || undefined });
-        seen.add(o.filterId);
-      }
-      for (const id of args.filters ?? []) if (!seen.has(id)) wanted.push({ id });
+      const c = new Checker('setExceptionBreakpoints', args as unknown as Record<string, unknown>);
+      const filters = c.array('filters')!;
+      const options = c.array('filterOptions', true) ?? [];
+      options.forEach((o, i) => {
+        const oc = c.item('filterOptions', i, o);
+        const id = oc.str('filterId')!;
+        const condition = oc.str('condition', true);
+        if (condition && condition.trim()) parseCondition(condition); // throws with the parser's message
+        wanted.push({ id, condition: condition?.trim() || undefined });
+        seen.add(id);
+      });
+      filters.forEach((id, i) => {
+        if (typeof id !== 'string') return c.fail(`filters[${i}]`, 'a filter id (string)', id);
+        if (!seen.has(id)) wanted.push({ id });
+      });
       for (const f of wanted) if (!NOTIFY_FILTERS.some((d) => d.id === f.id)) throw new Error(`unknown exception filter '${f.id}'`);
     } catch (e) {
       return this.fail(response, (e as Error).message);
@@ -511,7 +648,13 @@ export class SemuDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): void {
+    try {
+      this.requireHost();
+      this.hartOfThread(args?.threadId, 'exceptionInfo');
+    } catch (e) {
+      return this.fail(response, (e as Error).message);
+    }
     const n: NotifyStop | undefined = this.lastStop?.reason === 'notify' ? this.lastStop.notify : undefined;
     if (!n) return this.fail(response, 'the machine did not stop on a virtio notification');
     response.body = {
@@ -528,380 +671,39 @@ export class SemuDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  // ---------------- threads, stack, variables ----------------
+  // ---------------- threads and stack ----------------
 
   protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
-    const n = Math.max(1, this.host?.harts ?? 1);
+    const n = this.threadCount();
     response.body = { threads: Array.from({ length: n }, (_, i) => new Thread(i + 1, `hart ${i}`)) };
     this.sendResponse(response);
   }
 
-  private harts(): Promise<HartState[]> {
-    const host = this.host;
-    if (!host) return Promise.reject(new Error('the machine is not running'));
-    if (!this.hartCache || this.running) {
-      const p = host.request<HartState[]>('harts');
-      this.hartCache = p;
-      p.catch(() => {
-        if (this.hartCache === p) this.hartCache = null;
-      });
-    }
-    return this.hartCache;
-  }
-
-  /** Name for an address: symbol+offset; with the MMU off, the kernel symbol of that physical address. */
-  private symbolize(addr: number, satp: number): string | undefined {
-    const s = this.symbols;
-    if (!s) return undefined;
-    const direct = s.describe(addr);
-    if (direct || (satp & 0x80000000) !== 0) return direct;
-    const start = s.address('_start');
-    if (start === undefined || addr < KERNEL_LOAD_PHYS) return undefined;
-    const v = s.describe((addr - KERNEL_LOAD_PHYS + start) >>> 0);
-    return v ? `${v} (phys)` : undefined;
-  }
-
   protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
     try {
-      const hart = this.hartOf(args.threadId);
+      this.requirePaused('stackTrace');
+      const c = new Checker('stackTrace', args as unknown as Record<string, unknown>);
+      const hart = this.hartOfThread(c.int('threadId'), 'stackTrace');
+      const start = c.int('startFrame', { optional: true, min: 0 }) ?? 0;
+      const levels = c.int('levels', { optional: true, min: 0 }) ?? 0;
+      const stack = await this.stackOf(hart);
       const s = (await this.harts())[hart];
-      if (!s) throw new Error(`no hart ${hart}`);
-      const satp = s.csrs.satp ?? 0;
-      const name = this.symbolize(s.pc, satp) ?? hex32(s.pc);
-      const frames: DebugProtocol.StackFrame[] = [
-        { id: hart * 2 + 1, name, ...this.listingFor(s.pc, satp, name), column: 1, instructionPointerReference: formatMemoryReference(s.pc) },
-      ];
-      const ra = s.x[1];
-      if (ra !== 0 && ra !== s.pc) {
-        // The return address: the caller's next instruction; named after the call site (ra - 4).
-        const where = this.symbolize((ra - 4) >>> 0, satp) ?? hex32(ra);
-        frames.push({ id: hart * 2 + 2, name: `${where} (ra)`, ...this.listingFor(ra, satp, where), column: 1, instructionPointerReference: formatMemoryReference(ra), presentationHint: 'subtle' });
-      }
-      const start = args.startFrame ?? 0;
-      const sel = frames.slice(start, args.levels ? start + args.levels : undefined);
+      const satp = s?.csrs.satp ?? 0;
+      const frames: DebugProtocol.StackFrame[] = stack.frames.map((f, i) => {
+        const where = f.path && f.line && existsSync(f.path) ? { source: { name: f.path.split('/').pop(), path: f.path }, line: f.line } : this.listingFor(f.pc, satp, f.name);
+        const frame: DebugProtocol.StackFrame = {
+          id: this.frameId(f, i),
+          name: f.line && !(f.path && existsSync(f.path)) ? `${f.name} (${f.path?.split('/').pop()}:${f.line})` : f.name,
+          ...where,
+          column: f.column ?? 1,
+          instructionPointerReference: formatMemoryReference(f.pc),
+        };
+        if (f.how === 'ra') frame.presentationHint = 'subtle';
+        return frame;
+      });
+      if (stack.note) frames.push({ id: 0, name: stack.note, line: 0, column: 0, presentationHint: 'label' });
+      const sel = frames.slice(start, levels ? start + levels : undefined);
       response.body = { stackFrames: sel, totalFrames: frames.length };
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, (e as Error).message);
-    }
-  }
-
-  /** Disassembly listings handed out as frame sources (sourceReference → text); the newest few. */
-  private readonly listings = new Map<number, string>();
-  private nextListing = 1;
-
-  private listingFor(pc: number, satp: number, name: string): { source: DebugProtocol.Source; line: number } {
-    const host = this.requireHost();
-    const l = disassemblyListing(pc, (start, count) => readWords(host.ram, satp, start, count, false), this.symbols);
-    const ref = this.nextListing++;
-    this.listings.set(ref, l.text);
-    if (this.listings.size > 32) this.listings.delete(this.listings.keys().next().value!);
-    const source: DebugProtocol.Source = { name: `${name.replace(/[^\w.+-]/g, '_')}.s`, sourceReference: ref, origin: 'disassembly' };
-    return { source, line: l.line };
-  }
-
-  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
-    const ref = args.source?.sourceReference ?? args.sourceReference;
-    const text = this.listings.get(ref);
-    if (text === undefined) return this.fail(response, `no disassembly listing ${ref}: it was replaced by a newer stop`);
-    response.body = { content: text, mimeType: 'text/x-asm' };
-    this.sendResponse(response);
-  }
-
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
-    const hart = Math.floor((args.frameId - 1) / 2);
-    response.body = {
-      scopes: [
-        { ...new Scope('Registers', this.vars.add(() => this.registerNodes(hart)), false), presentationHint: 'registers' },
-        new Scope('CSRs', this.vars.add(() => this.csrNodes(hart)), false),
-        new Scope('Devices', this.vars.add(() => this.deviceNodesCached()), false),
-      ],
-    };
-    this.sendResponse(response);
-  }
-
-  private async registerNodes(hart: number): Promise<VarNode[]> {
-    const s = (await this.harts())[hart];
-    if (!s) return [];
-    const satp = s.csrs.satp ?? 0;
-    const annotate = (v: number) => {
-      const name = this.symbols && v !== 0 ? this.symbolize(v, satp) : undefined;
-      return name ? `${hex32(v)} <${name}>` : hex32(v);
-    };
-    const nodes: VarNode[] = [
-      leaf('pc', annotate(s.pc), { memoryReference: formatMemoryReference(s.pc), evaluateName: '$pc', set: (t) => this.setRegister(hart, 'pc', t) }),
-    ];
-    for (let i = 0; i < 32; i++) {
-      const v = s.x[i];
-      nodes.push(leaf(REGISTER_NAMES[i], annotate(v), {
-        type: `x${i}`,
-        evaluateName: `$${REGISTER_NAMES[i]}`,
-        memoryReference: v !== 0 ? formatMemoryReference(v) : undefined,
-        set: i === 0 ? undefined : (t) => this.setRegister(hart, REGISTER_NAMES[i], t),
-        readOnly: i === 0,
-      }));
-    }
-    return nodes;
-  }
-
-  private async csrNodes(hart: number): Promise<VarNode[]> {
-    const s = (await this.harts())[hart];
-    if (!s) return [];
-    const nodes: VarNode[] = [leaf('privilege', PRIV_NAMES[s.priv] ?? String(s.priv), { evaluateName: '$priv' })];
-    if (s.wait) nodes.push(leaf('waiting', s.wait === 'wfi' ? 'in WFI (no enabled interrupt pending)' : `HSM ${s.wait}`));
-    for (const c of CSR_SCOPE) {
-      const lo = s.csrs[c.name];
-      if (lo === undefined) continue;
-      if (c.wide) {
-        const v = (s.csrs[c.name + 'h'] ?? 0) * 4294967296 + lo;
-        nodes.push(leaf(c.name, `${v} (0x${v.toString(16)})`, { evaluateName: `$${c.name}`, readOnly: true }));
-        continue;
-      }
-      let value = hex32(lo);
-      if (c.name === 'sstatus') value += ` ${decodeSstatus(lo)}`;
-      else if (c.name === 'sie' || c.name === 'sip') value += ` ${decodeInterruptBits(lo)}`;
-      else if (c.name === 'scause') value += ` ${decodeScause(lo)}`;
-      else if (c.name === 'satp') value += ` ${decodeSatp(lo)}`;
-      else if (c.name === 'stvec') value += ` ${decodeStvec(lo)}`;
-      if (c.address && lo !== 0) {
-        const sym = this.symbolize(c.name === 'stvec' ? lo & ~3 : lo, s.csrs.satp ?? 0);
-        if (sym) value += ` <${sym}>`;
-      }
-      nodes.push(leaf(c.name, value, {
-        evaluateName: `$${c.name}`,
-        memoryReference: c.address && lo !== 0 ? formatMemoryReference(c.name === 'stvec' ? lo & ~3 : lo) : undefined,
-        set: (t) => this.setCsr(hart, c.name, t),
-      }));
-    }
-    return nodes;
-  }
-
-  private deviceNodesCached(): VarNode[] {
-    const host = this.host;
-    if (!host) return [];
-    if (!this.deviceCache || this.running) {
-      this.deviceCache = deviceNodes(snapshotDevices(host), snapshotStreams(host), host.ram, host.virtio);
-    }
-    return this.deviceCache;
-  }
-
-  protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
-    try {
-      response.body = { variables: await this.vars.list(args.variablesReference, args.start, args.count) };
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, (e as Error).message);
-    }
-  }
-
-  protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
-    try {
-      const node = await this.vars.find(args.variablesReference, args.name);
-      if (!node?.set) throw new Error(`${args.name} cannot be changed`);
-      const value = await node.set(args.value);
-      response.body = { value };
-      this.sendResponse(response);
-      this.sendEvent(new InvalidatedEvent(['variables']));
-    } catch (e) {
-      this.fail(response, (e as Error).message);
-    }
-  }
-
-  private async evalText(text: string, hart: number): Promise<number> {
-    return evaluate(parseExpression(text), await this.evalContext(hart));
-  }
-
-  private async setRegister(hart: number, name: string, text: string): Promise<string> {
-    const host = this.requireHost();
-    const v = await this.evalText(text, hart);
-    const r = await host.request<{ value: number }>('setRegister', { hart, name, value: v });
-    this.hartCache = null;
-    return hex32(r.value);
-  }
-
-  private async setCsr(hart: number, name: string, text: string): Promise<string> {
-    const host = this.requireHost();
-    const v = await this.evalText(text, hart);
-    const r = await host.request<{ value: number }>('setCsr', { hart, name, value: v });
-    this.hartCache = null;
-    return hex32(r.value);
-  }
-
-  private requireHost(): MachineHost {
-    if (!this.host) throw new Error('the machine is not running');
-    return this.host;
-  }
-
-  // ---------------- evaluate ----------------
-
-  private async evalContext(hart: number): Promise<EvalContext> {
-    const host = this.requireHost();
-    const s = (await this.harts())[hart];
-    const satp = s?.csrs.satp ?? 0;
-    return {
-      register: (name) => {
-        if (!s) return undefined;
-        if (name === 'pc') return s.pc;
-        if (name === 'priv') return s.priv;
-        const i = registerIndex(name);
-        if (i >= 0) return s.x[i];
-        return s.csrs[name];
-      },
-      symbol: (name) => this.symbols?.address(name),
-      load: async (addr, width, physical) => {
-        const r = readGuest(host.ram, satp, addr, width, physical);
-        if (r.data.length < width) throw new ExpressionError(`cannot read ${width} byte${width > 1 ? 's' : ''} at ${physical ? 'p:' : ''}${hex32(addr)}: ${r.stoppedBecause}`);
-        let v = 0;
-        for (let i = width - 1; i >= 0; i--) v = (v * 256 + r.data[i]) >>> 0;
-        return v;
-      },
-    };
-  }
-
-  protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
-    try {
-      const hart = args.frameId !== undefined ? Math.floor((args.frameId - 1) / 2) : (this.lastStop?.hart ?? 0);
-      const ctx = await this.evalContext(hart);
-      const assign = args.context === 'repl' ? parseAssignment(args.expression) : undefined;
-      if (assign) {
-        response.body = { result: await this.assign(assign.target, assign.value, ctx, hart), variablesReference: 0 };
-        this.sendResponse(response);
-        this.sendEvent(new InvalidatedEvent(['variables']));
-        return;
-      }
-      const expr = parseExpression(args.expression);
-      const v = await evaluate(expr, ctx);
-      let result = formatValue(v, resultWidth(expr));
-      const sym = expr.k !== 'num' && this.symbols && v >= 0x1000 ? this.symbols.describe(v) : undefined;
-      if (sym && !(expr.k === 'sym' && sym === expr.name)) result += ` <${sym}>`;
-      response.body = { result, variablesReference: 0, memoryReference: formatMemoryReference(v), type: expr.k === 'load' ? expr.type : 'u32' };
-      this.sendResponse(response);
-    } catch (e) {
-      // Hovering over arbitrary words must stay silent.
-      if (args.context === 'hover') return this.fail(response, '', false);
-      this.fail(response, (e as Error).message);
-    }
-  }
-
-  private async assign(target: ReturnType<typeof parseExpression>, valueExpr: ReturnType<typeof parseExpression>, ctx: EvalContext, hart: number): Promise<string> {
-    const host = this.requireHost();
-    const value = await evaluate(valueExpr, ctx);
-    if (target.k === 'reg') {
-      const isCsr = CSR_EXPRESSION_NAMES.includes(target.name) && target.name !== 'priv';
-      if (target.name === 'priv') throw new ExpressionError('the privilege mode cannot be set from the debugger');
-      const r = await host.request<{ value: number }>(isCsr ? 'setCsr' : 'setRegister', { hart, name: target.name, value });
-      this.hartCache = null;
-      return `${target.name} = ${formatValue(r.value)}`;
-    }
-    if (target.k !== 'load') throw new ExpressionError('can only assign to a register, a CSR or memory');
-    const addr = await evaluate(target.addr, ctx);
-    const width = resultWidth(target);
-    const s = (await this.harts())[hart];
-    const bytes = new Uint8Array(width);
-    for (let i = 0; i < width; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
-    await this.writeBytes(addr, bytes, target.physical, s?.csrs.satp ?? 0);
-    return `${target.physical ? 'p:' : ''}${hex32(addr)} = ${formatValue(value, width)}`;
-  }
-
-  protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
-    const before = args.text.slice(0, Math.max(0, args.column - 1));
-    const m = /\$?[A-Za-z_][A-Za-z0-9_.]*$/.exec(before);
-    const word = m ? m[0] : '';
-    const bare = word.replace(/^\$/, '');
-    const names = new Set<string>();
-    for (const r of [...REGISTER_NAMES, 'pc', ...CSR_EXPRESSION_NAMES]) if (r.startsWith(bare)) names.add(word.startsWith('$') ? `$${r}` : r);
-    if (!word.startsWith('$') && bare.length >= 2 && this.symbols) for (const s of this.symbols.complete(bare, 100)) names.add(s);
-    response.body = {
-      targets: [...names].slice(0, 200).map((label) => ({ label, start: before.length - word.length, length: word.length })),
-    };
-    this.sendResponse(response);
-  }
-
-  // ---------------- memory and disassembly ----------------
-
-  /** satp for memory references: the stopped hart's, or hart 0's. */
-  private async currentSatp(): Promise<number> {
-    const s = await this.harts();
-    return s[this.lastStop?.hart ?? 0]?.csrs.satp ?? s[0]?.csrs.satp ?? 0;
-  }
-
-  protected override async readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): Promise<void> {
-    try {
-      const host = this.requireHost();
-      const ref = parseMemoryReference(args.memoryReference, (n) => this.symbols?.address(n));
-      const address = offsetAddress(ref.address, args.offset);
-      const count = Math.max(0, Math.min(args.count, MAX_READ));
-      const satp = ref.physical ? 0 : await this.currentSatp();
-      const r = readGuest(host.ram, satp, address, count, ref.physical);
-      response.body = {
-        address: formatMemoryReference(address, ref.physical),
-        unreadableBytes: count - r.data.length,
-      };
-      if (r.data.length) response.body.data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.length).toString('base64');
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, (e as Error).message);
-    }
-  }
-
-  protected override async writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): Promise<void> {
-    try {
-      const ref = parseMemoryReference(args.memoryReference, (n) => this.symbols?.address(n));
-      const address = offsetAddress(ref.address, args.offset);
-      const bytes = new Uint8Array(Buffer.from(args.data, 'base64'));
-      const satp = ref.physical ? 0 : await this.currentSatp();
-      await this.writeBytes(address, bytes, ref.physical, satp);
-      response.body = { bytesWritten: bytes.length };
-      this.sendResponse(response);
-      this.sendEvent(new MemoryEvent(args.memoryReference, args.offset ?? 0, bytes.length));
-      this.sendEvent(new InvalidatedEvent(['variables']));
-    } catch (e) {
-      this.fail(response, (e as Error).message);
-    }
-  }
-
-  /** Writes through the worker (so decoded code of those pages is dropped). */
-  private async writeBytes(address: number, bytes: Uint8Array, physical: boolean, satp: number): Promise<void> {
-    const host = this.requireHost();
-    const ranges = physicalRanges(host.ram, satp, address, bytes.length, physical);
-    let off = 0;
-    for (const r of ranges) {
-      await host.request('writeMemory', { paddr: r.pa, data: bytes.slice(off, off + r.len) });
-      off += r.len;
-    }
-    this.deviceCache = null;
-  }
-
-  protected override async disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): Promise<void> {
-    try {
-      const host = this.requireHost();
-      const ref = parseMemoryReference(args.memoryReference, (n) => this.symbols?.address(n));
-      // RV32IMA without C: every instruction is 4 bytes, so instruction offsets are exact.
-      const start = (offsetAddress(ref.address, (args.offset ?? 0) + (args.instructionOffset ?? 0) * 4) & ~3) >>> 0;
-      const count = Math.max(0, Math.min(args.instructionCount, 4096));
-      const satp = ref.physical ? 0 : await this.currentSatp();
-      const words = readWords(host.ram, satp, start, count, ref.physical);
-      const symbols = args.resolveSymbols === false ? null : this.symbols;
-      const out: DebugProtocol.DisassembledInstruction[] = [];
-      for (let i = 0; i < count; i++) {
-        const pc = (start + i * 4) >>> 0;
-        const ins: DebugProtocol.DisassembledInstruction = { address: formatMemoryReference(pc, ref.physical), instruction: '' };
-        const word = words[i];
-        if (word !== null) {
-          ins.instructionBytes = [0, 8, 16, 24].map((sh) => ((word >>> sh) & 0xff).toString(16).padStart(2, '0')).join(' ');
-          ins.instruction = disassembleAt(word, pc, symbols);
-        } else {
-          ins.instruction = '??';
-          ins.presentationHint = 'invalid';
-        }
-        if (symbols) {
-          const hit = symbols.lookup(pc);
-          if (hit && hit.offset === 0) ins.symbol = hit.symbol.name;
-          else if (i === 0 && hit) ins.symbol = symbols.describe(pc);
-        }
-        out.push(ins);
-      }
-      response.body = { instructions: out };
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, (e as Error).message);
@@ -952,6 +754,7 @@ export class SemuDebugSession extends DebugSession {
     const body: LevelsEventBody = {
       time: seconds,
       running: this.running,
+      instret: host.instret(),
       streams: snapshotStreams(host).map((s) => ({
         id: s.id, direction: s.direction, state: s.state, peak: s.peak, rms: s.rms, ringFill: s.ringFill, ringCapacity: s.ringCapacity,
         xrunsGuest: s.xrunsGuest, xrunsHost: s.xrunsHost, format: s.format, rate: s.rate, channels: s.channels, backend: s.backend,
@@ -959,12 +762,6 @@ export class SemuDebugSession extends DebugSession {
       })),
     };
     this.sendEvent(new Event(DAP_LEVELS, body));
-  }
-
-  // ---------------- helpers ----------------
-
-  private fail(response: DebugProtocol.Response, message: string, showUser = false): void {
-    this.sendErrorResponse(response, { id: 1002, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser });
   }
 }
 

@@ -5,6 +5,8 @@
 // that ends before the address.
 
 import { readFileSync } from 'node:fs';
+import { lastAtOrBelow } from './dwarf/search';
+import { ElfError, ElfFile, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_SYMTAB, isElf } from './dwarf/elf';
 
 export interface KernelSymbol {
   name: string;
@@ -52,16 +54,7 @@ export class SymbolTable {
   lookup(addr: number): SymbolHit | undefined {
     addr >>>= 0;
     const a = this.sorted;
-    let lo = 0;
-    let hi = a.length - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid].addr <= addr) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    let best = lastAtOrBelow(0, a.length - 1, (i) => a[i].addr, addr);
     if (best < 0) return undefined;
     // Step back to the first (best ranked) symbol at that address.
     while (best > 0 && a[best - 1].addr === a[best].addr) best--;
@@ -105,7 +98,7 @@ export class SymbolTable {
   /** Loads a System.map or an ELF vmlinux (decided by the file's magic). */
   static load(path: string): SymbolTable {
     const bytes = readFileSync(path);
-    if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+    if (isElf(bytes)) {
       return new SymbolTable(parseElfSymbols(bytes), path);
     }
     return new SymbolTable(parseSystemMap(bytes.toString('utf8')), path);
@@ -146,47 +139,23 @@ export function parseSystemMap(text: string): KernelSymbol[] {
 
 // ---- ELF32 little-endian symbol table (System V gABI, "Symbol Table") ----
 
-const SHT_SYMTAB = 2;
 const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const STT_NOTYPE = 0;
 const STB_LOCAL = 0;
 const STB_WEAK = 2;
-const SHF_WRITE = 1;
-const SHF_EXECINSTR = 4;
-const SHT_NOBITS = 8;
 
-export class ElfError extends Error {
-  override name = 'ElfError';
-}
+export { ElfError };
 
 export function parseElfSymbols(b: Uint8Array): KernelSymbol[] {
+  const elf = new ElfFile(b);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (b.length < 52) throw new ElfError('ELF file too short');
-  if (b[4] !== 1) throw new ElfError('not a 32-bit ELF (the harts are RV32)');
-  if (b[5] !== 1) throw new ElfError('not a little-endian ELF');
-  const shoff = dv.getUint32(32, true);
-  const shentsize = dv.getUint16(46, true);
-  const shnum = dv.getUint16(48, true);
-  if (shentsize < 40 || shoff + shnum * shentsize > b.length) throw new ElfError('ELF section headers out of range');
-  const sh = (i: number) => {
-    const o = shoff + i * shentsize;
-    return {
-      type: dv.getUint32(o + 4, true),
-      flags: dv.getUint32(o + 8, true),
-      offset: dv.getUint32(o + 16, true),
-      size: dv.getUint32(o + 20, true),
-      link: dv.getUint32(o + 24, true),
-      entsize: dv.getUint32(o + 36, true),
-    };
-  };
   const out: KernelSymbol[] = [];
   const decoder = new TextDecoder();
-  for (let i = 0; i < shnum; i++) {
-    const s = sh(i);
+  for (const s of elf.sections) {
     if (s.type !== SHT_SYMTAB) continue;
-    if (s.link >= shnum) throw new ElfError('symbol table links to a missing string table');
-    const str = sh(s.link);
+    const str = elf.sections[s.link];
+    if (!str) throw new ElfError('symbol table links to a missing string table');
     if (s.offset + s.size > b.length || str.offset + str.size > b.length) throw new ElfError('symbol table out of range');
     const ent = s.entsize || 16;
     for (let o = s.offset; o + 16 <= s.offset + s.size; o += ent) {
@@ -205,8 +174,7 @@ export function parseElfSymbols(b: Uint8Array): KernelSymbol[] {
       const name = decoder.decode(b.subarray(str.offset + nameOff, end));
       // Mapping symbols ($x, $d) and assembler locals (.L*) are not names a person looks for.
       if (name === '' || name.startsWith('$') || name.startsWith('.L')) continue;
-      const sec = shndx < shnum ? sh(shndx) : null;
-      out.push({ name, addr: value, size, type: nmLetter(sec, bind) });
+      out.push({ name, addr: value, size, type: nmLetter(elf.sections[shndx] ?? null, bind) });
     }
   }
   if (out.length === 0) throw new ElfError('the ELF file has no symbol table (stripped?)');

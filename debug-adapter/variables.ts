@@ -16,6 +16,10 @@ export interface VarNode {
   set?: (text: string) => Promise<string>;
   /** Shown read-only in the UI. */
   readOnly?: boolean;
+  /** Guest memory holding this value: a data breakpoint can watch it (dataBreakpointInfo). */
+  data?: { addr: number; len: number; physical: boolean };
+  /** VS Code's `debugProtocolVariableMenuContext` (its Variables context menu's when clauses). */
+  menuContext?: string;
 }
 
 export class VariableStore {
@@ -43,7 +47,7 @@ export class VariableStore {
 
   async list(ref: number, start?: number, count?: number): Promise<DebugProtocol.Variable[]> {
     const f = this.parents.get(ref);
-    if (!f) return [];
+    if (!f) throw new Error(`unknown variablesReference ${ref} (references last until the machine runs again)`);
     let nodes = await f();
     this.listed.set(ref, nodes);
     if (start !== undefined || count !== undefined) nodes = nodes.slice(start ?? 0, count ? (start ?? 0) + count : undefined);
@@ -59,6 +63,7 @@ export class VariableStore {
     if (n.type) v.type = n.type;
     if (n.memoryReference) v.memoryReference = n.memoryReference;
     if (n.evaluateName) v.evaluateName = n.evaluateName;
+    if (n.menuContext) (v as DebugProtocol.Variable & { __vscodeVariableMenuContext?: string }).__vscodeVariableMenuContext = n.menuContext;
     if (n.readOnly || (!n.set && !n.children)) v.presentationHint = { attributes: ['readOnly'] };
     return v;
   }

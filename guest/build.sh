@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: guest/build.sh [--rebuild]
 # Builds (or reuses) the default guest and prints one JSON line with absolute paths:
-#   {"kernel":".../Image","initrd":".../initramfs.cpio","vmlinux":".../vmlinux","systemMap":".../System.map"}
+#   {"kernel":".../Image","initrd":".../initramfs.cpio","vmlinux":".../vmlinux","systemMap":".../System.map",
+#    "source":".../src-<version>"}   (vmlinux has DWARF; its source files are under "source")
 # Progress goes to stderr. Cache: ${SEMU_GUEST_CACHE:-$HOME/.cache/vscode-semu/guest}, one entry per
 # hash of the inputs; the kernel and the userland are keyed and cached separately.
 # Entries are built in <entry>.tmp.<pid> and renamed into place when complete.
@@ -44,8 +45,11 @@ main() {
   cache=$(cache_root)
   build_kernel "$cache"
   build_userland "$cache"
-  printf '{"kernel":%s,"initrd":%s,"vmlinux":%s,"systemMap":%s}\n' \
+  # The tree the kernel was compiled from: vmlinux's DWARF names its files there.
+  local src
+  src=$(linux_tree "$cache")
+  printf '{"kernel":%s,"initrd":%s,"vmlinux":%s,"systemMap":%s,"source":%s}\n' \
     "$(json_str "$KERNEL_OUT/Image")" "$(json_str "$USERLAND_OUT/initramfs.cpio")" \
-    "$(json_str "$KERNEL_OUT/vmlinux")" "$(json_str "$KERNEL_OUT/System.map")"
+    "$(json_str "$KERNEL_OUT/vmlinux")" "$(json_str "$KERNEL_OUT/System.map")" "$(json_str "$src")"
 }
 main "$@"

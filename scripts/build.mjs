@@ -13,7 +13,7 @@ const production = process.argv.includes('--production');
 
 const nodeEntries = [
   ['src/extension.ts', 'dist/extension.js'],
-  ['src/worker.ts', 'dist/worker.js'],
+  ['src/worker/main.ts', 'dist/worker.js'],
   ['src/cli.ts', 'dist/cli.js'],
   ['src/audio/audio-host.ts', 'dist/audio-host.js'],
   ['debug-adapter/standalone.ts', 'dist/debug-adapter.js'],
@@ -22,6 +22,7 @@ const nodeEntries = [
 const webEntries = [
   ['webview/levels/main.ts', 'dist/webview/levels.js'],
   ['webview/inspector/main.ts', 'dist/webview/inspector.js'],
+  ['webview/audio/main.ts', 'dist/webview/audio.js'],
 ];
 
 function walk(dir, out = []) {
@@ -57,9 +58,18 @@ for (const [src, out] of nodeEntries) {
     banner: src === 'src/cli.ts' ? { js: '#!/usr/bin/env node' } : undefined,
   });
 }
+// The audio panel's AudioWorklet is bundled first and inlined into the page as a string
+// (SEMU_WORKLET_SOURCE): the page loads it from a blob: URL.
+export async function workletSource(minify = production) {
+  const src = 'webview/audio/worklet.ts';
+  if (!existsSync(join(root, src))) return '';
+  const r = await esbuild.build({ ...common, sourcemap: false, minify, entryPoints: [src], write: false, platform: 'browser', target: 'chrome120', format: 'iife' });
+  return r.outputFiles[0].text;
+}
+const define = { SEMU_WORKLET_SOURCE: JSON.stringify(await workletSource()) };
 for (const [src, out] of webEntries) {
   if (!existsSync(join(root, src))) continue;
-  builds.push({ ...common, entryPoints: [src], outfile: out, platform: 'browser', target: 'chrome120', format: 'iife' });
+  builds.push({ ...common, entryPoints: [src], outfile: out, platform: 'browser', target: 'chrome120', format: 'iife', define });
 }
 const tests = walk(join(root, 'test')).map((p) => relative(root, p));
 if (tests.length && !production) {

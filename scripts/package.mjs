@@ -1,24 +1,29 @@
-// Packages the extension: `npm run package` → vscode-semu-<version>.vsix in the repository root.
-//   node scripts/package.mjs [--out <file.vsix>] [--keep-stage]
+// Packages the extension, one .vsix per VS Code target:
+//   node scripts/package.mjs [--target T | --all] [--out <file.vsix | dir>] [--keep-stage] [--vmlinux]
+// Default: the target of this machine (linux-x64), written to vscode-semu-<version>.vsix. --all
+// writes vscode-semu-<target>-<version>.vsix for linux-x64, linux-arm64, darwin-x64, darwin-arm64,
+// win32-x64 and a universal one (no native files: it plays through the webview audio backend),
+// into --out (a folder) or the repository root, and out/package-sizes.json.
 //
-// Works in a staging copy (out/vsix-stage-<pid>, removed afterwards) so that it never disturbs the working tree, whose
-// dist/ other people's tests and debug sessions use: the sources are copied there, built with
-// `scripts/build.mjs --production`, given the run-time node_modules, and packed by @vscode/vsce
-// with .vscodeignore (which whitelists what ships).
-//
-// naudiodon's addon finds libportaudio.so.2 through a RUNPATH that node-gyp set to the absolute
-// build folder of THIS checkout; an installed extension lives elsewhere, so the staged copy's
-// RUNPATH is rewritten to $ORIGIN (the addon's own folder, where libportaudio.so.2 ships).
+// Works in a staging copy (out/vsix-stage-<pid>, removed afterwards) so that it never disturbs the
+// working tree, whose dist/ other people's tests and debug sessions use: the sources are copied
+// there, built with `scripts/build.mjs --production`, given the run-time node_modules, the default
+// guest (scripts/guest-bundle.mjs: prebuilt Image, initramfs, System.map, manifest of hashes) and
+// each target's PortAudio addon (scripts/addon.mjs), and packed by the pinned @vscode/vsce with
+// .vscodeignore (which whitelists what ships).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeSync, closeSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addonFor, TARGETS } from './addon.mjs';
+import { bundleGuest } from './guest-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stage = join(root, 'out', `vsix-stage-${process.pid}`);
-const VSCE = '@vscode/vsce@3';
-const TARGET = 'linux-x64'; // the vsix carries a linux-x64 native addon
-const ADDON = 'node_modules/naudiodon/build/Release/naudiodon.node';
+const VSCE = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
+const RELEASE = join('node_modules', 'naudiodon', 'build', 'Release');
+/** The Marketplace's limit is far above; ours keeps a download quick. */
+export const MAX_PACKAGE_BYTES = 25 * 1024 * 1024;
 // Never copied into the stage: VCS data, build and test outputs, earlier packages.
 const SKIP_TOP = new Set(['.git', 'node_modules', 'out', 'dist', 'test-results', '.cache', '.vscode-test']);
 
@@ -27,11 +32,22 @@ function fail(msg) {
   process.exit(1);
 }
 
-function args() {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const i = process.argv.indexOf('--out');
-  const out = i > 0 ? resolve(process.argv[i + 1] ?? fail('--out needs a file name')) : join(root, `${pkg.name}-${pkg.version}.vsix`);
-  return { pkg, out };
+function option(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? (process.argv[i + 1] ?? fail(`${name} needs a value`)) : undefined;
+}
+
+/** The targets to package and where each .vsix goes. */
+function plan(pkg) {
+  const host = `${process.platform}-${process.arch}`;
+  const all = process.argv.includes('--all');
+  const targets = all ? [...TARGETS, 'universal'] : [option('--target') ?? host];
+  for (const t of targets) if (t !== 'universal' && !TARGETS.includes(t)) fail(`unknown target ${t} (one of ${TARGETS.join(', ')}, universal)`);
+  const out = option('--out');
+  if (!all) return targets.map((t) => ({ target: t, file: out ? resolve(out) : join(root, `${pkg.name}-${pkg.version}.vsix`) }));
+  const dir = out ? resolve(out) : root;
+  mkdirSync(dir, { recursive: true });
+  return targets.map((t) => ({ target: t, file: join(dir, `${pkg.name}-${t}-${pkg.version}.vsix`) }));
 }
 
 function copySources() {
@@ -69,57 +85,21 @@ function build() {
   }
 }
 
-// ELF64 little-endian constants (System V gABI).
-const PT_LOAD = 1, PT_DYNAMIC = 2, DT_NULL = 0n, DT_STRTAB = 5n, DT_RPATH = 15n, DT_RUNPATH = 29n;
-
-/** Rewrites DT_RUNPATH/DT_RPATH in place to a string no longer than the old one. */
-export function setRunpath(file, value) {
-  const elf = readFileSync(file);
-  if (elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) throw new Error(`${file}: not a 64-bit little-endian ELF file`);
-  const phoff = Number(elf.readBigUInt64LE(0x20));
-  const phentsize = elf.readUInt16LE(0x36);
-  const phnum = elf.readUInt16LE(0x38);
-  const segs = [];
-  for (let i = 0; i < phnum; i++) {
-    const o = phoff + i * phentsize;
-    segs.push({ type: elf.readUInt32LE(o), offset: Number(elf.readBigUInt64LE(o + 8)), vaddr: Number(elf.readBigUInt64LE(o + 16)), filesz: Number(elf.readBigUInt64LE(o + 32)) });
-  }
-  const dyn = segs.find((s) => s.type === PT_DYNAMIC) ?? fail(`${file}: no dynamic segment`);
-  let strtab = -1;
-  const paths = [];
-  for (let o = dyn.offset; o + 16 <= dyn.offset + dyn.filesz; o += 16) {
-    const tag = elf.readBigInt64LE(o);
-    if (tag === DT_NULL) break;
-    const val = Number(elf.readBigUInt64LE(o + 8));
-    if (tag === DT_STRTAB) strtab = val;
-    if (tag === DT_RUNPATH || tag === DT_RPATH) paths.push(val);
-  }
-  const load = segs.find((s) => s.type === PT_LOAD && strtab >= s.vaddr && strtab < s.vaddr + s.filesz);
-  if (!load) throw new Error(`${file}: string table not in a loaded segment`);
-  const strOff = strtab - load.vaddr + load.offset;
-  const fd = openSync(file, 'r+');
-  try {
-    for (const p of paths) {
-      const at = strOff + p;
-      const old = elf.subarray(at, elf.indexOf(0, at)).toString();
-      if (Buffer.byteLength(value) > old.length) throw new Error(`${file}: new RUNPATH longer than '${old}'`);
-      const bytes = Buffer.alloc(old.length, 0);
-      bytes.write(value);
-      writeSync(fd, bytes, 0, bytes.length, at);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return paths.length;
+/** The stage's naudiodon build/Release holds exactly the target's native files (maybe none). */
+function placeAddon(target) {
+  const release = join(stage, RELEASE);
+  rmSync(release, { recursive: true, force: true });
+  mkdirSync(release, { recursive: true });
+  if (target === 'universal') return { files: [], why: 'universal package' };
+  const r = addonFor(target);
+  for (const f of r.files) copyFileSync(f, join(release, basename(f)));
+  return r;
 }
 
-function vsce(out, pkg) {
-  const flags = ['package', '--no-yarn', '--target', TARGET, '--out', out];
-  // Without a repository URL vsce cannot make README links absolute; leave them relative
-  // (VS Code resolves them against the installed extension, where docs/images ships).
-  if (!pkg.repository) flags.push('--allow-missing-repository', '--no-rewrite-relative-links');
-  if (!readdirSync(stage).some((f) => /^licen[cs]e/i.test(f))) flags.push('--skip-license');
-  execFileSync('npx', ['--yes', VSCE, ...flags], { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] });
+function vsce(target, out) {
+  const flags = ['package', '--no-yarn', '--out', out];
+  if (target !== 'universal') flags.push('--target', target);
+  execFileSync(process.execPath, [VSCE, ...flags], { cwd: stage, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 function alive(pid) {
@@ -132,23 +112,32 @@ function alive(pid) {
 }
 
 function main() {
-  const { pkg, out } = args();
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const jobs = plan(pkg);
   // A failed run leaves its stage for inspection; the next run clears those of dead processes.
   const outDir = join(root, 'out');
   const stages = existsSync(outDir) ? readdirSync(outDir).filter((n) => /^vsix-stage-\d+$/.test(n)) : [];
   for (const name of stages) {
     if (!alive(Number(name.slice('vsix-stage-'.length)))) rmSync(join(outDir, name), { recursive: true, force: true });
   }
-  if (!existsSync(join(root, ADDON))) fail(`${ADDON} is missing: run npm install (naudiodon builds with node-gyp)`);
   copySources();
   copyRuntimeModules();
   build();
-  if (setRunpath(join(stage, ADDON), '$ORIGIN') === 0) fail(`${ADDON} has no RUNPATH to rewrite`);
-  rmSync(out, { force: true });
-  vsce(out, pkg);
+  bundleGuest(stage, { vmlinux: process.argv.includes('--vmlinux') });
+  const sizes = {};
+  for (const { target, file } of jobs) {
+    const addon = placeAddon(target);
+    rmSync(file, { force: true });
+    vsce(target, file);
+    const bytes = statSync(file).size;
+    sizes[target] = { file: basename(file), bytes, native: addon.files.map((f) => basename(f)), ...(addon.why ? { noAddon: addon.why } : {}) };
+    const shown = relative(process.cwd(), file).startsWith('..') ? file : relative(process.cwd(), file);
+    const native = addon.files.length ? addon.files.map((f) => basename(f)).join(', ') : `no PortAudio addon (${addon.why}): plays through the webview`;
+    process.stdout.write(`${shown} (${(bytes / 1048576).toFixed(1)} MiB; ${native})\n`);
+    if (bytes > MAX_PACKAGE_BYTES) fail(`${file} is ${(bytes / 1048576).toFixed(1)} MiB, over the ${MAX_PACKAGE_BYTES / 1048576} MiB limit`);
+  }
+  if (jobs.length > 1) writeFileSync(join(outDir, 'package-sizes.json'), JSON.stringify(sizes, null, 2) + '\n');
   if (!process.argv.includes('--keep-stage')) rmSync(stage, { recursive: true, force: true });
-  const shown = relative(process.cwd(), out).startsWith('..') ? out : relative(process.cwd(), out);
-  process.stdout.write(`${shown} (${(statSync(out).size / 1048576).toFixed(1)} MiB)\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -9,7 +9,7 @@ what=${1:-boot}
 
 boot_pkgs=(linux-source-6.12 gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu make bc bison flex
   libssl-dev libelf-dev cpio xz-utils build-essential libasound2)
-test_pkgs=(device-tree-compiler libasound2-plugins pulseaudio sox chromium)
+test_pkgs=(device-tree-compiler libasound2-plugins pulseaudio sox chromium gdb-multiarch)
 pkgs=("${boot_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 

@@ -1,21 +1,22 @@
-// `semu`: boot a machine in the terminal. semu's flags, plus what this project adds.
+// `semu`: boot a machine in the terminal. semu's command line, plus what this project adds.
 // The machine runs in the same worker the debugger uses; the terminal is the guest's console.
 
 import { MachineHost, type ExitedEvent } from './host/machine-host';
 import { UsageError, type MachineOptions } from './host/options';
 import { EscapeFilter, USAGE, parseArgs } from './host/cli-args';
-import { buildGuest } from './host/default-guest';
-import { logger } from './log';
+import { defaultGuest } from './host/default-guest';
+import { logger, setLogLevel } from './log';
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.logLevel) setLogLevel(args.logLevel);
   if (args.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
   const o = args.options;
   if (!o.kernel) {
-    const g = await buildGuest({ onProgress: (l) => logger('guest').info(l) });
+    const g = await defaultGuest({ onProgress: (l) => logger('guest').info(l) });
     o.kernel = g.kernel;
     o.initrd ??= g.initrd;
   }
@@ -28,7 +29,7 @@ async function main(): Promise<number> {
   };
   host.on('console', (d) => process.stdout.write(d));
   // A machine that cannot start rejects here (bad input: a UsageError, exit code 2).
-  await host.start();
+  await host.start({ logLevel: args.logLevel });
   const exited = new Promise<number>((resolve) => {
     const report = (e: ExitedEvent) => {
       if (e.reason === 'crash' || e.reason === 'error') {

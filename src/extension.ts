@@ -11,6 +11,11 @@ import { ConsoleTerminal } from './vscode/terminal';
 import { SessionFeed } from './vscode/session-feed';
 import { registerCommands } from './vscode/commands';
 import { installLogChannel } from './vscode/settings';
+import { registerAudioPanel } from './panels/audio-panel';
+import { DeviceView } from './vscode/device-view';
+import { SemuStatusBar } from './vscode/status-bar';
+import { audioResolver } from './vscode/audio-resolve';
+import { DAP_LEVELS, DAP_STATE, type LevelsEventBody } from './shared/protocol';
 import { logger } from './log';
 
 const log = logger('extension');
@@ -27,9 +32,15 @@ export function activate(context: vscode.ExtensionContext): void {
   const currentSession = () => (feed.session ? sessions.get(feed.session.id) : undefined);
 
   registerPanels(context, hub, { memorySession: currentSession });
-  registerCommands(context, { provider, channel, currentSession });
+  const relay = registerAudioPanel(context);
+  provider.resolveAudio = audioResolver(relay);
+  const devices = new DeviceView();
+  const status = new SemuStatusBar();
+  registerCommands(context, { provider, channel, currentSession, hub, devices });
 
   context.subscriptions.push(
+    devices,
+    status,
     terminal,
     { dispose: () => feed.dispose() },
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
@@ -53,14 +64,33 @@ export function activate(context: vscode.ExtensionContext): void {
       if (s.type !== DEBUG_TYPE) return;
       sessions.set(s.id, s);
       feed.started(s);
+      devices.started(s);
+      status.started();
+      void vscode.commands.executeCommand('setContext', 'semu.running', true);
     }),
     vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
-      if (e.session.type === DEBUG_TYPE) feed.customEvent(e.session, e.event, e.body);
+      if (e.session.type !== DEBUG_TYPE) return;
+      feed.customEvent(e.session, e.event, e.body);
+      if (e.session.id !== feed.session?.id) return;
+      if (e.event === DAP_LEVELS) status.levels(e.body as LevelsEventBody);
+      else if (e.event === DAP_STATE) {
+        const state = (e.body as { state?: string } | undefined)?.state;
+        if (state === 'running' || state === 'paused' || state === 'exited') {
+          status.setState(state);
+          devices.state(e.session, state);
+        }
+      }
     }),
     vscode.debug.onDidTerminateDebugSession((s) => {
       if (s.type !== DEBUG_TYPE) return;
+      const current = s.id === feed.session?.id;
       feed.terminated(s);
+      devices.ended(s);
       sessions.delete(s.id);
+      if (current) {
+        status.ended();
+        void vscode.commands.executeCommand('setContext', 'semu.running', sessions.size > 0);
+      }
     }),
   );
   log.info('activated');

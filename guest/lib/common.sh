@@ -15,19 +15,24 @@ REQUIRED_PKGS=(linux-source-6.12 gcc-riscv64-linux-gnu binutils-riscv64-linux-gn
 log() { echo "guest: $*" >&2; }
 die() { echo "guest: error: $*" >&2; exit 1; }
 
-# Installs missing packages as root; otherwise prints the exact command and fails.
+# Installs missing packages as root; otherwise prints the exact command and fails. With
+# SEMU_GUEST_NO_INSTALL=1 (the extension and the CLI: they never run apt on a person's behalf) it
+# only prints the command, and exits 3 so the caller can offer to run it.
 ensure_packages() {
   command -v dpkg-query >/dev/null ||
-    die "dpkg-query not found: this build expects a Debian-like host with ${REQUIRED_PKGS[*]}"
+    die "dpkg-query not found: building the guest needs a Debian-like host with ${REQUIRED_PKGS[*]} (the packaged extension ships a prebuilt guest; a kernel can also be given with -k / \"kernel\")"
   local missing=() p
   for p in "${REQUIRED_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
+  local sudo="sudo "
+  [ "$(id -u)" -eq 0 ] && sudo=""
+  if [ "$(id -u)" -ne 0 ] || [ "${SEMU_GUEST_NO_INSTALL:-0}" = 1 ]; then
     echo "guest: missing Debian packages: ${missing[*]}" >&2
     echo "guest: install them with:" >&2
-    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    echo "  ${sudo}apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    [ "${SEMU_GUEST_NO_INSTALL:-0}" = 1 ] && exit 3
     exit 1
   fi
   log "installing missing packages: ${missing[*]}"
@@ -134,6 +139,8 @@ linux_tree() {
   local ver
   ver=$(dpkg-query -W -f='${Version}' "$LINUX_PKG")
   local dst=$cache/src-$ver
+  # Kept for vmlinux's source lines: a use refreshes it for prune_cache (most recent kept).
+  [ -f "$dst/Makefile" ] && { touch "$dst" 2>/dev/null || true; }
   if [ ! -f "$dst/Makefile" ]; then
     [ -f "$LINUX_TARBALL" ] || die "$LINUX_TARBALL missing (package $LINUX_PKG)"
     log "extracting $LINUX_TARBALL (once)"

@@ -12,7 +12,7 @@ USER_CFLAGS=(-march=rv32ima_zicsr_zifencei -mabi=ilp32 -Os -static -nostdlib -ff
   -Wl,--build-id=none)
 
 # program name -> its C files (rt_div.c is added to every program)
-USER_PROGS=(init sh pcm cpubench forkbench pfbench pipebench sysbench)
+USER_PROGS=(init sh pcm cpubench counters forkbench pfbench pipebench sysbench)
 user_prog_srcs() {
   case "$1" in
     pcm) echo "pcm.c dsp.c" ;;
@@ -79,14 +79,10 @@ dir /sys 0555 0 0
 dir /tmp 1777 0 0
 dir /bin 0755 0 0
 file /init $tmp/bin/init 0755 0 0
-file /bin/sh $tmp/bin/sh 0755 0 0
-file /bin/pcm $tmp/bin/pcm 0755 0 0
-file /bin/cpubench $tmp/bin/cpubench 0755 0 0
-file /bin/forkbench $tmp/bin/forkbench 0755 0 0
-file /bin/pfbench $tmp/bin/pfbench 0755 0 0
-file /bin/pipebench $tmp/bin/pipebench 0755 0 0
-file /bin/sysbench $tmp/bin/sysbench 0755 0 0
 LIST
+  for p in "${USER_PROGS[@]}"; do
+    [ "$p" = init ] || echo "file /bin/$p $tmp/bin/$p 0755 0 0" >> "$tmp/initramfs.list"
+  done
   # gen_init_cpio stamps each file with its mtime: pin them so the archive is reproducible.
   touch -d @0 "$tmp"/bin/*
   "$tmp/gen_init_cpio" -t 0 "$tmp/initramfs.list" > "$tmp/initramfs.cpio" || die "gen_init_cpio failed"

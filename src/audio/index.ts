@@ -6,22 +6,25 @@ import { NullBackend } from './null';
 import type { PortAudioOptions } from './portaudio';
 import { PortAudioBackend } from './portaudio';
 import { WavBackend } from './wav';
+import { WebviewBackend } from './webview';
 
 export type { PortAudioOptions } from './portaudio';
 export { listPortAudioDevices, liveAudioHosts } from './portaudio';
 
-export const AUDIO_SPEC_FORMS = 'null, wav:PATH, portaudio, portaudio:NAME';
+export const AUDIO_SPEC_FORMS = 'null, wav:PATH, portaudio, portaudio:NAME, webview';
 
 export type AudioSpec =
   | { kind: 'null' }
   | { kind: 'wav'; path: string }
-  | { kind: 'portaudio'; device: string | null };
+  | { kind: 'portaudio'; device: string | null }
+  | { kind: 'webview' };
 
 /** Parses a backend spec; throws an Error naming the accepted forms. */
 export function parseAudioSpec(spec: string): AudioSpec {
   const s = typeof spec === 'string' ? spec.trim() : '';
   if (s === 'null') return { kind: 'null' };
   if (s === 'portaudio') return { kind: 'portaudio', device: null };
+  if (s === 'webview') return { kind: 'webview' };
   if (s.startsWith('portaudio:') && s.length > 'portaudio:'.length) return { kind: 'portaudio', device: s.slice(10) };
   if (s.startsWith('wav:') && s.length > 'wav:'.length) return { kind: 'wav', path: s.slice(4) };
   throw new Error(`bad audio backend ${JSON.stringify(spec)}: use one of ${AUDIO_SPEC_FORMS}`);
@@ -40,5 +43,7 @@ export function createBackend(spec: string, opts: BackendOptions = {}): AudioBac
       return new WavBackend(p.path);
     case 'portaudio':
       return new PortAudioBackend(p.device, opts.portaudio);
+    case 'webview':
+      return new WebviewBackend();
   }
 }

@@ -16,17 +16,8 @@ import {
   UART_BASE,
   UART_CLOCK_HZ,
   UART_IRQ,
-  VIRTIO_BLK_BASE,
-  VIRTIO_BLK_IRQ,
-  VIRTIO_NET_BASE,
-  VIRTIO_NET_IRQ,
-  VIRTIO_RNG_BASE,
-  VIRTIO_RNG_IRQ,
-  VIRTIO_SND_BASE,
-  VIRTIO_SND_IRQ,
 } from './devices/map';
 import { MSWI_SIZE, MTIMER_SIZE, SSWI_SIZE } from './devices/aclint';
-import { VIRTIO_MMIO_SIZE } from './virtio/mmio';
 
 export const FDT_MAGIC = 0xd00dfeed;
 const FDT_BEGIN_NODE = 1;
@@ -194,9 +185,9 @@ export interface DtConfig {
   model?: string;
 }
 
-/** semu's devices at semu's addresses; virtio devices only when present. */
-export function semuDevices(present: { blk?: boolean; rng?: boolean; snd?: boolean; net?: boolean } = {}): DtDevice[] {
-  const list: DtDevice[] = [
+/** semu's platform devices at semu's addresses (the machine adds a node per virtio device it has). */
+export function semuDevices(): DtDevice[] {
+  return [
     // The PLIC answers semu's whole 64 MiB window, but the tree declares the 4 MiB its
     // registers need (contexts end at 0x20_0000 + 0x1000 * harts): the kernel ioremaps what the
     // tree says, and vmalloc space on rv32 is scarce. Same for the UART's 1 MiB window.
@@ -206,11 +197,6 @@ export function semuDevices(present: { blk?: boolean; rng?: boolean; snd?: boole
     { kind: 'mswi', base: MSWI_BASE, size: MSWI_SIZE },
     { kind: 'sswi', base: SSWI_BASE, size: SSWI_SIZE },
   ];
-  if (present.net) list.push({ kind: 'virtio', base: VIRTIO_NET_BASE, size: VIRTIO_MMIO_SIZE, irq: VIRTIO_NET_IRQ });
-  if (present.blk) list.push({ kind: 'virtio', base: VIRTIO_BLK_BASE, size: VIRTIO_MMIO_SIZE, irq: VIRTIO_BLK_IRQ });
-  if (present.rng) list.push({ kind: 'virtio', base: VIRTIO_RNG_BASE, size: VIRTIO_MMIO_SIZE, irq: VIRTIO_RNG_IRQ });
-  if (present.snd) list.push({ kind: 'virtio', base: VIRTIO_SND_BASE, size: VIRTIO_MMIO_SIZE, irq: VIRTIO_SND_IRQ });
-  return list;
 }
 
 /** What the ISA strings say: RV32IMA with Zicsr, Zifencei and the base counters. */

@@ -6,10 +6,8 @@ import { Bus } from './bus';
 import { MIP_STIP } from './types';
 import { Ram } from './ram';
 import type { VirtioDevice } from './virtio/types';
-import { VirtioMmio } from './virtio/mmio';
-import { VirtioBlk } from './virtio/blk';
-import { VirtioRng } from './virtio/rng';
-import type { DiskImage } from './virtio/disk-image';
+import { VirtioMmio, VIRTIO_MMIO_SIZE } from './virtio/mmio';
+import { EmptyVirtioSlot } from './virtio/empty';
 import { Plic } from './devices/plic';
 import { Uart16550 } from './devices/uart';
 import { AclintMswi, AclintMtimer, AclintSswi } from './devices/aclint';
@@ -22,12 +20,7 @@ import {
   SSWI_BASE,
   UART_BASE,
   UART_IRQ,
-  VIRTIO_BLK_BASE,
-  VIRTIO_BLK_IRQ,
-  VIRTIO_RNG_BASE,
-  VIRTIO_RNG_IRQ,
-  VIRTIO_SND_BASE,
-  VIRTIO_SND_IRQ,
+  VIRTIO_SLOTS,
 } from './devices/map';
 import { buildDeviceTree, semuDevices, type DtDevice } from './fdt';
 import { Hart, HartState, type HartHost } from './cpu/hart';
@@ -40,18 +33,31 @@ import { disassemble } from './cpu/disasm';
 import { Sbi, type ResetKind, type SbiPlatform } from './sbi';
 import { createClock, TIMEBASE_HZ, type ClockMode, type MachineClock } from './clock';
 import { BootError, checkDtb, imageSize, loadImages, planBoot } from './boot';
+import { WatchTable, type Watchpoint } from './watch';
 import { logger } from '../log';
 
 const log = logger('machine');
 
 export { BootError };
 
-/** A virtio device on its own transport (the sound card, or anything else a caller adds). */
-export interface ExtraVirtio {
+/** What a device model may use of the machine it is built for (src/devices/descriptor.ts). */
+export interface MachineContext {
+  readonly clock: MachineClock;
+  readonly timebaseHz: number;
+  readonly deterministic: boolean;
+}
+
+/**
+ * A virtio device on its own transport: the window and PLIC source (semu's slot for registry
+ * devices), and the device — or a factory the machine calls once its clock exists.
+ */
+export interface PlacedVirtio {
   base: number;
   irq: number;
-  device: VirtioDevice;
+  device: VirtioDevice | ((ctx: MachineContext) => VirtioDevice);
 }
+/** @deprecated the former name of PlacedVirtio (phase-A device tests still use it). */
+export type ExtraVirtio = PlacedVirtio;
 
 export interface MachineConfig {
   /** Bytes of RAM (default 512 MiB). */
@@ -65,14 +71,14 @@ export interface MachineConfig {
   dtb?: Uint8Array;
   /** Kernel command line for the generated device tree (default "earlycon console=ttyS0"). */
   bootargs?: string;
-  /** virtio-blk backing file at 0xF420_0000 IRQ 3. */
-  disk?: DiskImage;
-  /** virtio-rng at 0xF460_0000 IRQ 4 (default true). */
-  rng?: boolean;
-  /** virtio-snd at 0xF470_0000 IRQ 5. */
-  sound?: VirtioDevice;
-  /** More virtio devices at other 1 MiB windows (the device tree lists them). */
-  extraVirtio?: ExtraVirtio[];
+  /**
+   * The virtio devices (src/devices/create.ts builds them from options through the registry).
+   * The generated device tree lists them; every slot of semu's map without one answers as an
+   * empty transport (DeviceID 0), so a device tree written for semu boots too.
+   */
+  virtio?: PlacedVirtio[];
+  /** @deprecated more devices, appended to `virtio` (phase-A device tests). */
+  extraVirtio?: PlacedVirtio[];
   /** 'host' (default) or 'icount' (deterministic). */
   time?: ClockMode;
   /**
@@ -108,6 +114,8 @@ export const enum StopReason {
   Halted,
   /** The guest died: `crash`. */
   Crashed,
+  /** A data watchpoint was hit (`watch.hit`): by a hart after its access retired, or by a device's DMA. */
+  Watch,
 }
 
 export interface CrashReport {
@@ -161,6 +169,8 @@ export class Machine implements HartHost, SbiPlatform {
   notifyHook: ((transport: VirtioMmio, queue: number) => boolean) | null = null;
   /** The kick that stopped the machine (StopReason.Notify). */
   lastNotify: { transport: VirtioMmio; queue: number } | null = null;
+  /** Data watchpoints (setWatchpoints); `watch.hit` says what stopped the machine. */
+  readonly watch = new WatchTable();
   /** The hart that hit a breakpoint or crashed. */
   stopHart = 0;
   /** After StopReason.Idle: how long nothing happens unless input arrives (ms; Infinity = never). */
@@ -170,7 +180,6 @@ export class Machine implements HartHost, SbiPlatform {
   haltReason: ExitReason | null = null;
   crash: CrashReport | null = null;
 
-  private readonly disk: DiskImage | undefined;
   private readonly engine: Engine;
   private readonly slice: number;
   private current: Hart;
@@ -190,7 +199,6 @@ export class Machine implements HartHost, SbiPlatform {
     }
     this.engine = config.engine ?? 'fast';
     if (this.engine !== 'interp') warmUp();
-    this.disk = config.disk;
     this.slice = nharts === 1 ? SLICE_ONE_HART : SLICE_PER_HART;
 
     this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE, ramSize, memory) : Ram.allocate(ramSize, RAM_BASE);
@@ -216,27 +224,33 @@ export class Machine implements HartHost, SbiPlatform {
     for (const d of [this.plic, this.uart, this.mtimer, this.mswi, this.sswi]) this.bus.add(d);
     this.sbi = new Sbi(this);
 
-    const deterministic = this.clock.mode === 'icount';
-    const present = { blk: config.disk !== undefined, rng: config.rng ?? true, snd: config.sound !== undefined };
-    const transports: ExtraVirtio[] = [];
-    if (config.disk) transports.push({ base: VIRTIO_BLK_BASE, irq: VIRTIO_BLK_IRQ, device: new VirtioBlk(config.disk) });
-    if (present.rng) transports.push({ base: VIRTIO_RNG_BASE, irq: VIRTIO_RNG_IRQ, device: new VirtioRng({ deterministic }) });
-    if (config.sound) transports.push({ base: VIRTIO_SND_BASE, irq: VIRTIO_SND_IRQ, device: config.sound });
-    const extra = config.extraVirtio ?? [];
-    transports.push(...extra);
-    transports.sort((a, b) => a.base - b.base);
-    for (const t of transports) this.addVirtio(t);
+    const ctx: MachineContext = { clock: this.clock, timebaseHz: TIMEBASE_HZ, deterministic: this.clock.mode === 'icount' };
+    const placed = [...(config.virtio ?? []), ...(config.extraVirtio ?? [])].sort((a, b) => a.base - b.base);
+    try {
+      for (const p of placed) this.addVirtio(p, ctx);
+      this.addEmptySlots();
+      const boot = this.loadBoot(config, ramSize, nharts);
+      this.dtb = boot.dtb;
+      this.dtbAddr = boot.dtbAddr;
+    } catch (e) {
+      this.shutdown(); // a bad image or device: free what the devices built so far hold
+      throw e;
+    }
+    const initrdLen = config.initrd?.length ?? 0;
+    log.info(`${nharts} hart(s), ${ramSize >> 20} MiB, kernel ${config.kernel.length} bytes, initrd ${initrdLen} bytes, dtb at 0x${this.dtbAddr.toString(16)}`);
+  }
 
-    // Boot images and the device tree.
+  /** Places the kernel, initrd and device tree (generated unless given) in RAM; hart 0 at the kernel. */
+  private loadBoot(config: MachineConfig, ramSize: number, nharts: number): { dtb: Uint8Array; dtbAddr: number } {
     const kernel = config.kernel;
     const initrdLen = config.initrd?.length ?? 0;
     if (config.dtb) checkDtb(config.dtb);
     // The generated tree's size does not depend on the initrd addresses: plan with a bound first.
     const plan0 = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, config.dtb?.length ?? 0);
-    const dtDevices: DtDevice[] = semuDevices(present);
-    for (const e of extra) dtDevices.push({ kind: 'virtio', base: e.base, size: 0x1000, irq: e.irq });
+    const dtDevices: DtDevice[] = semuDevices();
+    for (const t of this.virtio) dtDevices.push({ kind: 'virtio', base: t.base, size: VIRTIO_MMIO_SIZE, irq: t.irq });
     dtDevices.sort((a, b) => a.base - b.base);
-    this.dtb =
+    const dtb =
       config.dtb ??
       buildDeviceTree({
         ramBase: RAM_BASE,
@@ -247,19 +261,32 @@ export class Machine implements HartHost, SbiPlatform {
         initrd: plan0.initrd ?? undefined,
         devices: dtDevices,
       });
-    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, this.dtb.length);
-    this.dtbAddr = plan.dtbAddr;
-    loadImages(this.ram, plan, kernel, config.initrd, this.dtb);
+    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, dtb.length);
+    loadImages(this.ram, plan, kernel, config.initrd, dtb);
     this.harts[0].reset(plan.kernelAddr, 0, plan.dtbAddr);
-    log.info(`${nharts} hart(s), ${ramSize >> 20} MiB, kernel ${kernel.length} bytes, initrd ${initrdLen} bytes, dtb at 0x${plan.dtbAddr.toString(16)}`);
+    return { dtb, dtbAddr: plan.dtbAddr };
   }
 
-  private addVirtio(e: ExtraVirtio): void {
-    const name = `${e.device.name}@${(e.base >>> 0).toString(16)}`;
-    const t = new VirtioMmio(name, e.base, this.plic, e.irq, e.device, this.ram);
+  private addVirtio(p: PlacedVirtio, ctx: MachineContext): void {
+    const device = typeof p.device === 'function' ? p.device(ctx) : p.device;
+    const name = `${device.name}@${(p.base >>> 0).toString(16)}`;
+    let t: VirtioMmio;
+    try {
+      t = new VirtioMmio(name, p.base, this.plic, p.irq, device, this.ram);
+      this.bus.add(t);
+    } catch (e) {
+      device.dispose?.();
+      throw e;
+    }
     t.notifyHook = (tr, q) => this.onNotify(tr, q);
-    this.bus.add(t);
     this.virtio.push(t);
+  }
+
+  /** semu's slots without a device answer "no device here" (virtio/empty.ts). */
+  private addEmptySlots(): void {
+    for (const [slot, { base }] of Object.entries(VIRTIO_SLOTS)) {
+      if (this.bus.deviceAt(base) === null) this.bus.add(new EmptyVirtioSlot(`empty ${slot} slot@${base.toString(16)}`, base));
+    }
   }
 
   private onNotify(t: VirtioMmio, q: number): boolean {
@@ -270,6 +297,35 @@ export class Machine implements HartHost, SbiPlatform {
     this.current.stop = true;
     return true;
   }
+
+  /**
+   * Replaces the data watchpoints. With none, the harts drop their reference to the table and
+   * RAM's write hook is unwrapped: no cost at all. Throws (nothing changed) for a bad entry.
+   */
+  setWatchpoints(list: readonly Watchpoint[]): void {
+    const w = this.watch;
+    const wasActive = w.active;
+    w.set(list);
+    for (const h of this.harts) {
+      h.watch = w.active ? w : null;
+      h.flushTlb(); // entries of pages that now hold a watched byte must go
+    }
+    if (w.active && !wasActive) {
+      const codeHook = this.ram.onExternalWrite;
+      this.unwatchRam = () => (this.ram.onExternalWrite = codeHook);
+      this.ram.onExternalWrite = (pa, len) => {
+        if (codeHook !== null) codeHook(pa, len);
+        w.dma(pa, len);
+      };
+      w.onDmaHit = () => {
+        this.current.stop = true;
+      };
+    } else if (!w.active && wasActive) {
+      this.unwatchRam?.();
+      this.unwatchRam = null;
+    }
+  }
+  private unwatchRam: (() => void) | null = null;
 
   /** Total instructions retired by all harts. */
   instret(): number {
@@ -295,6 +351,7 @@ export class Machine implements HartHost, SbiPlatform {
     for (const t of this.virtio) t.deliverDeferredNotifies();
     this.lastNotify = null;
     this.stopReason = StopReason.Budget;
+    this.watch.hit = null;
     this.mtimer.update();
     if (h.idle && (h.mip & h.sie) !== 0) h.idle = false;
     let r = StopReason.Budget;
@@ -302,24 +359,26 @@ export class Machine implements HartHost, SbiPlatform {
       this.current = h;
       h.stop = false;
       h.atBreakpoint = false;
+      this.watch.armed = true;
       interpret(h, 1, null, true);
+      this.watch.armed = false;
       if (h.stop) r = this.afterStop(h) ?? StopReason.Budget;
     }
     this.uart.flush();
     return r;
   }
 
-  /** Releases host resources (disk file, audio): call once when the machine will not run again. */
+  /** Releases host resources (disk file, audio, ...): call once when the machine will not run again. */
   shutdown(): void {
     this.uart.flush();
     for (const t of this.virtio) {
       try {
         t.device.reset();
+        t.device.dispose?.();
       } catch (e) {
-        log.warn(`${t.name}: reset at shutdown failed: ${(e as Error).message}`);
+        log.warn(`${t.name}: shutdown failed: ${(e as Error).message}`);
       }
     }
-    this.disk?.close();
   }
 
   consoleIn(bytes: Uint8Array): void {
@@ -339,10 +398,13 @@ export class Machine implements HartHost, SbiPlatform {
       for (const t of this.virtio) t.deliverDeferredNotifies();
       this.lastNotify = null;
       this.stopReason = StopReason.Budget;
+      this.watch.hit = null;
+      this.watch.armed = true;
       reason = this.loop(budget);
     } catch (e) {
       reason = this.internalError(e);
     }
+    this.watch.armed = false;
     this.uart.flush();
     return reason;
   }
@@ -366,6 +428,7 @@ export class Machine implements HartHost, SbiPlatform {
     while (done < budget) {
       this.mtimer.update();
       for (const t of this.virtio) t.poll();
+      if (this.watch.hit !== null) return StopReason.Watch; // a device's DMA hit a watchpoint
       let slice = Math.min(budget - done, this.slice);
       if (clock.followsInstructions()) slice = Math.min(slice, clock.insnsUntil(this.nextTimer(false)));
       let ran = false;
@@ -414,6 +477,10 @@ export class Machine implements HartHost, SbiPlatform {
     if (h.atBreakpoint) {
       this.stopHart = h.id;
       return StopReason.Breakpoint;
+    }
+    if (this.watch.hit !== null) {
+      this.stopHart = h.id;
+      return StopReason.Watch;
     }
     if (this.stopReason === StopReason.Notify) return StopReason.Notify;
     return null; // WFI or HSM stop: the other harts go on

@@ -1,70 +1,51 @@
-// The CLI's flags (semu's, plus this project's) and its console escape, apart from src/cli.ts so
-// tests and other tools can use them without starting the CLI.
+// The CLI's command line — semu's (`-k -b -i -d -n -c -g -s -H -h` and their long forms), the
+// devices' and this project's options, all from their declarations (options.ts, the device
+// descriptors) — and its console escape. Apart from src/cli.ts so tests and other tools can use
+// them without starting the CLI.
 
-import { UsageError, type MachineOptions, type TimeMode } from './options';
-import { setLogLevel, type LogLevel } from '../log';
+import { machineOptionSpecs, UsageError, type MachineOptions } from './options';
+import type { OptionSpec } from './option-spec';
+import { parseCli, usageLines } from './option-parse';
+import type { LogLevel } from '../log';
 
-export const USAGE = `usage: semu [options]
-  -k FILE          kernel image (default: the default guest, built by \`npm run guest\`)
-  -i FILE          initrd (initramfs)
-  -b FILE          device tree blob (replaces the generated one)
-  -d FILE          raw disk image for virtio-blk (--disk-ro: read-only)
-  -c N             harts (1-4, default 1)
-  -a ARGS          kernel command line
-  --time MODE      host (default: guest time follows the host clock) or icount (deterministic)
-  --timeout SEC    stop the machine after SEC seconds (exit code 124)
-  --audio-out B    playback backend: portaudio[:DEVICE] (default), wav:PATH, null
-  --audio-in B     capture backend: portaudio[:DEVICE] (default), wav:PATH, null
-  --ram MIB        guest RAM in MiB (default 512)
-  --log LEVEL      debug, info, warn (default), error
-  -H, --help       this text
-In the console, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.`;
+/** Options of the CLI itself, not of the machine. */
+const CLI_OPTIONS: readonly OptionSpec[] = [
+  { key: 'headless', cli: ['-H', '--headless'], type: 'boolean', help: "no window (semu's flag; the CLI is always headless)" },
+  { key: 'gdbstub', cli: ['-g', '--gdbstub'], type: 'boolean', help: 'gdb remote stub on TCP port 1234', unavailable: 'the gdb stub is not available yet in this version (use the VS Code debugger, or leave -g out)' },
+  { key: 'timeout', cli: ['--timeout'], type: 'number', arg: 'SEC', min: 0.001, help: 'stop the machine after SEC seconds (exit code 124)' },
+  { key: 'log', cli: ['--log'], type: 'string', arg: 'LEVEL', enum: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level on stderr: debug, info, warn (default), error, silent' },
+  { key: 'help', cli: ['-h', '--help'], type: 'boolean', help: 'this text' },
+];
+
+function specs(): OptionSpec[] {
+  return [...machineOptionSpecs(), ...CLI_OPTIONS];
+}
+
+export const USAGE = [
+  'usage: semu [options]        (semu: semu -k Image [-b dtb] [-i initrd] [-d disk] [-H])',
+  ...usageLines(specs()),
+  'Without -k the default guest boots. In the console, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.',
+].join('\n');
 
 export interface CliArgs {
   options: Partial<MachineOptions>;
   timeout?: number;
+  logLevel?: LogLevel;
+  headless: boolean;
   help: boolean;
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const o: Partial<MachineOptions> = {};
-  const res: CliArgs = { options: o, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    const num = (): number => {
-      const v = val();
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new UsageError(`${a} needs a number, got '${v}'`);
-      return n;
-    };
-    switch (a) {
-      case '-k': o.kernel = val(); break;
-      case '-i': o.initrd = val(); break;
-      case '-b': o.dtb = val(); break;
-      case '-d': o.disk = val(); break;
-      case '--disk-ro': o.diskReadOnly = true; break;
-      case '-c': o.harts = num(); break;
-      case '-a': o.bootargs = val(); break;
-      case '--time': o.time = val() as TimeMode; break;
-      case '--timeout': res.timeout = num(); break;
-      case '--audio-out': o.audioOut = val(); break;
-      case '--audio-in': o.audioIn = val(); break;
-      case '--ram': o.ramMiB = num(); break;
-      case '--log': setLogLevel(val() as LogLevel); break;
-      case '-H': case '-h': case '--help': res.help = true; break;
-      default: throw new UsageError(`unknown option '${a}'\n${USAGE}`);
-    }
-  }
-  if (o.ramMiB !== undefined && (!Number.isInteger(o.ramMiB) || o.ramMiB < 16 || o.ramMiB > 2048)) {
-    throw new UsageError(`--ram ${o.ramMiB}: give a whole number of MiB from 16 to 2048`);
-  }
-  if (res.timeout !== undefined && !(res.timeout > 0)) throw new UsageError(`--timeout needs a positive number of seconds`);
-  return res;
+  const { values, rest } = parseCli(argv, specs(), USAGE);
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}' (options start with -)\n${USAGE}`);
+  const { headless, timeout, log, help, gdbstub: _gdb, ...machine } = values;
+  return {
+    options: machine as Partial<MachineOptions>,
+    timeout: timeout as number | undefined,
+    logLevel: log as LogLevel | undefined,
+    headless: headless === true,
+    help: help === true,
+  };
 }
 
 /** Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A, as in semu. */
@@ -85,4 +66,3 @@ export class EscapeFilter {
     return { forward: Uint8Array.from(out), quit: false };
   }
 }
-

@@ -9,8 +9,10 @@ import { existsSync } from 'node:fs';
 import { distFile } from '../paths';
 import * as ctl from './control';
 import { UsageError, type MachineOptions } from './options';
-import type { FromWorker, ToWorker, VirtioInfo, StopReasonName, NotifyStop, CrashInfo } from './worker-protocol';
+import type { FromWorker, ToWorker, VirtioInfo, StopReasonName, NotifyStop, CrashInfo, WorkerArgs, WorkerMethod, WorkerResult } from '../worker/protocol';
 import type { NotifyFilter } from './notify-filter';
+import type { Watchpoint, WatchHit } from '../emulator/watch';
+import type { StepRequest } from '../worker/stepper';
 import { Ram } from '../emulator/ram';
 import { logger, type LogLevel } from '../log';
 
@@ -21,7 +23,17 @@ export interface StoppedEvent {
   hart: number;
   pc: number;
   notify?: NotifyStop;
+  /** reason 'watch': the access; its ids are the owners' own (see watchIdsOf). */
+  watch?: WatchHit;
 }
+
+export type StopAction = 'report' | 'resume' | 'handled';
+
+/** Who asked for breakpoints, watchpoints and run control: the DAP session or the gdb stub. */
+export type Owner = 'dap' | 'gdb';
+const OWNERS: readonly Owner[] = ['dap', 'gdb'];
+/** Watchpoint ids are owner-local; on the wire they are owner index × this + id. */
+const WATCH_ID_SPAN = 1_000_000;
 export interface ExitedEvent {
   code: number;
   reason: 'poweroff' | 'reboot' | 'crash' | 'error' | 'quit' | 'timeout';
@@ -34,6 +46,8 @@ export interface MachineHostEvents {
   console: [data: Uint8Array];
   stopped: [StoppedEvent];
   exited: [ExitedEvent];
+  /** The machine was resumed (continue, step) by this owner. */
+  resumed: [by: Owner];
 }
 
 export interface StartOptions {
@@ -50,6 +64,8 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   harts = 0;
   exited: ExitedEvent | null = null;
   private worker: Worker | null = null;
+  private readonly breakpointsBy = new Map<Owner, number[]>();
+  private readonly watchpointsBy = new Map<Owner, Watchpoint[]>();
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
@@ -63,6 +79,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     const script = distFile('worker.js');
     if (!existsSync(script)) return Promise.reject(new Error(`${script} is missing: run \`npm run build\` first`));
     const onLog = opts.onLog;
+    this.runState = opts.stopOnEntry ? 'paused' : 'running';
     const worker = new Worker(script, {
       workerData: {
         options: this.options,
@@ -92,7 +109,13 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
             this.emit('console', m.data);
             break;
           case 'stopped':
-            this.emit('stopped', { reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify });
+            // The worker is paused: a pause asked for since it stopped is stale. (The entry stop
+            // is the start's own state, and may arrive after a first continue was sent.)
+            if (m.reason !== 'entry') {
+              Atomics.compareExchange(this.control, ctl.CTL_REQUEST, ctl.REQ_PAUSE, ctl.REQ_NONE);
+              this.runState = 'paused';
+            }
+            this.onStopped({ reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify, watch: m.watch });
             break;
           case 'continued':
             break;
@@ -130,6 +153,44 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
       });
     });
   }
+
+  /**
+   * Decides, before anyone sees a stop, whether it is one: a breakpoint whose condition is false
+   * or a log point resumes at once ('resume'); a step that goes on has been re-issued by the
+   * filter ('handled'). Set by the DAP session; the gdb stub sees only the stops reported.
+   */
+  stopFilter: ((e: StoppedEvent) => Promise<StopAction>) | null = null;
+
+  private onStopped(e: StoppedEvent): void {
+    const f = this.stopFilter;
+    if (!f || e.reason === 'entry') {
+      this.emit('stopped', e);
+      return;
+    }
+    // While the filter decides, the machine is paused but nobody has seen it stop: a pause asked
+    // for meanwhile (Ctrl-C in gdb, the pause button) must not be lost to the filter's resume.
+    this.deciding = true;
+    this.pauseWanted = false;
+    f(e).then(
+      (action) => {
+        this.deciding = false;
+        if (this.exited) return;
+        if (action === 'report') this.emit('stopped', e);
+        else if (action === 'resume' && this.pauseWanted) this.emit('stopped', { ...e, reason: 'pause', watch: undefined, notify: undefined });
+        else if (action === 'resume') {
+          this.runState = 'running';
+          this.send({ t: 'continue' });
+        } else if (this.pauseWanted) ctl.request(this.control, ctl.REQ_PAUSE); // the filter resumed it: pause again
+      },
+      (err: Error) => {
+        this.deciding = false;
+        log.warn(`stop filter failed: ${err.message}`);
+        this.emit('stopped', e);
+      },
+    );
+  }
+  private deciding = false;
+  private pauseWanted = false;
 
   private markExited(e: ExitedEvent): void {
     if (this.exited) return;
@@ -169,29 +230,72 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
   consoleClose(): void {
     this.send({ t: 'consoleClose' });
   }
+  /** Stops the machine if it runs (or is about to); a stopped machine is left alone. */
   pause(): void {
-    if (!this.exited) ctl.request(this.control, ctl.REQ_PAUSE);
+    if (this.exited) return;
+    if (this.deciding) {
+      this.pauseWanted = true;
+      return;
+    }
+    if (this.runState === 'running') ctl.request(this.control, ctl.REQ_PAUSE);
   }
-  continue(): void {
+  /**
+   * The host's view: 'running' from a continue/step sent until the worker's next stop arrives
+   * (the control block's state lags a message behind a continue still on its way).
+   */
+  get running(): boolean {
+    return this.runState === 'running' && !this.exited;
+  }
+  private runState: 'paused' | 'running' = 'paused';
+  continue(by: Owner = 'dap'): void {
+    this.runState = 'running';
     this.send({ t: 'continue' });
+    this.emit('resumed', by);
   }
-  step(hart = 0, count = 1): void {
+  step(hart = 0, count = 1, by: Owner = 'dap'): void {
+    this.runState = 'running';
     this.send({ t: 'step', hart, count });
+    this.emit('resumed', by);
   }
-  setBreakpoints(pcs: number[]): void {
-    this.send({ t: 'breakpoints', pcs });
+  /** Source-line step / run to a return (src/host/stepper.ts). */
+  stepRange(step: StepRequest, by: Owner = 'dap'): void {
+    this.runState = 'running';
+    this.send({ t: 'stepRange', step });
+    this.emit('resumed', by);
+  }
+  /** Sets one owner's instruction breakpoints; the machine gets the union of all owners'. */
+  setBreakpoints(pcs: number[], by: Owner = 'dap'): void {
+    this.breakpointsBy.set(by, pcs.map((p) => p >>> 0));
+    const all = new Set<number>();
+    for (const list of this.breakpointsBy.values()) for (const p of list) all.add(p);
+    this.send({ t: 'breakpoints', pcs: [...all] });
+  }
+  /** Sets one owner's data watchpoints (ids are the owner's); the machine gets all owners'. */
+  setWatchpoints(list: Watchpoint[], by: Owner = 'dap'): void {
+    this.watchpointsBy.set(by, list);
+    const all: Watchpoint[] = [];
+    for (const [owner, l] of this.watchpointsBy) for (const w of l) all.push({ ...w, id: OWNERS.indexOf(owner) * WATCH_ID_SPAN + w.id });
+    this.send({ t: 'watchpoints', list: all });
+  }
+  breakpointsOf(by: Owner): readonly number[] {
+    return this.breakpointsBy.get(by) ?? [];
+  }
+  /** The ids of `by`'s watchpoints that a hit touched. */
+  watchIdsOf(by: Owner, hit: WatchHit): number[] {
+    const base = OWNERS.indexOf(by) * WATCH_ID_SPAN;
+    return hit.ids.filter((id) => id >= base && id < base + WATCH_ID_SPAN).map((id) => id - base);
   }
   setNotifyFilters(filters: NotifyFilter[]): void {
     this.send({ t: 'notifyFilters', filters });
   }
 
-  /** A debugger request answered by the worker (registers, CSRs, translation, memory writes...). */
-  request<T>(method: string, args: unknown = {}): Promise<T> {
+  /** A debugger request answered by the worker (worker/protocol.ts WorkerRequests). */
+  request<M extends WorkerMethod>(method: M, args?: WorkerArgs<M>): Promise<WorkerResult<M>> {
     if (!this.worker || this.exited) return Promise.reject(new Error('the machine is not running'));
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<WorkerResult<M>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.send({ t: 'request', id, method, args });
+      this.send({ t: 'request', id, method, args: args ?? {} });
     });
   }
 

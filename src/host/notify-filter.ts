@@ -1,7 +1,10 @@
-// Breakpoints on virtio notifications: the exception-breakpoint filters the debug adapter offers,
-// and the small condition language they accept (`avail_idx - used_idx > 2`, `stream == 1`).
-// Conditions are parsed here into closures — never eval'd — so a typo gets a clear message
-// when the breakpoint is set, not an exception in the machine loop.
+// Breakpoints on virtio notifications: the exception-breakpoint filters the debug adapter offers
+// (one for any device, then each device's own from its descriptor in the registry), and the small
+// condition language they accept (`avail_idx - used_idx > 2`, `stream == 1`). Conditions are
+// parsed here into closures — never eval'd — so a typo gets a clear message when the breakpoint
+// is set, not an exception in the machine loop.
+
+import { DEVICES } from '../devices/registry';
 
 export interface NotifyFilterDef {
   id: string;
@@ -11,14 +14,11 @@ export interface NotifyFilterDef {
   description: string;
 }
 
+export const ANY_NOTIFY_FILTER = 'virtio-notify';
+
 export const NOTIFY_FILTERS: readonly NotifyFilterDef[] = [
-  { id: 'virtio-notify', label: 'Any virtio notify', device: null, queue: null, description: 'Stop when the guest kicks any virtqueue of any virtio device.' },
-  { id: 'virtio-snd-ctrl', label: 'virtio-snd control notify', device: 'virtio-snd', queue: 0, description: 'Stop when the guest kicks the sound card’s control queue.' },
-  { id: 'virtio-snd-event', label: 'virtio-snd event notify', device: 'virtio-snd', queue: 1, description: 'Stop when the guest kicks the sound card’s event queue.' },
-  { id: 'virtio-snd-tx', label: 'virtio-snd TX notify', device: 'virtio-snd', queue: 2, description: 'Stop when the guest queues playback buffers (txq).' },
-  { id: 'virtio-snd-rx', label: 'virtio-snd RX notify', device: 'virtio-snd', queue: 3, description: 'Stop when the guest queues capture buffers (rxq).' },
-  { id: 'virtio-blk', label: 'virtio-blk notify', device: 'virtio-blk', queue: null, description: 'Stop when the guest kicks the block device.' },
-  { id: 'virtio-rng', label: 'virtio-rng notify', device: 'virtio-rng', queue: null, description: 'Stop when the guest asks the entropy device for bytes.' },
+  { id: ANY_NOTIFY_FILTER, label: 'Any virtio notify', device: null, queue: null, description: 'Stop when the guest kicks any virtqueue of any virtio device.' },
+  ...DEVICES.flatMap((d) => (d.notifyFilters ?? []).map((f) => ({ ...f, device: d.name }))),
 ];
 
 /** An enabled filter as sent to the worker. */
@@ -27,21 +27,24 @@ export interface NotifyFilter {
   condition?: string;
 }
 
-/** The fields a condition can name, filled in by the worker at the QueueNotify write. */
-export interface NotifyFields {
-  queue: number;
-  avail_idx: number;
-  used_idx: number;
-  last_avail_idx: number;
-  pending: number; // chains available and not yet seen by the device
-  in_flight: number; // chains the device holds
-  notifications: number; // this queue's notify count, this one included
-  stream: number; // virtio-snd: stream id of the first pending xfer chain; -1 elsewhere
-}
+/**
+ * The fields a condition can name, filled in by the worker at the QueueNotify write: every
+ * queue's (below), then the devices' own (ConditionField in their descriptors; -1 where they do
+ * not apply).
+ */
+export const QUEUE_FIELDS = [
+  'queue',
+  'avail_idx',
+  'used_idx',
+  'last_avail_idx',
+  'pending', // chains available and not yet seen by the device
+  'in_flight', // chains the device holds
+  'notifications', // this queue's notify count, this one included
+] as const;
 
-export const CONDITION_FIELDS: readonly (keyof NotifyFields)[] = [
-  'queue', 'avail_idx', 'used_idx', 'last_avail_idx', 'pending', 'in_flight', 'notifications', 'stream',
-];
+export const CONDITION_FIELDS: readonly string[] = [...new Set([...QUEUE_FIELDS, ...DEVICES.flatMap((d) => (d.conditionFields ?? []).map((f) => f.name))])];
+
+export type NotifyFields = Record<string, number>;
 
 export type Condition = (f: NotifyFields) => boolean;
 
@@ -91,9 +94,8 @@ export function parseCondition(text: string): Condition {
       const v = Number(t);
       return () => v;
     }
-    if ((CONDITION_FIELDS as readonly string[]).includes(t)) {
-      const k = t as keyof NotifyFields;
-      return (f) => f[k];
+    if (CONDITION_FIELDS.includes(t)) {
+      return (f) => f[t] ?? -1;
     }
     return fail(`unknown name '${t}'`);
   };

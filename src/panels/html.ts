@@ -12,6 +12,10 @@ export interface PanelHtmlOptions {
   scriptUri: string;
   /** asWebviewUri of the stylesheets (dist/webview/<panel>.css). */
   styleUris: string[];
+  /** data-* attributes of the #app element (e.g. the audio panel's worklet URL). */
+  data?: Record<string, string>;
+  /** Also allow blob: scripts: the audio panel's AudioWorklet module, which a nonce cannot cover. */
+  workletScripts?: boolean;
 }
 
 /** 128 random bits, base64 (the CSP nonce grammar allows base64 characters). */
@@ -19,10 +23,10 @@ export function makeNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+export function contentSecurityPolicy(cspSource: string, nonce: string, workletScripts = false): string {
   return [
     `default-src 'none'`,
-    `script-src 'nonce-${nonce}'`,
+    workletScripts ? `script-src 'nonce-${nonce}' blob:` : `script-src 'nonce-${nonce}'`,
     `style-src ${cspSource} 'nonce-${nonce}'`,
     `img-src ${cspSource} data:`,
   ].join('; ');
@@ -38,18 +42,24 @@ export function buildPanelHtml(o: PanelHtmlOptions): string {
   // VS Code's cspSource is a source list such as `'self' https://*.vscode-cdn.net`: quotes and
   // spaces belong there; only what could end the directive or the attribute may not.
   if (/[;"\r\n]/.test(o.cspSource)) throw new Error('panel html: unexpected characters in cspSource');
+  const data = Object.entries(o.data ?? {})
+    .map(([k, v]) => {
+      if (!/^[a-z][a-z0-9-]*$/.test(k)) throw new Error(`panel html: bad data attribute name ${k}`);
+      return ` data-${k}="${escapeHtml(v)}"`;
+    })
+    .join('');
   const links = o.styleUris.map((u) => `  <link rel="stylesheet" href="${escapeHtml(u)}">`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(o.cspSource, o.nonce))}">
+  <meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(o.cspSource, o.nonce, o.workletScripts))}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <title>${escapeHtml(o.title)}</title>
 ${links}
 </head>
 <body>
-  <main id="app" aria-label="${escapeHtml(o.title)}"></main>
+  <main id="app" aria-label="${escapeHtml(o.title)}"${data}></main>
   <script nonce="${escapeHtml(o.nonce)}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
 </html>

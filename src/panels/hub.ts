@@ -60,6 +60,7 @@ export class PanelHub implements Disposable {
   private lastLevels: LevelsEventBody | undefined;
   private lastStreams: StreamsResponseBody | undefined;
   private lastVirtqueues: VirtqueuesResponseBody | undefined;
+  private selection: ToPanel | undefined;
   private readonly wantsEmitter = new Emitter<void>();
   private readonly requestEmitter = new Emitter<DataRequest>();
   private wantsKey = '';
@@ -138,6 +139,12 @@ export class PanelHub implements Disposable {
     this.broadcast(['levels'], { type: 'streams', body });
   }
 
+  /** Selects a queue in the inspector ("Show in Virtqueue Inspector"), now and when one opens. */
+  selectQueue(device: string, queue: number): void {
+    this.selection = { type: 'select', device, queue };
+    this.broadcast(['inspector'], this.selection);
+  }
+
   virtqueues(body: VirtqueuesResponseBody): void {
     if (this.state === 'none') return;
     this.lastVirtqueues = body;
@@ -165,6 +172,7 @@ export class PanelHub implements Disposable {
         this.requestEmitter.fire('streams');
       } else {
         if (this.lastVirtqueues) this.safePost(panel, { type: 'virtqueues', body: this.lastVirtqueues });
+        if (this.selection) this.safePost(panel, this.selection);
         this.requestEmitter.fire('virtqueues');
       }
     } else if (msg.type === 'refresh') {

@@ -115,6 +115,8 @@ export interface ConsoleInputArguments {
 export interface LevelsEventBody {
   time: number; // guest seconds
   running: boolean;
+  /** Instructions retired by all harts so far (the status bar's MIPS). */
+  instret?: number;
   streams: (Pick<StreamSnapshot, 'id' | 'direction' | 'state' | 'peak' | 'rms' | 'ringFill' | 'ringCapacity' | 'xrunsGuest' | 'xrunsHost' | 'format' | 'rate' | 'channels' | 'backend'> &
     Partial<Pick<StreamSnapshot, 'backendFailure'>>)[];
 }
@@ -142,6 +144,7 @@ export type SessionState = 'none' | 'running' | 'paused';
 
 export type ToPanel =
   | { type: 'session'; state: SessionState; name?: string }
+  | { type: 'select'; device: string; queue: number }
   | { type: 'levels'; body: LevelsEventBody }
   | { type: 'streams'; body: StreamsResponseBody }
   | { type: 'virtqueues'; body: VirtqueuesResponseBody };

@@ -59,7 +59,8 @@ export function needsDefaultGuest(c: Partial<SemuDebugConfiguration>): boolean {
 
 /** Fills kernel/initrd/symbols from the built default guest, keeping anything the person set. */
 export function withDefaultGuest(c: SemuDebugConfiguration, g: GuestArtifacts): SemuDebugConfiguration {
-  return { ...c, kernel: g.kernel, initrd: c.initrd ?? g.initrd, symbols: c.symbols ?? g.systemMap };
+  // vmlinux: its DWARF gives source lines and call stacks (System.map only names).
+  return { ...c, kernel: g.kernel, initrd: c.initrd ?? g.initrd, symbols: c.symbols ?? (g.vmlinux || g.systemMap) };
 }
 
 /** 'wav:/abs/path.wav' for a chosen file. */

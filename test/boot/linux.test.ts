@@ -44,6 +44,9 @@ test('an SMP boot on 4 harts brings up 4 CPUs (HSM, IPIs, remote fences)', { tim
   const r = g.runUntil(READY);
   assert.ok(r.at >= 0, `no ready marker (${r.reason}); output:\n${g.output.slice(-3000)}`);
   assert.match(g.output, /smp: Brought up 1 node, 4 CPUs/);
+  // The shell's first prompt comes after the marker: typed before it, the line's tty echo would
+  // be followed by that prompt and look like a finished command.
+  assert.ok(g.runUntil('# ', 5e8, r.at).at >= 0, 'the first shell prompt');
   const cpuinfo = g.command('cat /proc/cpuinfo');
   for (let h = 0; h < 4; h++) assert.match(cpuinfo, new RegExp(`hart\\s*:\\s*${h}\\b`));
   assert.deepEqual(g.m.harts.map((h) => h.state), [0, 0, 0, 0], 'all harts started');

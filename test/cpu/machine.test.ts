@@ -7,6 +7,8 @@ import { enc, li, sbiCall, shutdown } from '../../src/emulator/cpu/asm';
 import { BootError, Machine, StopReason, type MachineConfig } from '../../src/emulator/machine';
 import { parseFdt, findNode, propU32s } from '../../src/emulator/fdt';
 import { setLogLevel } from '../../src/log';
+import { VIRTIO_SLOTS } from '../../src/emulator/devices/map';
+import { VirtioRng } from '../../src/devices/virtio-rng/rng';
 
 const MiB = 1 << 20;
 
@@ -63,6 +65,16 @@ test('boot errors are BootErrors with clear messages', () => {
       String(msg),
     );
   }
+});
+
+test('a boot that fails after its devices were built frees what they hold', () => {
+  let disposed = 0;
+  const device = () => Object.assign(new VirtioRng(), { dispose: () => void disposed++ });
+  assert.throws(
+    () => new Machine({ kernel: new Uint8Array(9 * MiB), ramSize: 8 * MiB, virtio: [{ ...VIRTIO_SLOTS.rng, device }] }, { consoleOut() {} }),
+    /kernel image needs/,
+  );
+  assert.equal(disposed, 1);
 });
 
 for (const engine of ['interp', 'fast', 'jit'] as const) {
@@ -182,7 +194,8 @@ test('step() executes exactly one instruction of the given hart, breakpoint or n
 
 test('the notify hook stops the machine right after the kick; the device sees it on the next run', () => {
   // virtio-rng at 0xF460_0000: QueueNotify is at +0x50.
-  const { m } = machine([...li('s0', 0xf4600000), enc('sw', 'zero', 's0', 0x50), enc('addi', 'a0', 'zero', 5), enc('wfi')]);
+  const rng = { ...VIRTIO_SLOTS.rng, device: () => new VirtioRng() };
+  const { m } = machine([...li('s0', 0xf4600000), enc('sw', 'zero', 's0', 0x50), enc('addi', 'a0', 'zero', 5), enc('wfi')], { virtio: [rng] });
   const seen: number[] = [];
   m.notifyHook = (t, q) => {
     seen.push(q);
@@ -196,6 +209,22 @@ test('the notify hook stops the machine right after the kick; the device sees it
   assert.equal(m.run(1000), StopReason.Idle);
   assert.equal(m.harts[0].x[10], 5);
   assert.deepEqual(seen, [0]);
+});
+
+test("every slot of semu's map answers: a device where there is one, an empty transport (DeviceID 0) elsewhere", () => {
+  const rng = { ...VIRTIO_SLOTS.rng, device: () => new VirtioRng() };
+  const { m } = machine([enc('wfi')], { virtio: [rng] });
+  for (const [name, slot] of Object.entries(VIRTIO_SLOTS)) {
+    assert.equal(m.bus.read(slot.base, 4), 0x74726976, `${name}: magic 'virt'`);
+    assert.equal(m.bus.read(slot.base + 4, 4), 2, `${name}: version 2`);
+    assert.equal(m.bus.read(slot.base + 8, 4), name === 'rng' ? 4 : 0, `${name}: device id`);
+    m.bus.write(slot.base + 0x70, 4, 1); // ACKNOWLEDGE: an empty slot ignores it
+    assert.equal(m.bus.read(slot.base + 0x70, 4), name === 'rng' ? 1 : 0);
+    assert.equal(m.bus.fault, false);
+  }
+  // The generated tree names only the devices the machine has.
+  const soc = findNode(parseFdt(m.dtb).root, '/soc')!;
+  assert.deepEqual(soc.children.filter((c) => c.name.startsWith('virtio@')).map((c) => c.name), ['virtio@4600000']);
 });
 
 test('idle: WFI with no timer returns Idle (forever); icount skips time to the next timer', () => {

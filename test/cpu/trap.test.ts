@@ -117,6 +117,19 @@ for (const mode of MODES) {
     }
   });
 
+  test(`${mode}: at entry scounteren is 7, as OpenSBI leaves it: U-mode reads every counter and its high half`, () => {
+    const cpu = cpuWithHandler(mode);
+    assert.equal(cpu.hart.csrRead(SCOUNTEREN), 7);
+    cpu.load(enterUser());
+    const reads = [CYCLE, TIME, INSTRET, 0xc80, TIMEH, 0xc82].map((c, i) => enc('csrrs', `s${i + 2}`, c, 'zero'));
+    cpu.load([...reads, enc('ecall')], U_CODE);
+    cpu.time = 0x1_2345_6789;
+    cpu.runToWfi();
+    assert.equal(cpu.hart.scause, 8, 'the reads retired and the ecall trapped (no illegal instruction)');
+    assert.equal(cpu.x('s3') >>> 0, 0x2345_6789, 'time');
+    assert.equal(cpu.x('s6'), 1, 'timeh');
+  });
+
   test(`${mode}: ecall from S goes to the SBI host, from U traps with cause 8`, () => {
     const cpu = cpuWithHandler(mode);
     cpu.onEcall = (h) => {

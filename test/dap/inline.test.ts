@@ -84,7 +84,7 @@ test('a failed inline launch leaves no machine behind', { timeout: 30_000 }, asy
   await dc.request('initialize', { adapterID: 'semu', pathFormat: 'path' });
   const r = await dc.request('launch', { kernel: guestArtifacts().kernel, initrd: '/nonexistent/initrd' });
   assert.equal(r.success, false);
-  assert.match(r.message ?? '', /initrd "\/nonexistent\/initrd" does not exist/);
+  assert.match(r.message ?? '', /launch.json "initrd": the initrd \/nonexistent\/initrd does not exist/);
   assert.equal(started, 0);
   const d = await dc.request('disconnect', {});
   assert.equal(d.success, true);

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { VirtioMmio } from '../../src/emulator/virtio/mmio';
-import { DiskImage } from '../../src/emulator/virtio/disk-image';
-import * as B from '../../src/emulator/virtio/blk';
+import { DiskImage } from '../../src/devices/virtio-blk/disk-image';
+import * as B from '../../src/devices/virtio-blk/blk';
 import * as L from '../../src/emulator/virtio/layout';
 import { FakeIrq, MmioDriver, R, STATUS, makeBus } from './helpers';
 

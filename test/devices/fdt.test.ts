@@ -4,10 +4,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FdtError, FdtWriter, buildDeviceTree, findNode, parseFdt, propString, propStrings, propU32s, semuDevices, type DtConfig } from '../../src/emulator/fdt';
+import { FdtError, FdtWriter, buildDeviceTree, findNode, parseFdt, propString, propStrings, propU32s, semuDevices, type DtConfig, type DtDevice } from '../../src/emulator/fdt';
+import { VIRTIO_SLOTS, type VirtioSlotName } from '../../src/emulator/devices/map';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semu-fdt-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** semu's platform devices plus virtio nodes at the named slots. */
+function devices(...slots: VirtioSlotName[]): DtDevice[] {
+  return [...semuDevices(), ...slots.map((s) => ({ kind: 'virtio' as const, base: VIRTIO_SLOTS[s].base, size: 0x1000, irq: VIRTIO_SLOTS[s].irq }))];
+}
 
 function config(harts = 1): DtConfig {
   return {
@@ -17,7 +23,7 @@ function config(harts = 1): DtConfig {
     timebase: 65000000,
     bootargs: 'earlycon console=ttyS0',
     initrd: { start: 0x1f700000, end: 0x1fe00000 },
-    devices: semuDevices({ blk: true, rng: true, snd: true }),
+    devices: devices('blk', 'rng', 'snd'),
   };
 }
 
@@ -108,7 +114,7 @@ test('parseFdt reads back what Linux needs: memory, chosen, harts, PLIC contexts
 
 test('only present virtio devices get nodes; no initrd → no initrd properties', () => {
   const cfg = config();
-  cfg.devices = semuDevices({ rng: true });
+  cfg.devices = devices('rng');
   delete cfg.initrd;
   const fdt = parseFdt(buildDeviceTree(cfg));
   const soc = findNode(fdt.root, '/soc')!;

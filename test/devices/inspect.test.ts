@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ram } from '../../src/emulator/ram';
 import { VirtioMmio } from '../../src/emulator/virtio/mmio';
-import { decodeChain, describeBlkChain, descFlagNames, inspectDevice, inspectQueue, needsResetCause } from '../../src/emulator/virtio/inspect';
+import { decodeChain, descFlagNames, inspectDevice, inspectQueue, needsResetCause } from '../../src/emulator/virtio/inspect';
+import { describeBlkChain } from '../../src/devices/virtio-blk/decode';
 import * as L from '../../src/emulator/virtio/layout';
 import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from '../../src/emulator/virtio/types';
 import { FakeIrq, MmioDriver, makeBus } from './helpers';
@@ -140,7 +141,6 @@ test('indirect chains are followed one level', () => {
 
 test('inspectDevice: status names, features, labels, blk decoding of pending requests', () => {
   const s = setup();
-  s.hostState[L.ST_DEVICE_ID] = 2; // pretend to be a block device for the decoder
   s.hostRam.write32(0x200000, 0); // IN
   s.hostRam.write32(0x200008, 2048);
   s.hostRam.write32(0x20000c, 0);
@@ -149,7 +149,7 @@ test('inspectDevice: status names, features, labels, blk decoding of pending req
     { addr: 0x210000, len: 4096, write: true },
     { addr: 0x220000, len: 1, write: true },
   ]);
-  const d = inspectDevice(s.hostRam, s.hostState, { name: 'virtio-blk', base: s.info.base, irq: s.info.irq, queueNames: ['requestq'] });
+  const d = inspectDevice(s.hostRam, s.hostState, { name: 'virtio-blk', base: s.info.base, irq: s.info.irq, queueNames: ['requestq'], decode: describeBlkChain });
   assert.equal(d.name, 'virtio-blk');
   assert.equal(d.base, BASE);
   assert.equal(d.irq, 3);
@@ -164,7 +164,7 @@ test('inspectDevice: status names, features, labels, blk decoding of pending req
   assert.equal(needsResetCause(s.hostState), '');
   s.t.queue(0).pop(); // the device pops it: now held
   s.t.needsReset('test');
-  const d2 = inspectDevice(s.hostRam, s.hostState, { name: 'virtio-blk', base: BASE, irq: 3, queueNames: ['requestq'] });
+  const d2 = inspectDevice(s.hostRam, s.hostState, { name: 'virtio-blk', base: BASE, irq: 3, queueNames: ['requestq'], decode: describeBlkChain });
   assert.equal(d2.needsReset, true);
   assert.match(d2.statusNames, /DEVICE_NEEDS_RESET/);
   assert.equal(needsResetCause(s.hostState), 'device protocol error');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtioMmio } from '../../src/emulator/virtio/mmio';
-import { VirtioRng, Xoshiro128 } from '../../src/emulator/virtio/rng';
+import { VirtioRng, Xoshiro128 } from '../../src/devices/virtio-rng/rng';
 import { FakeIrq, MmioDriver, makeBus } from './helpers';
 
 const BASE = 0xf4600000;

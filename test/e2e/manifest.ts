@@ -23,9 +23,9 @@ export function installedExtension(extensionsDir: string, id = 'vscode-semu.vsco
   return { dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) };
 }
 
-/** "category: title" of each command the palette lists (not hidden by a `when: false`). */
+/** "category: title" of each command the palette always lists (no `when` of its own there). */
 export function paletteCommands(ext: InstalledExtension): Map<string, string> {
-  const hidden = new Set((ext.manifest.contributes?.menus?.commandPalette ?? []).filter((m) => m.when === 'false').map((m) => m.command));
+  const hidden = new Set((ext.manifest.contributes?.menus?.commandPalette ?? []).filter((m) => m.when !== undefined).map((m) => m.command));
   const out = new Map<string, string>();
   for (const c of ext.manifest.contributes?.commands ?? []) {
     if (!hidden.has(c.command)) out.set(c.command, c.category ? `${c.category}: ${c.title}` : c.title);

@@ -170,20 +170,45 @@ export class Workbench {
     await this.page.locator(`.debug-toolbar .codicon-${icon}`).first().click();
   }
 
-  /** F5 until a session starts: right after start-up the keybinding can arrive before the debugger is registered. */
-  async startDebugging(attempts = 3): Promise<void> {
+  /**
+   * F5 until a session starts: right after start-up the keybinding can arrive before the debugger
+   * is registered. With no launch.json VS Code may first ask which debugger: `pick` answers.
+   */
+  async startDebugging(attempts = 3, pick = /semu/): Promise<void> {
     const bar = this.page.locator('.debug-toolbar');
+    const picker = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: pick }).first();
     for (let i = 1; ; i++) {
       await this.focusWorkbench();
       await this.page.keyboard.press('F5');
       try {
-        await bar.waitFor({ state: 'visible', timeout: 15_000 });
+        await Promise.race([bar.waitFor({ state: 'visible', timeout: 15_000 }), picker.waitFor({ state: 'visible', timeout: 15_000 })]);
+        if (!(await bar.isVisible()) && (await picker.isVisible())) {
+          this.log(`F5 asked for a debugger: "${(await picker.innerText()).replace(/\s+/g, ' ')}"`);
+          await picker.click();
+          await bar.waitFor({ state: 'visible', timeout: 15_000 });
+        }
         return;
       } catch (e) {
         if (i >= attempts) throw new Error('F5 started no debug session');
         this.log(`F5: no debug session yet (attempt ${i})`);
       }
     }
+  }
+
+  /** The Run and Debug side bar, whether or not a session runs. */
+  async showRunAndDebug(): Promise<void> {
+    const view = this.page.locator('.debug-viewlet, .part.sidebar .composite.title', { hasText: /Run and Debug|RUN AND DEBUG/i }).first();
+    if (!(await view.isVisible().catch(() => false))) {
+      await this.focusWorkbench();
+      await this.page.keyboard.press('Control+Shift+D');
+    }
+    await this.page.locator('.part.sidebar').waitFor({ state: 'visible', timeout: 10_000 });
+  }
+
+  /** The status bar entry whose text matches, or undefined. */
+  async statusBarItem(re: RegExp): Promise<string | undefined> {
+    const texts = await this.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
+    return texts.map((t) => t.replace(/\s+/g, ' ').trim()).find((t) => re.test(t));
   }
 
   /** The rows of the Variables view's top level (the scopes) as shown now. */

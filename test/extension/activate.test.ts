@@ -51,6 +51,13 @@ function recordingVscode() {
     constructor(readonly implementation: unknown) {}
   }
   const event = () => () => disposable();
+  const views: string[] = [];
+  class TreeItem {
+    constructor(readonly label: string) {}
+  }
+  class ThemeIcon {
+    constructor(readonly id: string) {}
+  }
   const settings: Record<string, unknown> = { audioOut: 'null', audioIn: 'wav:/tmp/in.wav', logLevel: 'warn' };
   const vscode = {
     EventEmitter,
@@ -58,6 +65,11 @@ function recordingVscode() {
     DebugConfigurationProviderTriggerKind: { Initial: 1, Dynamic: 2 },
     ProgressLocation: { Notification: 15 },
     ViewColumn: { Beside: -2 },
+    StatusBarAlignment: { Left: 1, Right: 2 },
+    TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+    TreeItem,
+    ThemeIcon,
+    env: { remoteName: undefined },
     Uri: { joinPath: (...p: unknown[]) => ({ path: p.join('/') }), file: (p: string) => ({ fsPath: p }) },
     commands: {
       registerCommand: (id: string, f: (...a: unknown[]) => unknown) => {
@@ -75,6 +87,11 @@ function recordingVscode() {
         return { show() {}, dispose() {} };
       },
       registerWebviewPanelSerializer: () => disposable(),
+      createTreeView: (id: string) => {
+        views.push(id);
+        return { visible: false, onDidChangeVisibility: event(), ...disposable() };
+      },
+      createStatusBarItem: () => ({ show() {}, hide() {}, ...disposable() }),
       showInformationMessage: async () => undefined,
       showErrorMessage: async () => undefined,
       showWarningMessage: async () => undefined,
@@ -83,6 +100,7 @@ function recordingVscode() {
       getConfiguration: () => ({ get: (k: string) => settings[k] }),
       onDidChangeConfiguration: event(),
       workspaceFolders: undefined,
+      isTrusted: true,
     },
     debug: {
       registerDebugConfigurationProvider: (type: string, provider: (typeof providers)[number]['provider']) => {
@@ -100,7 +118,7 @@ function recordingVscode() {
     },
     extensions: { getExtension: () => undefined },
   };
-  return { vscode, commands, providers, factories, terminals, output, live: () => live };
+  return { vscode, commands, providers, factories, terminals, output, views, live: () => live };
 }
 
 test('activate registers exactly the contributed commands, the semu debugger, and cleans up', async () => {
@@ -117,6 +135,7 @@ test('activate registers exactly the contributed commands, the semu debugger, an
     const contributed = (pkg.contributes.commands as { command: string }[]).map((c) => c.command).sort();
     assert.deepEqual([...rec.commands.keys()].sort(), contributed, 'registered commands = contributed commands');
     assert.equal(pkg.contributes.debuggers[0].type, 'semu');
+    assert.deepEqual(rec.views, (pkg.contributes.views.debug as { id: string }[]).map((v) => v.id), 'the contributed views are created');
     assert.ok(pkg.contributes.debuggers[0].configurationSnippets.some((s: { label: string; body: { name: string } }) => s.label === 'Boot semu' && s.body.name === 'Boot semu'));
     for (const attr of ['kernel', 'initrd', 'dtb', 'disk', 'harts', 'audioOut', 'audioIn', 'time', 'stopOnEntry', 'symbols', 'consoleInput', 'bootargs']) {
       assert.ok(pkg.contributes.debuggers[0].configurationAttributes.launch.properties[attr]?.description, `launch attribute ${attr} is documented`);

@@ -48,7 +48,7 @@ test('the default guest fills kernel/initrd/symbols but keeps what the person se
   const c = withDefaultGuest(defaultConfiguration(), g);
   assert.equal(c.kernel, '/g/Image');
   assert.equal(c.initrd, '/g/initramfs.cpio');
-  assert.equal(c.symbols, '/g/System.map');
+  assert.equal(c.symbols, '/g/vmlinux', 'vmlinux: DWARF for source lines and stacks');
   const kept = withDefaultGuest({ ...defaultConfiguration(), symbols: '/my/vmlinux' }, g);
   assert.equal(kept.symbols, '/my/vmlinux');
   assert.equal(needsDefaultGuest(c), false);
@@ -76,19 +76,40 @@ test('resolveLaunch: paths relative to cwd, options carried over, defaults', () 
   }
 });
 
+test('resolveLaunch: the debugger\'s gdbPort, sourceRoot and sourceMap', () => {
+  const f = files();
+  try {
+    const r = resolveLaunch({ cwd: f.dir, kernel: f.kernel, gdbPort: 1234, sourceRoot: '.', sourceMap: { '/build/linux': 'linux' } });
+    assert.equal(r.gdbPort, 1234);
+    assert.equal(r.sourceRoot, f.dir);
+    assert.deepEqual(r.sourceMap, { '/build/linux': join(f.dir, 'linux') });
+    const d = resolveLaunch({ kernel: f.kernel });
+    assert.equal(d.gdbPort, undefined);
+    assert.equal(d.sourceRoot, undefined);
+    const k = f.kernel;
+    assert.throws(() => resolveLaunch({ kernel: k, gdbPort: 70000 }), /"gdbPort" must be a whole number from 0 to 65535, got 70000/);
+    assert.throws(() => resolveLaunch({ kernel: k, gdbPort: true as never }), /"gdbPort" must be a whole number/);
+    assert.throws(() => resolveLaunch({ kernel: k, sourceRoot: f.kernel }), /"sourceRoot": the kernel source tree .* is not a folder/);
+    assert.throws(() => resolveLaunch({ kernel: k, sourceMap: ['/a', '/b'] as never }), /"sourceMap" must map paths to paths/);
+    assert.throws(() => resolveLaunch({ kernel: k, sourceMap: { '/a': 3 } as never }), /"sourceMap" must map paths to paths/);
+  } finally {
+    f.cleanup();
+  }
+});
+
 test('resolveLaunch: every bad field is named in the message', () => {
   const f = files();
   try {
     const k = f.kernel;
     assert.throws(() => resolveLaunch({}), /"kernel" is missing/);
-    assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'nope') }), /kernel image ".*nope" does not exist \(launch.json "kernel"\)/);
+    assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'nope') }), /launch.json "kernel": the kernel image .*nope does not exist/);
     assert.throws(() => resolveLaunch({ kernel: join(f.dir, 'sub') }), /is not a file/);
     assert.throws(() => resolveLaunch({ kernel: k, initrd: '/no/initrd' }), /"initrd"/);
     assert.throws(() => resolveLaunch({ kernel: k, symbols: '/no/map' }), /"symbols"/);
     assert.throws(() => resolveLaunch({ kernel: k, harts: 5 }), /"harts" must be a whole number from 1 to 4/);
     assert.throws(() => resolveLaunch({ kernel: k, harts: 1.5 }), /"harts"/);
-    assert.throws(() => resolveLaunch({ kernel: k, time: 'fast' as never }), /"time" must be "host" or "icount"/);
-    assert.throws(() => resolveLaunch({ kernel: k, audioOut: 'speakers' }), /"audioOut" must be/);
+    assert.throws(() => resolveLaunch({ kernel: k, time: 'fast' as never }), /"time" must be "host" or "icount", got "fast"/);
+    assert.throws(() => resolveLaunch({ kernel: k, audioOut: 'speakers' }), /"audioOut" must be one of null, wav:PATH, portaudio, portaudio:NAME, webview, got "speakers"/);
     assert.throws(() => resolveLaunch({ kernel: k, consoleInput: [1] as never }), /"consoleInput"/);
     assert.throws(() => resolveLaunch({ kernel: k, stopOnEntry: 'yes' as never }), /"stopOnEntry" must be true or false/);
     assert.throws(() => resolveLaunch({ kernel: k, ramMiB: 8 }), /"ramMiB"/);

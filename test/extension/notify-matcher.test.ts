@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ram } from '../../src/emulator/ram';
-import { NotifyMatcher, readFields, type NotifySource } from '../../src/host/notify-matcher';
+import { NotifyMatcher, readFields, type NotifySource } from '../../src/worker/notify-matcher';
 import { parseCondition, ConditionError, type NotifyFields } from '../../src/host/notify-filter';
 import * as L from '../../src/emulator/virtio/layout';
 

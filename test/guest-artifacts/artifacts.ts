@@ -10,6 +10,8 @@ export interface GuestArtifacts {
   initrd: string;
   vmlinux: string;
   systemMap: string;
+  /** The kernel source tree vmlinux's DWARF names (kept in the guest cache). */
+  source?: string;
 }
 
 /** The console line /init prints once the guest is up. */

@@ -59,6 +59,14 @@ test('a missing package without root prints the exact apt-get line and exits 1',
   assert.match(r.stderr, /^ {2}sudo apt-get install -y --no-install-recommends no-such-package-vscode-semu$/m);
 });
 
+test('SEMU_GUEST_NO_INSTALL=1 never installs, even as root: prints the apt-get line and exits 3', () => {
+  // `apt-get` is shadowed: reaching it would be the bug
+  const r = lib(`REQUIRED_PKGS=(make no-such-package-vscode-semu)\nid() { echo 0; }\napt-get() { echo RAN-APT; }\nSEMU_GUEST_NO_INSTALL=1 ensure_packages; echo installed`);
+  assert.equal(r.status, 3);
+  assert.doesNotMatch(r.stdout + r.stderr, /RAN-APT|installed/);
+  assert.match(r.stderr, /^ {2}apt-get install -y --no-install-recommends no-such-package-vscode-semu$/m);
+});
+
 test('the cache keys: same inputs give the same hash, any content change a different one', () => {
   const [f] = files('CONFIG_A=y\n', '');
   const r1 = lib(`hash_of '${f}'`);

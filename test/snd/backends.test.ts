@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { NullBackend } from '../../src/audio/null';
 import { WavBackend } from '../../src/audio/wav';
 import { readWavInfo, wavHeader } from '../../src/audio/wav-format';
-import { readStreams } from '../../src/emulator/virtio/snd-layout';
-import * as P from '../../src/emulator/virtio/snd-proto';
+import { readStreams } from '../../src/devices/virtio-snd/snd-layout';
+import * as P from '../../src/devices/virtio-snd/snd-proto';
 import { type Rig, type Xfer, makeRig, pattern } from './snd-driver';
 
 const TX = P.VIRTIO_SND_VQ_TX;

@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readStreams } from '../../src/emulator/virtio/snd-layout';
-import * as P from '../../src/emulator/virtio/snd-proto';
+import { readStreams } from '../../src/devices/virtio-snd/snd-layout';
+import * as P from '../../src/devices/virtio-snd/snd-proto';
 import { R } from './driver';
 import { makeRig } from './snd-driver';
 

@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readStreams } from '../../src/emulator/virtio/snd-layout';
-import * as P from '../../src/emulator/virtio/snd-proto';
+import { readStreams } from '../../src/devices/virtio-snd/snd-layout';
+import * as P from '../../src/devices/virtio-snd/snd-proto';
 import { type Rig, type Xfer, makeRig, pattern } from './snd-driver';
 
 const TX = P.VIRTIO_SND_VQ_TX;

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as P from '../../src/emulator/virtio/snd-proto';
+import * as P from '../../src/devices/virtio-snd/snd-proto';
 import { VIRTQ_DESC_F_WRITE } from '../../src/emulator/virtio/types';
 import { makeRig, pattern, setParamsBytes, u32s } from './snd-driver';
 

@@ -2,8 +2,8 @@
 // built the way Linux's sound/virtio driver builds them (request + response for control;
 // xfer header + PCM + status for I/O, split at page boundaries like a vmalloc'ed buffer).
 
-import { VirtioSnd, type VirtioSndOptions } from '../../src/emulator/virtio/snd';
-import * as P from '../../src/emulator/virtio/snd-proto';
+import { VirtioSnd, type VirtioSndOptions } from '../../src/devices/virtio-snd/snd';
+import * as P from '../../src/devices/virtio-snd/snd-proto';
 import { Driver, type Seg, type UsedElem } from './driver';
 import { TestBackend } from './test-backend';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { InspectorModel, MAX_CHAINS } from '../../webview/shared/inspector-model';
 import { blkDevice, queue, snapshot, sndDevice, xferChain } from './fixtures';
 
-test('inspector model: ignores snapshots without a session, picks virtio-snd first', () => {
+test('inspector model: ignores snapshots without a session, first picks the device the guest kicks most', () => {
   const m = new InspectorModel();
   assert.equal(m.applyVirtqueues(snapshot(true)), false);
   m.applySession('running');

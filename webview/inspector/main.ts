@@ -44,6 +44,9 @@ window.addEventListener('message', (event: MessageEvent) => {
     model.applySession(msg.state, msg.name);
     saver.request();
     saver.flush();
+  } else if (msg.type === 'select') {
+    model.select(msg.device, msg.queue);
+    saver.request();
   } else if (msg.type === 'virtqueues') {
     if (!model.applyVirtqueues(msg.body as VirtqueuesResponseBody)) return;
     saver.request();

@@ -126,7 +126,7 @@ export class InspectorModel {
     const sel = this.selection;
     const dev = sel && this.devices.find((d) => d.name === sel.device);
     if (dev && dev.queues.some((q) => q.index === sel.queue)) return;
-    const pick = dev ?? this.devices.find((d) => d.name === 'virtio-snd' && d.queues.length > 0) ?? this.devices.find((d) => d.queues.length > 0);
+    const pick = dev ?? busiest(this.devices.filter((d) => d.queues.length > 0));
     if (!pick || pick.queues.length === 0) {
       this.selection = null;
       return;
@@ -134,6 +134,12 @@ export class InspectorModel {
     const q = pick.queues.find((x) => x.ready) ?? pick.queues[0];
     this.selection = { device: pick.name, queue: q.index, desc: null };
   }
+}
+
+/** The device the guest kicks most (ties: the first): where a person most likely wants to look. */
+function busiest(devices: DeviceSnapshot[]): DeviceSnapshot | undefined {
+  const kicks = (d: DeviceSnapshot) => d.queues.reduce((n, q) => n + q.notifications, 0);
+  return devices.reduce<DeviceSnapshot | undefined>((best, d) => (best === undefined || kicks(d) > kicks(best) ? d : best), undefined);
 }
 
 function key(device: string, queue: number): string {

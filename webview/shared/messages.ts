@@ -16,6 +16,8 @@ export function parseToPanel(data: unknown): ToPanel | undefined {
       return isObj(data.body) && Array.isArray(data.body.streams) ? (data as ToPanel) : undefined;
     case 'streams':
       return isObj(data.body) && Array.isArray(data.body.streams) ? (data as ToPanel) : undefined;
+    case 'select':
+      return typeof data.device === 'string' && Number.isInteger(data.queue) ? { type: 'select', device: data.device, queue: data.queue as number } : undefined;
     case 'virtqueues':
       return isObj(data.body) && Array.isArray(data.body.devices) ? (data as ToPanel) : undefined;
     default:

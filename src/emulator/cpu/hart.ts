@@ -82,6 +82,9 @@ export interface TrapLoop {
 const STUCK_LIMIT = 64;
 export const TRACE_LEN = 32;
 
+/** CY, TM and IR: what OpenSBI leaves in scounteren. */
+const SCOUNTEREN_AT_ENTRY = 7;
+
 export class Hart extends Mmu implements InterruptTarget {
   /** x0..x31, plus x[32]: where the decoded interpreter sends writes to x0 (never read). */
   readonly x: Int32Array;
@@ -160,7 +163,11 @@ export class Hart extends Mmu implements InterruptTarget {
     this.i8 = new Int8Array(ram.buffer, 0, ram.size);
   }
 
-  /** Power-on / HSM start state: S-mode, MMU off, interrupts off. */
+  /**
+   * Power-on / HSM start state, as OpenSBI hands a hart to the kernel: S-mode, MMU off,
+   * interrupts off, and scounteren = 7 so user space may read cycle, time and instret
+   * (OpenSBI sets it in its hart init; the kernel may change it).
+   */
   reset(pc: number, a0: number, a1: number): void {
     this.x.fill(0);
     this.x[10] = a0;
@@ -176,7 +183,7 @@ export class Hart extends Mmu implements InterruptTarget {
     this.sepc = 0;
     this.scause = 0;
     this.stval = 0;
-    this.scounteren = 0;
+    this.scounteren = SCOUNTEREN_AT_ENTRY;
     this.senvcfg = 0;
     this.idle = false;
     this.trapped = false;
@@ -342,6 +349,7 @@ export class Hart extends Mmu implements InterruptTarget {
       this.raise(this.xcause, va, pc);
       return 0;
     }
+    if (this.watch !== null) this.watch.check(this, va, pa, width, false, false, pc); // watchpoint hook
     const off = pa - this.ramBase;
     if (off >= 0 && off + width <= this.ramSize) {
       if (width === 4) return this.m32[off >> 2] >>> 0;
@@ -369,6 +377,7 @@ export class Hart extends Mmu implements InterruptTarget {
       this.raise(this.xcause, va, pc);
       return;
     }
+    if (this.watch !== null) this.watch.check(this, va, pa, width, true, false, pc); // watchpoint hook
     const off = pa - this.ramBase;
     if (off >= 0 && off + width <= this.ramSize) {
       this.codeWrite(off);
@@ -500,6 +509,7 @@ export class Hart extends Mmu implements InterruptTarget {
       this.raise(this.xcause, va, pc);
       return 0;
     }
+    if (this.watch !== null) this.watch.check(this, va, pa, 4, true, true, pc); // watchpoint hook
     let old: number;
     const off = pa - this.ramBase;
     const inRam = off >= 0 && off + 4 <= this.ramSize;

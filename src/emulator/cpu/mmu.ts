@@ -24,6 +24,7 @@ import type { HartRegion, Ram } from '../ram';
 import { BANK_BYTES, BANKS, FDELTA, FTAG, LDELTA, LTAG, SDELTA, STAG } from './layout';
 import { TLB_BANKS, TLB_MASK, TLB_SIZE } from './tlb-size';
 import { Cause, PRIV_U, SATP_ASID_SHIFT, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
+import type { WatchTable } from '../watch';
 
 export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS } from './tlb-size';
 
@@ -35,6 +36,15 @@ export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS } from './tlb-size';
 export function tlbTag(va: number, priv: number): number {
   return (va & -4096) | (priv << 11);
 }
+
+/**
+ * Tag bit of a load/store entry for a page holding a watched address (src/emulator/watch.ts):
+ * a page-offset bit that no lookup key has (keys carry only bits 0-1 for alignment and 11 for
+ * the privilege), so the fast paths — JavaScript loops and translated code alike — never match
+ * it; every access takes the slow path, which finds the translation here instead of walking
+ * the page table again.
+ */
+export const TLB_WATCHED = 1 << 10;
 
 export const ACC_FETCH = 0;
 export const ACC_LOAD = 1;
@@ -190,6 +200,8 @@ export class Mmu {
 
   /** Set by translate() when it fails: the exception cause to raise. */
   xcause: Cause = 0;
+  /** Data watchpoints, or null when none is set (src/emulator/watch.ts; the machine installs it). */
+  watch: WatchTable | null = null;
 
   readonly ramBase: number;
   readonly ramSize: number;
@@ -317,6 +329,12 @@ export class Mmu {
    * `xcause` set. Fills the matching TLB when the page is in RAM.
    */
   translate(va: number, acc: Access): number {
+    // Watchpoint hook: a watched page's entry carries TLB_WATCHED (see fill).
+    if (this.watch !== null && acc !== ACC_FETCH) {
+      const i = (va >>> 12) & TLB_MASK;
+      const key = tlbTag(va, this.priv) | TLB_WATCHED;
+      if (acc === ACC_LOAD ? this.ltag[i] === key : this.stag[i] === key) return ((va + (acc === ACC_LOAD ? this.ldelta[i] : this.sdelta[i])) | 0) + this.ramBase;
+    }
     return this.walk(va, acc, true);
   }
 
@@ -413,7 +431,9 @@ export class Mmu {
     if (superpage) b.superRegion[va >>> 22] = 1;
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    const tag = tlbTag(va, this.priv);
+    // Watchpoint hook: a page holding a watched address is tagged so the fast paths miss it.
+    const watched = acc !== ACC_FETCH && this.watch !== null && this.watch.blocksPage(va, pa);
+    const tag = tlbTag(va, this.priv) | (watched ? TLB_WATCHED : 0);
     const delta = (off - (va & ~0xfff)) | 0;
     // Entries a new address space may inherit: global 4 KiB leaves that no SUM/MXR state allowed.
     const inheritable = global && !superpage && !viaSum && !viaMxr ? 1 : 0;

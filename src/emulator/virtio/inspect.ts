@@ -9,7 +9,8 @@
 
 import type { Ram } from '../ram';
 import type { ChainSnapshot, DescSnapshot, DeviceSnapshot, QueueSnapshot } from '../../shared/protocol';
-import { VIRTIO_ID_BLOCK, VIRTIO_ID_SOUND, VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from './types';
+import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from './types';
+import { ChainWalker, WALK_BUFFER, WALK_END, WALK_ERROR, WALK_INDIRECT, validQueueSize } from './ring';
 import {
   HEADER_INTS,
   NEEDS_RESET_NAMES,
@@ -39,33 +40,26 @@ import {
   ST_QUEUE_STRIDE,
   ST_STATUS,
   STATUS_DEVICE_NEEDS_RESET,
+  VIRTIO_F_INDIRECT_DESC,
   statusNames,
 } from './layout';
-import { describeSndChain } from './snd-proto';
 
-const MAX_QUEUE_SIZE = 32768;
 /** Bytes of a chain's readable part handed to a decoder. */
 const DECODE_BYTES = 64;
 
 /**
  * Describes a chain from the start of its readable part: `readable` holds up to 64 bytes of it;
- * the lengths are the chain's totals. Returns e.g. 'IN sector 2048 × 8'.
+ * the lengths are the chain's totals. Returns e.g. 'IN sector 2048 × 8'. Each device's descriptor
+ * (src/devices/) brings its own.
  */
 export type ChainDecoder = (queue: number, readable: Uint8Array, readableLength: number, writableLength: number) => string;
-
-const decoders = new Map<number, ChainDecoder>();
-
-/** Registers the protocol decoder for a device ID (blk and snd are built in). */
-export function registerChainDecoder(deviceId: number, decoder: ChainDecoder): void {
-  decoders.set(deviceId, decoder);
-}
 
 export interface InspectOptions {
   /** Device name for the snapshot ('virtio-blk'). */
   device?: string;
   /** Queue name ('requestq'). */
   name?: string;
-  /** Override the decoder picked by device ID (null: no decoding). */
+  /** The device's chain decoder (none: chains are listed undecoded). */
   decode?: ChainDecoder | null;
   /** At most this many chains per list (default 64). */
   maxChains?: number;
@@ -86,52 +80,30 @@ function rd16(ram: Ram, a: number): number {
   return ram.contains(a, 2) ? ram.read16(a) : -1;
 }
 
-function validSize(n: number): boolean {
-  return n >= 1 && n <= MAX_QUEUE_SIZE && (n & (n - 1)) === 0;
-}
-
 /**
- * Walks the chain at `head` of a descriptor table, as the device would (following one level
- * of indirection), recording why it is malformed instead of failing.
+ * Walks the chain at `head` of a descriptor table with the device's own walker (ring.ts),
+ * recording each descriptor — the indirect one too — and why it is malformed instead of failing.
+ * `indirect`: whether VIRTIO_F_INDIRECT_DESC was negotiated (the device refuses it otherwise).
  */
-export function decodeChain(ram: Ram, descAddr: number, size: number, head: number): ChainSnapshot {
+export function decodeChain(ram: Ram, descAddr: number, size: number, head: number, indirect = true, walker = new ChainWalker(ram)): ChainSnapshot {
   const descriptors: DescSnapshot[] = [];
   const chain: ChainSnapshot = { head, descriptors };
-  if (!validSize(size)) {
-    chain.malformed = `queue size ${size} is invalid`;
-    return chain;
-  }
-  let table = descAddr >>> 0;
-  let tableSize = size;
-  let inIndirect = false;
-  let i = head;
-  let sawWrite = false;
-  for (let steps = 0; ; steps++) {
-    if (steps > size + 1) return withMalformed(chain, `chain longer than the queue (${size}): a loop`);
-    if (i >= tableSize) return withMalformed(chain, `${inIndirect ? 'indirect ' : ''}index ${i} ≥ table size ${tableSize}`);
-    const d = table + 16 * i;
-    if (!ram.contains(d, 16)) return withMalformed(chain, `descriptor ${i} at 0x${d.toString(16)} outside RAM`);
-    const addr = ram.read32(d);
-    const addrHi = ram.read32(d + 4);
-    const len = ram.read32(d + 8);
-    const flags = ram.read16(d + 12);
-    const next = ram.read16(d + 14);
-    descriptors.push({ index: i, addr, len, flags, flagNames: descFlagNames(flags), next });
-    if (flags & VIRTQ_DESC_F_INDIRECT) {
-      if (inIndirect) return withMalformed(chain, 'indirect descriptor inside an indirect table');
-      if (len === 0 || len & 15 || addrHi !== 0 || !ram.contains(addr, len)) return withMalformed(chain, `bad indirect table 0x${addr.toString(16)}+${len}`);
-      table = addr;
-      tableSize = Math.min(len >>> 4, MAX_QUEUE_SIZE);
-      inIndirect = true;
-      i = 0;
-      continue;
+  if (!validQueueSize(size)) return withMalformed(chain, `queue size ${size} is invalid`);
+  walker.begin(descAddr, size, head, indirect);
+  for (;;) {
+    const r = walker.step();
+    if (r === WALK_END) return chain;
+    if (r === WALK_ERROR) {
+      // The descriptor that broke the chain is shown too when it could be read.
+      if (walker.descRead) pushDesc(descriptors, walker);
+      return withMalformed(chain, walker.detail);
     }
-    if (addrHi !== 0 || !ram.contains(addr, len)) return withMalformed(chain, `descriptor ${i} buffer outside RAM`);
-    if (flags & VIRTQ_DESC_F_WRITE) sawWrite = true;
-    else if (sawWrite) return withMalformed(chain, `descriptor ${i} is readable after a writable one`);
-    if (!(flags & VIRTQ_DESC_F_NEXT)) return chain;
-    i = next;
+    if (r === WALK_BUFFER || r === WALK_INDIRECT) pushDesc(descriptors, walker);
   }
+}
+
+function pushDesc(out: DescSnapshot[], w: ChainWalker): void {
+  out.push({ index: w.index, addr: w.addr, len: w.len, flags: w.flags, flagNames: descFlagNames(w.flags), next: w.next });
 }
 
 function withMalformed(chain: ChainSnapshot, why: string): ChainSnapshot {
@@ -175,7 +147,7 @@ function decorate(ram: Ram, chain: ChainSnapshot, queue: number, decode: ChainDe
 /** Snapshot of queue `q` of the transport whose shared state is `state`. */
 export function inspectQueue(ram: Ram, state: Int32Array, q: number, opts: InspectOptions = {}): QueueSnapshot {
   const deviceId = state[ST_DEVICE_ID];
-  const decode = opts.decode !== undefined ? opts.decode : (decoders.get(deviceId) ?? null);
+  const decode = opts.decode ?? null;
   const maxChains = opts.maxChains ?? 64;
   const stride = state[ST_QUEUE_STRIDE];
   const qcount = state[ST_QUEUE_COUNT];
@@ -211,7 +183,10 @@ export function inspectQueue(ram: Ram, state: Int32Array, q: number, opts: Inspe
     pending: [],
     held: [],
   };
-  if (!ready || !validSize(size) || highBits !== 0) return snap;
+  if (!ready || !validQueueSize(size) || highBits !== 0) return snap;
+  const indirect = (state[ST_DRIVER_FEATURES_LO] & (1 << VIRTIO_F_INDIRECT_DESC)) !== 0;
+  const walker = new ChainWalker(ram);
+  const chainAt = (head: number) => decorate(ram, decodeChain(ram, descAddr, size, head, indirect, walker), q, decode);
 
   const availFlags = rd16(ram, availAddr);
   const availIdx = rd16(ram, availAddr + 2);
@@ -228,7 +203,7 @@ export function inspectQueue(ram: Ram, state: Int32Array, q: number, opts: Inspe
   for (let k = 0; k < waiting; k++) {
     const head = rd16(ram, availAddr + 4 + 2 * ((lastAvailIdx + k) & (size - 1)));
     if (head < 0) break;
-    snap.pending.push(decorate(ram, decodeChain(ram, descAddr, size, head), q, decode));
+    snap.pending.push(chainAt(head));
   }
 
   // Held: the heads whose bit is set in the queue's bitmap.
@@ -239,27 +214,28 @@ export function inspectQueue(ram: Ram, state: Int32Array, q: number, opts: Inspe
       const b = 31 - Math.clz32(bits & -bits);
       bits &= bits - 1;
       const head = w * 32 + b;
-      if (head < size) snap.held.push(decorate(ram, decodeChain(ram, descAddr, size, head), q, decode));
+      if (head < size) snap.held.push(chainAt(head));
     }
   }
   return snap;
 }
 
-/** Labels for a transport: what VirtioMmio.info() reports, minus the buffer. */
+/** Labels for a transport: what VirtioMmio.info() reports, minus the buffer, and its decoder. */
 export interface DeviceLabels {
   name: string; // device model name, 'virtio-blk'
   base: number;
   irq: number;
   queueNames: readonly string[];
+  decode?: ChainDecoder;
 }
 
 /** Snapshot of a whole transport: registers, status, features and every queue. */
-export function inspectDevice(ram: Ram, state: Int32Array, labels: DeviceLabels, opts: Omit<InspectOptions, 'device' | 'name'> = {}): DeviceSnapshot {
+export function inspectDevice(ram: Ram, state: Int32Array, labels: DeviceLabels, opts: Omit<InspectOptions, 'device' | 'name' | 'decode'> = {}): DeviceSnapshot {
   const status = state[ST_STATUS] & 0xff;
   const count = Math.max(0, Math.min(state[ST_QUEUE_COUNT], 64));
   const queues: QueueSnapshot[] = [];
   for (let q = 0; q < count; q++) {
-    queues.push(inspectQueue(ram, state, q, { ...opts, device: labels.name, name: labels.queueNames[q] ?? `queue${q}` }));
+    queues.push(inspectQueue(ram, state, q, { ...opts, device: labels.name, name: labels.queueNames[q] ?? `queue${q}`, decode: labels.decode }));
   }
   return {
     name: labels.name,
@@ -284,23 +260,3 @@ export function needsResetCause(state: Int32Array): string {
   const what = NEEDS_RESET_NAMES[code] ?? `code ${code}`;
   return q >= 0 ? `queue ${q}: ${what}` : what;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Built-in decoders
-
-const BLK_TYPES: Record<number, string> = { 0: 'IN', 1: 'OUT', 4: 'FLUSH', 8: 'GET_ID', 11: 'DISCARD', 13: 'WRITE_ZEROES' };
-
-/** virtio-blk: 'IN sector 2048 × 8', 'OUT sector 0 × 1', 'FLUSH', 'GET_ID'. */
-export function describeBlkChain(_queue: number, readable: Uint8Array, readableLength: number, writableLength: number): string {
-  if (readable.length < 16) return 'short header';
-  const dv = new DataView(readable.buffer, readable.byteOffset, readable.byteLength);
-  const type = dv.getUint32(0, true);
-  const sector = dv.getUint32(12, true) * 4294967296 + dv.getUint32(8, true);
-  const name = BLK_TYPES[type] ?? `type ${type}`;
-  if (type === 0) return `${name} sector ${sector} × ${Math.max(0, Math.floor((writableLength - 1) / 512))}`;
-  if (type === 1) return `${name} sector ${sector} × ${Math.max(0, Math.floor((readableLength - 16) / 512))}`;
-  return name;
-}
-
-registerChainDecoder(VIRTIO_ID_BLOCK, describeBlkChain);
-registerChainDecoder(VIRTIO_ID_SOUND, describeSndChain);

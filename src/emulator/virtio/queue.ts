@@ -1,24 +1,21 @@
 // Split virtqueues (VirtIO 1.2 §2.7): the descriptor table, the available ring the driver fills
 // and the used ring the device fills, all in guest RAM.
 //
-// pop() walks one chain into preallocated storage and validates all of it before a device sees
-// it: head and next indices in range, no loop (a chain is never longer than the queue), every
-// buffer inside RAM, readable descriptors before writable ones, indirect tables well formed.
-// Any violation puts the device in DEVICE_NEEDS_RESET and returns null; nothing throws.
+// pop() walks one chain (ring.ts, the walker the inspector shares) into preallocated storage and
+// validates all of it before a device sees it: head and next indices in range, no loop (a chain
+// is never longer than the queue), every buffer inside RAM, readable descriptors before writable
+// ones, indirect tables well formed. Any violation puts the device in DEVICE_NEEDS_RESET and
+// returns null; nothing throws.
 //
 // Every register and index an inspector needs is mirrored into the transport's shared state
 // array (layout.ts) with plain stores as it changes.
 
 import type { Ram } from '../ram';
-import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE, type DescChain, type VirtQueue } from './types';
+import { VIRTQ_DESC_F_WRITE, type DescChain, type VirtQueue } from './types';
+import { ChainWalker, WALK_BUFFER, WALK_END, WALK_ERROR } from './ring';
 import {
   NR_AVAIL_IDX,
   NR_HEAD_RANGE,
-  NR_INDIRECT,
-  NR_LOOP,
-  NR_NEXT_RANGE,
-  NR_ORDER,
-  NR_OUT_OF_RAM,
   Q_DESC,
   Q_DESC_HI,
   Q_DEVICE,
@@ -36,7 +33,6 @@ import {
 } from './layout';
 
 const VIRTQ_AVAIL_F_NO_INTERRUPT = 1;
-const MAX_CHAIN_BYTES = 0xffffffff; // a chain's total length must fit in 32 bits (§2.7.13.1)
 
 /** What a queue needs from its transport. */
 export interface QueueHost {
@@ -153,6 +149,7 @@ export class SplitQueue implements VirtQueue {
   /** Set by the transport once VIRTIO_F_INDIRECT_DESC is negotiated. */
   indirect = false;
   private readonly chain: Chain;
+  private readonly walker: ChainWalker;
   private readonly ram: Ram;
 
   /** `sb` is this queue's header index in `state`; the held bitmap follows at sb + Q_INTS. */
@@ -166,6 +163,7 @@ export class SplitQueue implements VirtQueue {
     this.ram = host.ram;
     this.num = maxSize;
     this.chain = new Chain(maxSize, host.ram);
+    this.walker = new ChainWalker(host.ram);
     this.reset();
   }
 
@@ -302,69 +300,21 @@ export class SplitQueue implements VirtQueue {
 
   // ---------------- chain walk ----------------
 
-  /** Reads and validates the chain at `head` into this.chain. False after a fault. */
+  /** Reads and validates the chain at `head` into this.chain (ring.ts). False after a fault. */
   private walk(head: number): boolean {
-    const ram = this.ram;
+    const w = this.walker;
     const chain = this.chain;
     chain.clear(head);
-    let table = this.desc;
-    let tableSize = this.num;
-    let inIndirect = false;
-    let i = head;
+    w.begin(this.desc, this.num, head, this.indirect);
     for (;;) {
-      if (i >= tableSize) {
-        this.fail(inIndirect ? NR_INDIRECT : NR_NEXT_RANGE, `next index ${i} ≥ table size ${tableSize}`);
+      const r = w.step();
+      if (r === WALK_BUFFER) chain.add(w.addr, w.len, w.flags);
+      else if (r === WALK_END) return true;
+      else if (r === WALK_ERROR) {
+        this.fail(w.error, `chain from head ${head}: ${w.detail}`);
         return false;
       }
-      const d = table + 16 * i;
-      const addr = ram.read32(d);
-      const addrHi = ram.read32(d + 4);
-      const len = ram.read32(d + 8);
-      const flags = ram.read16(d + 12);
-      const next = ram.read16(d + 14);
-      if (flags & VIRTQ_DESC_F_INDIRECT) {
-        const why = this.checkIndirect(inIndirect, chain.count, addr, addrHi, len, flags);
-        if (why !== null) {
-          this.fail(NR_INDIRECT, `descriptor ${i}: ${why}`);
-          return false;
-        }
-        table = addr;
-        tableSize = len >>> 4;
-        inIndirect = true;
-        i = 0;
-        continue;
-      }
-      if (chain.count >= this.num) {
-        this.fail(NR_LOOP, `chain from head ${head} is longer than the queue (${this.num})`);
-        return false;
-      }
-      if (addrHi !== 0 || !ram.contains(addr, len)) {
-        this.fail(NR_OUT_OF_RAM, `descriptor ${i}: [0x${addrHi ? addrHi.toString(16) + '_' : ''}${addr.toString(16)}, +${len}) is outside RAM`);
-        return false;
-      }
-      if (!(flags & VIRTQ_DESC_F_WRITE) && chain.count !== chain.readableCount) {
-        this.fail(NR_ORDER, `descriptor ${i} is device-readable after a device-writable one`);
-        return false;
-      }
-      chain.add(addr, len, flags);
-      if (chain.readableLength + chain.writableLength > MAX_CHAIN_BYTES) {
-        this.fail(NR_OUT_OF_RAM, `chain from head ${head} exceeds 4 GiB`);
-        return false;
-      }
-      if (!(flags & VIRTQ_DESC_F_NEXT)) return true;
-      i = next;
     }
-  }
-
-  private checkIndirect(inIndirect: boolean, count: number, addr: number, addrHi: number, len: number, flags: number): string | null {
-    if (!this.indirect) return 'INDIRECT flag but VIRTIO_F_INDIRECT_DESC was not negotiated';
-    if (inIndirect) return 'indirect descriptor inside an indirect table';
-    if (count !== 0) return 'indirect descriptor after direct ones';
-    if (flags & VIRTQ_DESC_F_NEXT) return 'INDIRECT together with NEXT';
-    if (len === 0 || len & 15) return `indirect table length ${len} is not a non-zero multiple of 16`;
-    if (len >>> 4 > this.num) return `indirect table of ${len >>> 4} entries is longer than the queue (${this.num})`;
-    if (addrHi !== 0 || !this.ram.contains(addr, len)) return `indirect table 0x${addr.toString(16)} outside RAM`;
-    return null;
   }
 
   private fail(code: number, detail: string): null {

@@ -1,5 +1,5 @@
 // The contract between the one virtio-mmio transport (virtio/mmio.ts) and each device model
-// (blk, rng, snd, ...). Names follow VirtIO 1.2 §2 (basic facilities) and §4.2 (MMIO transport).
+// (src/devices/: blk, rng, snd, ...). Names follow VirtIO 1.2 §2 (basic facilities) and §4.2 (MMIO transport).
 //
 // A kick travels: guest stores QueueNotify → transport → Machine.notifyHook (the debugger may
 // stop the machine here, before the device sees it) → VirtioDevice.onNotify(q) → the device pops
@@ -107,4 +107,11 @@ export interface VirtioDevice {
    * (host) past it: a sound card's period completions are due at exact instants.
    */
   nextDeadline?(): number;
+  /**
+   * Live device state other threads read (the debugger's Devices scope, the panels), decoded by
+   * the device descriptor's readState()/streams() (src/devices/).
+   */
+  readonly sharedState?: SharedArrayBuffer;
+  /** Frees the host resources the device holds (files, audio, child processes): the machine is done. */
+  dispose?(): void;
 }

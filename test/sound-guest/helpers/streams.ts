@@ -1,7 +1,7 @@
 // Samples the sound card's shared stream state (readStreams on the device-state SharedArrayBuffer
 // MachineHost publishes) from the test's thread while the guest runs, without messaging the
 // worker: what the debugger's Devices view and the levels panel see.
-import { readStreams } from '../../../src/emulator/virtio/snd-layout';
+import { readStreams } from '../../../src/devices/virtio-snd/snd-layout';
 import type { StreamSnapshot } from '../../../src/shared/protocol';
 import type { MachineHost } from '../../../src/host/machine-host';
 

@@ -1,0 +1,41 @@
+// The emulator worker: owns one Machine and runs it in slices. Between slices it answers the
+// host's messages (console input, breakpoints, debugger requests); the host's pause/quit
+// requests arrive through the shared control block, so they land within one slice even while
+// this thread is busy. Guest RAM and device state are shared memory the host reads directly.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { setLogSink, setLogLevel, logger, type LogLevel } from '../log';
+import * as ctl from '../host/control';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+import { loadMachine } from './load';
+import { Session } from './session';
+
+const port = parentPort;
+if (!port) throw new Error('src/worker/main.ts must run in a worker thread');
+const init = workerData as WorkerInit;
+const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+
+setLogLevel(init.logLevel as LogLevel);
+setLogSink((level, scope, message) => {
+  if (level !== 'silent') post({ t: 'log', level, scope, message });
+});
+const log = logger('worker');
+
+let session: Session;
+try {
+  const machine = loadMachine(init.options, { buffer: init.ram, size: init.ramSize, memory: init.memory }, {
+    consoleOut: (bytes, length) => session.consoleOut(bytes, length),
+  });
+  session = new Session(machine, init.control, post, init.stopOnEntry);
+} catch (e) {
+  const err = e as Error;
+  log.debug(err.stack ?? String(err));
+  post({ t: 'exited', code: 2, reason: 'error', message: err.message });
+  Atomics.store(init.control, ctl.CTL_STATE, ctl.ST_EXITED);
+  port.close();
+}
+
+port.on('message', (m: ToWorker) => {
+  if (session) session.onMessage(m);
+});
+if (session!) session.start();
