@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio watch dwarf; `vs-semu` (needs SEMU_C) and `workloads` (in-process, WORKLOADS=a,b)
-// only when named),
+// panels-host audio watch dwarf fs; `vs-semu` (needs SEMU_C) and `workloads` (in-process,
+// WORKLOADS=a,b) only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -15,12 +15,13 @@ import { benchVsSemu } from './vs-semu';
 import { benchWorkloads } from './workloads';
 import { benchWatch } from './watch';
 import { benchDwarf } from './dwarf';
+import { benchFs } from './fs';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'watch', 'dwarf'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'watch', 'dwarf', 'fs'];
   const unknown = wanted.filter((n) => !all.includes(n) && n !== 'vs-semu' && n !== 'workloads');
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, 'vs-semu', 'workloads'].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
@@ -84,6 +85,12 @@ async function main(): Promise<void> {
     const d = await benchDwarf();
     say(['DWARF load (vmlinux, in one go)', `${d.sync_ms.toFixed(0)} ms`, `CPU ${d.sync_cpu_ms.toFixed(0)} ms; lines ${d.lines_ms.toFixed(0)}, CFI ${d.frames_ms.toFixed(0)}, info ${d.info_ms.toFixed(0)} ms; file read ${d.read_ms.toFixed(0)} ms; ${d.rows} rows, ${d.fdes} FDEs, ${d.functions} functions; load average ${d.load_average.toFixed(1)}`]);
     say(['DWARF load in slices (the adapter)', `${d.sliced_ms.toFixed(0)} ms`, `longest event-loop gap ${d.longest_gap_ms.toFixed(0)} ms`]);
+  }
+  if (run('fs')) {
+    const f = await benchFs();
+    for (const [dev, r] of [['virtio-fs (-s, /mnt)', f.fs], ['ext4 on virtio-blk (-d, /blk)', f.blk]] as const) {
+      say([`guest fsbench ${f.mib} MiB: ${dev}`, `${r.writeMBps.toFixed(1)} / ${r.readMBps.toFixed(1)} MB/s`, `sequential write (fsync) / read (page cache dropped); ${r.filesPerS} create+stat+unlink per s; median of ${f.rounds}`]);
+    }
   }
   process.stdout.write('\n| benchmark | result | detail |\n| --- | --- | --- |\n');
   for (const r of rows) process.stdout.write(`| ${r[0]} | ${r[1]} | ${r[2]} |\n`);

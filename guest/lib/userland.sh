@@ -12,10 +12,11 @@ USER_CFLAGS=(-march=rv32ima_zicsr_zifencei -mabi=ilp32 -Os -static -nostdlib -ff
   -Wl,--build-id=none)
 
 # program name -> its C files (rt_div.c is added to every program)
-USER_PROGS=(init sh pcm cpubench counters forkbench pfbench pipebench sysbench)
+USER_PROGS=(init sh pcm cpubench counters fsbench forkbench pfbench pipebench sysbench)
 user_prog_srcs() {
   case "$1" in
     pcm) echo "pcm.c dsp.c" ;;
+    sh) echo "sh.c fileutil.c" ;;
     *) echo "$1.c" ;;
   esac
 }
@@ -77,6 +78,7 @@ nod /dev/null 0666 0 0 c 1 3
 dir /proc 0555 0 0
 dir /sys 0555 0 0
 dir /tmp 1777 0 0
+dir /mnt 0755 0 0
 dir /bin 0755 0 0
 file /init $tmp/bin/init 0755 0 0
 LIST

@@ -1,6 +1,7 @@
 /* /init for the vscode-semu guest.
  *
- * Mounts the pseudo filesystems, prints the ready marker the emulator and its tests wait for,
+ * Mounts the pseudo filesystems and, when the machine shares a host folder (virtio-fs tag "myfs",
+ * semu's -s DIR), that folder on /mnt; prints the ready marker the emulator and its tests wait for,
  * optionally runs one command given on the kernel command line (guest_cmd="..."), then keeps an
  * interactive /bin/sh on the console, respawning it when it exits. As pid 1 it also reaps
  * orphans.
@@ -15,6 +16,48 @@ static void mount_fs(const char *src, const char *dir, const char *type, const c
 		printf("init: mkdir %s: %s\n", dir, rt_strerror(errno));
 	if (mount(src, dir, type, 0, data) < 0 && errno != EBUSY)
 		printf("init: mount %s on %s: %s\n", type, dir, rt_strerror(errno));
+}
+
+#define SHARE_TAG "myfs"
+#define VIRTIO_FS_SYSFS "/sys/fs/virtiofs"
+
+/* True when a virtio-fs device with `tag` exists: /sys/fs/virtiofs/<index>/tag reads "TAG\n".
+ * Looked up first, so a machine without the device gets no "tag not found" from the kernel. */
+static int have_virtio_fs(const char *tag)
+{
+	char buf[512], path[96], seen[48];
+	int dir, n, found = 0;
+
+	dir = open(VIRTIO_FS_SYSFS, O_RDONLY | O_DIRECTORY, 0);
+	if (dir < 0)
+		return 0;
+	while (!found && (n = getdents64(dir, (struct linux_dirent64 *)buf, sizeof(buf))) > 0) {
+		int off = 0;
+
+		while (off < n && !found) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			int fd, len;
+
+			off += d->d_reclen;
+			if (d->d_name[0] == '.')
+				continue;
+			path[0] = 0;
+			strlcat(path, VIRTIO_FS_SYSFS "/", sizeof(path));
+			strlcat(path, d->d_name, sizeof(path));
+			strlcat(path, "/tag", sizeof(path));
+			fd = open(path, O_RDONLY, 0);
+			if (fd < 0)
+				continue;
+			len = read(fd, seen, sizeof(seen) - 1);
+			close(fd);
+			if (len > 0 && seen[len - 1] == '\n')
+				len--;
+			seen[len > 0 ? len : 0] = 0;
+			found = !strcmp(seen, tag);
+		}
+	}
+	close(dir);
+	return found;
 }
 
 /* /dev/console can never become a controlling tty, so ^C would reach nobody: open the device
@@ -91,6 +134,8 @@ int main(int argc, char **argv, char **envp)
 	mount_fs("proc", "/proc", "proc", 0);
 	mount_fs("sysfs", "/sys", "sysfs", 0);
 	mount_fs("tmpfs", "/tmp", "tmpfs", "mode=1777");
+	if (have_virtio_fs(SHARE_TAG))
+		mount_fs(SHARE_TAG, "/mnt", "virtiofs", 0);
 
 	rt_puts(1, READY_MARKER);
 

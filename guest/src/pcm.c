@@ -73,19 +73,7 @@ struct pcm {
 
 static int fail(const char *what, const char *arg, int err)
 {
-	SB_DECL(s, 256);
-
-	sb_puts(&s, "pcm: error ");
-	sb_puts(&s, what);
-	if (arg) {
-		sb_putc(&s, ' ');
-		sb_puts(&s, arg);
-	}
-	sb_puts(&s, ": ");
-	sb_puts(&s, rt_strerror(err));
-	sb_putc(&s, '\n');
-	sb_flush(&s, 1);
-	return 1;
+	return rt_report(1, "pcm: error ", what, arg, err);
 }
 
 static int usage(const char *why)

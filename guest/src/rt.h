@@ -109,7 +109,7 @@ struct rt_sigaction_k {
 
 #ifdef __x86_64__
 void rt_sigreturn_trampoline(void);
-__asm__(".text\n.globl rt_sigreturn_trampoline\nrt_sigreturn_trampoline:\n"
+__asm__(".text\n.weak rt_sigreturn_trampoline\nrt_sigreturn_trampoline:\n"
 	"\tmov $15, %rax\n\tsyscall\n"); /* rt_sigreturn */
 #endif
 
@@ -157,6 +157,15 @@ static RT_UNUSED const char *rt_strerror(int e)
 	case ESTRPIPE: return "streams pipe error (suspended)";
 	case EBADFD: return "file descriptor in bad state";
 	case ETIMEDOUT: return "timed out";
+	case EXDEV: return "cross-device link";
+	case ENFILE: return "too many open files in system";
+	case EMLINK: return "too many links";
+	case EROFS: return "read-only file system";
+	case ENAMETOOLONG: return "file name too long";
+	case ENOTEMPTY: return "directory not empty";
+	case ELOOP: return "too many levels of symbolic links";
+	case EOPNOTSUPP: return "operation not supported";
+	case ESTALE: return "stale file handle";
 	default: return "unknown error";
 	}
 }
@@ -275,6 +284,24 @@ static RT_UNUSED void sb_flush(struct sb *s, int fd)
 static RT_UNUSED void rt_puts(int fd, const char *str)
 {
 	write(fd, str, strlen(str));
+}
+
+/* Writes "HEADWHAT[ ARG]: <strerror(err)>\n" to fd in one write; returns 1 (an exit status). */
+static RT_UNUSED int rt_report(int fd, const char *head, const char *what, const char *arg, int err)
+{
+	SB_DECL(s, 640);
+
+	sb_puts(&s, head);
+	sb_puts(&s, what);
+	if (arg) {
+		sb_putc(&s, ' ');
+		sb_puts(&s, arg);
+	}
+	sb_puts(&s, ": ");
+	sb_puts(&s, rt_strerror(err));
+	sb_putc(&s, '\n');
+	sb_flush(&s, fd);
+	return 1;
 }
 
 /* ---- parsing ---- */

@@ -5,8 +5,10 @@
  *   sh FILE          run the lines of FILE
  *
  * A line holds commands separated by ';'. Words split on blanks; "double" and 'single' quotes
- * group words, backslash escapes one character, '#' starts a comment. Builtins run in the
- * shell; any other NAME runs /bin/NAME (or NAME itself when it contains '/') via fork+execve.
+ * group words, backslash escapes one character, '#' starts a comment. `> FILE` and `>> FILE`
+ * send a command's output to FILE (truncated, or appended to). Builtins run in the shell; any
+ * other NAME runs /bin/NAME (or NAME itself when it contains '/', e.g. /mnt/prog or ./prog)
+ * via fork+execve.
  * A command ended by '&' runs in the background (no job control, as in a non-interactive POSIX
  * shell: stdin is /dev/null and ^C is ignored); it is reported when it ends, before a prompt.
  *
@@ -15,6 +17,7 @@
  * Backspace as 0x7f or 0x08. ISIG stays on, so ^C interrupts the running program.
  */
 #include "rt.h"
+#include "fileutil.h"
 #include <asm/termbits.h>
 
 #define LINE_MAX_LEN 512
@@ -43,18 +46,7 @@ static void err3(const char *a, const char *b, const char *c)
 
 static void err_errno(const char *what, const char *arg)
 {
-	SB_DECL(s, 256);
-
-	sb_puts(&s, "sh: ");
-	sb_puts(&s, what);
-	if (arg) {
-		sb_puts(&s, " ");
-		sb_puts(&s, arg);
-	}
-	sb_puts(&s, ": ");
-	sb_puts(&s, rt_strerror(errno));
-	sb_putc(&s, '\n');
-	sb_flush(&s, 2);
+	rt_report(2, "sh: ", what, arg, errno);
 }
 
 /* ---- terminal ---- */
@@ -162,6 +154,10 @@ static int read_line(char *buf, int cap)
 
 /* ---- parsing ---- */
 
+/* The words split_command puts where an unquoted > or >> was (compared by address). */
+static char redir_out[] = ">";
+static char redir_append[] = ">>";
+
 /* Splits the next ';'- or '&'-ended command of *line in place into words. Returns the word
  * count; *line advances past the command (NULL at the end); *background is set when '&' ended
  * it. Quotes and backslashes are removed. */
@@ -195,6 +191,16 @@ static int split_command(char **line, char **words, int max, int *background)
 				*w++ = 0;
 				in_word = 0;
 			}
+			continue;
+		} else if (c == '>') {
+			if (in_word) {
+				*w++ = 0;
+				in_word = 0;
+			}
+			if (n < max - 1)
+				words[n++] = *r == '>' ? redir_append : redir_out;
+			if (*r == '>')
+				r++;
 			continue;
 		} else if (c == '#' && !in_word) {
 			while (*r && *r != ';' && *r != '&')
@@ -580,16 +586,26 @@ struct builtin {
 static const struct builtin builtins[] = {
 	{ "cat", b_cat, "cat [FILE...]         print files (stdin without FILE)" },
 	{ "cd", b_cd, "cd [DIR]              change directory" },
+	{ "chmod", b_chmod, "chmod MODE FILE...    set permissions (octal, e.g. 755)" },
+	{ "cp", b_cp, "cp SRC DST|DIR        copy files" },
 	{ "dmesg", b_dmesg, "dmesg [-c] [-n LEVEL] kernel log; -n sets the console log level" },
 	{ "echo", b_echo, "echo [-n] WORD...     print words" },
 	{ "exit", b_exit, "exit [STATUS]         leave this shell (init starts a new one)" },
 	{ "help", b_help, "help                  this list" },
+	{ "ln", b_ln, "ln [-s] TARGET LINK   hard or symbolic link" },
 	{ "ls", b_ls, "ls [-la] [PATH...]    list directories" },
+	{ "mkdir", b_mkdir, "mkdir [-p] DIR...     make directories" },
 	{ "mount", b_mount, "mount [-t TYPE SRC DIR] mount, or list mounts" },
+	{ "mv", b_mv, "mv SRC DST|DIR        move or rename" },
 	{ "poweroff", b_power, "poweroff              power the machine off (SBI SRST)" },
 	{ "pwd", b_pwd, "pwd                   print the working directory" },
 	{ "reboot", b_power, "reboot                restart the machine" },
+	{ "rm", b_rm, "rm [-rf] FILE...      remove files (-r: directories too)" },
+	{ "rmdir", b_rmdir, "rmdir DIR...          remove empty directories" },
 	{ "sleep", b_sleep, "sleep SECONDS         wait (decimals allowed)" },
+	{ "stat", b_stat, "stat FILE...          type, size, mode, links, inode, mtime" },
+	{ "sync", b_sync, "sync                  write cached data out" },
+	{ "touch", b_touch, "touch FILE...         create, or set the times to now" },
 	{ "umount", b_umount, "umount DIR            unmount" },
 	{ "uname", b_uname, "uname [-asnrvm]       system information" },
 };
@@ -609,7 +625,10 @@ static int b_help(int argc, char **argv)
 		"  cpubench                fixed CPU workload, prints time and checksum\n"
 		"  forkbench, pfbench,     kernel-heavy workloads (fork+exec, page faults,\n"
 		"  pipebench, sysbench     pipe ping-pong, system calls), each prints its time\n"
+		"  fsbench [-k] DIR [MIB]  file system throughput and small-file rate in DIR\n"
+		"the host's shared folder is at /mnt (when shared); run a program there by path: /mnt/prog\n"
 		"commands are separated by ';'; a command ending in & runs in the background;\n"
+		"CMD > FILE writes its output to FILE, >> appends;\n"
 		"^C interrupts the foreground program\n");
 	return 0;
 }
@@ -718,15 +737,14 @@ static void jobs_reap(void)
  * /dev/null, as in a non-interactive POSIX shell. */
 static int run_child(int argc, char **argv, const struct builtin *b, int background)
 {
-	char path[128];
+	char path[LINE_MAX_LEN];
 	int pid, status = 0, r;
 
-	if (strchr(argv[0], '/')) {
-		strlcpy(path, argv[0], sizeof(path));
-	} else {
+	/* a path (/mnt/prog, ./prog) as it is, else /bin/NAME; the line limits its length */
+	path[0] = 0;
+	if (!strchr(argv[0], '/'))
 		strlcpy(path, "/bin/", sizeof(path));
-		strlcat(path, argv[0], sizeof(path));
-	}
+	strlcat(path, argv[0], sizeof(path));
 	pid = fork();
 	if (pid < 0) {
 		err_errno("fork", 0);
@@ -765,7 +783,7 @@ static int run_child(int argc, char **argv, const struct builtin *b, int backgro
 	return child_status(argv[0], status);
 }
 
-static int run_words(int argc, char **argv, int background)
+static int dispatch(int argc, char **argv, int background)
 {
 	unsigned int i;
 
@@ -777,6 +795,56 @@ static int run_words(int argc, char **argv, int background)
 		return builtins[i].fn(argc, argv);
 	}
 	return run_child(argc, argv, 0, background);
+}
+
+/* Takes `> FILE` / `>> FILE` out of the words; *out is the file (0: none). Returns the new word
+ * count, or -1 on a syntax error. */
+static int take_redirection(int argc, char **argv, const char **out, int *append)
+{
+	int i, k = 0;
+
+	*out = 0;
+	for (i = 0; i < argc; i++) {
+		if (argv[i] != redir_out && argv[i] != redir_append) {
+			argv[k++] = argv[i];
+			continue;
+		}
+		if (i + 1 >= argc || argv[i + 1] == redir_out || argv[i + 1] == redir_append) {
+			err3("syntax error: no file after ", argv[i], "");
+			return -1;
+		}
+		*append = argv[i] == redir_append;
+		*out = argv[++i];
+	}
+	argv[k] = 0;
+	return k;
+}
+
+static int run_words(int argc, char **argv, int background)
+{
+	const char *out;
+	int append = 0, saved = -1, status;
+
+	argc = take_redirection(argc, argv, &out, &append);
+	if (argc < 0)
+		return 2;
+	if (out) {
+		int fd = open(out, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0666);
+
+		if (fd < 0) {
+			err_errno("cannot create", out);
+			return 1;
+		}
+		saved = dup(1);
+		dup2(fd, 1);
+		close(fd);
+	}
+	status = argc > 0 ? dispatch(argc, argv, background) : 0;
+	if (saved >= 0) {
+		dup2(saved, 1);
+		close(saved);
+	}
+	return status;
 }
 
 /* Runs every command of a line; returns the status of the last one. */

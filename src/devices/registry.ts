@@ -8,11 +8,13 @@ import type { DeviceDescriptor } from './descriptor';
 import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
+import { virtioFs } from './virtio-fs';
 
 export const DEVICES = [
   virtioBlk,
   virtioRng,
   virtioSnd,
+  virtioFs,
 ] as const satisfies readonly DeviceDescriptor<never>[];
 
 // ---- derived views ----

@@ -47,7 +47,6 @@ export const MACHINE_OPTIONS: readonly OptionSpec[] = [
  */
 export const PENDING_OPTIONS: readonly OptionSpec[] = [
   { key: 'netdev', cli: ['-n', '--netdev'], type: 'string', arg: 'NETDEV', help: 'network backend for virtio-net', unavailable: 'virtio-net is not available yet in this version (leave -n out)' },
-  { key: 'sharedDir', cli: ['-s', '--shared_dir', '--shared-dir'], type: 'dir', arg: 'DIR', what: 'shared folder', help: 'host folder shared with the guest over virtio-fs', unavailable: 'virtio-fs (the shared folder) is not available yet in this version (leave -s out)' },
 ];
 
 /** Every option of a machine: its own, then each device's in registry order. */

@@ -35,13 +35,17 @@ export function isEmptyConfiguration(c: { type?: unknown; request?: unknown; nam
 /**
  * Fills what the configuration leaves out: type/request/name when empty, audio backends from
  * the pending overrides (they win: the person just asked for them) then the settings, the log
- * level, and the workspace folder for relative paths. Returns a new object.
+ * level, the workspace folder for relative paths and as the folder shared with the guest
+ * (virtio-fs on /mnt; `"sharedDir": ""` shares nothing) where the device can run: on Linux only,
+ * so F5 elsewhere still boots. In an untrusted workspace the share is read-only, whatever
+ * launch.json says. Returns a new object.
  */
 export function applyDefaults(
   config: Partial<SemuDebugConfiguration>,
   settings: SemuSettings,
   pending: PendingOverrides = {},
   workspaceFolder?: string,
+  { trusted = true, canShare = process.platform === 'linux' }: { trusted?: boolean; canShare?: boolean } = {},
 ): SemuDebugConfiguration {
   const base = isEmptyConfiguration(config) ? defaultConfiguration() : { ...config };
   const c = { ...defaultConfiguration(), ...base } as SemuDebugConfiguration;
@@ -49,6 +53,8 @@ export function applyDefaults(
   c.audioIn = pending.audioIn ?? c.audioIn ?? settings.audioIn;
   c.logLevel ??= settings.logLevel;
   if (workspaceFolder && c.cwd === undefined) c.cwd = workspaceFolder;
+  if (workspaceFolder && canShare && c.sharedDir === undefined) c.sharedDir = workspaceFolder;
+  if (!trusted) c.sharedDirReadOnly = true;
   return c;
 }
 

@@ -34,7 +34,7 @@ export class SemuConfigurationProvider implements vscode.DebugConfigurationProvi
         return undefined;
       }
     }
-    let c = applyDefaults(config as Partial<SemuDebugConfiguration>, readSettings(), pending, folder?.uri.fsPath);
+    let c = applyDefaults(config as Partial<SemuDebugConfiguration>, readSettings(), pending, folder?.uri.fsPath, { trusted: vscode.workspace.isTrusted });
     if (needsDefaultGuest(c)) {
       const guest = await findDefaultGuest(token);
       if (!guest) return undefined; // cancelled or failed: the message was shown

@@ -1,6 +1,7 @@
 // semu parity, as a person coming from semu meets it: semu's own command lines, device trees
 // written for semu's whole memory map (all eight virtio slots, only some of them backed here),
-// semu's external-root layout (ext4 on virtio-blk, no initrd), and user-space counter reads.
+// semu's external-root layout (ext4 on virtio-blk, no initrd), semu's shared folder (-s), and
+// user-space counter reads.
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -141,6 +142,7 @@ async function bootAndListVirtio(args: string[]): Promise<{ ids: string[]; cli: 
 const RNG = '0x0004';
 const SND = '0x0019';
 const BLK = '0x0002';
+const FS = '0x001a';
 
 test("semu's exact command line with semu's device tree (all eight slots) boots to the shell; only backed devices appear", { timeout: 240_000 }, async () => {
   const g = guestArtifacts();
@@ -154,6 +156,20 @@ test("semu's long options boot the same way", { timeout: 240_000 }, async () => 
   const g = guestArtifacts();
   const { ids, cli } = await bootAndListVirtio(['--kernel', g.kernel, '--smp', '1', '--dtb', initrdDtb(), '--headless', '--initrd', g.initrd]);
   assert.deepEqual(ids, [RNG, SND]);
+  assert.equal(await cli.poweroff(), 0);
+});
+
+test("semu's -s DIR shares the folder over virtio-fs (tag myfs, semu's device tree too): /init mounts it on /mnt", { timeout: 240_000 }, async () => {
+  const g = guestArtifacts();
+  const share = join(dir, 'share');
+  mkdirSync(share);
+  writeFileSync(join(share, 'from-host.txt'), 'hello from the host\n');
+  const { ids, cli } = await bootAndListVirtio(['-k', g.kernel, '-c', '1', '-b', initrdDtb(), '-H', '-i', g.initrd, '-s', share]);
+  assert.deepEqual(ids, [RNG, SND, FS]);
+  assert.match(await cli.run('mount'), /^myfs \/mnt virtiofs rw/m);
+  assert.match(await cli.run('cat /mnt/from-host.txt'), /^hello from the host$/m);
+  await cli.run('echo written in the guest > /mnt/from-guest.txt');
+  assert.equal(readFileSync(join(share, 'from-guest.txt'), 'utf8'), 'written in the guest\n');
   assert.equal(await cli.poweroff(), 0);
 });
 

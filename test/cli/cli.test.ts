@@ -110,11 +110,17 @@ test('cli: flags parse as semu spells them, short, attached, long and long=value
 test("cli: semu's flags for devices still to come are accepted and say they are not available", () => {
   assert.throws(() => parseArgs(['-n', 'user']), /-n: virtio-net is not available yet/);
   assert.throws(() => parseArgs(['--netdev=tap']), /--netdev: virtio-net is not available yet/);
-  assert.throws(() => parseArgs(['-s', dir]), /-s: virtio-fs \(the shared folder\) is not available yet/);
-  assert.throws(() => parseArgs(['--shared_dir', dir]), /--shared_dir: virtio-fs/);
   assert.throws(() => parseArgs(['-g']), /-g: the gdb stub is not available yet/);
   const r = cli('-n', 'user');
   assertUsageError(r, /virtio-net is not available yet/);
+});
+
+test("cli: semu's -s / --shared_dir share a folder over virtio-fs, --shared-ro makes it read-only", () => {
+  assert.deepEqual(parseArgs(['-s', dir]).options, { sharedDir: dir });
+  assert.deepEqual(parseArgs([`--shared_dir=${dir}`, '--shared-ro']).options, { sharedDir: dir, sharedDirReadOnly: true });
+  assert.deepEqual(parseArgs(['--shared-dir', dir]).options, { sharedDir: dir });
+  assert.throws(() => parseArgs(['-s', join(dir, 'no-such-folder')]), /-s: the shared folder .*no-such-folder does not exist/);
+  assert.throws(() => parseArgs(['-s']), /-s needs a value \(DIR\)/);
 });
 
 test('cli: -h prints the help with semu\'s flags and exits 0', () => {

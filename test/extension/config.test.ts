@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveLaunch } from '../../debug-adapter/launch';
+import { restrictedIn } from '../../src/vscode/trust';
 import { applyDefaults, defaultConfiguration, isEmptyConfiguration, needsDefaultGuest, withDefaultGuest, wavSpec } from '../../src/vscode/config-defaults';
 
 const settings = { audioOut: 'portaudio', audioIn: 'null', logLevel: 'info' };
@@ -30,7 +31,32 @@ test('F5 without launch.json: the empty configuration becomes "Boot semu" with t
   assert.equal(c.audioIn, 'null');
   assert.equal(c.logLevel, 'info');
   assert.equal(c.cwd, '/ws');
+  assert.equal(c.sharedDir, '/ws', 'the workspace folder is shared with the guest');
+  assert.equal(c.sharedDirReadOnly, undefined, 'read-write in a trusted workspace');
   assert.ok(needsDefaultGuest(c));
+});
+
+test('the shared folder: launch.json picks another or none (""); an untrusted workspace shares read-only', () => {
+  const mine = { type: 'semu', request: 'launch', name: 'mine' };
+  assert.equal(applyDefaults({ ...mine, sharedDir: '/elsewhere' }, settings, {}, '/ws').sharedDir, '/elsewhere');
+  assert.equal(applyDefaults({ ...mine, sharedDir: '' }, settings, {}, '/ws').sharedDir, '');
+  assert.equal(applyDefaults(mine, settings).sharedDir, undefined, 'no workspace folder, no share');
+  assert.equal(applyDefaults(mine, settings, {}, '/ws', { canShare: false }).sharedDir, undefined, 'not by default where virtio-fs cannot run (macOS, Windows)');
+  assert.equal(applyDefaults({ ...mine, sharedDir: '/x' }, settings, {}, '/ws', { canShare: false }).sharedDir, '/x', 'asked for: the device says why it cannot');
+  const untrusted = applyDefaults({}, settings, {}, '/ws', { trusted: false });
+  assert.equal(untrusted.sharedDir, '/ws');
+  assert.equal(untrusted.sharedDirReadOnly, true);
+  assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: false }, settings, {}, '/ws', { trusted: false }).sharedDirReadOnly, true, 'launch.json cannot lift it');
+  assert.equal(applyDefaults({ ...mine, sharedDirReadOnly: true }, settings, {}, '/ws').sharedDirReadOnly, true);
+});
+
+test('untrusted workspace: launch.json naming a folder is refused; the default (the workspace, read-only) and "" are not', () => {
+  const mine = { type: 'semu', request: 'launch', name: 'mine' };
+  assert.deepEqual(restrictedIn({ ...mine, sharedDir: '/home' }), ['sharedDir']);
+  assert.deepEqual(restrictedIn({ ...mine, sharedDir: '' }), []);
+  assert.deepEqual(restrictedIn({ ...mine, sharedDirReadOnly: false }), [], 'read-only is forced by the defaults, not refused');
+  assert.deepEqual(restrictedIn(mine), []);
+  assert.equal(applyDefaults({ ...mine, sharedDir: '' }, settings, {}, '/ws', { trusted: false }).sharedDir, '', 'none stays none');
 });
 
 test('explicit launch.json values win over settings; pending one-shot overrides win over both', () => {
@@ -92,6 +118,21 @@ test('resolveLaunch: the debugger\'s gdbPort, sourceRoot and sourceMap', () => {
     assert.throws(() => resolveLaunch({ kernel: k, sourceRoot: f.kernel }), /"sourceRoot": the kernel source tree .* is not a folder/);
     assert.throws(() => resolveLaunch({ kernel: k, sourceMap: ['/a', '/b'] as never }), /"sourceMap" must map paths to paths/);
     assert.throws(() => resolveLaunch({ kernel: k, sourceMap: { '/a': 3 } as never }), /"sourceMap" must map paths to paths/);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('resolveLaunch: sharedDir is a folder relative to cwd; "" shares nothing; a missing one is named', () => {
+  const f = files();
+  try {
+    const r = resolveLaunch({ cwd: f.dir, kernel: f.kernel, sharedDir: 'sub', sharedDirReadOnly: true });
+    assert.equal(r.options.sharedDir, join(f.dir, 'sub'));
+    assert.equal(r.options.sharedDirReadOnly, true);
+    assert.equal(resolveLaunch({ kernel: f.kernel, sharedDir: '' }).options.sharedDir, undefined);
+    assert.throws(() => resolveLaunch({ cwd: f.dir, kernel: f.kernel, sharedDir: 'gone' }), /launch.json "sharedDir": the shared folder .*gone does not exist/);
+    assert.throws(() => resolveLaunch({ kernel: f.kernel, sharedDir: f.kernel }), /launch.json "sharedDir": the shared folder .* is not a folder/);
+    assert.throws(() => resolveLaunch({ kernel: f.kernel, sharedDirReadOnly: 'yes' as never }), /"sharedDirReadOnly" must be true or false/);
   } finally {
     f.cleanup();
   }

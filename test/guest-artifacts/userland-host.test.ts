@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GUEST_BUILD_TIMEOUT_MS, linuxTree, repoRoot } from './artifacts';
@@ -18,7 +18,7 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'guest-host-'));
   const src = join(repoRoot(), 'guest', 'src');
   const nolibc = join(linuxTree(), 'tools', 'include', 'nolibc');
-  for (const [name, files] of [['sh', ['sh.c']], ['pcm', ['pcm.c', 'dsp.c']], ['cpubench', ['cpubench.c']], ['init', ['init.c']], ...KBENCH.map((n) => [n, [`${n}.c`]] as const)] as const) {
+  for (const [name, files] of [['sh', ['sh.c', 'fileutil.c']], ['pcm', ['pcm.c', 'dsp.c']], ['cpubench', ['cpubench.c']], ['fsbench', ['fsbench.c']], ['init', ['init.c']], ...KBENCH.map((n) => [n, [`${n}.c`]] as const)] as const) {
     bin[name] = join(dir, name);
     execFileSync('gcc', ['-Os', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-asynchronous-unwind-tables',
       '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', '-I', nolibc, '-I', src, ...files.map((f) => join(src, f)), '-o', bin[name]]);
@@ -244,4 +244,51 @@ test('kernel benchmarks: each runs its rounds and prints one timing line; bad ro
       assert.match(b.err, new RegExp(`^usage: ${name} \\[ROUNDS\\]`));
     }
   }
+});
+
+test('sh file commands: > and >>, cp, mv, rm -r, mkdir -p, rmdir, touch, ln [-s], stat, chmod, sync', () => {
+  const work = join(dir, 'fileutil');
+  mkdirSync(work, { recursive: true });
+  let r = run('sh', ['-c', 'echo hello > a; echo more >> a; cp a b; mkdir -p x/y/z; mv b x/y; ln -s a lnk; ln a hard; chmod 600 a; touch t; > empty; sync'], { cwd: work });
+  assert.equal(r.status, 0, r.err);
+  assert.equal(readFileSync(join(work, 'a'), 'utf8'), 'hello\nmore\n');
+  assert.equal(readFileSync(join(work, 'x/y/b'), 'utf8'), 'hello\nmore\n', 'mv into a directory');
+  assert.equal(readlinkSync(join(work, 'lnk')), 'a');
+  assert.equal(statSync(join(work, 'hard')).ino, statSync(join(work, 'a')).ino);
+  assert.equal(statSync(join(work, 'a')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(work, 'empty')).size, 0);
+  r = run('sh', ['-c', 'stat a lnk x'], { cwd: work });
+  const a = statSync(join(work, 'a'));
+  assert.match(r.out, new RegExp(`^a type=regular size=11 mode=0600 links=2 ino=${a.ino} uid=\\d+ gid=\\d+ mtime=\\d+\\.\\d{9}$`, 'm'));
+  assert.match(r.out, /^lnk type=symlink size=1 .* target=a$/m);
+  assert.match(r.out, /^x type=directory /m);
+  r = run('sh', ['-c', 'rm -r x; rmdir x; rm nope; rm -f nope; cp a; echo x >'], { cwd: work });
+  assert.equal(existsSync(join(work, 'x')), false, 'rm -r');
+  assert.match(r.err, /^rmdir: x: no such file or directory$/m);
+  assert.match(r.err, /^rm: nope: no such file or directory$/m);
+  assert.equal(r.err.match(/nope/g)!.length, 1, 'rm -f is quiet');
+  assert.match(r.err, /^usage: cp SRC DST/m);
+  assert.match(r.err, /^sh: syntax error: no file after >$/m);
+  r = run('sh', ['-c', 'mkdir d; rm d; chmod 999 a; ln -s'], { cwd: work });
+  assert.match(r.err, /^rm: d: is a directory$/m);
+  assert.match(r.err, /^usage: chmod OCTAL-MODE/m);
+  assert.match(r.err, /^usage: ln \[-s\] TARGET LINK$/m);
+  r = run('sh', ['-c', 'echo out >/nonexistent-dir/f; echo next'], { cwd: work });
+  assert.match(r.err, /^sh: cannot create \/nonexistent-dir\/f: no such file or directory$/m);
+  assert.equal(r.out, 'next\n', 'output goes back to the console after a redirection');
+});
+
+test('fsbench: the documented line on a host directory, usage errors exit 2', () => {
+  const work = join(dir, 'fsbench-work');
+  mkdirSync(work, { recursive: true });
+  const r = run('fsbench', ['-k', work, '2']); // -k: the host's page cache is not ours to drop
+  assert.equal(r.status, 0, r.err);
+  const m = /^fsbench: dir=(\S+) mib=2 write_kBps=(\d+) read_kBps=(\d+) files_per_s=(\d+)\n$/.exec(r.out);
+  assert.ok(m, r.out);
+  assert.equal(m[1], work);
+  assert.ok(Number(m[2]) > 0 && Number(m[3]) > 0 && Number(m[4]) > 0);
+  assert.deepEqual(readdirSync(work), [], 'it cleans up');
+  assert.equal(run('fsbench', []).status, 2);
+  assert.equal(run('fsbench', [work, '0']).status, 2);
+  assert.match(run('fsbench', ['-k', join(work, 'missing'), '1']).err, /^fsbench: error create .*missing\/fsbench\.dat: no such file or directory$/m);
 });
