@@ -3,7 +3,8 @@
 // functions). A vmlinux is read once for both. DWARF problems never fail the launch: they are
 // reported, and the adapter falls back to names and disassembly.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SymbolTable, parseElfSymbols, parseSystemMap } from './symbols';
 import { ElfFile, isElf } from './dwarf/elf';
 import { DebugInfo } from './dwarf/index';
@@ -21,7 +22,10 @@ export interface LoadedSymbols {
 /** Reads and parses without holding the event loop for long (the extension host stays responsive). */
 export async function loadDebugInfo(path: string): Promise<LoadedSymbols> {
   const bytes = await readFile(path);
-  if (!isElf(bytes)) return { symbols: new SymbolTable(parseSystemMap(bytes.toString('utf8')), path), debug: null, notes: [] };
+  if (!isElf(bytes)) {
+    const notes = [`${path} has names only: no source lines, C breakpoints or full call stacks; give the kernel's vmlinux in "symbols" for them`];
+    return { symbols: new SymbolTable(parseSystemMap(bytes.toString('utf8')), path), debug: null, notes };
+  }
   const elf = new ElfFile(bytes);
   const symbols = new SymbolTable(parseElfSymbols(bytes), path);
   const notes: string[] = [];
@@ -35,4 +39,37 @@ export async function loadDebugInfo(path: string): Promise<LoadedSymbols> {
     for (const p of debug.problems) notes.push(`debug info: ${p}`);
   }
   return { symbols, debug, notes };
+}
+
+/** Where guest/build.sh caches its builds (guest/lib/common.sh: SEMU_GUEST_CACHE). */
+export function guestCacheDir(): string {
+  return process.env.SEMU_GUEST_CACHE || join(process.env.HOME || '/tmp', '.cache', 'vscode-semu', 'guest');
+}
+
+/**
+ * The vmlinux of `kernel` when only its System.map is at hand (the packaged guest carries no
+ * vmlinux): a guest cache entry (kernel-*) whose Image is byte for byte `kernel`, with a vmlinux
+ * beside it — the same build, so its DWARF describes this kernel exactly.
+ */
+export async function cachedVmlinuxFor(kernel: string, cache = guestCacheDir()): Promise<string | undefined> {
+  let want: Buffer | undefined;
+  let entries: string[];
+  try {
+    entries = (await readdir(cache)).filter((n) => n.startsWith('kernel-')).sort();
+  } catch {
+    return undefined;
+  }
+  const size = (await stat(kernel)).size;
+  for (const e of entries) {
+    const image = join(cache, e, 'Image');
+    const vmlinux = join(cache, e, 'vmlinux');
+    try {
+      if ((await stat(image)).size !== size || !(await stat(vmlinux)).isFile()) continue;
+      want ??= await readFile(kernel);
+      if ((await readFile(image)).equals(want)) return vmlinux;
+    } catch {
+      /* an entry being built or pruned: not this one */
+    }
+  }
+  return undefined;
 }

@@ -17,7 +17,7 @@ import { DAP_CONSOLE_INPUT, DAP_LEVELS, DAP_STATE, DAP_STREAMS, DAP_VIRTQUEUES, 
 import { logger, setLogLevel, type LogLevel } from '../src/log';
 import { startGdbStub, type GdbStub } from '../src/gdb/stub';
 import { resolveLaunch, type SemuLaunchArguments } from './launch';
-import { loadDebugInfo } from './debug-load';
+import { cachedVmlinuxFor, loadDebugInfo } from './debug-load';
 import { SourcePaths, kernelTreeRoot } from './source-paths';
 import type { BreakpointEntry } from './breakpoints';
 import * as bpRequests from './breakpoint-requests';
@@ -30,6 +30,7 @@ import { formatMemoryReference } from './memory';
 import { snapshotStreams, snapshotDevices } from './devices';
 import { ConsoleText, consoleInputText } from './console';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const log = logger('dap');
 
@@ -150,12 +151,23 @@ export class SemuDebugSession extends InspectSession {
     if (!launch.symbols) return;
     try {
       const t0 = performance.now();
-      const loaded = await loadDebugInfo(launch.symbols);
+      let from = launch.symbols;
+      let loaded = await loadDebugInfo(from);
+      // Only names, and no vmlinux beside the kernel (the packaged guest): the same kernel built
+      // here may have one in the guest cache. A System.map chosen over a vmlinux at hand stays.
+      const kernel = launch.options.kernel;
+      const lone = !loaded.debug && !existsSync(join(dirname(kernel), 'vmlinux'));
+      const twin = lone ? await cachedVmlinuxFor(kernel).catch(() => undefined) : undefined;
+      if (twin) {
+        this.sendEvent(new OutputEvent(`semu: ${twin} is the vmlinux of this kernel (the same Image, built here): using its DWARF\n`, 'console'));
+        from = twin;
+        loaded = await loadDebugInfo(twin);
+      }
       this.symbols = loaded.symbols;
       this.debug = loaded.debug;
       const lines = loaded.debug?.lines;
       if (lines) {
-        this.sendEvent(new OutputEvent(`semu: debug info from ${launch.symbols}: ${lines.files.length} source files, ${loaded.debug?.info?.functions.length ?? 0} functions (${(performance.now() - t0).toFixed(0)} ms)\n`, 'console'));
+        this.sendEvent(new OutputEvent(`semu: debug info from ${from}: ${lines.files.length} source files, ${loaded.debug?.info?.functions.length ?? 0} functions (${(performance.now() - t0).toFixed(0)} ms)\n`, 'console'));
       }
       for (const n of loaded.notes) this.sendEvent(new OutputEvent(`semu: ${n}\n`, 'console'));
     } catch (e) {

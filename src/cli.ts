@@ -6,6 +6,7 @@ import { UsageError, type MachineOptions } from './host/options';
 import { EscapeFilter, USAGE, parseArgs } from './host/cli-args';
 import { defaultGuest } from './host/default-guest';
 import { logger, setLogLevel } from './log';
+import { startGdbStub, type GdbEnd } from './gdb/stub';
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
@@ -29,7 +30,20 @@ async function main(): Promise<number> {
   };
   host.on('console', (d) => process.stdout.write(d));
   // A machine that cannot start rejects here (bad input: a UsageError, exit code 2).
-  await host.start({ logLevel: args.logLevel });
+  // With -g it waits at its first instruction for gdb, as semu's does.
+  await host.start({ logLevel: args.logLevel, stopOnEntry: args.gdbPort !== undefined });
+  let gdbCode: number | undefined;
+  if (args.gdbPort !== undefined) {
+    const stub = await startGdbStub(host, args.gdbPort, {
+      onDisconnect: (how: GdbEnd) => {
+        // semu ends when gdb leaves: 0 after a detach, 1 when gdb killed or hung up.
+        if (host.exited) return;
+        gdbCode = how === 'detach' ? 0 : 1;
+        void host.dispose();
+      },
+    });
+    process.stderr.write(`semu: waiting for gdb on 127.0.0.1:${stub.port} (gdb-multiarch vmlinux -ex 'target remote :${stub.port}')\n`);
+  }
   const exited = new Promise<number>((resolve) => {
     const report = (e: ExitedEvent) => {
       if (e.reason === 'crash' || e.reason === 'error') {
@@ -64,7 +78,7 @@ async function main(): Promise<number> {
   if (timer) clearTimeout(timer);
   restore();
   await host.dispose();
-  return timedOut ? 124 : code;
+  return timedOut ? 124 : (gdbCode ?? code);
 }
 
 if (require.main === module) {

@@ -8,6 +8,17 @@
 // translation by that tag (no page-table walk), and check() compares it against the few watched
 // ranges. Other pages keep their fast path. A hit sets hart.stop: the access completes and the
 // instruction retires, then the machine stops (the "after" semantics gdb expects on RISC-V).
+//
+// The whole interface with the CPU (each spot marked "watchpoint hook"; a new engine carries
+// these over and nothing else):
+//   Mmu.watch                     the table, or null when no watchpoint is set (Machine sets it)
+//   Mmu.fill                      tags a load/store entry TLB_WATCHED when blocksPage(va, pa)
+//   Mmu.translate                 a TLB_WATCHED entry answers the slow path without a walk
+//   Mmu.flushPage                 compares page numbers only (tag >>> 12), so TLB_WATCHED entries go too
+//   Hart.loadSlow / storeSlow (LR/SC go through them) / amo
+//                                 check(hart, va, pa, width, isWrite, isAmo, pc) after translating
+// Fetches are never watched. A TLB that keeps its tags elsewhere only needs "an entry of a page
+// blocksPage() names never matches a fast path" and to be flushed when setWatchpoints() runs.
 
 export const WATCH_READ = 1;
 export const WATCH_WRITE = 2;

@@ -33,7 +33,14 @@ export interface GdbStubOptions {
   bind?: string;
   /** gdb's `kill`: what ending the machine means for the owner (default: only detach). */
   onKill?: () => void;
+  /**
+   * A gdb connection ended: gdb detached, killed, or hung up without either. The CLI's -g ends
+   * the machine then, as semu does; the adapter's gdbPort lets it run on.
+   */
+  onDisconnect?: (how: GdbEnd) => void;
 }
+
+export type GdbEnd = 'detach' | 'kill' | 'hangup';
 
 export class GdbStub {
   private conn: GdbConnection | null = null;
@@ -71,6 +78,7 @@ export class GdbStub {
     socket.once('close', () => {
       c.detach();
       if (this.conn === c) this.conn = null;
+      opts.onDisconnect?.(c.endedBy ?? 'hangup');
     });
   }
 
@@ -113,6 +121,8 @@ class GdbConnection {
   private closed = false;
   private readonly onStopped = (e: StoppedEvent) => this.stopped(e);
   private readonly onExited = (e: { code: number }) => this.exited(e.code);
+  /** How gdb ended the connection (unset: it hung up). */
+  endedBy: GdbEnd | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -262,12 +272,14 @@ class GdbConnection {
       case 'z':
         return this.send(await this.breakpoint(c === 'Z', p.slice(1)));
       case 'D':
+        this.endedBy = 'detach';
         this.send('OK');
         this.detach();
         if (!this.host.exited && !this.host.running) this.host.continue('gdb');
         this.end();
         return;
       case 'k':
+        this.endedBy = 'kill';
         this.detach();
         this.end();
         this.opts.onKill?.();
@@ -336,6 +348,7 @@ class GdbConnection {
       return this.send('E01');
     }
     if (p.startsWith('vKill')) {
+      this.endedBy = 'kill';
       this.send('OK');
       this.detach();
       this.end();

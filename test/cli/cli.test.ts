@@ -110,7 +110,6 @@ test('cli: flags parse as semu spells them, short, attached, long and long=value
 test("cli: semu's flags for devices still to come are accepted and say they are not available", () => {
   assert.throws(() => parseArgs(['-n', 'user']), /-n: virtio-net is not available yet/);
   assert.throws(() => parseArgs(['--netdev=tap']), /--netdev: virtio-net is not available yet/);
-  assert.throws(() => parseArgs(['-g']), /-g: the gdb stub is not available yet/);
   const r = cli('-n', 'user');
   assertUsageError(r, /virtio-net is not available yet/);
 });

@@ -5,22 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { MachineHost } from '../../src/host/machine-host';
 import { startGdbStub } from '../../src/gdb/stub';
 import { guestArtifacts, GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
-
-function waitFor(get: () => string, re: RegExp, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      if (re.test(get())) return resolve();
-      if (Date.now() - t0 > ms) return reject(new Error(`${what} never showed ${re}; last:\n${get().slice(-3000)}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
+import { runGdb, waitFor } from './batch';
 
 test('gdb-multiarch against the stub on the running default guest', { timeout: 600_000 }, async () => {
   const g = guestArtifacts();
@@ -56,39 +44,35 @@ test('gdb-multiarch against the stub on the running default guest', { timeout: 6
       'info registers pc',
       'detach',
     ];
-    const gdb = spawn('gdb-multiarch', ['-batch', '-nx', ...script.flatMap((c) => ['-ex', c]), g.vmlinux], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    gdb.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    gdb.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => gdb.on('exit', (code) => resolve(code)));
-    const kill = setTimeout(() => gdb.kill('SIGKILL'), 300_000);
+    const gdb = runGdb(script, g.vmlinux);
+    const out = gdb.out;
     try {
-      await waitFor(() => out, /@BREAK-SET/, 120_000, 'gdb');
+      await waitFor(out, /@BREAK-SET/, 120_000, 'gdb');
       // The machine is stopped for gdb; the command runs once gdb continues.
       host.consoleIn('pcm play 440 1\n');
-      await waitFor(() => out, /@RUN-FREE/, 240_000, 'gdb');
+      await waitFor(out, /@RUN-FREE/, 240_000, 'gdb');
       await new Promise((r) => setTimeout(r, 1000));
-      gdb.kill('SIGINT'); // Ctrl-C: gdb sends the interrupt byte, the stub stops the machine
-      assert.equal(await exited, 0, out);
+      gdb.proc.kill('SIGINT'); // Ctrl-C: gdb sends the interrupt byte, the stub stops the machine
+      assert.equal(await gdb.exited, 0, out());
     } finally {
-      clearTimeout(kill);
+      gdb.kill();
     }
-    assert.match(out, /@CONNECTED/);
-    assert.match(out, /^pc\s+0x[0-9a-f]+\s/m, 'registers read');
-    assert.match(out, /Breakpoint 1 at 0xc[0-9a-f]+: file .*virtio_pcm_msg\.c, line \d+\./, 'a breakpoint at a kernel virtual address');
-    assert.match(out, /Breakpoint 1, virtsnd_pcm_msg_send \(vss=0x[0-9a-f]+/, 'hit, with its arguments from DWARF');
-    assert.match(out, /^#3 /m, 'a backtrace of at least four frames');
-    assert.match(out, /^a0\s+0xc[0-9a-f]+/m);
-    assert.match(out, /^0xc[0-9a-f]+:\s+0x[0-9a-f]{8}\s+0x[0-9a-f]{8}/m, 'memory at sp');
-    assert.match(out, /^\$1 = 0x8[0-9a-f]{7}$/m, 'satp: Sv32 on');
-    assert.match(out, /^\$2 = /m, 'the privilege register');
-    assert.match(out, /\* 1\s+Thread 1 \(hart 0\)/, 'harts are threads');
-    assert.match(out, /Hardware watchpoint 2: -location/);
-    assert.match(out, /Old value = \d+\s+New value = \d+/, 'the watchpoint fired on a write');
-    assert.match(out, /virtsnd_pcm_msg_complete/, 'in the driver\'s completion');
-    assert.match(out, /Program received signal SIGINT/, 'interrupted');
-    assert.match(out, /@INTERRUPTED/);
-    assert.match(out, /Inferior 1 \[Remote target\] detached|\[Inferior 1 \(Remote target\) detached\]/);
+    assert.match(out(), /@CONNECTED/);
+    assert.match(out(), /^pc\s+0x[0-9a-f]+\s/m, 'registers read');
+    assert.match(out(), /Breakpoint 1 at 0xc[0-9a-f]+: file .*virtio_pcm_msg\.c, line \d+\./, 'a breakpoint at a kernel virtual address');
+    assert.match(out(), /Breakpoint 1, virtsnd_pcm_msg_send \(vss=0x[0-9a-f]+/, 'hit, with its arguments from DWARF');
+    assert.match(out(), /^#3 /m, 'a backtrace of at least four frames');
+    assert.match(out(), /^a0\s+0xc[0-9a-f]+/m);
+    assert.match(out(), /^0xc[0-9a-f]+:\s+0x[0-9a-f]{8}\s+0x[0-9a-f]{8}/m, 'memory at sp');
+    assert.match(out(), /^\$1 = 0x8[0-9a-f]{7}$/m, 'satp: Sv32 on');
+    assert.match(out(), /^\$2 = /m, 'the privilege register');
+    assert.match(out(), /\* 1\s+Thread 1 \(hart 0\)/, 'harts are threads');
+    assert.match(out(), /Hardware watchpoint 2: -location/);
+    assert.match(out(), /Old value = \d+\s+New value = \d+/, 'the watchpoint fired on a write');
+    assert.match(out(), /virtsnd_pcm_msg_complete/, 'in the driver\'s completion');
+    assert.match(out(), /Program received signal SIGINT/, 'interrupted');
+    assert.match(out(), /@INTERRUPTED/);
+    assert.match(out(), /Inferior 1 \[Remote target\] detached|\[Inferior 1 \(Remote target\) detached\]/);
     // Detached: the machine runs on, the console answers.
     const before = console.length;
     host.consoleIn('echo still-alive\n');
