@@ -1,5 +1,5 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio watch dwarf fs; `vs-semu` (needs SEMU_C) and `workloads` (in-process,
+// panels-host audio screen watch dwarf fs; `vs-semu` (needs SEMU_C) and `workloads` (in-process,
 // WORKLOADS=a,b) only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
@@ -15,13 +15,14 @@ import { benchVsSemu } from './vs-semu';
 import { benchWorkloads } from './workloads';
 import { benchWatch } from './watch';
 import { benchDwarf } from './dwarf';
+import { benchScreen } from './screen';
 import { benchFs } from './fs';
 
 type Row = [string, string, string];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'watch', 'dwarf', 'fs'];
+  const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'watch', 'dwarf', 'fs'];
   const unknown = wanted.filter((n) => !all.includes(n) && n !== 'vs-semu' && n !== 'workloads');
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, 'vs-semu', 'workloads'].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
@@ -85,6 +86,13 @@ async function main(): Promise<void> {
     const d = await benchDwarf();
     say(['DWARF load (vmlinux, in one go)', `${d.sync_ms.toFixed(0)} ms`, `CPU ${d.sync_cpu_ms.toFixed(0)} ms; lines ${d.lines_ms.toFixed(0)}, CFI ${d.frames_ms.toFixed(0)}, info ${d.info_ms.toFixed(0)} ms; file read ${d.read_ms.toFixed(0)} ms; ${d.rows} rows, ${d.fdes} FDEs, ${d.functions} functions; load average ${d.load_average.toFixed(1)}`]);
     say(['DWARF load in slices (the adapter)', `${d.sliced_ms.toFixed(0)} ms`, `longest event-loop gap ${d.longest_gap_ms.toFixed(0)} ms`]);
+  }
+  if (run('screen')) {
+    const s = await benchScreen();
+    say(['guest full-screen redraw (DRM dumb buffer)', `${s.guest_fps.toFixed(1)} fps`, `1024×768 XRGB8888, TRANSFER_TO_HOST_2D + RESOURCE_FLUSH per frame; ${s.guest_fps_line}`]);
+    say(['fbcon boot cost', `+${((s.boot_insns_gpu / s.boot_insns_plain - 1) * 100).toFixed(0)} %`, `${(s.boot_insns_plain / 1e6).toFixed(0)} M → ${(s.boot_insns_gpu / 1e6).toFixed(0)} M instructions to the ready marker with virtio-gpu + input`]);
+    say(['screen feed, host CPU per frame', `${s.host_ms_per_full_frame.toFixed(2)} ms`, `full 1024×768 frame (read, RGBA, one copy); one text line: ${s.host_ms_per_line_frame.toFixed(3)} ms`]);
+    say(['screen panel, post → shown (median)', `${s.panel_latency_full_ms.median.toFixed(1)} ms`, `full frames, p90 ${s.panel_latency_full_ms.p90.toFixed(1)} ms, ${s.panel_fps_full.toFixed(0)} fps shown; one-line frames ${s.panel_latency_line_ms.median.toFixed(1)} ms (p90 ${s.panel_latency_line_ms.p90.toFixed(1)} ms, ${s.panel_fps_line.toFixed(0)} fps)`]);
   }
   if (run('fs')) {
     const f = await benchFs();

@@ -22,6 +22,7 @@ const nodeEntries = [
 const webEntries = [
   ['webview/levels/main.ts', 'dist/webview/levels.js'],
   ['webview/inspector/main.ts', 'dist/webview/inspector.js'],
+  ['webview/screen/main.ts', 'dist/webview/screen.js'],
   ['webview/audio/main.ts', 'dist/webview/audio.js'],
 ];
 

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { SemuDebugSession } from '../debug-adapter/session';
 import { PanelHub, registerPanels } from './panels/index';
+import { ScreenPanels, registerScreen } from './panels/screen-panel';
 import { SemuConfigurationProvider } from './vscode/config-provider';
 import { DEBUG_TYPE } from './vscode/config-defaults';
 import { ConsoleTerminal } from './vscode/terminal';
@@ -32,6 +33,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const currentSession = () => (feed.session ? sessions.get(feed.session.id) : undefined);
 
   registerPanels(context, hub, { memorySession: currentSession });
+  const screens = new ScreenPanels(context.extensionUri);
+  registerScreen(context, screens, { currentSession });
   const relay = registerAudioPanel(context);
   provider.resolveAudio = audioResolver(relay);
   const devices = new DeviceView();
@@ -53,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
           onMachine: (host) => {
             if (host) terminal.setInput((text) => host.consoleIn(text));
             else terminal.ended(`${session.name}: machine stopped`);
+            screens.machine(host, session.name, session.id);
           },
           onClosed: () => adapters.delete(adapter),
         });

@@ -9,12 +9,17 @@ import { virtioBlk } from './virtio-blk';
 import { virtioRng } from './virtio-rng';
 import { virtioSnd } from './virtio-snd';
 import { virtioFs } from './virtio-fs';
+import { virtioKeyboard, virtioTablet } from './virtio-input';
+import { virtioGpu } from './virtio-gpu';
 
 export const DEVICES = [
   virtioBlk,
   virtioRng,
   virtioSnd,
   virtioFs,
+  virtioKeyboard,
+  virtioTablet,
+  virtioGpu,
 ] as const satisfies readonly DeviceDescriptor<never>[];
 
 // ---- derived views ----

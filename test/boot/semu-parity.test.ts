@@ -5,15 +5,15 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { distFile } from '../../src/paths';
 import { VIRTIO_SLOTS } from '../../src/emulator/devices/map';
 import { guestArtifacts, GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
 import { parseNewc, S_IFDIR, S_IFMT, S_IFREG } from '../guest-artifacts/cpio';
 import { GuestSession } from '../helpers/guest-session';
+import { Cli } from '../helpers/cli-session';
 
 const dir = mkdtempSync(join(tmpdir(), 'semu-parity-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,59 +67,6 @@ function dtb(name: string, chosen: string): string {
 const initrdDtb = () => dtb('initrd', 'bootargs = "earlycon console=ttyS0"; linux,initrd-start = <0x1f700000>; linux,initrd-end = <0x1fefffff>;');
 /** semu's external-root layout (ENABLE_EXTERNAL_ROOT): root on virtio-blk, no initrd. */
 const rootDtb = () => dtb('extroot', 'bootargs = "earlycon console=ttyS0 root=/dev/vda rw rootwait quiet loglevel=3 lpj=260000";');
-
-// ---- the CLI, driven like a person at a terminal ----
-
-class Cli {
-  out = '';
-  private readonly p: ChildProcessWithoutNullStreams;
-  private readonly exit: Promise<number | null>;
-  private wake: () => void = () => {};
-
-  constructor(args: string[]) {
-    this.p = spawn(process.execPath, [distFile('cli.js'), ...args], { stdio: 'pipe' });
-    const take = (d: Buffer) => {
-      this.out += d.toString('latin1').replace(/\r/g, '');
-      this.wake();
-    };
-    this.p.stdout.on('data', take);
-    this.p.stderr.on('data', take);
-    this.exit = new Promise((resolve) => this.p.on('exit', (code) => resolve(code)));
-  }
-
-  async waitFor(text: string, from: number, ms: number): Promise<number> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const at = this.out.indexOf(text, from);
-      if (at >= 0) return at + text.length;
-      if (this.p.exitCode !== null || Date.now() > deadline) throw new Error(`no "${text}" (exit ${this.p.exitCode}); output:\n${this.out.slice(-3000)}`);
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 200);
-      });
-    }
-  }
-
-  /** Types a line and returns what it printed up to the next prompt. */
-  async run(line: string): Promise<string> {
-    const from = this.out.length;
-    this.p.stdin.write(line + '\n');
-    const end = await this.waitFor('\n# ', from + line.length, 60_000);
-    return this.out.slice(from, end);
-  }
-
-  async poweroff(): Promise<number | null> {
-    this.p.stdin.write('poweroff\n');
-    const t = setTimeout(() => this.p.kill('SIGKILL'), 30_000);
-    const code = await this.exit;
-    clearTimeout(t);
-    return code;
-  }
-
-  kill(): void {
-    if (this.p.exitCode === null) this.p.kill('SIGKILL');
-  }
-}
 
 /** Boots, checks the shell answers, and returns the virtio device IDs the guest found. */
 async function bootAndListVirtio(args: string[]): Promise<{ ids: string[]; cli: Cli }> {

@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MachineHost, type ExitedEvent } from '../../src/host/machine-host';
-import { DEFAULT_BOOTARGS, type MachineOptions } from '../../src/host/options';
+import type { MachineOptions } from '../../src/host/options';
+import { bootargsFor } from '../../src/worker/load';
 import { distFile } from '../../src/paths';
 import { guestArtifacts, GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
 
@@ -144,12 +145,9 @@ export class GuestSession {
     if (!existsSync(distFile('worker.js'))) throw new Error('dist/worker.js is missing: run `node scripts/build.mjs` first');
     const { guestCmd, env, bootTimeoutMs = BOOT_TIMEOUT_MS, quietKernel = true, waitPrompt = true, ...machine } = opts;
     const g = machine.kernel ? null : guestArtifacts();
-    const options: MachineOptions = {
-      ...machine,
-      kernel: machine.kernel ?? g!.kernel,
-      initrd: machine.initrd ?? g?.initrd,
-      bootargs: bootargsWith(machine.bootargs ?? DEFAULT_BOOTARGS, guestCmd),
-    };
+    const base: MachineOptions = { ...machine, kernel: machine.kernel ?? g!.kernel, initrd: machine.initrd ?? g?.initrd };
+    // The command line the machine would get (with the devices' words, e.g. a screen's tty0).
+    const options: MachineOptions = { ...base, bootargs: bootargsWith(bootargsFor(base), guestCmd) };
     const host = new MachineHost(options);
     const s = new GuestSession(host);
     // A worker copies process.env when it is created (inside start(), synchronously): lend it

@@ -23,7 +23,7 @@ function findRoot(): string {
   return root;
 }
 
-export type PanelKind = 'levels' | 'inspector';
+export type PanelKind = 'levels' | 'inspector' | 'screen';
 const bundles = new Map<PanelKind, { js: string; css: string }>();
 
 /** Bundles a panel the way scripts/build.mjs does (iife, browser), in memory. */
@@ -73,6 +73,8 @@ export interface OpenOptions {
   height?: number;
   /** Classes on <body>, as VS Code sets them (vscode-dark, vscode-light, vscode-high-contrast). */
   bodyClass?: string;
+  /** Called in Node with each message the panel posts, as it posts it (a controller's inbox). */
+  onPost?: (msg: unknown) => void;
 }
 
 export async function openPanel(browser: Browser, kind: PanelKind, opts: OpenOptions = {}): Promise<PanelPage> {
@@ -91,6 +93,8 @@ export async function openPanel(browser: Browser, kind: PanelKind, opts: OpenOpt
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  const onPost = opts.onPost;
+  if (onPost) await page.exposeFunction('__toHost', (m: unknown) => onPost(m));
   await page.addInitScript(
     ({ initial, bodyClass }) => {
       const w = window as unknown as Record<string, unknown>;
@@ -103,7 +107,10 @@ export async function openPanel(browser: Browser, kind: PanelKind, opts: OpenOpt
         if (acquired) throw new Error('acquireVsCodeApi called twice');
         acquired = true;
         return {
-          postMessage: (m: unknown) => posted.push(JSON.parse(JSON.stringify(m))),
+          postMessage: (m: unknown) => {
+            posted.push(JSON.parse(JSON.stringify(m)));
+            (w.__toHost as ((x: unknown) => void) | undefined)?.(m);
+          },
           getState: () => w.__state,
           setState: (s: unknown) => {
             w.__state = JSON.parse(JSON.stringify(s));
