@@ -1,5 +1,6 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio screen fs watch dwarf net; `soak`, 35 minutes, only when named),
+// panels-host audio screen fs watch dwarf net; `soak` (35 minutes), `vs-semu` (needs SEMU_C) and
+// `workloads` (in-process, WORKLOADS=a,b) only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -10,6 +11,8 @@ import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
+import { benchVsSemu } from './vs-semu';
+import { benchWorkloads } from './workloads';
 import { benchWatch } from './watch';
 import { benchDwarf } from './dwarf';
 import { benchScreen } from './screen';
@@ -22,6 +25,9 @@ type Row = [string, string, string];
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'fs', 'watch', 'dwarf', 'net'];
+  const named = ['soak', 'vs-semu', 'workloads'];
+  const unknown = wanted.filter((n) => !all.includes(n) && !named.includes(n));
+  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, ...named].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
   const rows: Row[] = [];
   let bootS = NaN;
@@ -59,18 +65,18 @@ async function main(): Promise<void> {
     const a = await benchAudio(60);
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
   }
-  if (run('screen')) {
-    const s = await benchScreen();
-    say(['guest full-screen redraw (DRM dumb buffer)', `${s.guest_fps.toFixed(1)} fps`, `1024×768 XRGB8888, TRANSFER_TO_HOST_2D + RESOURCE_FLUSH per frame; ${s.guest_fps_line}`]);
-    say(['fbcon boot cost', `+${((s.boot_insns_gpu / s.boot_insns_plain - 1) * 100).toFixed(0)} %`, `${(s.boot_insns_plain / 1e6).toFixed(0)} M → ${(s.boot_insns_gpu / 1e6).toFixed(0)} M instructions to the ready marker with virtio-gpu + input`]);
-    say(['screen feed, host CPU per frame', `${s.host_ms_per_full_frame.toFixed(2)} ms`, `full 1024×768 frame (read, RGBA, one copy); one text line: ${s.host_ms_per_line_frame.toFixed(3)} ms`]);
-    say(['screen panel, post → shown (median)', `${s.panel_latency_full_ms.median.toFixed(1)} ms`, `full frames, p90 ${s.panel_latency_full_ms.p90.toFixed(1)} ms, ${s.panel_fps_full.toFixed(0)} fps shown; one-line frames ${s.panel_latency_line_ms.median.toFixed(1)} ms (p90 ${s.panel_latency_line_ms.p90.toFixed(1)} ms, ${s.panel_fps_line.toFixed(0)} fps)`]);
+  if (run('workloads')) {
+    const w = benchWorkloads(process.env.WORKLOADS ? process.env.WORKLOADS.split(',') : undefined);
+    for (const r of [w.boot, ...w.results]) say([`in-process ${r.name}`, `${(r.instructions / r.cpu_s / 1e6).toFixed(0)} MIPS`, `${(r.instructions / 1e6).toFixed(1)} M insns, ${r.cpu_s.toFixed(3)} s CPU, guest ${Number.isNaN(r.guest_s) ? '-' : r.guest_s.toFixed(3) + ' s'}`]);
+    say(['code cache', `${w.translated} blocks`, `${w.decodes} page decodes, ${w.invalidated} invalidations`]);
   }
-  if (run('fs')) {
-    const f = await benchFs();
-    for (const [dev, r] of [['virtio-fs (-s, /mnt)', f.fs], ['ext4 on virtio-blk (-d, /blk)', f.blk]] as const) {
-      say([`guest fsbench ${f.mib} MiB: ${dev}`, `${r.writeMBps.toFixed(1)} / ${r.readMBps.toFixed(1)} MB/s`, `sequential write (fsync) / read (page cache dropped); ${r.filesPerS} create+stat+unlink per s; median of ${f.rounds}`]);
+  if (run('vs-semu')) {
+    const v = await benchVsSemu(undefined, (l) => process.stderr.write(`  ${l}\n`));
+    for (const r of v.rows) {
+      say([`vs C semu: ${r.workload} (median of ${v.runs})`, `${r.ratio.toFixed(2)}×`, `${r.workload === 'boot' ? 'wall' : 'guest-measured'} ${r.ours_s.toFixed(3)} s vs ${r.c_s.toFixed(3)} s; CPU ${r.ours_cpu_s.toFixed(2)} s vs ${r.c_cpu_s.toFixed(2)} s (${r.cpu_ratio.toFixed(2)}×)`]);
     }
+    say(['vs C semu: peak RSS after boot', `${(v.ours_boot_rss_mib / v.c_boot_rss_mib).toFixed(2)}×`, `${v.ours_boot_rss_mib.toFixed(1)} MiB vs ${v.c_boot_rss_mib.toFixed(1)} MiB`]);
+    say(['vs C semu: peak RSS after all workloads', `${(v.ours_rss_mib / v.c_rss_mib).toFixed(2)}×`, `${v.ours_rss_mib.toFixed(1)} MiB vs ${v.c_rss_mib.toFixed(1)} MiB (pfbench touches 64 MiB of guest RAM)`]);
   }
   if (run('watch')) {
     const w = await benchWatch();
@@ -83,6 +89,19 @@ async function main(): Promise<void> {
     const d = await benchDwarf();
     say(['DWARF load (vmlinux, in one go)', `${d.sync_ms.toFixed(0)} ms`, `CPU ${d.sync_cpu_ms.toFixed(0)} ms; lines ${d.lines_ms.toFixed(0)}, CFI ${d.frames_ms.toFixed(0)}, info ${d.info_ms.toFixed(0)} ms; file read ${d.read_ms.toFixed(0)} ms; ${d.rows} rows, ${d.fdes} FDEs, ${d.functions} functions; load average ${d.load_average.toFixed(1)}`]);
     say(['DWARF load in slices (the adapter)', `${d.sliced_ms.toFixed(0)} ms`, `longest event-loop gap ${d.longest_gap_ms.toFixed(0)} ms`]);
+  }
+  if (run('screen')) {
+    const s = await benchScreen();
+    say(['guest full-screen redraw (DRM dumb buffer)', `${s.guest_fps.toFixed(1)} fps`, `1024×768 XRGB8888, TRANSFER_TO_HOST_2D + RESOURCE_FLUSH per frame; ${s.guest_fps_line}`]);
+    say(['fbcon boot cost', `+${((s.boot_insns_gpu / s.boot_insns_plain - 1) * 100).toFixed(0)} %`, `${(s.boot_insns_plain / 1e6).toFixed(0)} M → ${(s.boot_insns_gpu / 1e6).toFixed(0)} M instructions to the ready marker with virtio-gpu + input`]);
+    say(['screen feed, host CPU per frame', `${s.host_ms_per_full_frame.toFixed(2)} ms`, `full 1024×768 frame (read, RGBA, one copy); one text line: ${s.host_ms_per_line_frame.toFixed(3)} ms`]);
+    say(['screen panel, post → shown (median)', `${s.panel_latency_full_ms.median.toFixed(1)} ms`, `full frames, p90 ${s.panel_latency_full_ms.p90.toFixed(1)} ms, ${s.panel_fps_full.toFixed(0)} fps shown; one-line frames ${s.panel_latency_line_ms.median.toFixed(1)} ms (p90 ${s.panel_latency_line_ms.p90.toFixed(1)} ms, ${s.panel_fps_line.toFixed(0)} fps)`]);
+  }
+  if (run('fs')) {
+    const f = await benchFs();
+    for (const [dev, r] of [['virtio-fs (-s, /mnt)', f.fs], ['ext4 on virtio-blk (-d, /blk)', f.blk]] as const) {
+      say([`guest fsbench ${f.mib} MiB: ${dev}`, `${r.writeMBps.toFixed(1)} / ${r.readMBps.toFixed(1)} MB/s`, `sequential write (fsync) / read (page cache dropped); ${r.filesPerS} create+stat+unlink per s; median of ${f.rounds}`]);
+    }
   }
   if (run('net')) {
     const n = await benchNet();

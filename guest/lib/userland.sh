@@ -12,7 +12,7 @@ USER_CFLAGS=(-march=rv32ima_zicsr_zifencei -mabi=ilp32 -Os -static -nostdlib -ff
   -Wl,--build-id=none)
 
 # program name -> its C files (rt_div.c is added to every program)
-USER_PROGS=(init sh pcm cpubench counters fsbench fbtest evtest dhcp http)
+USER_PROGS=(init sh pcm cpubench counters fsbench fbtest evtest dhcp http forkbench pfbench pipebench sysbench)
 user_prog_srcs() {
   case "$1" in
     pcm) echo "pcm.c dsp.c" ;;

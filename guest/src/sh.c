@@ -674,6 +674,8 @@ static int b_help(int argc, char **argv)
 	rt_puts(1, "programs in /bin:\n"
 		"  pcm info|play|rec|loop  ALSA PCM tool (pcm -h for options)\n"
 		"  cpubench                fixed CPU workload, prints time and checksum\n"
+		"  forkbench, pfbench,     kernel-heavy workloads (fork+exec, page faults,\n"
+		"  pipebench, sysbench     pipe ping-pong, system calls), each prints its time\n"
 		"  fsbench [-k] DIR [MIB]  file system throughput and small-file rate in DIR\n"
 		"the host's shared folder is at /mnt (when shared); run a program there by path: /mnt/prog\n"
 		"commands are separated by ';'; a command ending in & runs in the background;\n"

@@ -26,7 +26,6 @@ import { buildDeviceTree, semuDevices, type DtDevice } from './fdt';
 import { Hart, HartState, type HartHost } from './cpu/hart';
 import { interpret } from './cpu/run';
 import { CodeCache } from './cpu/codecache';
-import { runBlocks } from './cpu/jit';
 import { runFast } from './cpu/fast';
 import { warmUp } from './cpu/warmup';
 import { CAUSE_NAMES, INTERRUPT_BIT } from './cpu/csr';
@@ -94,11 +93,17 @@ export interface MachineConfig {
   extraVirtio?: PlacedVirtio[];
   /** 'host' (default) or 'icount' (deterministic). */
   time?: ClockMode;
-  /** Let the caller provide RAM (so other threads can see it). Must be ramSize bytes. */
-  ramBuffer?: SharedArrayBuffer;
   /**
-   * How harts execute: 'fast' (default: the interpreter over pre-decoded pages), 'jit' (hot
-   * blocks compiled to JS functions) or 'interp' (one instruction at a time: the reference).
+   * Let the caller provide RAM (so other threads can see it): ramSize bytes, or with `memory`
+   * the buffer of that WebAssembly memory (Ram.allocate: RAM, then the CPU area).
+   */
+  ramBuffer?: SharedArrayBuffer;
+  /** The WebAssembly memory ramBuffer belongs to: hot code is then translated. */
+  memory?: WebAssembly.Memory | null;
+  /**
+   * How harts execute: 'fast' (default: the fast loop over pre-decoded pages, hot pages
+   * translated), 'interp' (one instruction at a time: the reference) or 'jit' (the fast loop
+   * translating every page on its first entry: for tests of the translator).
    */
   engine?: Engine;
 }
@@ -203,14 +208,19 @@ export class Machine implements HartHost, SbiPlatform {
     if (!Number.isInteger(ramSize) || ramSize < 4 * 1024 * 1024 || ramSize > 0xf0000000 || ramSize % 4096 !== 0) {
       throw new BootError(`RAM size ${ramSize} must be a multiple of 4 KiB between 4 MiB and 3.75 GiB`);
     }
-    if (config.ramBuffer && config.ramBuffer.byteLength !== ramSize) throw new BootError(`ramBuffer is ${config.ramBuffer.byteLength} bytes, RAM is ${ramSize}`);
+    const memory = config.memory ?? null;
+    const buf = config.ramBuffer;
+    if (buf && (memory ? (memory.buffer as unknown) !== buf || buf.byteLength < ramSize : buf.byteLength !== ramSize)) {
+      throw new BootError(`ramBuffer is ${buf.byteLength} bytes, RAM is ${ramSize}`);
+    }
     this.engine = config.engine ?? 'fast';
-    if (this.engine === 'fast') warmUp();
+    if (this.engine !== 'interp') warmUp();
     this.slice = nharts === 1 ? SLICE_ONE_HART : SLICE_PER_HART;
 
-    this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE) : Ram.allocate(ramSize, RAM_BASE);
+    this.ram = config.ramBuffer ? new Ram(config.ramBuffer, RAM_BASE, ramSize, memory) : Ram.allocate(ramSize, RAM_BASE);
     this.bus = new Bus(this.ram);
     this.code = new CodeCache(this.ram);
+    if (this.engine === 'jit') this.code.hotThreshold = 1;
     this.clock = createClock(config.time ?? 'host', () => this.instret());
     this.harts = [];
     for (let i = 0; i < nharts; i++) {
@@ -478,7 +488,6 @@ export class Machine implements HartHost, SbiPlatform {
 
   private runHart(h: Hart, slice: number, bps: ReadonlySet<number> | null, skipBp: boolean): number {
     if (bps !== null || this.engine === 'interp') return interpret(h, slice, bps, skipBp);
-    if (this.engine === 'jit') return runBlocks(h, this.code, slice);
     return runFast(h, this.code, slice);
   }
 

@@ -1,19 +1,61 @@
 // Guest RAM: one SharedArrayBuffer seen through typed views, so the worker runs the guest while
 // the extension host's inspectors read the same bytes without copies. The host is little-endian
 // (x86-64, arm64), like RISC-V, so aligned 16/32-bit views read guest words directly.
+//
+// Ram.allocate makes that buffer the memory of WebAssembly (shared), with a CPU area after RAM
+// for the harts' registers and TLBs (cpu/layout.ts): translated code then reaches guest RAM
+// and hart state directly. RAM built on any other SharedArrayBuffer works the same, untranslated.
 
-export class Ram {
+import { HART_BYTES } from './cpu/layout';
+
+/** Harts whose state fits in the CPU area (the machine's maximum). */
+export const CPU_AREA_HARTS = 4;
+const WASM_PAGE = 65536;
+const CPU_AREA_BYTES = Math.ceil((CPU_AREA_HARTS * HART_BYTES) / WASM_PAGE) * WASM_PAGE;
+
+/** Guest RAM as it travels between threads: the buffer, how much of it is RAM, its wasm memory. */
+export interface GuestRam {
+  buffer: SharedArrayBuffer;
+  size: number;
+  memory: WebAssembly.Memory | null;
+}
+
+/** Where one hart's state lives: a buffer and a byte offset in it (cpu/layout.ts). */
+export interface HartRegion {
+  buffer: ArrayBufferLike;
+  offset: number;
+}
+
+export class Ram implements GuestRam {
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
   readonly size: number;
+  /** Byte offset of the CPU area in `buffer` (-1: none). */
+  readonly cpuArea: number;
 
-  /** `base` is the guest-physical address of byte 0 (0 on semu's map). */
-  constructor(readonly buffer: SharedArrayBuffer, readonly base = 0) {
-    this.size = buffer.byteLength;
-    this.u8 = new Uint8Array(buffer);
-    this.u16 = new Uint16Array(buffer);
-    this.i32 = new Int32Array(buffer);
+  /**
+   * `base` is the guest-physical address of byte 0 (0 on semu's map); RAM is the first `size`
+   * bytes of `buffer`. `memory`: the WebAssembly memory whose buffer this is, when it has a
+   * CPU area after RAM.
+   */
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly base = 0,
+    size = buffer.byteLength,
+    readonly memory: WebAssembly.Memory | null = null,
+  ) {
+    this.size = size;
+    this.u8 = new Uint8Array(buffer, 0, size);
+    this.u16 = new Uint16Array(buffer, 0, size >> 1);
+    this.i32 = new Int32Array(buffer, 0, size >> 2);
+    this.cpuArea = memory !== null && buffer.byteLength >= size + CPU_AREA_BYTES ? size : -1;
+  }
+
+  /** The state region of hart `id`: in the CPU area when there is one, else a private buffer. */
+  hartRegion(id: number): HartRegion {
+    if (this.cpuArea >= 0 && id < CPU_AREA_HARTS) return { buffer: this.buffer, offset: this.cpuArea + id * HART_BYTES };
+    return { buffer: new ArrayBuffer(HART_BYTES), offset: 0 };
   }
 
   /**
@@ -27,8 +69,10 @@ export class Ram {
     if (this.onExternalWrite !== null) this.onExternalWrite(paddr, len);
   }
 
+  /** RAM of `size` bytes (a multiple of 4 KiB) in a new shared WebAssembly memory with a CPU area. */
   static allocate(size: number, base = 0): Ram {
-    return new Ram(new SharedArrayBuffer(size), base);
+    const memory = guestMemory(size);
+    return new Ram(memory.buffer as unknown as SharedArrayBuffer, base, size, memory);
   }
 
   /** True when [paddr, paddr+len) lies inside RAM. Safe for any uint32 paddr and len. */
@@ -64,4 +108,10 @@ export class Ram {
     this.u8[o + 2] = v >>> 16;
     this.u8[o + 3] = v >>> 24;
   }
+}
+
+/** A shared WebAssembly memory for `ramSize` bytes of RAM and the CPU area after it. */
+export function guestMemory(ramSize: number): WebAssembly.Memory {
+  const pages = Math.ceil((ramSize + CPU_AREA_BYTES) / WASM_PAGE);
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }

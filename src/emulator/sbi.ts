@@ -140,10 +140,11 @@ export class Sbi {
         return this.forHarts(h, x[10], x[11], () => {});
       case 1: // remote_sfence_vma(start, size)
       case 2: {
-        // remote_sfence_vma_asid(start, size, asid): TLB entries carry no ASID, so flush the range
+        // remote_sfence_vma_asid(start, size, asid)
         const start = x[12] >>> 0;
         const size = x[13] >>> 0;
-        return this.forHarts(h, x[10], x[11], (t) => flushRange(t, start, size));
+        const asid = fid === 2 ? x[14] & 0x1ff : -1;
+        return this.forHarts(h, x[10], x[11], (t) => flushRange(t, start, size, asid));
       }
       default:
         return ret(h, SBI_ERR_NOT_SUPPORTED, 0); // hypervisor fences: no H extension
@@ -236,12 +237,15 @@ function ret(h: Hart, error: number, value: number): void {
   h.x[11] = value;
 }
 
-/** Flushes a hart's TLB for [start, start+size); size 0 or all-ones (or a large range) = everything. */
-function flushRange(t: Hart, start: number, size: number): void {
+/**
+ * Flushes a hart's TLB for [start, start+size) in address space `asid` (-1: all); size 0 or
+ * all-ones (or a large range) = every page.
+ */
+function flushRange(t: Hart, start: number, size: number, asid: number): void {
   if ((start === 0 && size === 0) || size === 0xffffffff || size > 64 * 4096) {
-    t.flushTlb();
+    t.fence(0, false, asid);
     return;
   }
   const end = start + size;
-  for (let a = start - (start % 4096); a < end; a += 4096) t.flushTlbPage(a);
+  for (let a = start - (start % 4096); a < end; a += 4096) t.fence(a, true, asid);
 }

@@ -14,7 +14,7 @@
 //   Mmu.watch                     the table, or null when no watchpoint is set (Machine sets it)
 //   Mmu.fill                      tags a load/store entry TLB_WATCHED when blocksPage(va, pa)
 //   Mmu.translate                 a TLB_WATCHED entry answers the slow path without a walk
-//   Mmu.flushPage                 masks TLB_WATCHED off before comparing tags
+//   Mmu.flushPage                 compares page numbers only (tag >>> 12), so TLB_WATCHED entries go too
 //   Hart.loadSlow / storeSlow (LR/SC go through them) / amo
 //                                 check(hart, va, pa, width, isWrite, isAmo, pc) after translating
 // Fetches are never watched. A TLB that keeps its tags elsewhere only needs "an entry of a page

@@ -83,7 +83,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
 
   constructor(readonly options: MachineOptions) {
     super();
-    this.ram = new Ram(new SharedArrayBuffer((options.ramMiB ?? 512) * 1024 * 1024));
+    this.ram = Ram.allocate((options.ramMiB ?? 512) * 1024 * 1024);
   }
 
   /** Starts the worker; resolves once the machine is built (or rejects with the load error). */
@@ -97,6 +97,8 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
         options: this.options,
         control: this.control,
         ram: this.ram.buffer,
+        ramSize: this.ram.size,
+        memory: this.ram.memory,
         stopOnEntry: opts.stopOnEntry ?? false,
         logLevel: opts.logLevel ?? process.env.SEMU_LOG ?? 'warn',
       },

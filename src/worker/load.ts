@@ -4,6 +4,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { Machine, type MachineConfig, type MachineIO } from '../emulator/machine';
+import type { GuestRam } from '../emulator/ram';
 import { deviceBootargs, placeDevices } from '../devices/create';
 import { DEFAULT_BOOTARGS, MAX_HARTS, UsageError, type MachineOptions } from '../host/options';
 
@@ -32,7 +33,7 @@ export function bootargsFor(o: MachineOptions): string {
   return words ? `${words} ${DEFAULT_BOOTARGS}` : DEFAULT_BOOTARGS;
 }
 
-export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): MachineConfig {
+export function machineConfig(o: MachineOptions, ram: GuestRam): MachineConfig {
   if (!o.kernel) throw new UsageError('no kernel: give one with -k (or leave -k out for the default guest)');
   const harts = o.harts ?? 1;
   if (!Number.isInteger(harts) || harts < 1 || harts > MAX_HARTS) {
@@ -42,8 +43,9 @@ export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): Machin
     throw new UsageError(`unknown time mode '${o.time}' (--time): use host or icount`);
   }
   return {
-    ramSize: ram.byteLength,
-    ramBuffer: ram,
+    ramSize: ram.size,
+    ramBuffer: ram.buffer,
+    memory: ram.memory,
     harts,
     kernel: readInput(o.kernel, 'kernel image', '-k'),
     initrd: o.initrd ? readInput(o.initrd, 'initrd', '-i') : undefined,
@@ -55,10 +57,13 @@ export function machineConfig(o: MachineOptions, ram: SharedArrayBuffer): Machin
 }
 
 /** Builds the machine; its devices hold their host resources and free them at Machine.shutdown(). */
-export function loadMachine(o: MachineOptions, ram: SharedArrayBuffer, io: MachineIO): Machine {
+export function loadMachine(o: MachineOptions, ram: GuestRam, io: MachineIO): Machine {
   const config = machineConfig(o, ram);
   try {
-    return new Machine(config, io);
+    const machine = new Machine(config, io);
+    // The worker yields between slices: hot code compiles on V8's threads meanwhile.
+    machine.code.compileInBackground = true;
+    return machine;
   } catch (e) {
     // Boot errors (image too large, corrupt DTB) are the user's to fix; so are device errors.
     if ((e as Error).name === 'BootError') throw new UsageError((e as Error).message);

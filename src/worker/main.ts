@@ -23,7 +23,7 @@ const log = logger('worker');
 
 let session: Session;
 try {
-  const machine = loadMachine(init.options, init.ram, {
+  const machine = loadMachine(init.options, { buffer: init.ram, size: init.ramSize, memory: init.memory }, {
     consoleOut: (bytes, length) => session.consoleOut(bytes, length),
     wake: { buffer: init.control.buffer as SharedArrayBuffer, index: ctl.CTL_WAKE },
     warning: (message) => post({ t: 'warning', message }),

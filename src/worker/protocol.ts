@@ -31,6 +31,9 @@ export interface WorkerInit {
   options: MachineOptions;
   control: Int32Array;
   ram: SharedArrayBuffer;
+  /** Bytes of `ram` that are guest RAM, and the WebAssembly memory it is (Ram.allocate), if any. */
+  ramSize: number;
+  memory: WebAssembly.Memory | null;
   stopOnEntry: boolean;
   logLevel: string;
 }

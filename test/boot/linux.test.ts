@@ -12,7 +12,8 @@ test('Linux boots to the ready marker, answers uname and /proc/cpuinfo, and powe
   assert.ok(r.at >= 0, `no ready marker (${r.reason}); output:\n${g.output.slice(-3000)}`);
   const bootS = (performance.now() - t0) / 1000;
   assert.match(g.output, /Linux version 6\.12/);
-  // The shell's first prompt: a line typed before it is echoed by the tty ahead of the prompt.
+  // Type after the shell's first prompt (see the SMP test below): typed earlier, the tty echo
+  // followed by that prompt looks like a finished command with no output.
   assert.ok(g.runUntil('# ', 5e8, r.at).at >= 0, 'the first shell prompt');
   const uname = g.command('uname -a');
   assert.match(uname, /Linux .*riscv32/);

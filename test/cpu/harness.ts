@@ -1,5 +1,5 @@
-// A hart on a small bus for instruction-level tests, in either execution mode: the interpreter
-// or the block translator (with every block compiled on first entry).
+// A hart on a small bus for instruction-level tests, in each execution mode: the reference
+// interpreter, the fast loop alone, and the fast loop with the page translator.
 
 import { Bus } from '../../src/emulator/bus';
 import { Ram } from '../../src/emulator/ram';
@@ -7,13 +7,13 @@ import type { MmioDevice, Width } from '../../src/emulator/types';
 import { Hart, type HartHost } from '../../src/emulator/cpu/hart';
 import { CodeCache } from '../../src/emulator/cpu/codecache';
 import { interpret } from '../../src/emulator/cpu/run';
-import { runBlocks } from '../../src/emulator/cpu/jit';
 import { runFast } from '../../src/emulator/cpu/fast';
 import { reg } from '../../src/emulator/cpu/asm';
 
 /**
- * 'fast' is the fast loop alone, 'hybrid' the fast loop handing every loop head to the block
- * translator at once, 'jit' the block translator's own loop compiling every block at once.
+ * 'fast' is the fast loop alone, 'hybrid' the fast loop translating a page on the second entry
+ * into a slot (code runs both ways, and passes between them), 'jit' translating every page on
+ * its first entry (nearly everything runs translated).
  */
 export type Mode = 'interp' | 'fast' | 'hybrid' | 'jit';
 export const MODES: readonly Mode[] = ['interp', 'fast', 'hybrid', 'jit'];
@@ -65,8 +65,7 @@ export class TestCpu implements HartHost {
     this.bus = new Bus(this.ram);
     this.bus.add(this.dev);
     this.cache = new CodeCache(this.ram);
-    this.cache.hot = 1;
-    this.cache.jitThreshold = mode === 'hybrid' ? 1 : 0;
+    this.cache.hotThreshold = mode === 'hybrid' ? 2 : mode === 'jit' ? 1 : 0;
     this.hart = new Hart(0, this.ram, this.bus, this.cache, this);
     this.cache.addHart(this.hart);
     this.hart.reset(CODE, 0, 0);
@@ -97,9 +96,8 @@ export class TestCpu implements HartHost {
   step(budget: number): number {
     const h = this.hart;
     h.stop = false;
-    if (this.mode === 'jit') return runBlocks(h, this.cache, budget);
-    if (this.mode === 'fast' || this.mode === 'hybrid') return runFast(h, this.cache, budget);
-    return interpret(h, budget, null, false);
+    if (this.mode === 'interp') return interpret(h, budget, null, false);
+    return runFast(h, this.cache, budget);
   }
 
   /** Runs until the hart executes WFI with nothing pending (or stops), at most `max` iterations. */

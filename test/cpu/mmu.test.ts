@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { enc, li } from '../../src/emulator/cpu/asm';
 import { MODES, TestCpu, type Mode } from './harness';
 
-const V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128;
+const V = 1, R = 2, W = 4, X = 8, U = 16, G = 32, A = 64, D = 128;
 const ROOT = 0x100000;
 const HANDLER = 0x3000;
 const SSTATUS = 0x100, SATP = 0x180;
@@ -218,10 +218,70 @@ for (const mode of MODES) {
     assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [2, 1], 'sfence.vma addr flushes that page only');
     run(cpu, [enc('sfence.vma', 'zero', 'zero'), ...load]);
     assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [2, 2]);
-    // satp write (even of the same value) flushes too.
+    // Writing satp is no fence (§4.1.11): rewriting the same value keeps the translations.
     cpu.ram.write32(slot, ((0x8000 >>> 12) << 10) | V | R | W | A | D);
     run(cpu, [enc('csrrs', 't0', SATP, 'zero'), enc('csrrw', 'zero', SATP, 't0'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [2, 2], 'a satp write is not a fence');
+    run(cpu, [enc('sfence.vma', 'zero', 'zero'), ...load]);
     assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2]);
+  });
+
+  test(`${mode}: ASIDs: a context switch keeps each address space's translations; sfence.vma by ASID drops only that one`, () => {
+    const { cpu, pt } = setup(mode);
+    // A second address space: a copy of the root (same code mappings), its data page elsewhere.
+    const ROOT_B = 0x200000;
+    for (let i = 0; i < 1024; i++) cpu.ram.write32(ROOT_B + 4 * i, cpu.ram.read32(ROOT + 4 * i));
+    const slotA = pt.map(DATA_VA, 0x8000, V | R | W | A | D); // allocates A's level-0 table for DATA_VA
+    const l0B = 0x300000;
+    cpu.ram.write32(ROOT_B + (DATA_VA >>> 22) * 4, ((l0B >>> 12) << 10) | V);
+    const slotB = l0B + ((DATA_VA >>> 12) & 0x3ff) * 4;
+    cpu.ram.write32(slotB, ((0x9000 >>> 12) << 10) | V | R | W | A | D);
+    cpu.ram.write32(0x8000, 1);
+    cpu.ram.write32(0x9000, 2);
+    cpu.ram.write32(0xa000, 3);
+    const satpA = (0x80000000 | (1 << 22) | (ROOT >>> 12)) | 0;
+    const satpB = (0x80000000 | (2 << 22) | (ROOT_B >>> 12)) | 0;
+    cpu.hart.satp = satpA;
+    const switchTo = (satp: number) => [...li('t0', satp), enc('csrrw', 'zero', SATP, 't0')];
+    const load = [...li('s0', DATA_VA), enc('lw', 'a0', 's0', 0)];
+    const both = [...load, ...switchTo(satpB), enc('lw', 'a1', 's0', 0), ...switchTo(satpA)];
+    run(cpu, both);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2], 'each address space translates through its own tables');
+    // Both leaves now point at 0xa000, in memory only: both address spaces keep their entries.
+    cpu.ram.write32(slotA, ((0xa000 >>> 12) << 10) | V | R | W | A | D);
+    cpu.ram.write32(slotB, ((0xa000 >>> 12) << 10) | V | R | W | A | D);
+    run(cpu, both);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2], 'switching back and forth flushed nothing');
+    // sfence.vma x0, asid(B): B reloads, A keeps its stale entry.
+    run(cpu, [...li('t1', 2), enc('sfence.vma', 'zero', 't1'), ...both]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 3], 'only ASID 2 was fenced');
+    // sfence.vma va, x0 names every address space.
+    run(cpu, [...li('t1', DATA_VA), enc('sfence.vma', 't1', 'zero'), ...load]);
+    assert.equal(cpu.x('a0'), 3);
+  });
+
+  test(`${mode}: a new address space inherits the global (kernel) translations, not the others`, () => {
+    const { cpu, pt } = setup(mode);
+    const GLOBAL_VA = 0x50002000, LOCAL_VA = 0x50003000;
+    const gslot = pt.map(GLOBAL_VA, 0x8000, V | R | W | G | A | D);
+    const lslot = pt.map(LOCAL_VA, 0x9000, V | R | W | A | D);
+    cpu.ram.write32(0x8000, 1);
+    cpu.ram.write32(0x9000, 2);
+    cpu.ram.write32(0xa000, 3);
+    // Address space B: another ASID, a copy of the root (the same mappings).
+    const ROOT_B = 0x200000;
+    for (let i = 0; i < 1024; i++) cpu.ram.write32(ROOT_B + 4 * i, cpu.ram.read32(ROOT + 4 * i));
+    cpu.hart.satp = (0x80000000 | (1 << 22) | (ROOT >>> 12)) | 0;
+    const load = [...li('s0', GLOBAL_VA), enc('lw', 'a0', 's0', 0), ...li('s1', LOCAL_VA), enc('lw', 'a1', 's1', 0)];
+    run(cpu, load);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2]);
+    // Both leaves now point at 0xa000 in memory; B has never run, so whatever it has cached came from A.
+    cpu.ram.write32(gslot, ((0xa000 >>> 12) << 10) | V | R | W | G | A | D);
+    cpu.ram.write32(lslot, ((0xa000 >>> 12) << 10) | V | R | W | A | D);
+    run(cpu, [...li('t0', (0x80000000 | (2 << 22) | (ROOT_B >>> 12)) | 0), enc('csrrw', 'zero', SATP, 't0'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 3], 'the global entry came along, the other was walked afresh');
+    run(cpu, [enc('sfence.vma', 'zero', 'zero'), ...load]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [3, 3], 'a full fence drops inherited entries too');
   });
 
   test(`${mode}: sfence.vma of an address inside a superpage drops the whole superpage`, () => {

@@ -150,3 +150,58 @@ for (const engine of ['interp', 'fast', 'jit'] as const) {
     assert.equal(m.ram.read32(0x301004), 222, 'the store went through the new mapping');
   });
 }
+
+// Banked TLBs (one bank per satp value) and translated code: a watched page's entries never
+// match a fast path in any bank, so a store made from translated code, in an address space
+// left and re-entered (its bank kept), still stops; the neighbouring page keeps its fast path.
+for (const engine of ['fast', 'jit'] as const) {
+  test(`${engine}: a watchpoint stops translated code in every address space (banked TLBs)`, () => {
+    const ROOT = 0x200000, LEAF = 0x201000, VA = 0x40000000;
+    const SATP_A = (ROOT >>> 12) | 0x80000000 | (1 << 22); // ASID 1
+    const SATP_B = (ROOT >>> 12) | 0x80000000 | (2 << 22); // ASID 2, same tables
+    const code = [
+      ...li('t0', SATP_A), ...li('t4', SATP_B),
+      ...li('t1', VA), enc('addi', 'a2', 'zero', 0), ...li('a4', 300),
+    ];
+    const loopAt = code.length * 4;
+    code.push(
+      enc('csrrw', 'zero', 0x180, 't0'), // address space A
+      enc('sw', 'a2', 't1', 0x1000), // the page next to the watched one
+      enc('lw', 'a3', 't1', 0),
+      enc('csrrw', 'zero', 0x180, 't4'), // address space B
+      enc('sw', 'a2', 't1', 0x1004),
+      enc('addi', 'a2', 'a2', 1),
+      enc('blt', 'a2', 'a4', loopAt - (loopAt + 6 * 4)), // warm-up: 300 rounds, no watchpoint yet
+    );
+    const storeAt = code.length * 4;
+    code.push(
+      enc('csrrw', 'zero', 0x180, 't0'),
+      enc('sw', 'a2', 't1', 8), // the watched word, from address space A
+      enc('addi', 'a2', 'a2', 1),
+      enc('csrrw', 'zero', 0x180, 't4'),
+      enc('jal', 'zero', -16),
+    );
+    const m = machine(code, { engine });
+    m.ram.write32(ROOT + 0, 0xcf); // code: superpage 0, identity
+    m.ram.write32(ROOT + (VA >>> 22) * 4, ((LEAF >>> 12) << 10) | 1);
+    m.ram.write32(LEAF, ((0x300000 >>> 12) << 10) | 0xcf);
+    m.ram.write32(LEAF + 4, ((0x301000 >>> 12) << 10) | 0xcf);
+    // Run into the second loop (it spins forever) with no watchpoint: its code gets hot.
+    assert.equal(m.run(20_000), StopReason.Budget);
+    const h = m.harts[0];
+    assert.ok(h.x[12] > 300, 'the warm-up rounds ran and the second loop is spinning');
+    if (engine === 'jit') assert.ok(m.code.translated > 0, 'the loops run as translated code');
+    m.setWatchpoints([{ id: 5, addr: VA + 8, len: 4, kind: WATCH_WRITE, physical: false }]);
+    let last = -1;
+    for (let round = 0; round < 3; round++) {
+      assert.equal(m.run(10_000), StopReason.Watch, `round ${round}: the store to the watched word stops`);
+      assert.equal(m.watch.hit!.pc, storeAt + 4);
+      assert.equal(h.pc, storeAt + 8, 'the store retired, the next instruction did not run');
+      assert.equal(m.ram.read32(0x300008), h.x[12], 'the stored value is in memory');
+      if (last >= 0) assert.equal(h.x[12], last + 1, 'one loop round between stops: no store was missed');
+      last = h.x[12];
+    }
+    m.setWatchpoints([]);
+    assert.equal(m.run(10_000), StopReason.Budget, 'cleared: runs freely again');
+  });
+}

@@ -21,7 +21,7 @@ function setup() {
   const [q] = drv.init(2);
   // What another thread would hold: its own views over the same SharedArrayBuffers.
   const info = t.info();
-  const hostRam = new Ram(bus.ram.buffer);
+  const hostRam = new Ram(bus.ram.buffer, bus.ram.base, bus.ram.size); // the buffer may hold more than RAM (Ram.allocate)
   const hostState = new Int32Array(info.state);
   return { bus, dev, t, drv, q, hostRam, hostState, info };
 }

@@ -80,7 +80,7 @@ test('registry: the screen places a keyboard, a tablet and a GPU at semu’s slo
 
 test('registry: the machine built from the options has the three devices, named apart, and they reach their descriptors', () => {
   const o: MachineOptions = { kernel: spin, screenSize: '800x600' };
-  const ram = new SharedArrayBuffer(64 << 20);
+  const ram = { buffer: new SharedArrayBuffer(64 << 20), size: 64 << 20, memory: null };
   const m = new Machine(machineConfig({ ...o, ramMiB: 64 }, ram), { consoleOut: () => undefined });
   try {
     const got = m.virtio.filter((t) => SCREEN_DEVICES.includes(t.device.name)).map((t) => [t.device.name, t.base, t.irq, t.device.deviceId]);
@@ -206,7 +206,7 @@ test('--screendump: a folder that does not exist fails at start; a screen never 
   assert.equal(existsSync(never), false);
   // Through the machine: the device's create() says which flag and what to do.
   assert.throws(
-    () => new Machine(machineConfig({ kernel: spin, ramMiB: 64, screendump: join(dir, 'missing', 'a.png') }, new SharedArrayBuffer(64 << 20)), { consoleOut: () => undefined }),
+    () => new Machine(machineConfig({ kernel: spin, ramMiB: 64, screendump: join(dir, 'missing', 'a.png') }, { buffer: new SharedArrayBuffer(64 << 20), size: 64 << 20, memory: null }), { consoleOut: () => undefined }),
     (e: Error) => e instanceof UsageError && /^virtio-gpu: --screendump .*a\.png: the folder .*missing does not exist$/.test(e.message),
   );
 });

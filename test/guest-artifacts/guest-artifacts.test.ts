@@ -11,7 +11,7 @@ import { GUEST_BUILD_TIMEOUT_MS, guestArtifacts, repoRoot } from './artifacts';
 import { parseNewc, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, type CpioEntry } from './cpio';
 
 const BUILD = { timeout: GUEST_BUILD_TIMEOUT_MS };
-const PROGRAMS = ['/init', '/bin/sh', '/bin/pcm', '/bin/cpubench'];
+const PROGRAMS = ['/init', '/bin/sh', '/bin/pcm', '/bin/cpubench', '/bin/forkbench', '/bin/pfbench', '/bin/pipebench', '/bin/sysbench'];
 
 function initramfs(): Map<string, CpioEntry> {
   const entries = parseNewc(readFileSync(guestArtifacts().initrd));

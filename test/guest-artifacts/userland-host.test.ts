@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GUEST_BUILD_TIMEOUT_MS, linuxTree, repoRoot } from './artifacts';
 
+const KBENCH = ['forkbench', 'pfbench', 'pipebench', 'sysbench'] as const;
 let dir = '';
 const bin: Record<string, string> = {};
 
@@ -17,7 +18,7 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'guest-host-'));
   const src = join(repoRoot(), 'guest', 'src');
   const nolibc = join(linuxTree(), 'tools', 'include', 'nolibc');
-  for (const [name, files] of [['sh', ['sh.c', 'fileutil.c']], ['pcm', ['pcm.c', 'dsp.c']], ['cpubench', ['cpubench.c']], ['fsbench', ['fsbench.c']], ['init', ['init.c']]] as const) {
+  for (const [name, files] of [['sh', ['sh.c', 'fileutil.c']], ['pcm', ['pcm.c', 'dsp.c']], ['cpubench', ['cpubench.c']], ['fsbench', ['fsbench.c']], ['init', ['init.c']], ...KBENCH.map((n) => [n, [`${n}.c`]] as const)] as const) {
     bin[name] = join(dir, name);
     execFileSync('gcc', ['-Os', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-asynchronous-unwind-tables',
       '-Wall', '-Wextra', '-Werror', '-Wno-unused-parameter', '-I', nolibc, '-I', src, ...files.map((f) => join(src, f)), '-o', bin[name]]);
@@ -227,6 +228,22 @@ test('cpubench: the documented checksum, deterministic, with the documented line
   assert.notEqual(run('cpubench', ['11']).out.slice(-9), a.out.slice(-9), 'the checksum depends on the rounds');
   assert.equal(run('cpubench', ['0']).status, 2);
   assert.equal(run('cpubench', ['x']).status, 2);
+});
+
+test('kernel benchmarks: each runs its rounds and prints one timing line; bad rounds are usage errors', () => {
+  for (const name of KBENCH) {
+    const r = run(name, ['3']);
+    assert.equal(r.status, 0, `${name}: ${r.out}${r.err}`);
+    const m = new RegExp(`^${name}: ns=(\\d+) iters=3 per_iter_ns=(\\d+)\n$`).exec(r.out);
+    assert.ok(m, `${name}: ${r.out}`);
+    assert.ok(Number(m[1]) > 0, `${name} measured no time`);
+    assert.equal(Number(m[2]), Math.floor(Number(m[1]) / 3));
+    for (const bad of [['0'], ['x'], ['1', '2']]) {
+      const b = run(name, bad);
+      assert.equal(b.status, 2, `${name} ${bad.join(' ')}`);
+      assert.match(b.err, new RegExp(`^usage: ${name} \\[ROUNDS\\]`));
+    }
+  }
 });
 
 test('sh file commands: > and >>, cp, mv, rm -r, mkdir -p, rmdir, touch, ln [-s], stat, chmod, sync', () => {

@@ -1,63 +1,95 @@
-// Translated code, indexed by guest-physical location: per RAM page that holds code, its decoded
-// form (for the interpreter) and one slot per instruction word for translated blocks. Physical indexing means address-space switches (satp,
-// sfence.vma) never invalidate it; what does is a change of the bytes themselves:
+// Code caches, indexed by guest-physical page: per RAM page that holds code, its decoded form
+// (for the fast loop), how often each slot was entered, and its translation (translate.ts).
+// Physical indexing means address-space switches (satp, sfence.vma) never invalidate them;
+// what does is a change of the bytes themselves:
 //  - a hart's store to a marked page: such stores never hit the store TLB (entries for a page
 //    are evicted when it becomes code), so they reach Hart.storeSlow, which calls back here;
 //  - anything else writing RAM (virtio DMA, the debugger, image loading): Ram.noteWrite.
 // So FENCE.I has nothing left to do, and translated code is never stale past a store.
+//
+// Bounded: at most `maxPages` pages are decoded at a time (the least recently decoded page
+// goes first; it is decoded again when it runs again), and a page is translated at most
+// `maxVersions` times (each new hot entry retranslates it; after that, new entries stay in
+// the fast loop).
 
-import type { Ram } from '../ram';
+import { CPU_AREA_HARTS, type Ram } from '../ram';
 import type { CodePages } from './mmu';
 import type { Hart } from './hart';
+import { logger } from '../../log';
 import { decodePage } from './predecode';
+import { Translator } from './translate';
 
-/**
- * A translated block: runs on hart `h` with `pc` = its virtual start, retiring about `limit`
- * instructions at most (a block that loops on itself stops there); returns instructions retired.
- */
-export type BlockFn = (h: Hart, pc: number, limit: number) => number;
-
-export class Block {
-  constructor(
-    readonly fn: BlockFn,
-    /** Instructions in the block. */
-    readonly len: number,
-  ) {}
-}
+const log = logger('cpu');
 
 const SLOTS = 1024; // 4-byte instruction slots per 4 KiB page
-/** Default for CodeCache.jitThreshold (see docs/cpu.md, "Engines"). */
-export const JIT_THRESHOLD = 5000;
 
-class PageCode {
-  readonly blocks: (Block | null)[] = new Array<Block | null>(SLOTS).fill(null);
-  /** Times each slot was entered while still interpreted (saturating). */
-  readonly hits = new Uint16Array(SLOTS);
-}
+/** Entries into a slot before its page is translated (see docs/cpu.md, "Engines"). */
+export const HOT_THRESHOLD = 1000;
+/** Translations of one page at most. */
+export const MAX_VERSIONS = 4;
+/** Decoded pages kept at most (8 KiB each, plus 2 KiB of counters). */
+export const MAX_DECODED_PAGES = 2048;
 
 export class CodeCache implements CodePages {
   readonly marks: Uint8Array;
   /** Per RAM page: its decoded form, or null (read directly by the fast loop). */
   readonly decodedPages: (Int32Array | null)[];
-  /** Per decoded page: how often the fast loop jumped to each slot (saturates at jitThreshold). */
-  readonly hotPages: (Uint16Array | null)[];
-  /** Jumps to a slot before the fast loop runs it as a translated block (0: never; ≤ 65535). */
-  jitThreshold = JIT_THRESHOLD;
-  private readonly pages: (PageCode | null)[];
+  /** Per decoded page: entries into each slot while it ran in the fast loop (saturating). */
+  readonly heatPages: (Uint16Array | null)[];
+  /** Per translated RAM page: 1 for each slot its function can be entered at (else null). */
+  readonly labelPages: (Uint8Array | null)[];
+  /** The page translator: null when RAM is not WebAssembly memory (Ram.allocate). */
+  readonly translator: Translator | null;
+  /** Entries into a slot before its page is translated (0: never translate; ≤ 65535). */
+  hotThreshold = HOT_THRESHOLD;
+  maxVersions = MAX_VERSIONS;
+  /**
+   * Compile translations on V8's background threads, installing each when the event loop next
+   * turns (the worker yields between slices). Off: compile on the spot (tests, the warm-up).
+   */
+  compileInBackground = false;
+  private readonly versions: Uint8Array;
+  /** Per page: 1 while a translation compiles in the background. */
+  private readonly pending: Uint8Array;
+  /** Per page: bumped when it is invalidated, so a late translation of old bytes is dropped. */
+  private readonly generation: Uint32Array;
   private readonly harts: Hart[] = [];
-  /** Interpreted entries of a block before it is compiled (tests set 1: compile at once). */
-  hot = 8;
-  /** Statistics for the debugger and benchmarks. */
+  /** Decoded pages in decode order (a ring), for eviction. */
+  private readonly order: Int32Array;
+  /** Per page: its place in `order` while decoded, else -1. */
+  private readonly ringPos: Int32Array;
+  private orderHead = 0;
+  private live = 0;
+  readonly maxPages: number;
+
+  // Statistics for the debugger and benchmarks.
+  /** Page translations (retranslations included). */
   translated = 0;
+  /** Instructions translated, summed over translations. */
+  translatedInsns = 0;
+  /** Bytes of WebAssembly generated, summed. */
+  translatedBytes = 0;
+  /** Milliseconds spent generating and compiling. */
+  translateMs = 0;
   decodes = 0;
   invalidated = 0;
 
-  constructor(readonly ram: Ram) {
+  constructor(
+    readonly ram: Ram,
+    maxPages = MAX_DECODED_PAGES,
+  ) {
     const n = Math.ceil(ram.size / 4096);
+    this.maxPages = Math.min(maxPages, n);
     this.marks = new Uint8Array(n);
-    this.pages = new Array<PageCode | null>(n).fill(null);
+    this.versions = new Uint8Array(n);
+    this.pending = new Uint8Array(n);
+    this.generation = new Uint32Array(n);
     this.decodedPages = new Array<Int32Array | null>(n).fill(null);
-    this.hotPages = new Array<Uint16Array | null>(n).fill(null);
+    this.heatPages = new Array<Uint16Array | null>(n).fill(null);
+    this.labelPages = new Array<Uint8Array | null>(n).fill(null);
+    this.order = new Int32Array(this.maxPages).fill(-1);
+    this.ringPos = new Int32Array(n).fill(-1);
+    this.translator = ram.memory !== null && ram.cpuArea >= 0 ? new Translator(ram, this.harts) : null;
     ram.onExternalWrite = (pa, len) => this.externalWrite(pa, len);
   }
 
@@ -66,45 +98,79 @@ export class CodeCache implements CodePages {
     h.onCodeWrite = (page) => this.invalidatePage(page);
   }
 
-  /** The block starting at RAM offset `off`, or null. */
-  lookup(off: number): Block | null {
-    const p = this.pages[off >>> 12];
-    return p === null ? null : p.blocks[(off >>> 2) & (SLOTS - 1)];
-  }
-
-  /** Counts an interpreted entry at `off` (engine `jit`); returns the new count (saturates). */
-  hit(off: number): number {
-    const page = off >>> 12;
-    let p = this.pages[page];
-    if (p === null) p = this.pages[page] = new PageCode();
-    const i = (off >>> 2) & (SLOTS - 1);
-    const n = p.hits[i];
-    if (n < 65535) p.hits[i] = n + 1;
-    return n + 1;
-  }
-
-  insert(off: number, b: Block): void {
-    const page = off >>> 12;
-    this.mark(page);
-    let p = this.pages[page];
-    if (p === null) p = this.pages[page] = new PageCode();
-    p.blocks[(off >>> 2) & (SLOTS - 1)] = b;
-    this.translated++;
-  }
-
-  /** The decoded form of the RAM page holding offset `off` (see decodePage), decoding it once. */
-  decoded(off: number): Int32Array {
-    const d = this.decodedPages[off >>> 12];
-    return d !== null ? d : this.decode(off >>> 12);
-  }
-
-  private decode(page: number): Int32Array {
+  /** The decoded form of RAM page `page` (see decodePage), decoding it now if needed. */
+  decode(page: number): Int32Array {
+    const have = this.decodedPages[page];
+    if (have !== null) return have;
+    // Keep at most maxPages: the slot in the ring may hold an older page to let go.
+    const old = this.order[this.orderHead];
+    if (old >= 0 && this.ringPos[old] === this.orderHead) this.invalidatePage(old);
+    this.order[this.orderHead] = page;
+    this.ringPos[page] = this.orderHead;
+    this.orderHead = (this.orderHead + 1) % this.maxPages;
     this.mark(page);
     const d = decodePage(this.ram.i32, page << 10);
     this.decodedPages[page] = d;
-    this.hotPages[page] = new Uint16Array(SLOTS);
+    this.heatPages[page] = new Uint16Array(SLOTS);
     this.decodes++;
+    this.live++;
     return d;
+  }
+
+  /**
+   * Translates RAM page `page` (decoded, and just found hot at slot `slot`). Returns false when
+   * the page may not be translated (again).
+   */
+  translate(h: Hart, page: number, slot: number): boolean {
+    const d = this.decodedPages[page];
+    const heat = this.heatPages[page];
+    const tr = this.translator;
+    if (tr === null || d === null || heat === null || this.pending[page] !== 0 || this.versions[page] >= this.maxVersions || h.id >= CPU_AREA_HARTS) return false;
+    const t0 = performance.now();
+    const old = this.labelPages[page];
+    // Entries: the hot slot, the old entries, and slots entered at least a quarter as often
+    // (code entered a few times is left to the fast loop: compiling it costs more than it saves).
+    const warm = Math.max(1, this.hotThreshold >> 2);
+    const entries: number[] = [];
+    for (let s = 0; s < SLOTS; s++) if (heat[s] >= warm || s === slot || (old !== null && old[s] !== 0)) entries.push(s);
+    const code = tr.generate(d, page, entries);
+    this.versions[page]++;
+    heat.fill(0);
+    this.translated++;
+    this.translatedInsns += code.length;
+    this.translatedBytes += code.bytes.length;
+    if (this.compileInBackground) {
+      // The page keeps running in the fast loop until its module is ready (and still current).
+      const gen = this.generation[page];
+      this.pending[page] = 1;
+      tr.installAsync(
+        page,
+        code.bytes,
+        () => {
+          this.pending[page] = 0;
+          if (this.generation[page] !== gen) return false; // the page changed meanwhile
+          this.labelPages[page] = code.labels;
+          return true;
+        },
+        (e) => {
+          this.pending[page] = 0;
+          log.warn(`translation of RAM page ${page} failed: ${e.message}`);
+        },
+      );
+    } else {
+      tr.installSync(page, code.bytes);
+      this.labelPages[page] = code.labels;
+    }
+    this.translateMs += performance.now() - t0;
+    return !this.compileInBackground;
+  }
+
+  /**
+   * Runs translated code (see Translator.run). A method, so the fast loop calls one function
+   * whichever machine it runs: each machine's dispatcher is another function to V8.
+   */
+  enter(hs: number, k: number, budget: number): number {
+    return this.translator!.run(hs, k, budget);
   }
 
   /** Marks a page as holding code: from now on stores to it take the invalidating slow path. */
@@ -114,19 +180,29 @@ export class CodeCache implements CodePages {
     for (const h of this.harts) h.evictStorePage(page);
   }
 
-  /** Drops everything translated from RAM page `page` (offset >> 12). */
+  /** Drops everything decoded or translated from RAM page `page` (offset >> 12). */
   invalidatePage(page: number): void {
     if (this.marks[page] === 0) return;
     this.marks[page] = 0;
-    this.pages[page] = null;
+    if (this.decodedPages[page] !== null) this.live--;
+    this.ringPos[page] = -1;
+    this.versions[page] = 0;
+    this.generation[page]++;
     this.decodedPages[page] = null;
-    this.hotPages[page] = null;
+    this.heatPages[page] = null;
+    if (this.labelPages[page] !== null) this.translator!.drop(page);
+    this.labelPages[page] = null;
     this.invalidated++;
   }
 
   /** Drops every translation (tests, debugger writes of unknown extent). */
   invalidateAll(): void {
     for (let p = 0; p < this.marks.length; p++) this.invalidatePage(p);
+  }
+
+  /** Pages decoded now. */
+  get decodedCount(): number {
+    return this.live;
   }
 
   private externalWrite(pa: number, len: number): void {

@@ -37,6 +37,7 @@ export const SENVCFG_WRITABLE = 1;
 /** satp (Sv32): MODE [31], ASID [30:22], PPN [21:0]. */
 export const SATP_MODE_SV32 = 0x80000000 | 0;
 export const SATP_PPN_MASK = 0x003fffff;
+export const SATP_ASID_SHIFT = 22;
 
 export const PRIV_U = 0;
 export const PRIV_S = 1;

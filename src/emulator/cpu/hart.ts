@@ -1,12 +1,16 @@
 // One RV32IMA hart running S- and U-mode code (the emulator itself plays M-mode: SBI).
 //
 // State lives in plain fields and typed arrays (monomorphic, no allocation while running).
-// Instruction semantics are in interp.ts (one instruction at a time), fast.ts (pre-decoded
-// pages) and jit.ts (straight-line blocks compiled to JS); all call the memory helpers here for
-// anything but a TLB hit, and all see a trap the same way: the helper enters the trap
-// (scause/sepc/stval/pc) and sets `trapped`, which the caller checks once on its slow path.
+// Instruction semantics are in the table (decode.ts); the engines generated from it (interp.ts,
+// fast.ts, translate.ts) call the memory helpers here for anything but a TLB hit, and all see a
+// trap the same way: the helper enters the trap (scause/sepc/stval/pc) and sets `trapped`,
+// which the caller checks once on its slow path. The slow paths — fetchSlow, loadSlow,
+// storeSlow, loadReserved, storeConditional, amo — are the only places a hart touches memory
+// without a TLB hit (watchpoints hook in there), and Mmu.fill the only place TLBs are filled.
 
 import type { GuestClock, InterruptTarget } from '../types';
+import { amoValue } from './interp';
+import { HID, RESERVATION, X } from './layout';
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
 import { ACC_FETCH, ACC_LOAD, ACC_STORE, Mmu, TLB_MASK, type CodePages } from './mmu';
@@ -83,7 +87,7 @@ const SCOUNTEREN_AT_ENTRY = 7;
 
 export class Hart extends Mmu implements InterruptTarget {
   /** x0..x31, plus x[32]: where the decoded interpreter sends writes to x0 (never read). */
-  readonly x = new Int32Array(33);
+  readonly x: Int32Array;
   pc = 0;
 
   // Supervisor CSRs (sstatus, satp and the privilege live in Mmu).
@@ -109,8 +113,13 @@ export class Hart extends Mmu implements InterruptTarget {
   atBreakpoint = false;
   /** Set by a helper that entered a trap; the caller clears it. */
   trapped = false;
-  /** LR reservation: the physical word address, or -1. */
-  reservation = -1;
+  /** LR reservation: the physical word address, or -1 (in the state region: translated code sets it too). */
+  get reservation(): number {
+    return this.cells[RESERVATION >> 2];
+  }
+  set reservation(pa: number) {
+    this.cells[RESERVATION >> 2] = pa;
+  }
 
   /**
    * The last TRACE_LEN straight-line runs executed, for crash reports: [pc, RAM offset, count]
@@ -143,12 +152,15 @@ export class Hart extends Mmu implements InterruptTarget {
     code: CodePages,
     readonly host: HartHost,
   ) {
-    super(ram, bus, code);
+    super(ram, bus, code, ram.hartRegion(id));
+    this.x = new Int32Array(this.region.buffer, this.region.offset + X, 33);
+    this.cells[HID >> 2] = id;
+    this.reservation = -1;
     this.m32 = ram.i32;
     this.u16 = ram.u16;
     this.u8 = ram.u8;
-    this.i16 = new Int16Array(ram.buffer);
-    this.i8 = new Int8Array(ram.buffer);
+    this.i16 = new Int16Array(ram.buffer, 0, ram.size >> 1);
+    this.i8 = new Int8Array(ram.buffer, 0, ram.size);
   }
 
   /**
@@ -293,7 +305,7 @@ export class Hart extends Mmu implements InterruptTarget {
   fetch(pc: number): number {
     const vpn = pc >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ftag[i] === ((vpn << 1) | this.priv)) return this.m32[(pc + this.fdelta[i]) >> 2];
+    if (this.ftag[i] === ((pc & -4093) | (this.priv << 11))) return this.m32[(pc + this.fdelta[i]) >> 2];
     return this.fetchSlow(pc);
   }
 
@@ -301,7 +313,7 @@ export class Hart extends Mmu implements InterruptTarget {
   fetchOffset(pc: number): number {
     const vpn = pc >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ftag[i] !== ((vpn << 1) | this.priv)) {
+    if (this.ftag[i] !== ((pc & -4093) | (this.priv << 11))) {
       this.fetchSlow(pc);
       if (this.trapped) return -1;
     }
@@ -401,49 +413,49 @@ export class Hart extends Mmu implements InterruptTarget {
   lw(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((vpn << 1) | this.priv) && (va & 3) === 0) return this.m32[(va + this.ldelta[i]) >> 2];
+    if (this.ltag[i] === ((va & -4093) | (this.priv << 11))) return this.m32[(va + this.ldelta[i]) >> 2];
     return this.loadSlow(va, 4, pc) | 0;
   }
   lh(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((vpn << 1) | this.priv) && (va & 1) === 0) return this.i16[(va + this.ldelta[i]) >> 1];
+    if (this.ltag[i] === ((va & -4095) | (this.priv << 11))) return this.i16[(va + this.ldelta[i]) >> 1];
     return (this.loadSlow(va, 2, pc) << 16) >> 16;
   }
   lhu(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((vpn << 1) | this.priv) && (va & 1) === 0) return this.u16[(va + this.ldelta[i]) >> 1];
+    if (this.ltag[i] === ((va & -4095) | (this.priv << 11))) return this.u16[(va + this.ldelta[i]) >> 1];
     return this.loadSlow(va, 2, pc);
   }
   lb(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((vpn << 1) | this.priv)) return this.i8[(va + this.ldelta[i]) | 0];
+    if (this.ltag[i] === ((va & -4096) | (this.priv << 11))) return this.i8[(va + this.ldelta[i]) | 0];
     return (this.loadSlow(va, 1, pc) << 24) >> 24;
   }
   lbu(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((vpn << 1) | this.priv)) return this.u8[(va + this.ldelta[i]) | 0];
+    if (this.ltag[i] === ((va & -4096) | (this.priv << 11))) return this.u8[(va + this.ldelta[i]) | 0];
     return this.loadSlow(va, 1, pc);
   }
   sw(va: number, v: number, pc: number): void {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.stag[i] === ((vpn << 1) | this.priv) && (va & 3) === 0) this.m32[(va + this.sdelta[i]) >> 2] = v;
+    if (this.stag[i] === ((va & -4093) | (this.priv << 11))) this.m32[(va + this.sdelta[i]) >> 2] = v;
     else this.storeSlow(va, 4, v, pc);
   }
   sh(va: number, v: number, pc: number): void {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.stag[i] === ((vpn << 1) | this.priv) && (va & 1) === 0) this.u16[(va + this.sdelta[i]) >> 1] = v;
+    if (this.stag[i] === ((va & -4095) | (this.priv << 11))) this.u16[(va + this.sdelta[i]) >> 1] = v;
     else this.storeSlow(va, 2, v, pc);
   }
   sb(va: number, v: number, pc: number): void {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.stag[i] === ((vpn << 1) | this.priv)) this.u8[(va + this.sdelta[i]) | 0] = v;
+    if (this.stag[i] === ((va & -4096) | (this.priv << 11))) this.u8[(va + this.sdelta[i]) | 0] = v;
     else this.storeSlow(va, 1, v, pc);
   }
 
@@ -484,10 +496,10 @@ export class Hart extends Mmu implements InterruptTarget {
   }
 
   /**
-   * AMO read-modify-write: returns the old value and stores f(old, src). `op` is the funct5.
-   * Needs write permission (store faults, cause 6/7/15), as the spec says for AMOs.
+   * AMO read-modify-write: returns the old value and stores the op's value (amoValue: the
+   * table's expression). Needs write permission (store faults, cause 6/7/15), as the spec says.
    */
-  amo(funct5: number, va: number, src: number, pc: number): number {
+  amo(op: number, va: number, src: number, pc: number): number {
     if ((va & 3) !== 0) {
       this.raise(Cause.StoreMisaligned, va, pc);
       return 0;
@@ -510,18 +522,7 @@ export class Hart extends Mmu implements InterruptTarget {
         return 0;
       }
     }
-    let v: number;
-    switch (funct5) {
-      case 0x01: v = src; break; // swap
-      case 0x00: v = (old + src) | 0; break; // add
-      case 0x04: v = old ^ src; break; // xor
-      case 0x0c: v = old & src; break; // and
-      case 0x08: v = old | src; break; // or
-      case 0x10: v = old < src ? old : src; break; // min
-      case 0x14: v = old > src ? old : src; break; // max
-      case 0x18: v = old >>> 0 < src >>> 0 ? old : src; break; // minu
-      default: v = old >>> 0 > src >>> 0 ? old : src; break; // maxu (0x1c)
-    }
+    const v = amoValue(op, old, src);
     if (inRam) {
       this.codeWrite(off);
       this.m32[off >> 2] = v;
@@ -623,16 +624,16 @@ export class Hart extends Mmu implements InterruptTarget {
         this.mip = (this.mip & ~SIP_WRITABLE) | (v & SIP_WRITABLE);
         break;
       case CSR_SATP:
-        this.satp = v; // MODE is one bit on RV32: bare and Sv32 are both legal; ASID kept (9 bits)
-        this.flushTlb();
+        // MODE is one bit on RV32: bare and Sv32 are both legal; ASID kept (9 bits). No flush:
+        // the new value's address space has its own TLB bank (mmu.ts).
+        this.satp = v;
         break;
     }
   }
 
-  /** SFENCE.VMA: rs1 = x0 flushes everything; otherwise one page (ASIDs are not tagged). */
-  sfenceVma(hasAddr: boolean, va: number): void {
-    if (hasAddr) this.flushTlbPage(va);
-    else this.flushTlb();
+  /** SFENCE.VMA: rs1 = x0 flushes every page, rs2 = x0 every address space (`asid` -1). */
+  sfenceVma(hasAddr: boolean, va: number, asid: number): void {
+    this.fence(va, hasAddr, asid);
   }
 
   /** The supervisor CSRs this hart implements (besides the counters), for CSR views. */

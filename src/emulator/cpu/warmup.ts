@@ -23,25 +23,33 @@ let warmed = false;
 export function warmUp(): void {
   if (warmed) return;
   warmed = true;
-  runWarmUp(ROUNDS);
+  runWarmUp();
 }
 
-const ROUNDS = 3;
+/**
+ * The engines, in round order: the fast loop alone (so every case of its switch gathers type
+ * feedback: once pages are translated most code would run elsewhere), the fast loop with the
+ * translator (calls into translated code, translation, exits), the reference interpreter, and
+ * the fast loop again (V8 optimizes it once more, now with every path seen).
+ */
+export type WarmUpEngine = 'fast' | 'translated' | 'reference';
+const ROUNDS: readonly WarmUpEngine[] = ['fast', 'translated', 'reference', 'fast'];
 
 export interface WarmUpRound {
+  engine: WarmUpEngine;
   iterations: number;
   finished: boolean;
   crashed: string | null;
-  /** Blocks translated so far (the hot loop must have been). */
+  /** Page translations so far. */
   translated: number;
+  /** The registers' sum at the end (the same program gives the same result on every engine). */
+  checksum: number;
 }
 
-/** Runs the warm-up program `rounds` times on a fresh scratch hart (for tests: what it did). */
-export function runWarmUp(rounds: number): WarmUpRound[] {
+/** Runs the warm-up program once per engine on a fresh scratch hart (for tests: what it did). */
+export function runWarmUp(rounds: readonly WarmUpEngine[] = ROUNDS): WarmUpRound[] {
   const w = new WarmMachine();
-  const out: WarmUpRound[] = [];
-  for (let round = 0; round < rounds; round++) out.push(w.run(round === rounds - 1));
-  return out;
+  return rounds.map((e) => w.run(e));
 }
 
 class Scratch implements MmioDevice {
@@ -107,6 +115,24 @@ function program(): Map<number, number> {
   b.org(CODE);
   b.emit(...li('sp', 0x9000), ...li('t0', HANDLER), enc('csrrw', 'zero', 0x105, 't0'), enc('csrrsi', 'zero', 0x100, 2));
   b.emit(...li('s0', DATA), ...li('s1', MMIO), ...li('s2', 40), ...li('a1', 7), ...li('a2', -3));
+  // A prelude that reaches every case of the fast loop within its first few hundred
+  // instructions: V8 optimizes the loop that early, from the feedback seen so far, and every
+  // case first reached later would throw the optimized loop away again (a deoptimization of the
+  // whole engine, and seconds of recompiling on a busy machine).
+  b.emit(enc('sw', 'a1', 's0', 0), enc('lw', 'a0', 's0', 0)); // fill the store and load TLBs
+  for (const op of ['lb', 'lh', 'lw', 'lbu', 'lhu']) b.emit(enc(op, 'a0', 's0', 8));
+  for (const op of ['sb', 'sh', 'sw']) b.emit(enc(op, 'a1', 's0', 12));
+  for (const op of amos) b.emit(enc(op, 'a0', 'a1', 's0'));
+  b.emit(enc('lr.w', 'a0', 's0'), enc('sc.w', 'a3', 'a1', 's0'), enc('sc.w', 'a3', 'a1', 's0'));
+  for (const op of ['lb', 'lh', 'lw', 'lbu', 'lhu']) b.emit(enc(op, 'a0', 's1', 4));
+  for (const op of ['sb', 'sh', 'sw']) b.emit(enc(op, 'a1', 's1', 4));
+  for (const op of amos) b.emit(enc(op, 'a0', 'a1', 's1')); // each AMO's slow path too
+  b.emit(enc('lr.w', 'a0', 's1'), enc('sc.w', 'a3', 'a1', 's1'));
+  for (const op of alu) b.emit(enc(op, 'a0', 'a1', 'a2'));
+  for (const op of imm) b.emit(enc(op, 'a0', 'a1', -5));
+  b.emit(enc('slli', 'a0', 'a1', 3), enc('srli', 'a0', 'a2', 3), enc('srai', 'a0', 'a2', 3), enc('lui', 'a0', 0x12345), enc('auipc', 'a0', 1), enc('fence'));
+  for (const op of branches) b.emit(enc(op, 'a1', 'a2', 8), enc('addi', 'a0', 'a0', 1), enc(op, 'a2', 'a1', 8), enc('addi', 'a0', 'a0', 1));
+  b.emit(enc('jal', 'ra', 4), enc('auipc', 't0', 0), enc('jalr', 'ra', 't0', 8), enc('addi', 'a0', 'a0', 1));
   b.label('loop');
   for (const op of alu) b.emit(enc(op, 'a0', 'a1', 'a2'), enc(op, 'a3', 'a2', 'zero'));
   for (const op of imm) b.emit(enc(op, 'a0', 'a1', -5));
@@ -182,7 +208,6 @@ class WarmMachine implements HartHost {
   constructor() {
     const bus = new Bus(this.ram);
     bus.add(new Scratch(MMIO));
-    this.cache.jitThreshold = 8;
     this.hart = new Hart(0, this.ram, bus, this.cache, this);
     this.cache.addHart(this.hart);
     for (const [addr, word] of program()) this.ram.i32[addr >> 2] = word;
@@ -193,9 +218,10 @@ class WarmMachine implements HartHost {
   }
   enteredUserMode(): void {}
 
-  /** Runs the program to its final WFI (the last round with the reference interpreter). */
-  run(reference: boolean): WarmUpRound {
+  /** Runs the program to its final WFI on one engine. */
+  run(engine: WarmUpEngine): WarmUpRound {
     const h = this.hart;
+    this.cache.hotThreshold = engine === 'translated' ? 4 : 0;
     h.reset(CODE, 0, 0);
     h.sie = MIP_STIP;
     let iterations = 0;
@@ -204,9 +230,11 @@ class WarmMachine implements HartHost {
       // An interrupt on the way (the program runs with SIE set): taken by the outer loop.
       if (i === 3) h.setPending(MIP_STIP, true);
       h.stop = false;
-      iterations += reference ? interpret(h, 500, null, false) : runFast(h, this.cache, 500);
+      iterations += engine === 'reference' ? interpret(h, 500, null, false) : runFast(h, this.cache, 500);
     }
     h.setPending(MIP_STIP, false);
-    return { iterations, finished: h.idle, crashed: h.crashed?.reason ?? null, translated: this.cache.translated };
+    let checksum = 0;
+    for (let r = 1; r < 32; r++) checksum = (checksum + h.x[r]) | 0;
+    return { engine, iterations, finished: h.idle, crashed: h.crashed?.reason ?? null, translated: this.cache.translated, checksum };
   }
 }

@@ -1,0 +1,67 @@
+// The guest workloads in this process, on a bare Machine: boot the default guest, then type
+// each command and wait for its result line. Reports per workload the guest's own time, the
+// instructions retired and the CPU time this process spent (MIPS over CPU time is steadier than
+// wall time on a shared machine), and the engine's code-cache statistics. Run with
+// `node --cpu-prof dist/bench.js workloads` to see where the emulator spends its time.
+
+import { readFileSync } from 'node:fs';
+import { Machine, StopReason } from '../src/emulator/machine';
+import { guestArtifacts, GUEST_READY_MARKER } from '../test/guest-artifacts/artifacts';
+import { WORKLOADS } from './vs-semu';
+
+export interface WorkloadResult {
+  name: string;
+  /** Guest-measured seconds (the program's own line). */
+  guest_s: number;
+  /** Instructions retired from typing the command to its result line. */
+  instructions: number;
+  /** CPU seconds of this process over the same span. */
+  cpu_s: number;
+}
+
+export interface WorkloadsBench {
+  boot: WorkloadResult;
+  results: WorkloadResult[];
+  translated: number;
+  decodes: number;
+  invalidated: number;
+}
+
+/** `commands`: what to type, in order (default: the vs-semu workloads). */
+export function benchWorkloads(commands: readonly string[] = WORKLOADS.map((w) => w.cmd)): WorkloadsBench {
+  const g = guestArtifacts();
+  let text = '';
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const c0 = cpu();
+  const m = new Machine({ kernel: readFileSync(g.kernel), initrd: readFileSync(g.initrd) }, { consoleOut: (b, n) => (text += Buffer.from(b.subarray(0, n)).toString('latin1')) });
+  const until = (done: () => boolean, what: string) => {
+    const deadline = Date.now() + 300_000;
+    while (!done()) {
+      const r = m.run(1 << 20);
+      if (r === StopReason.Halted || r === StopReason.Crashed) throw new Error(`${what}: the guest stopped: ${m.crash?.description ?? m.haltReason}\n${text.slice(-2000)}`);
+      if (r === StopReason.Idle) Atomics.wait(sleeper, 0, 0, Math.min(m.idleMilliseconds(), 5));
+      if (Date.now() > deadline) throw new Error(`${what}: no result after 300 s\n${text.slice(-2000)}`);
+    }
+  };
+  until(() => text.includes(GUEST_READY_MARKER), 'boot');
+  const boot: WorkloadResult = { name: 'boot', guest_s: NaN, instructions: m.instret(), cpu_s: cpu() - c0 };
+  const results: WorkloadResult[] = [];
+  for (const cmd of commands) {
+    const name = cmd.split(' ')[0];
+    const from = text.length;
+    const re = new RegExp(`(?:^|\\n)${name}: ns=(\\d+)`);
+    const i0 = m.instret();
+    const t0 = cpu();
+    m.consoleIn(new TextEncoder().encode(`${cmd}\n`));
+    let match: RegExpExecArray | null = null;
+    until(() => (match = re.exec(text.slice(from))) !== null, cmd);
+    results.push({ name, guest_s: Number(match![1]) / 1e9, instructions: m.instret() - i0, cpu_s: cpu() - t0 });
+  }
+  const c = m.code;
+  m.shutdown();
+  return { boot, results, translated: c.translated, decodes: c.decodes, invalidated: c.invalidated };
+}

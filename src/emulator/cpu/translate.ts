@@ -1,0 +1,685 @@
+// The page translator: the hot code of one physical page compiled into one WebAssembly function,
+// generated from the instruction table (decode.ts) with one template per kind, and run by a
+// small dispatcher in WebAssembly that chains translated pages without returning to
+// JavaScript (a call from JavaScript into WebAssembly costs about as much as forty guest
+// instructions; one page to the next through the function table, a few).
+//
+// What goes in: the fast loop counts entries into every slot (jump targets and run starts);
+// when a slot gets hot, its page is translated with every slot entered so far as an entry. From
+// each entry the translator takes the straight-line code up to the first unconditional jump,
+// system instruction or the page end (conditional branches fall through and stay in). The
+// instructions are emitted once each, in address order, inside `loop { br_table(s) }`, with a
+// label at each entry and at each in-page target of an included jump: a jump inside the page
+// continues the loop (blocks chained within the page; loops stay in the function).
+//
+// A page function is `page(s, vb, limit, k, hs) → retired`: s the entry slot, vb the page's
+// virtual base (every pc is vb + constant, so one function serves every virtual alias of the
+// page), limit the instructions it may retire before it leaves at the next jump within the
+// page, k the privilege (TLB tags), hs the hart's state (layout.ts: registers, TLB bank
+// addresses, PC, FLAGS). It leaves with PC set; FLAGS says whether the dispatcher must return to
+// JavaScript (a trap, a slow path that changed interrupts, stopped the machine or wrote code,
+// or code that is not translated). Registers stay in memory (no copies in or out, so every exit
+// is cheap); loads and stores check the TLB inline and call the hart's slow paths otherwise.
+// Liftoff compiles a page in tens of microseconds; V8 optimizes the hot ones in the background.
+
+import type { Ram } from '../ram';
+import { Cause } from './csr';
+import { BY_OP, Op, SYSTEM, type InsnDef } from './decode';
+import type { Hart } from './hart';
+import { COMPARES, type BinOp, type Expr, type Leaf } from './ir';
+import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, PC, SDELTA, STAG, VB, X } from './layout';
+import { SLOT_WORDS } from './predecode';
+import { TLB_MASK } from './tlb-size';
+import { Code, encodeModule, W, type Label } from './wasm';
+
+const SLOTS = 1024;
+
+/** What one translation produced. */
+export interface PageCode {
+  /** 1 for each slot the function can be entered at. */
+  labels: Uint8Array;
+  /** Instructions translated. */
+  length: number;
+  /** Bytes of WebAssembly. */
+  size: number;
+}
+
+// Function types and imports of a page module. The slow paths are the hart's, in JavaScript:
+// they take the location `slot | run start << 10` (the pc is the page's virtual base in VB plus
+// 4·slot), write rd themselves, and return a status: 0 go on, 1 trapped (not retired: its run
+// goes to the crash trace), 2 leave after this instruction (PC set).
+const T_PAGE = 0; // page(s, vb, limit, k, hs) → retired; st, amo, sc (5 → status)
+const T_I4 = 1; // ld, lr (4 → status)
+const T_V4 = 2; // raise(hid, cause, tval, slot)
+const T_I2 = 3; // the division helpers (x, y) → value
+const T_ENGINE_RUN = 5; // run(hs, k, budget) → retired
+const TYPES = [
+  { params: 5, results: 1 },
+  { params: 4, results: 1 },
+  { params: 4, results: 0 },
+  { params: 2, results: 1 },
+  { params: 5, results: 1 },
+  { params: 3, results: 1 },
+] as const;
+const IMPORTS = [
+  { name: 'ld', type: T_I4 }, // (hid, va, width | signed << 3 | rd << 4, slot)
+  { name: 'st', type: T_PAGE }, // (hid, va, width, value, slot)
+  { name: 'amo', type: T_PAGE }, // (hid, op | rd << 8, va, src, slot)
+  { name: 'lr', type: T_I4 }, // (hid, va, rd, slot)
+  { name: 'sc', type: T_PAGE }, // (hid, va, src, rd, slot)
+  { name: 'raise', type: T_V4 },
+];
+const F_LD = 0, F_ST = 1, F_AMO = 2, F_LR = 3, F_SC = 4, F_RAISE = 5;
+const F_PAGE = IMPORTS.length;
+const HELPERS: readonly BinOp[] = ['div', 'divu', 'rem', 'remu'];
+const F_HELPER = F_PAGE + 1;
+
+/** Slow-path statuses (see above). */
+const GO = 0, TRAPPED = 1, LEAVE = 2;
+
+// A page's entry function: (s, vb, limit, k, hs) → retired. Its blocks: (vb, limit, k, hs, n)
+// → n plus what they and their successors retired; then their own locals.
+const T_BLOCK = 4;
+const L_VB = 0, L_LIMIT = 1, L_K = 2, L_HS = 3, L_N = 4;
+const L_A = 5, L_E = 6, L_T = 7, L_LT = 8, L_LD = 9, L_ST = 10, L_SD = 11, L_HID = 12, L_PL = 13;
+const LOCALS = 9;
+const F_BLOCK = F_HELPER + HELPERS.length;
+
+/** Decoded operands of one slot (predecode.ts layout). */
+interface Slot {
+  op: Op;
+  def: InsnDef;
+  rd: number;
+  rs1: number;
+  rs2: number;
+  imm: number;
+}
+
+function slotAt(d: Int32Array, s: number): Slot {
+  const w = d[SLOT_WORDS * s];
+  const op = (w & 0xff) as Op;
+  const rd = (w >>> 8) & 0xff;
+  return { op, def: BY_OP[op], rd: rd === 32 ? 0 : rd, rs1: (w >>> 16) & 0xff, rs2: w >>> 24, imm: d[SLOT_WORDS * s + 1] };
+}
+
+/** True when control never falls through to the next slot. */
+function unconditional(k: string): boolean {
+  return k === 'jal' || k === 'jalr';
+}
+
+/** The slots to translate: straight-line runs from each entry (see the header). */
+export function selectSlots(d: Int32Array, entries: readonly number[]): Uint8Array {
+  const inc = new Uint8Array(SLOTS);
+  for (const e of entries) {
+    for (let s = e; s < SLOTS && inc[s] === 0; s++) {
+      const op = d[SLOT_WORDS * s] & 0xff;
+      if (SYSTEM[op] !== 0) break;
+      inc[s] = 1;
+      if (unconditional(BY_OP[op].sem.k)) break;
+    }
+  }
+  return inc;
+}
+
+/** The in-page slot a branch or jal goes to, or -1 (another page, or misaligned). */
+function staticTarget(sl: Slot, s: number): number {
+  const k = sl.def.sem.k;
+  if (k !== 'branch' && k !== 'jal') return -1;
+  const t = 4 * s + sl.imm;
+  return (sl.imm & 3) === 0 && t >= 0 && t < 4096 ? t >> 2 : -1;
+}
+
+/** The labels of a translation: entries and in-page jump targets among the included slots. */
+function labelsOf(d: Int32Array, inc: Uint8Array, entries: readonly number[]): Uint8Array {
+  const labels = new Uint8Array(SLOTS);
+  for (const e of entries) if (inc[e]) labels[e] = 1;
+  for (let s = 0; s < SLOTS; s++) {
+    if (!inc[s]) continue;
+    const t = staticTarget(slotAt(d, s), s);
+    if (t >= 0 && inc[t]) labels[t] = 1;
+  }
+  return labels;
+}
+
+/** The module of one translated page: its bytes, labels and size. */
+export function pageModule(d: Int32Array, page: number, entries: readonly number[], memoryPages: number): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
+  const inc = selectSlots(d, entries);
+  const labels = labelsOf(d, inc, entries);
+  const order: number[] = [];
+  for (let s = 0; s < SLOTS; s++) if (labels[s]) order.push(s);
+  const g = new PageGen(page, labels, order);
+  const blocks = order.map((l) => ({ type: T_BLOCK, locals: LOCALS, code: g.block(d, inc, l) }));
+  const functions = [{ type: T_PAGE, locals: 0, code: g.entry() }, ...HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) })), ...blocks];
+  const bytes = encodeModule({ types: TYPES, imports: IMPORTS, memoryPages, functions, exports: [{ name: 'page', fn: F_PAGE }] });
+  return { bytes, labels, length: g.length };
+}
+
+/** div, divu, rem, remu with the spec's results for a zero divisor and the one overflow. */
+function helper(op: BinOp): Code {
+  const c = new Code();
+  const X_ = 0, Y = 1;
+  c.get(Y).op(W.i32_eqz).if_();
+  if (op === 'div' || op === 'divu') c.i32(-1);
+  else c.get(X_);
+  c.op(W.return).end();
+  if (op === 'div') {
+    c.get(X_).i32(-2147483648).op(W.i32_eq).get(Y).i32(-1).op(W.i32_eq).op(W.i32_and).if_();
+    c.get(X_).op(W.return).end();
+  }
+  c.get(X_).get(Y).op(op === 'div' ? W.i32_div_s : op === 'divu' ? W.i32_div_u : op === 'rem' ? W.i32_rem_s : W.i32_rem_u);
+  return c;
+}
+
+const CMP: Partial<Record<BinOp, W>> = { lt: W.i32_lt_s, ltu: W.i32_lt_u, ge: W.i32_ge_s, geu: W.i32_ge_u, gt: W.i32_gt_s, gtu: W.i32_gt_u, eq: W.i32_eq, ne: W.i32_ne };
+const ARITH: Partial<Record<BinOp, W>> = { add: W.i32_add, sub: W.i32_sub, and: W.i32_and, or: W.i32_or, xor: W.i32_xor, shl: W.i32_shl, shr: W.i32_shr_u, sra: W.i32_shr_s, mul: W.i32_mul };
+
+/** Emits an expression of the table's little language (ir.ts); `leaf` pushes an operand. */
+export function emitExpr(c: Code, e: Expr, leaf: (l: Leaf) => void): void {
+  if (e.o === 'leaf') return leaf(e.leaf);
+  if (e.o === 'sel') {
+    emitExpr(c, e.x, leaf);
+    emitExpr(c, e.y, leaf);
+    emitExpr(c, e.c, leaf);
+    c.op(W.select);
+    return;
+  }
+  const wide = e.op === 'mulh' || e.op === 'mulhsu' || e.op === 'mulhu';
+  emitExpr(c, e.x, leaf);
+  if (wide) c.op(e.op === 'mulhu' ? W.i64_extend_i32_u : W.i64_extend_i32_s);
+  emitExpr(c, e.y, leaf);
+  if (wide) {
+    c.op(e.op === 'mulh' ? W.i64_extend_i32_s : W.i64_extend_i32_u).op(W.i64_mul).i64(32);
+    c.op(e.op === 'mulhu' ? W.i64_shr_u : W.i64_shr_s).op(W.i32_wrap_i64);
+    return;
+  }
+  const helperAt = HELPERS.indexOf(e.op);
+  if (helperAt >= 0) c.call(F_HELPER + helperAt);
+  else c.op((COMPARES.has(e.op) ? CMP[e.op] : ARITH[e.op])!);
+}
+
+const LOAD_OP = { '1s': W.i32_load8_s, '1u': W.i32_load8_u, '2s': W.i32_load16_s, '2u': W.i32_load16_u, '4s': W.i32_load, '4u': W.i32_load } as const;
+const STORE_OP = { 1: W.i32_store8, 2: W.i32_store16, 4: W.i32_store } as const;
+
+/**
+ * Builds the functions of one page: an entry that dispatches on the slot, and one function per
+ * label ("block") holding the instructions from that label to the next label, a gap or an
+ * unconditional jump. A jump to another label is a tail call; to the block's own start, a
+ * loop; falling into the next label, a tail call too.
+ */
+class PageGen {
+  c = new Code();
+  /** Instructions translated. */
+  length = 0;
+  /** Instructions of the current block before the one being emitted. */
+  private p = 0;
+  private s = 0;
+  /** The current block's label slot. */
+  private seg = 0;
+  private self!: Label;
+  /** The block's shared slow-path exit (status in L_T, instructions before it in L_PL). */
+  private slow!: Label;
+  private readonly fn = new Int32Array(SLOTS).fill(-1);
+
+  constructor(
+    readonly page: number,
+    readonly labels: Uint8Array,
+    readonly order: readonly number[],
+  ) {
+    order.forEach((l, i) => (this.fn[l] = F_BLOCK + i));
+  }
+
+  /** The entry: `page(s, vb, limit, k, hs)` — a tail call to the block at slot s, or Miss. */
+  entry(): Code {
+    const c = new Code();
+    const S = 0, VB_ = 1, LIMIT = 2, K = 3, HS = 4;
+    c.get(HS).get(VB_).mem(W.i32_store, VB); // the slow paths find the pc from it
+    const miss = c.block();
+    const targets: Label[] = [];
+    for (let i = this.order.length - 1; i >= 0; i--) targets[i] = c.block();
+    // br_table over [first label, last label]: slot → the block whose end precedes its call.
+    const table: Label[] = [];
+    const first = this.order[0];
+    const last = this.order[this.order.length - 1];
+    for (let s = first, i = 0; s <= last; s++) table.push(this.labels[s] ? targets[i++] : miss);
+    c.get(S).i32(first).op(W.i32_sub).brTable(table, miss);
+    for (let i = 0; i < this.order.length; i++) {
+      c.end();
+      c.get(VB_).get(LIMIT).get(K).get(HS).i32(0).returnCall(F_BLOCK + i);
+    }
+    c.end(); // miss: not an entry
+    c.get(HS).get(VB_).get(S).i32(2).op(W.i32_shl).op(W.i32_add).mem(W.i32_store, PC);
+    c.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS);
+    c.i32(0);
+    return c;
+  }
+
+  /** The slots of the block at label `l` (see the class comment). */
+  private extent(d: Int32Array, inc: Uint8Array, l: number): number[] {
+    const slots: number[] = [];
+    for (let s = l; s < SLOTS && inc[s] && (s === l || !this.labels[s]); s++) {
+      slots.push(s);
+      if (unconditional(slotAt(d, s).def.sem.k)) break;
+    }
+    return slots;
+  }
+
+  /** The block starting at label `l`. */
+  block(d: Int32Array, inc: Uint8Array, l: number): Code {
+    const c = (this.c = new Code());
+    this.seg = l;
+    this.p = 0;
+    // Load only the hart state this block uses; loop only if it jumps to its own start.
+    const slots = this.extent(d, inc, l);
+    let loads = false, stores = false, calls = false, loops = false;
+    for (const s of slots) {
+      const sl = slotAt(d, s);
+      const k = sl.def.sem.k;
+      if (k === 'load') loads = true;
+      if (k === 'store' || k === 'amo') stores = true;
+      if (k === 'load' || k === 'store' || k === 'amo' || k === 'lr' || k === 'sc' || k === 'jalr' || ((k === 'branch' || k === 'jal') && (sl.imm & 3) !== 0)) calls = true;
+      if (staticTarget(sl, s) === l) loops = true;
+    }
+    if (loads) {
+      c.get(L_HS).mem(W.i32_load, LTAG).set(L_LT);
+      c.get(L_HS).mem(W.i32_load, LDELTA).set(L_LD);
+    }
+    if (stores) {
+      c.get(L_HS).mem(W.i32_load, STAG).set(L_ST);
+      c.get(L_HS).mem(W.i32_load, SDELTA).set(L_SD);
+    }
+    if (calls) c.get(L_HS).mem(W.i32_load, HID).set(L_HID);
+    this.slow = c.block();
+    if (loops) this.self = c.loop();
+    for (const s of slots) {
+      this.s = s;
+      const sl = slotAt(d, s);
+      this.emit(sl);
+      this.length++;
+      this.p++;
+    }
+    const last = slots[slots.length - 1];
+    if (!unconditional(slotAt(d, last).def.sem.k)) {
+      const next = last + 1;
+      if (next < SLOTS && inc[next] && this.labels[next]) {
+        // Falling into the next block.
+        c.get(L_VB).get(L_LIMIT).get(L_K).get(L_HS).get(L_N).i32(this.p).op(W.i32_add).returnCall(this.fn[next]);
+      } else {
+        this.exitTo(next, this.p); // a gap (or the page's end): the dispatcher goes on from there
+      }
+    }
+    if (loops) c.end();
+    c.op(W.unreachable);
+    c.end(); // slow: trapped (1) retires nothing more, leave (2) retires the instruction
+    c.get(L_N).get(L_PL).op(W.i32_add).get(L_T).i32(1).op(W.i32_shr_u).op(W.i32_add);
+    return c;
+  }
+
+  // ---- operands
+
+  private reg(r: number): void {
+    if (r === 0) this.c.i32(0);
+    else this.c.get(L_HS).mem(W.i32_load, X + 4 * r);
+  }
+  private pcOf(s: number): void {
+    this.c.get(L_VB).i32(4 * s).op(W.i32_add);
+  }
+  /** Stores the value `value` pushes into rd (x0: computed and dropped). */
+  private setReg(rd: number, value: () => void): void {
+    const c = this.c;
+    if (rd === 0) {
+      value();
+      c.op(W.drop);
+      return;
+    }
+    c.get(L_HS);
+    value();
+    c.mem(W.i32_store, X + 4 * rd);
+  }
+
+  /** A slow path's location argument: this slot, and where its straight-line run began. */
+  private where(): number {
+    return this.s | (this.seg << 10);
+  }
+
+  // ---- exits
+
+  /** Leave for pc = vb + 4·slot after `retired` more instructions (the dispatcher goes on). */
+  private exitTo(slot: number, retired: number): void {
+    this.c.get(L_HS);
+    this.pcOf(slot);
+    this.c.mem(W.i32_store, PC);
+    this.ret(retired);
+  }
+  private ret(retired: number): void {
+    this.c.get(L_N).i32(retired).op(W.i32_add).op(W.return);
+  }
+  /** A slow-path call: `args` pushes the arguments; a status other than 0 leaves the block. */
+  private slowCall(fn: number, args: () => void): void {
+    const c = this.c;
+    c.i32(this.p).set(L_PL);
+    args();
+    c.call(fn).tee(L_T).brIf(this.slow);
+  }
+
+  /** Go on at in-page label t (checking the budget) or leave for vb + target. */
+  private jump(target: number): void {
+    const c = this.c;
+    const t = target >> 2;
+    if ((target & 3) === 0 && target >= 0 && target < 4096 && this.labels[t]) {
+      c.get(L_N).i32(this.p + 1).op(W.i32_add).set(L_N);
+      c.get(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
+      this.exitTo(t, 0);
+      c.end();
+      if (t === this.seg) c.br(this.self);
+      else c.get(L_VB).get(L_LIMIT).get(L_K).get(L_HS).get(L_N).returnCall(this.fn[t]);
+    } else {
+      c.get(L_HS).get(L_VB).i32(target).op(W.i32_add).mem(W.i32_store, PC);
+      this.ret(this.p + 1);
+    }
+  }
+  private misaligned(tval: () => void): void {
+    this.c.get(L_HID).i32(Cause.InsnMisaligned);
+    tval();
+    this.c.i32(this.where()).call(F_RAISE);
+    this.ret(this.p);
+  }
+
+  // ---- templates, one per kind
+
+  private emit(sl: Slot): void {
+    const c = this.c;
+    const sem = sl.def.sem;
+    const leaf = (l: Leaf) => {
+      if (l === 'a') this.reg(sl.rs1);
+      else if (l === 'b') this.reg(sl.rs2);
+      else if (l === 'i') c.i32(sl.imm);
+      else if (l === 'pc') this.pcOf(this.s);
+      else c.get(L_T); // old
+    };
+    switch (sem.k) {
+      case 'alu':
+        if (sl.rd !== 0) this.setReg(sl.rd, () => emitExpr(c, sem.e, leaf));
+        return;
+      case 'branch':
+        emitExpr(c, sem.e, leaf);
+        c.if_();
+        if ((sl.imm & 3) !== 0) this.misaligned(() => c.get(L_VB).i32(4 * this.s + sl.imm).op(W.i32_add));
+        else this.jump(4 * this.s + sl.imm);
+        c.end();
+        return;
+      case 'jal':
+        if ((sl.imm & 3) !== 0) return this.misaligned(() => c.get(L_VB).i32(4 * this.s + sl.imm).op(W.i32_add));
+        if (sl.rd !== 0) this.setReg(sl.rd, () => this.pcOf(this.s + 1));
+        this.jump(4 * this.s + sl.imm);
+        return;
+      case 'jalr':
+        return this.jalr(sl);
+      case 'load':
+        return this.load(sl, sem.width, sem.signed);
+      case 'store':
+        return this.store(sl, sem.width);
+      case 'amo':
+        return this.amo(sl, sem.e);
+      case 'lr':
+        this.slowCall(F_LR, () => {
+          c.get(L_HID);
+          this.reg(sl.rs1);
+          c.i32(sl.rd).i32(this.where());
+        });
+        return;
+      case 'sc':
+        this.slowCall(F_SC, () => {
+          c.get(L_HID);
+          this.reg(sl.rs1);
+          this.reg(sl.rs2);
+          c.i32(sl.rd).i32(this.where());
+        });
+        return;
+      case 'nop':
+        return;
+      case 'csr':
+      case 'sys':
+        throw new Error(`translate: ${sl.def.name} is a system instruction`); // never selected
+    }
+  }
+
+  private jalr(sl: Slot): void {
+    const c = this.c;
+    this.reg(sl.rs1);
+    c.i32(sl.imm).op(W.i32_add).i32(-2).op(W.i32_and).tee(L_T).i32(2).op(W.i32_and).if_();
+    this.misaligned(() => c.get(L_T));
+    c.end();
+    if (sl.rd !== 0) this.setReg(sl.rd, () => this.pcOf(this.s + 1));
+    c.get(L_HS).get(L_T).mem(W.i32_store, PC); // the dispatcher finds the target's page
+    this.ret(this.p + 1);
+  }
+
+  /** a = base + imm; e = TLB index × 4; pushes whether the TLB entry covers the access (mmu.ts tlbTag). */
+  private tlbHit(rs1: number, imm: number, tags: number, width: number): void {
+    const c = this.c;
+    this.reg(rs1);
+    if (imm !== 0) c.i32(imm).op(W.i32_add);
+    c.tee(L_A).i32(10).op(W.i32_shr_u).i32(TLB_MASK << 2).op(W.i32_and).tee(L_E).get(tags).op(W.i32_add).mem(W.i32_load, 0);
+    c.get(L_A).i32(-4096 | (width - 1)).op(W.i32_and).get(L_K).op(W.i32_or);
+    c.op(W.i32_eq);
+  }
+  /** Pushes the RAM offset of `a` through the TLB entry `e` of the delta array `deltas`. */
+  private ramAddr(deltas: number): void {
+    this.c.get(L_A).get(deltas).get(L_E).op(W.i32_add).mem(W.i32_load, 0).op(W.i32_add);
+  }
+
+  private load(sl: Slot, width: 1 | 2 | 4, signed: boolean): void {
+    const c = this.c;
+    const key = `${width}${signed ? 's' : 'u'}` as const;
+    this.tlbHit(sl.rs1, sl.imm, L_LT, width);
+    c.if_();
+    this.setReg(sl.rd, () => {
+      this.ramAddr(L_LD);
+      c.mem(LOAD_OP[key], 0);
+    });
+    c.else_();
+    this.slowCall(F_LD, () => c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
+    c.end();
+  }
+
+  private store(sl: Slot, width: 1 | 2 | 4): void {
+    const c = this.c;
+    this.tlbHit(sl.rs1, sl.imm, L_ST, width);
+    c.if_();
+    this.ramAddr(L_SD);
+    this.reg(sl.rs2);
+    c.mem(STORE_OP[width], 0);
+    c.else_();
+    this.slowCall(F_ST, () => {
+      c.get(L_HID).get(L_A).i32(width);
+      this.reg(sl.rs2);
+      c.i32(this.where());
+    });
+    c.end();
+  }
+
+  /** An AMO on a RAM word through the store TLB (writable, D set, not code); the hart otherwise. */
+  private amo(sl: Slot, e: Expr): void {
+    const c = this.c;
+    this.tlbHit(sl.rs1, 0, L_ST, 4);
+    c.if_();
+    this.ramAddr(L_SD);
+    c.tee(L_E).mem(W.i32_load, 0).set(L_T);
+    c.get(L_E);
+    emitExpr(c, e, (l) => (l === 'old' ? c.get(L_T) : this.reg(sl.rs2)));
+    c.mem(W.i32_store, 0);
+    this.setReg(sl.rd, () => c.get(L_T));
+    c.else_();
+    this.slowCall(F_AMO, () => {
+      c.get(L_HID).i32(sl.op | (sl.rd << 8)).get(L_A);
+      this.reg(sl.rs2);
+      c.i32(this.where());
+    });
+    c.end();
+  }
+}
+
+// ---------------------------------------------------------------- the engine
+
+/**
+ * The engine module: run(hs, k, budget) chains translated pages through the table; miss is the
+ * table's default entry; and it imports the slow paths from JavaScript once and exports them
+ * as WebAssembly functions for the page modules (a module importing JavaScript functions
+ * compiles a wrapper for each when it is instantiated; importing WebAssembly ones costs
+ * nothing).
+ */
+function engineModule(memoryPages: number, tablePages: number): Uint8Array<ArrayBuffer> {
+  const run = new Code();
+  const HS = 0, K = 1, BUDGET = 2, N = 3, PCV = 4, E = 5, OFF = 6;
+  const top = run.loop();
+  // Fetch TLB: a miss goes back to JavaScript, which walks the page table.
+  run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(-4093).op(W.i32_and).get(K).op(W.i32_or);
+  run.get(PCV).i32(10).op(W.i32_shr_u).i32(TLB_MASK << 2).op(W.i32_and).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
+  run.op(W.i32_ne).if_();
+  run.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS).get(N).op(W.return);
+  run.end();
+  run.get(PCV).get(HS).mem(W.i32_load, FDELTA).get(E).op(W.i32_add).mem(W.i32_load, 0).op(W.i32_add).set(OFF);
+  run.get(N);
+  run.get(OFF).i32(2).op(W.i32_shr_u).i32(1023).op(W.i32_and);
+  run.get(PCV).i32(-4096).op(W.i32_and);
+  run.get(BUDGET).get(N).op(W.i32_sub);
+  run.get(K).get(HS);
+  run.get(OFF).i32(12).op(W.i32_shr_u).callIndirect(T_PAGE);
+  run.op(W.i32_add).set(N);
+  run.get(HS).mem(W.i32_load, FLAGS).if_();
+  run.get(N).op(W.return).end();
+  run.get(N).get(BUDGET).op(W.i32_lt_s).brIf(top);
+  run.end();
+  run.get(N);
+  // The table's default entry: nothing translated here.
+  const miss = new Code();
+  miss.get(4).i32(Exit.Miss).mem(W.i32_store, FLAGS).i32(0);
+  // Thunks: each forwards its arguments to the imported JavaScript function of the same index.
+  const thunks = IMPORTS.map((im, i) => {
+    const c = new Code();
+    for (let a = 0; a < TYPES[im.type].params; a++) c.get(a);
+    return { type: im.type, locals: 0, code: c.returnCall(i) };
+  });
+  const F_RUN = IMPORTS.length;
+  return encodeModule({
+    types: TYPES,
+    imports: IMPORTS,
+    memoryPages,
+    tablePages,
+    functions: [{ type: T_ENGINE_RUN, locals: 4, code: run }, { type: T_PAGE, locals: 0, code: miss }, ...thunks],
+    exports: [{ name: 'run', fn: F_RUN }, { name: 'miss', fn: F_RUN + 1 }, ...IMPORTS.map((im, i) => ({ name: im.name, fn: F_RUN + 2 + i }))],
+  });
+}
+
+/** Translated code of one machine: its function table, dispatcher and slow-path imports. */
+export class Translator {
+  /** Runs translated code from the PC in hart state `hs` at privilege k, at most about `budget` instructions. */
+  readonly run: (hs: number, k: number, budget: number) => number;
+  private readonly table: WebAssembly.Table;
+  private readonly miss: unknown;
+  private readonly imports: WebAssembly.Imports;
+  private readonly memoryPages: number;
+
+  constructor(
+    ram: Ram,
+    readonly harts: Hart[],
+  ) {
+    const memory = ram.memory!;
+    this.memoryPages = memory.buffer.byteLength / 65536;
+    const pages = Math.ceil(ram.size / 4096);
+    this.table = new WebAssembly.Table({ element: 'anyfunc', initial: pages });
+    // The slow paths' status (see IMPORTS); a trap records the instruction in the crash trace.
+    const status = (h: Hart, at: number): number => {
+      const c = h.cells;
+      const s = at & 1023;
+      const pc = (c[VB >> 2] + 4 * s) | 0;
+      if (h.trapped) {
+        const run = (c[VB >> 2] + 4 * (at >>> 10)) | 0;
+        h.record(run, (run + h.fdelta[(run >>> 12) & TLB_MASK]) | 0, s - (at >>> 10) + 1);
+        c[FLAGS >> 2] = Exit.Trap;
+        return TRAPPED;
+      }
+      if (h.stop || h.codeChanged || (h.mip & h.sie) !== 0) {
+        c[PC >> 2] = (pc + 4) | 0;
+        c[FLAGS >> 2] = Exit.Leave;
+        return LEAVE;
+      }
+      return GO;
+    };
+    const write = (h: Hart, rd: number, v: number) => {
+      if (rd !== 0 && !h.trapped) h.x[rd] = v;
+    };
+    const slow = {
+      ld: (hid: number, va: number, code: number, s: number) => {
+        const h = harts[hid];
+        const width = (code & 7) as 1 | 2 | 4;
+        let v = h.loadSlow(va, width, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+        if (code & 8) v = width === 1 ? (v << 24) >> 24 : width === 2 ? (v << 16) >> 16 : v | 0;
+        write(h, code >>> 4, v | 0);
+        return status(h, s);
+      },
+      st: (hid: number, va: number, width: 1 | 2 | 4, value: number, s: number) => {
+        const h = harts[hid];
+        h.storeSlow(va, width, value, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+        return status(h, s);
+      },
+      amo: (hid: number, code: number, va: number, src: number, s: number) => {
+        const h = harts[hid];
+        write(h, code >>> 8, h.amo(code & 0xff, va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+        return status(h, s);
+      },
+      lr: (hid: number, va: number, rd: number, s: number) => {
+        const h = harts[hid];
+        write(h, rd, h.loadReserved(va, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+        return status(h, s);
+      },
+      sc: (hid: number, va: number, src: number, rd: number, s: number) => {
+        const h = harts[hid];
+        write(h, rd, h.storeConditional(va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
+        return status(h, s);
+      },
+      raise: (hid: number, cause: number, tval: number, s: number) => {
+        const h = harts[hid];
+        h.raise(cause, tval, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0);
+        status(h, s);
+      },
+    };
+    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, pages)), { m: { mem: memory, table: this.table, ...slow } });
+    const ex = engine.exports;
+    this.run = ex.run as (hs: number, k: number, budget: number) => number;
+    this.miss = ex.miss;
+    for (let i = 0; i < pages; i++) this.table.set(i, this.miss);
+    const m: Record<string, unknown> = { mem: memory };
+    for (const im of IMPORTS) m[im.name] = ex[im.name];
+    this.imports = { m: m as WebAssembly.ModuleImports };
+  }
+
+  /** The module of decoded page `d` (RAM page `page`) entered at `entries` (see pageModule). */
+  generate(d: Int32Array, page: number, entries: readonly number[]): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
+    return pageModule(d, page, entries, this.memoryPages);
+  }
+
+  /** Compiles and installs a page's module now (tests, the warm-up). */
+  installSync(page: number, bytes: Uint8Array<ArrayBuffer>): void {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
+    this.table.set(page, inst.exports.page);
+  }
+
+  /**
+   * Compiles a page's module on V8's background threads; `ready()` (called on this thread once
+   * it is done) decides whether it is still wanted and then installs it.
+   */
+  installAsync(page: number, bytes: Uint8Array<ArrayBuffer>, ready: () => boolean, failed: (e: Error) => void): void {
+    WebAssembly.instantiate(bytes, this.imports).then(
+      (r) => {
+        if (ready()) this.table.set(page, r.instance.exports.page as unknown as null);
+      },
+      (e: Error) => failed(e),
+    );
+  }
+
+  /** Forgets the translation of RAM page `page`. */
+  drop(page: number): void {
+    this.table.set(page, this.miss);
+  }
+}
