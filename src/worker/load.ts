@@ -61,8 +61,10 @@ export function loadMachine(o: MachineOptions, ram: GuestRam, io: MachineIO): Ma
   const config = machineConfig(o, ram);
   try {
     const machine = new Machine(config, io);
-    // The worker yields between slices: hot code compiles on V8's threads meanwhile.
-    machine.code.compileInBackground = true;
+    // The worker yields between slices: hot code compiles on V8's threads meanwhile. Not under
+    // --time icount: a translation installed whenever the event loop turns would change where
+    // the guest's time advances, and two runs must be identical; there it compiles on the spot.
+    machine.code.compileInBackground = o.time !== 'icount';
     return machine;
   } catch (e) {
     // Boot errors (image too large, corrupt DTB) are the user's to fix; so are device errors.

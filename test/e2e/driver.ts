@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Frame, type Page } from 'playwright-core';
+import { chromium, type Frame, type Locator, type Page } from 'playwright-core';
 import { NOTIFY_FILTERS } from '../../src/host/notify-filter';
 import { installedExtension, paletteCommands, titleOf, type InstalledExtension } from './manifest';
 import { audioHosts, extensionHost, mappedLibraries, threadNames, workerThreads } from './procs';
@@ -36,6 +36,22 @@ const TX_FILTER = NOTIFY_FILTERS.find((f) => f.id === 'virtio-snd-tx')!;
 const t0 = Date.now();
 const log = (m: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${m}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * VS Code's trees render only the rows in view: with eight devices (and their notify filters)
+ * a row can sit below or above a pane's fold. Scrolls `list` from its top, a few rows at a time,
+ * until `row` is rendered; throws saying what was missing.
+ */
+async function scrollToRow(page: Page, list: Locator, row: Locator, what: string): Promise<void> {
+  await list.hover();
+  await page.mouse.wheel(0, -10_000);
+  for (let i = 0; i < 40; i++) {
+    await sleep(150);
+    if ((await row.count()) > 0 && (await row.first().isVisible())) return;
+    await page.mouse.wheel(0, 66);
+  }
+  throw new Error(`${what} is not in the list, scrolled from top to bottom`);
+}
 
 interface Result {
   name: string;
@@ -178,11 +194,19 @@ async function scenario(page: Page): Promise<void> {
     await wb.showRunAndDebug();
     const pane = await wb.expandPane('semu');
     const rows = pane.locator('.monaco-list-row');
-    const text = await until('virtio-snd and txq (2) in the semu view', 15_000, async () => {
-      const t = (await rows.allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
-      return t.some((x) => x.startsWith('virtio-snd')) && t.some((x) => x.startsWith('txq (2)')) ? t : undefined;
-    });
-    log(`semu view: ${text.slice(0, 8).join(' | ')}`);
+    const seen = new Set<string>();
+    let top = true;
+    await until('virtio-snd and txq (2) in the semu view', 15_000, async () => {
+      // Rows below the fold are not rendered: read what is shown, then scroll on (from the top again after the end).
+      for (const x of await rows.allInnerTexts()) seen.add(x.replace(/\s+/g, ' ').trim());
+      const all = [...seen];
+      if (all.some((x) => x.startsWith('virtio-snd')) && all.some((x) => x.startsWith('txq (2)'))) return all;
+      await pane.hover();
+      await page.mouse.wheel(0, top ? -10_000 : 66);
+      top = false;
+      return undefined;
+    }, 200);
+    log(`semu view: ${[...seen].filter((x) => x.startsWith('virtio-')).join(' | ')}`);
   }, true);
 
   const STATUS = 'the status bar shows the guest running, its MIPS and xruns';
@@ -291,6 +315,7 @@ async function scenario(page: Page): Promise<void> {
 
   await step(wb, 'a queue in Variables has "Show in Virtqueue Inspector" in its context menu', [VARIABLES], async () => {
     const row = page.locator('.debug-variables .monaco-list-row', { hasText: /^\s*txq \(2\)/ }).first();
+    await scrollToRow(page, page.locator('.debug-variables .monaco-list').first(), row, 'the txq (2) row of Variables');
     await row.click({ button: 'right' });
     const item = page.locator('.context-view .action-label, .monaco-menu .action-label', { hasText: 'Show in Virtqueue Inspector' }).first();
     await item.waitFor({ timeout: 5000 }).catch(() => {
