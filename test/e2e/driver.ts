@@ -11,6 +11,7 @@ import { NOTIFY_FILTERS } from '../../src/host/notify-filter';
 import { installedExtension, paletteCommands, titleOf, type InstalledExtension } from './manifest';
 import { audioHosts, extensionHost, mappedLibraries, threadNames, workerThreads } from './procs';
 import { Abort, until, Workbench } from './workbench';
+import { matchGlyphs, vgaFontFrom } from '../helpers/vga-font';
 
 function env(name: string): string {
   const v = process.env[name];
@@ -343,6 +344,8 @@ async function scenario(page: Page): Promise<void> {
   });
 
   await step(wb, 'with audioOut "webview", the semu audio panel plays the guest\'s tone through Web Audio', [COMMANDS], () => webviewAudio(wb, page, () => ext));
+
+  await step(wb, '"semu: Show Screen" boots a machine with a screen; the console\'s text is on the panel\'s canvas', [COMMANDS], () => screenConsole(wb, page, ext!));
 }
 
 /**
@@ -379,6 +382,73 @@ async function webviewAudio(wb: Workbench, page: Page, ext: () => InstalledExten
     if (audioHosts(PGID).length) throw new Error('an audio-host process runs: the webview backend needs none');
   } finally {
     writeFileSync(settings, saved);
+    if ((await wb.debugState()) !== 'none') {
+      await wb.debugAction('debug-stop').catch(() => undefined);
+      await until('the session to end', 20_000, async () => (await wb.debugState()) === 'none').catch(() => undefined);
+    }
+  }
+}
+
+// ---------- the Screen panel ----------
+
+/** The Screen panel's canvas: its scanout size, the panel's banner, and RGBA pixels of a rectangle. */
+async function screenCanvas(wb: Workbench, x: number, y: number, w: number, h: number): Promise<{ width: number; height: number; banner: string; empty: string; rgba: number[] }> {
+  const frame = await wb.webview('canvas.screen', 5000);
+  return frame.evaluate(
+    ({ x, y, w, h }) => {
+      const c = document.querySelector('canvas.screen') as HTMLCanvasElement;
+      const text = (sel: string) => (document.querySelector(sel) as HTMLElement | null)?.innerText.replace(/\s+/g, ' ').trim() ?? '';
+      // The panel's own 2D context (getContext returns the one it made).
+      return { width: c.width, height: c.height, banner: text('.banner'), empty: text('.empty'), rgba: [...c.getContext('2d')!.getImageData(x, y, w, h).data] };
+    },
+    { x, y, w, h },
+  );
+}
+
+/**
+ * With no machine running, "semu: Show Screen" opens the panel and offers to boot one with a
+ * screen; the guest's `fbtest text` writes a marker on its console (tty1, drawn by fbcon), and the
+ * marker must be on the panel's canvas glyph for glyph in the kernel's VGA font. Ends the session.
+ */
+async function screenConsole(wb: Workbench, page: Page, ext: InstalledExtension): Promise<void> {
+  const tree = process.env.SEMU_E2E_LINUX_SRC;
+  if (!tree) throw new Error('no kernel tree for the console font (set SEMU_LINUX_SRC, or build the guest once: guest/build.sh)');
+  const font = vgaFontFrom(tree);
+  if ((await wb.debugState()) !== 'none') throw new Error(`a debug session from the step before still runs (${await lastTerminalLine(wb)})`);
+  await wb.runCommand(titleOf(ext, ['semu.showScreen']));
+  const offer = page.locator('.notification-toast', { hasText: /no machine is running/ }).locator('.monaco-button', { hasText: 'Boot semu with a screen' }).first();
+  await offer.waitFor({ timeout: 10_000 }).catch(() => {
+    throw new Error('"semu: Show Screen" with no machine offered no "Boot semu with a screen"');
+  });
+  await offer.click();
+  try {
+    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.waitForTerminal(READY, 120_000);
+    const marker = `semu e2e ${Date.now().toString(36)}`;
+    const cmd = `fbtest text "${marker}"`;
+    await wb.typeInTerminal(cmd);
+    const done = await until(`the guest's "${cmd}" to finish`, 20_000, async () => wb.terminalAfter(`# ${cmd}`, /fbtest: \S+|exit status \d+/), 200);
+    if (!/fbtest: text/.test(done)) throw new Error(`the guest's "${cmd}" said: ${done.replace(/\s+/g, ' ').trim().slice(0, 200)}`);
+    const w = marker.length * 8;
+    let seen = 'no Screen panel with a canvas';
+    const shown = await until("the marker on the Screen panel's canvas", 30_000, async () => {
+      const c = await screenCanvas(wb, 0, 0, w, 16);
+      const m = matchGlyphs(c.rgba, w, font, marker);
+      seen = `canvas ${c.width}×${c.height}, banner "${c.banner}"${c.empty ? `, "${c.empty}"` : ''}, ${m.bad} of ${w * 16} pixels differ from the text (foreground ${m.fg || 'none'})`;
+      return m.bad === 0 && c.banner.startsWith('● Live') ? c : undefined;
+    }, 250).catch((e: Error) => {
+      throw new Error(`${e.message}: ${seen}`);
+    });
+    log(`Screen panel: "${marker}" on the canvas glyph for glyph (${shown.width}×${shown.height}, banner "${shown.banner}")`);
+    await wb.screenshot(join(OUT, 'screen.png'));
+    await wb.debugAction('debug-stop');
+    await until('the debug toolbar to go away', 20_000, async () => (await wb.debugState()) === 'none');
+    // The panel follows the machine's end.
+    let banner = '';
+    await until('the Screen panel to say "No session" after Stop', 10_000, async () => (banner = (await screenCanvas(wb, 0, 0, 1, 1)).banner) === 'No session').catch((e: Error) => {
+      throw new Error(`${e.message}: banner "${banner}"`);
+    });
+  } finally {
     if ((await wb.debugState()) !== 'none') {
       await wb.debugAction('debug-stop').catch(() => undefined);
       await until('the session to end', 20_000, async () => (await wb.debugState()) === 'none').catch(() => undefined);
