@@ -179,9 +179,15 @@ async function scenario(page: Page): Promise<void> {
     await wb.showRunAndDebug();
     const pane = await wb.expandPane('semu');
     const rows = pane.locator('.monaco-list-row');
+    // The list is virtualized and virtio-snd comes after the other devices: scroll down to it.
+    const seen = new Set<string>();
     const text = await until('virtio-snd and txq (2) in the semu view', 15_000, async () => {
-      const t = (await rows.allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
-      return t.some((x) => x.startsWith('virtio-snd')) && t.some((x) => x.startsWith('txq (2)')) ? t : undefined;
+      for (const x of await rows.allInnerTexts()) seen.add(x.replace(/\s+/g, ' ').trim());
+      const t = [...seen];
+      if (t.some((x) => x.startsWith('virtio-snd')) && t.some((x) => x.startsWith('txq (2)'))) return t;
+      await pane.locator('.monaco-list').first().hover();
+      await page.mouse.wheel(0, 100);
+      return undefined;
     });
     log(`semu view: ${text.slice(0, 8).join(' | ')}`);
   }, true);
@@ -291,7 +297,14 @@ async function scenario(page: Page): Promise<void> {
   }, true);
 
   await step(wb, 'a queue in Variables has "Show in Virtqueue Inspector" in its context menu', [VARIABLES], async () => {
-    const row = page.locator('.debug-variables .monaco-list-row', { hasText: /^\s*txq \(2\)/ }).first();
+    // Variables' list is virtualized: walk the focus back up to txq (2), which brings it into view.
+    const focused = page.locator('.debug-variables .monaco-list-row.focused').first();
+    if (!(await page.evaluate(() => !!document.activeElement?.closest('.debug-variables')))) await focused.click();
+    const row = await until('txq (2) focused in Variables', 10_000, async () => {
+      if (/^\s*txq \(2\)/.test((await focused.textContent()) ?? '')) return focused;
+      await page.keyboard.press('ArrowUp');
+      return undefined;
+    }, 60);
     await row.click({ button: 'right' });
     const item = page.locator('.context-view .action-label, .monaco-menu .action-label', { hasText: 'Show in Virtqueue Inspector' }).first();
     await item.waitFor({ timeout: 5000 }).catch(() => {
@@ -415,6 +428,9 @@ async function screenConsole(wb: Workbench, page: Page, ext: InstalledExtension)
   if (!tree) throw new Error('no kernel tree for the console font (set SEMU_LINUX_SRC, or build the guest once: guest/build.sh)');
   const font = vgaFontFrom(tree);
   if ((await wb.debugState()) !== 'none') throw new Error(`a debug session from the step before still runs (${await lastTerminalLine(wb)})`);
+  // The earlier panels and editors closed: the Screen panel gets the editor area (and the screenshot shows it legibly).
+  await wb.runCommand('View: Close All Editor Groups');
+  const t = Date.now();
   await wb.runCommand(titleOf(ext, ['semu.showScreen']));
   const offer = page.locator('.notification-toast', { hasText: /no machine is running/ }).locator('.monaco-button', { hasText: 'Boot semu with a screen' }).first();
   await offer.waitFor({ timeout: 10_000 }).catch(() => {
@@ -424,6 +440,7 @@ async function screenConsole(wb: Workbench, page: Page, ext: InstalledExtension)
   try {
     await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
     await wb.waitForTerminal(READY, 120_000);
+    const ready = Date.now();
     const marker = `semu e2e ${Date.now().toString(36)}`;
     const cmd = `fbtest text "${marker}"`;
     await wb.typeInTerminal(cmd);
@@ -439,10 +456,12 @@ async function screenConsole(wb: Workbench, page: Page, ext: InstalledExtension)
     }, 250).catch((e: Error) => {
       throw new Error(`${e.message}: ${seen}`);
     });
-    log(`Screen panel: "${marker}" on the canvas glyph for glyph (${shown.width}×${shown.height}, banner "${shown.banner}")`);
+    log(`Screen panel: "${marker}" on the canvas glyph for glyph (${shown.width}×${shown.height}, banner "${shown.banner}"); boot ${ready - t} ms, text ${Date.now() - ready} ms`);
     await wb.screenshot(join(OUT, 'screen.png'));
+    const stop = Date.now();
     await wb.debugAction('debug-stop');
     await until('the debug toolbar to go away', 20_000, async () => (await wb.debugState()) === 'none');
+    log(`Stop → no session in ${Date.now() - stop} ms`);
     // The panel follows the machine's end.
     let banner = '';
     await until('the Screen panel to say "No session" after Stop', 10_000, async () => (banner = (await screenCanvas(wb, 0, 0, 1, 1)).banner) === 'No session').catch((e: Error) => {
