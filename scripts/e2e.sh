@@ -15,7 +15,8 @@
 # Environment: SEMU_E2E_VSIX (use this .vsix, do not package), SEMU_E2E_GUEST (guest/build.sh's
 # JSON line for another guest: a launch.json with it instead of the shipped guest), SEMU_E2E_KEEP=1 (keep the run
 # folder), SEMU_E2E_DOC_SHOT=1 (also copy the session screenshot to docs/images/session.png),
-# SEMU_E2E_TIMEOUT (seconds for the driver, default 420), SEMU_TOOLS_CACHE, SEMU_GUEST_CACHE.
+# SEMU_E2E_TIMEOUT (seconds for the driver, default 420), SEMU_TOOLS_CACHE, SEMU_GUEST_CACHE,
+# SEMU_LINUX_SRC (the kernel tree whose console font the Screen step expects).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${SEMU_E2E_OUT:-$ROOT/test-results/e2e}
@@ -98,6 +99,9 @@ done
 
 PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" > "$RUN/config.yaml"
+# The kernel tree of the guest cache packaging used (not the run's empty one): the Screen step
+# checks the console's text against the kernel's own font (lib/fonts/font_8x16.c).
+LINUX_SRC=${SEMU_LINUX_SRC:-$(ls -d "${SEMU_GUEST_CACHE:-$HOME/.cache/vscode-semu/guest}"/src-* 2>/dev/null | grep -v '\.tmp\.' | sort | tail -n 1)}
 export XDG_CONFIG_HOME="$RUN/xdg" XDG_DATA_HOME="$RUN/xdg" SEMU_GUEST_CACHE="$RUN/guest-cache"
 export ALSA_CONFIG_PATH="$RUN/alsa/asound.conf"
 CS_ARGS=(--config "$RUN/config.yaml" --user-data-dir "$RUN/data" --extensions-dir "$RUN/ext")
@@ -131,7 +135,7 @@ export NODE_PATH="$ROOT/node_modules:$(dirname "$SEMU_PLAYWRIGHT")"
 export SEMU_E2E_URL="http://127.0.0.1:$PORT" SEMU_E2E_WORKSPACE="$RUN/workspace" SEMU_E2E_OUT="$OUT"
 export SEMU_E2E_PGID="$SPID" SEMU_E2E_ALSA_DIR="$RUN/alsa" SEMU_E2E_EXTENSIONS="$RUN/ext"
 export SEMU_E2E_DOC_SHOT="${SEMU_E2E_DOC_SHOT:-0}" SEMU_E2E_ROOT="$ROOT" SEMU_E2E_USER_DATA="$RUN/data"
-export SEMU_E2E_GUEST_CACHE="$RUN/guest-cache" SEMU_E2E_SHIPPED="$([ -n "${SEMU_E2E_GUEST:-}" ] && echo 0 || echo 1)"
+export SEMU_E2E_LINUX_SRC="$LINUX_SRC" SEMU_E2E_GUEST_CACHE="$RUN/guest-cache" SEMU_E2E_SHIPPED="$([ -n "${SEMU_E2E_GUEST:-}" ] && echo 0 || echo 1)"
 export SEMU_CHROMIUM
 # Own process group too, so Chromium goes with it if the driver must be killed; its temp files
 # (the Chromium profile) in the run folder, so they go with it too.

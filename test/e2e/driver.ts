@@ -6,11 +6,12 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Frame, type Locator, type Page } from 'playwright-core';
+import { chromium, type Frame, type Page } from 'playwright-core';
 import { NOTIFY_FILTERS } from '../../src/host/notify-filter';
 import { installedExtension, paletteCommands, titleOf, type InstalledExtension } from './manifest';
 import { audioHosts, extensionHost, mappedLibraries, threadNames, workerThreads } from './procs';
 import { Abort, until, Workbench } from './workbench';
+import { matchGlyphs, vgaFontFrom } from '../helpers/vga-font';
 
 function env(name: string): string {
   const v = process.env[name];
@@ -36,22 +37,6 @@ const TX_FILTER = NOTIFY_FILTERS.find((f) => f.id === 'virtio-snd-tx')!;
 const t0 = Date.now();
 const log = (m: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${m}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * VS Code's trees render only the rows in view: with eight devices (and their notify filters)
- * a row can sit below or above a pane's fold. Scrolls `list` from its top, a few rows at a time,
- * until `row` is rendered; throws saying what was missing.
- */
-async function scrollToRow(page: Page, list: Locator, row: Locator, what: string): Promise<void> {
-  await list.hover();
-  await page.mouse.wheel(0, -10_000);
-  for (let i = 0; i < 40; i++) {
-    await sleep(150);
-    if ((await row.count()) > 0 && (await row.first().isVisible())) return;
-    await page.mouse.wheel(0, 66);
-  }
-  throw new Error(`${what} is not in the list, scrolled from top to bottom`);
-}
 
 interface Result {
   name: string;
@@ -194,19 +179,17 @@ async function scenario(page: Page): Promise<void> {
     await wb.showRunAndDebug();
     const pane = await wb.expandPane('semu');
     const rows = pane.locator('.monaco-list-row');
+    // The list is virtualized and virtio-snd comes after the other devices: scroll down to it.
     const seen = new Set<string>();
-    let top = true;
-    await until('virtio-snd and txq (2) in the semu view', 15_000, async () => {
-      // Rows below the fold are not rendered: read what is shown, then scroll on (from the top again after the end).
+    const text = await until('virtio-snd and txq (2) in the semu view', 15_000, async () => {
       for (const x of await rows.allInnerTexts()) seen.add(x.replace(/\s+/g, ' ').trim());
-      const all = [...seen];
-      if (all.some((x) => x.startsWith('virtio-snd')) && all.some((x) => x.startsWith('txq (2)'))) return all;
-      await pane.hover();
-      await page.mouse.wheel(0, top ? -10_000 : 66);
-      top = false;
+      const t = [...seen];
+      if (t.some((x) => x.startsWith('virtio-snd')) && t.some((x) => x.startsWith('txq (2)'))) return t;
+      await pane.locator('.monaco-list').first().hover();
+      await page.mouse.wheel(0, 100);
       return undefined;
-    }, 200);
-    log(`semu view: ${[...seen].filter((x) => x.startsWith('virtio-')).join(' | ')}`);
+    });
+    log(`semu view: ${text.slice(0, 8).join(' | ')}`);
   }, true);
 
   const STATUS = 'the status bar shows the guest running, its MIPS and xruns';
@@ -314,8 +297,14 @@ async function scenario(page: Page): Promise<void> {
   }, true);
 
   await step(wb, 'a queue in Variables has "Show in Virtqueue Inspector" in its context menu', [VARIABLES], async () => {
-    const row = page.locator('.debug-variables .monaco-list-row', { hasText: /^\s*txq \(2\)/ }).first();
-    await scrollToRow(page, page.locator('.debug-variables .monaco-list').first(), row, 'the txq (2) row of Variables');
+    // Variables' list is virtualized: walk the focus back up to txq (2), which brings it into view.
+    const focused = page.locator('.debug-variables .monaco-list-row.focused').first();
+    if (!(await page.evaluate(() => !!document.activeElement?.closest('.debug-variables')))) await focused.click();
+    const row = await until('txq (2) focused in Variables', 10_000, async () => {
+      if (/^\s*txq \(2\)/.test((await focused.textContent()) ?? '')) return focused;
+      await page.keyboard.press('ArrowUp');
+      return undefined;
+    }, 60);
     await row.click({ button: 'right' });
     const item = page.locator('.context-view .action-label, .monaco-menu .action-label', { hasText: 'Show in Virtqueue Inspector' }).first();
     await item.waitFor({ timeout: 5000 }).catch(() => {
@@ -368,6 +357,8 @@ async function scenario(page: Page): Promise<void> {
   });
 
   await step(wb, 'with audioOut "webview", the semu audio panel plays the guest\'s tone through Web Audio', [COMMANDS], () => webviewAudio(wb, page, () => ext));
+
+  await step(wb, '"semu: Show Screen" boots a machine with a screen; the console\'s text is on the panel\'s canvas', [COMMANDS], () => screenConsole(wb, page, ext!));
 }
 
 /**
@@ -404,6 +395,79 @@ async function webviewAudio(wb: Workbench, page: Page, ext: () => InstalledExten
     if (audioHosts(PGID).length) throw new Error('an audio-host process runs: the webview backend needs none');
   } finally {
     writeFileSync(settings, saved);
+    if ((await wb.debugState()) !== 'none') {
+      await wb.debugAction('debug-stop').catch(() => undefined);
+      await until('the session to end', 20_000, async () => (await wb.debugState()) === 'none').catch(() => undefined);
+    }
+  }
+}
+
+// ---------- the Screen panel ----------
+
+/** The Screen panel's canvas: its scanout size, the panel's banner, and RGBA pixels of a rectangle. */
+async function screenCanvas(wb: Workbench, x: number, y: number, w: number, h: number): Promise<{ width: number; height: number; banner: string; empty: string; rgba: number[] }> {
+  const frame = await wb.webview('canvas.screen', 5000);
+  return frame.evaluate(
+    ({ x, y, w, h }) => {
+      const c = document.querySelector('canvas.screen') as HTMLCanvasElement;
+      const text = (sel: string) => (document.querySelector(sel) as HTMLElement | null)?.innerText.replace(/\s+/g, ' ').trim() ?? '';
+      // The panel's own 2D context (getContext returns the one it made).
+      return { width: c.width, height: c.height, banner: text('.banner'), empty: text('.empty'), rgba: [...c.getContext('2d')!.getImageData(x, y, w, h).data] };
+    },
+    { x, y, w, h },
+  );
+}
+
+/**
+ * With no machine running, "semu: Show Screen" opens the panel and offers to boot one with a
+ * screen; the guest's `fbtest text` writes a marker on its console (tty1, drawn by fbcon), and the
+ * marker must be on the panel's canvas glyph for glyph in the kernel's VGA font. Ends the session.
+ */
+async function screenConsole(wb: Workbench, page: Page, ext: InstalledExtension): Promise<void> {
+  const tree = process.env.SEMU_E2E_LINUX_SRC;
+  if (!tree) throw new Error('no kernel tree for the console font (set SEMU_LINUX_SRC, or build the guest once: guest/build.sh)');
+  const font = vgaFontFrom(tree);
+  if ((await wb.debugState()) !== 'none') throw new Error(`a debug session from the step before still runs (${await lastTerminalLine(wb)})`);
+  // The earlier panels and editors closed: the Screen panel gets the editor area (and the screenshot shows it legibly).
+  await wb.runCommand('View: Close All Editor Groups');
+  const t = Date.now();
+  await wb.runCommand(titleOf(ext, ['semu.showScreen']));
+  const offer = page.locator('.notification-toast', { hasText: /no machine is running/ }).locator('.monaco-button', { hasText: 'Boot semu with a screen' }).first();
+  await offer.waitFor({ timeout: 10_000 }).catch(() => {
+    throw new Error('"semu: Show Screen" with no machine offered no "Boot semu with a screen"');
+  });
+  await offer.click();
+  try {
+    await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.waitForTerminal(READY, 120_000);
+    const ready = Date.now();
+    const marker = `semu e2e ${Date.now().toString(36)}`;
+    const cmd = `fbtest text "${marker}"`;
+    await wb.typeInTerminal(cmd);
+    const done = await until(`the guest's "${cmd}" to finish`, 20_000, async () => wb.terminalAfter(`# ${cmd}`, /fbtest: \S+|exit status \d+/), 200);
+    if (!/fbtest: text/.test(done)) throw new Error(`the guest's "${cmd}" said: ${done.replace(/\s+/g, ' ').trim().slice(0, 200)}`);
+    const w = marker.length * 8;
+    let seen = 'no Screen panel with a canvas';
+    const shown = await until("the marker on the Screen panel's canvas", 30_000, async () => {
+      const c = await screenCanvas(wb, 0, 0, w, 16);
+      const m = matchGlyphs(c.rgba, w, font, marker);
+      seen = `canvas ${c.width}×${c.height}, banner "${c.banner}"${c.empty ? `, "${c.empty}"` : ''}, ${m.bad} of ${w * 16} pixels differ from the text (foreground ${m.fg || 'none'})`;
+      return m.bad === 0 && c.banner.startsWith('● Live') ? c : undefined;
+    }, 250).catch((e: Error) => {
+      throw new Error(`${e.message}: ${seen}`);
+    });
+    log(`Screen panel: "${marker}" on the canvas glyph for glyph (${shown.width}×${shown.height}, banner "${shown.banner}"); boot ${ready - t} ms, text ${Date.now() - ready} ms`);
+    await wb.screenshot(join(OUT, 'screen.png'));
+    const stop = Date.now();
+    await wb.debugAction('debug-stop');
+    await until('the debug toolbar to go away', 20_000, async () => (await wb.debugState()) === 'none');
+    log(`Stop → no session in ${Date.now() - stop} ms`);
+    // The panel follows the machine's end.
+    let banner = '';
+    await until('the Screen panel to say "No session" after Stop', 10_000, async () => (banner = (await screenCanvas(wb, 0, 0, 1, 1)).banner) === 'No session').catch((e: Error) => {
+      throw new Error(`${e.message}: banner "${banner}"`);
+    });
+  } finally {
     if ((await wb.debugState()) !== 'none') {
       await wb.debugAction('debug-stop').catch(() => undefined);
       await until('the session to end', 20_000, async () => (await wb.debugState()) === 'none').catch(() => undefined);
