@@ -48,8 +48,13 @@ const PROGRESS_MS = 100;
 /** Output priming gives up waiting for a blocking write after this much silence beyond the queue. */
 const PRIME_MAX_MS = 250;
 const CLOSE_GRACE_MS = 2000;
-/** Input: how much faster than nominal a capture device's clock may run (real cards: < 0.1 %). */
-const INPUT_DRIFT_MAX = 0.005;
+/**
+ * How much faster than nominal a device's clock may run (real cards: < 0.1 %). The wall-clock
+ * estimates never run further ahead: on a loaded machine any write or read can come back late and
+ * look like a wait for the device, and each such false anchor would let a clockless device gain a
+ * queue's worth (measured: playback 9 % fast through the file-backed device, 2 cores).
+ */
+const DRIFT_MAX = 0.005;
 
 function send(msg: HostReply, then?: () => void): void {
   if (!process.connected) return then?.();
@@ -223,6 +228,9 @@ class OutputStream extends HostStream {
   // guest frame is written.
   private primed = false;
   private readonly primeLimit: number;
+  // The estimate at priming: from then on it never runs more than DRIFT_MAX ahead of the wall clock.
+  private primedT = 0;
+  private primedFrames = 0;
 
   constructor(pa: NativeAddon, req: OpenRequest, device: HostDevice, pcm: Socket) {
     super(pa, req, device, pcm);
@@ -314,6 +322,10 @@ class OutputStream extends HostStream {
       // Priming (see the class comment): silence until the device's buffers are full.
       data = 0;
     } else if ((this.running || flushing) && this.pendingBytes >= cb) {
+      // Guest data too goes in at the estimate's pace: a device without a clock (file-backed ALSA)
+      // would otherwise take it as fast as the parent sends it. Two chunks beyond a full queue, so
+      // a real device still makes writes wait, and each wait re-anchors the estimate to it.
+      if (!flushing && this.handed - this.consumed(performance.now()) >= this.queueFrames + 2 * this.req.framesPerBuffer) return;
       data = cb;
     } else if (flushing && this.ended) {
       data = this.pendingBytes - (this.pendingBytes % this.fb);
@@ -328,7 +340,7 @@ class OutputStream extends HostStream {
       // pad only when the queue is nearly dry, so data that is merely late is not cut by silence.
       // Both by the estimate of what the device consumed: a file device would otherwise eat
       // silence at CPU speed.
-      const consumed = this.anchorFrames + ((performance.now() - this.anchorT) * this.req.rate) / 1000;
+      const consumed = this.consumed(performance.now());
       const target = this.running && this.hadData ? this.lowWater : this.queueFrames;
       if (this.handed - consumed >= target) return;
       if (this.running) {
@@ -358,6 +370,20 @@ class OutputStream extends HostStream {
     );
   }
 
+  private primeDone(now: number): void {
+    this.primed = true;
+    this.primedT = now;
+    this.primedFrames = this.anchorFrames;
+  }
+
+  /** Frames the device has taken by `now`: the anchor's estimate, held to the wall clock once primed. */
+  private consumed(now: number): number {
+    const byAnchor = this.anchorFrames + ((now - this.anchorT) * this.req.rate) / 1000;
+    if (!this.primed) return byAnchor;
+    const byWall = this.primedFrames + (((now - this.primedT) * this.req.rate) / 1000) * (1 + DRIFT_MAX);
+    return Math.min(byAnchor, byWall);
+  }
+
   private written(t: number, dataFrames: number, status: string | undefined): void {
     this.inFlight = false;
     // PortAudio saw the device starve (system load, a stalled sound server): an xrun while playing.
@@ -373,12 +399,12 @@ class OutputStream extends HostStream {
       this.anchorT = now;
       this.anchorFrames = this.handed - this.queueFrames;
       // Only a full queue makes a write wait; a loaded machine can delay any write.
-      if (this.handed >= this.queueFrames) this.primed = true;
+      if (!this.primed && this.handed >= this.queueFrames) this.primeDone(now);
     } else if (!this.primed && this.handed >= this.primeLimit) {
       // A device that never makes a write wait (file-backed ALSA): as full as it will get.
-      this.primed = true;
       this.anchorT = now;
       this.anchorFrames = this.handed - this.queueFrames;
+      this.primeDone(now);
     }
     this.report(dataFrames > 0);
     this.pump();
@@ -387,7 +413,6 @@ class OutputStream extends HostStream {
 
 class InputStream extends HostStream {
   private readonly maxBacklog: number;
-  private readonly queueFrames: number;
   private readonly blockMs: number;
   private inFlight = false;
   private anchorT = 0;
@@ -399,7 +424,6 @@ class InputStream extends HostStream {
     super(pa, req, device, pcm);
     // About half a second of audio may wait in the pipe for a busy parent; beyond that, drop.
     this.maxBacklog = Math.max(this.chunkBytes * 4, Math.floor(req.rate / 2) * this.fb);
-    this.queueFrames = req.maxQueue * req.framesPerBuffer;
     this.blockMs = Math.max(2, (req.framesPerBuffer * 1000) / req.rate / 4);
   }
 
@@ -421,16 +445,19 @@ class InputStream extends HostStream {
   private readNext(): void {
     if (this.inFlight || this.closing) return;
     // Mirror of the output side: a real device makes reads wait (and re-anchors the estimate);
-    // a file device answers at once, so reads are held to the wall clock plus naudiodon's queue.
+    // a file device answers at once, so reads are held to the wall clock.
     // A read that waited re-anchors the estimate to the device (one whose clock runs a little
     // fast), but on a loaded machine any read can come back late, and a clockless device would
-    // then gain a queue's worth each time: the estimate never runs more than INPUT_DRIFT_MAX
+    // then gain a queue's worth each time: the estimate never runs more than DRIFT_MAX
     // ahead of the wall clock since the device opened.
     const now = performance.now();
     const byAnchor = this.anchorFrames + ((now - this.anchorT) * this.req.rate) / 1000;
-    const byWall = (((now - this.openedT) * this.req.rate) / 1000) * (1 + INPUT_DRIFT_MAX);
+    const byWall = (((now - this.openedT) * this.req.rate) / 1000) * (1 + DRIFT_MAX);
     const produced = Math.min(byAnchor, byWall);
-    if (this.moving - produced >= this.queueFrames) return;
+    // One chunk ahead of the estimate at most: a real device makes the read wait for its chunk;
+    // a clockless one must not hand over a queue's worth at once (a burst longer than a small
+    // buffer overran the guest at START).
+    if (this.moving - produced >= this.req.framesPerBuffer) return;
     this.inFlight = true;
     const t = performance.now();
     this.io.read(this.chunkBytes).then(

@@ -120,15 +120,19 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
           case 'console':
             this.emit('console', m.data);
             break;
-          case 'stopped':
-            // The worker is paused: a pause asked for since it stopped is stale. (The entry stop
-            // is the start's own state, and may arrive after a first continue was sent.)
+          case 'stopped': {
+            // The worker is paused: a pause asked for since it stopped must not stop the next run.
+            // It is not dropped either: if the stop filter resumes (a false condition), that pause
+            // is what the person sees. (The entry stop is the start's own state, and may arrive
+            // after a first continue was sent.)
+            let pauseAsked = m.pauseAsked === true;
             if (m.reason !== 'entry') {
-              Atomics.compareExchange(this.control, ctl.CTL_REQUEST, ctl.REQ_PAUSE, ctl.REQ_NONE);
+              if (Atomics.compareExchange(this.control, ctl.CTL_REQUEST, ctl.REQ_PAUSE, ctl.REQ_NONE) === ctl.REQ_PAUSE) pauseAsked = true;
               this.runState = 'paused';
             }
-            this.onStopped({ reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify, watch: m.watch });
+            this.onStopped({ reason: m.reason, hart: m.hart, pc: m.pc, notify: m.notify, watch: m.watch }, pauseAsked);
             break;
+          }
           case 'continued':
             break;
           case 'exited':
@@ -177,7 +181,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
    */
   stopFilter: ((e: StoppedEvent) => Promise<StopAction>) | null = null;
 
-  private onStopped(e: StoppedEvent): void {
+  private onStopped(e: StoppedEvent, pauseAsked: boolean): void {
     const f = this.stopFilter;
     if (!f || e.reason === 'entry') {
       this.emit('stopped', e);
@@ -186,7 +190,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     // While the filter decides, the machine is paused but nobody has seen it stop: a pause asked
     // for meanwhile (Ctrl-C in gdb, the pause button) must not be lost to the filter's resume.
     this.deciding = true;
-    this.pauseWanted = false;
+    this.pauseWanted = pauseAsked;
     f(e).then(
       (action) => {
         this.deciding = false;

@@ -74,7 +74,8 @@ export interface CrashInfo {
 export type FromWorker =
   | { t: 'ready'; virtio: VirtioInfo[]; harts: number }
   | { t: 'console'; data: Uint8Array }
-  | { t: 'stopped'; reason: StopReasonName; hart: number; pc: number; notify?: NotifyStop; watch?: WatchHit }
+  /** pauseAsked: a pause request was pending when the machine stopped for another reason. */
+  | { t: 'stopped'; reason: StopReasonName; hart: number; pc: number; notify?: NotifyStop; watch?: WatchHit; pauseAsked?: boolean }
   | { t: 'continued' }
   | { t: 'exited'; code: number; reason: 'poweroff' | 'reboot' | 'crash' | 'error' | 'quit' | 'timeout'; message?: string; crash?: CrashInfo }
   | { t: 'response'; id: number; ok: boolean; result?: unknown; error?: string }

@@ -149,9 +149,11 @@ export class Session {
     this.flushConsole();
     this.publishInstret();
     Atomics.store(this.control, ctl.CTL_STATE, ctl.ST_PAUSED);
-    if (Atomics.load(this.control, ctl.CTL_REQUEST) === ctl.REQ_PAUSE) Atomics.store(this.control, ctl.CTL_REQUEST, ctl.REQ_NONE);
+    // A pause that came with another stop is consumed here, and passed on: if the host resumes
+    // that stop (a false breakpoint condition), the pause still has to happen.
+    const pauseAsked = Atomics.compareExchange(this.control, ctl.CTL_REQUEST, ctl.REQ_PAUSE, ctl.REQ_NONE) === ctl.REQ_PAUSE && reason !== 'pause';
     const watch = reason === 'watch' ? (this.machine.watch.hit ?? undefined) : undefined;
-    this.post({ t: 'stopped', reason, hart, pc: this.machine.harts[hart].pc >>> 0, notify, watch });
+    this.post({ t: 'stopped', reason, hart, pc: this.machine.harts[hart].pc >>> 0, notify, watch, pauseAsked });
   }
 
   private step(hart: number, count: number): void {

@@ -236,7 +236,13 @@ export class Workbench {
       if (aria !== null) return aria === 'true';
       return box.isChecked();
     };
-    if ((await checked()) !== enabled) await box.click();
+    // The list re-renders as the session updates its breakpoints, and a click on a row being
+    // replaced is lost: click again (only while still in the other state) until it takes.
+    for (let tries = 0; tries < 3 && (await checked()) !== enabled; tries++) {
+      await row.hover(); // a hover card left over another row would take the click
+      await box.click();
+      await until(`"${label}" ${enabled ? 'ticked' : 'cleared'}`, 1500, async () => (await checked()) === enabled).catch(() => {});
+    }
     await until(`"${label}" ${enabled ? 'ticked' : 'cleared'}`, 5000, async () => (await checked()) === enabled);
   }
 
