@@ -73,6 +73,12 @@ export interface AudioStream {
 
 export interface AudioBackend {
   readonly spec: string;
+  /**
+   * How long a released stream may stay open for a PREPARE with the same parameters (ms; none
+   * when absent). For backends whose open is slow: PortAudio starts a process per stream, and
+   * Linux recovers from every xrun with RELEASE + PREPARE.
+   */
+  readonly keepWarmMs?: number;
   /** Opens a stream; never throws for device trouble (falls back to null and sets `failure`). */
   open(params: PcmParams): AudioStream;
   /** Frees the backend (the audio process, if any). */

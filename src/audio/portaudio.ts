@@ -570,6 +570,7 @@ export function bridgeSlackMs(p: PcmParams): number {
 
 export class PortAudioBackend implements AudioBackend {
   readonly spec: string;
+  readonly keepWarmMs = 1000;
   private readonly streams = new Set<PortAudioStream>();
 
   constructor(

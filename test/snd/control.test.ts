@@ -128,6 +128,43 @@ test('the PCM lifecycle Linux drives, and what it does to the host stream', () =
   assert.equal(sd.setParams(0, params), P.VIRTIO_SND_S_OK, 'SET_PARAMS after RELEASE');
 });
 
+test('a backend with a slow open (keepWarmMs): RELEASE keeps the stream for a PREPARE with the same parameters, then closes it', async () => {
+  const { sd, out, snd } = makeRig();
+  out.keepWarmMs = 150;
+  const params = { bufferBytes: 4 * 1920, periodBytes: 1920, channels: 2, rateIndex: 7 };
+  assert.equal(sd.setParams(0, params), P.VIRTIO_SND_S_OK);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 0), P.VIRTIO_SND_S_OK);
+  // Linux's xrun recovery: STOP, RELEASE, PREPARE, START — one host stream throughout.
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_STOP, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_RELEASE, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(out.last.closed, false, 'kept warm');
+  assert.equal(readStreams(snd.state)[0].state, 'released');
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(out.opened.length, 1, 'the warm stream was reused');
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_START, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(out.last.started, true);
+  // Other parameters after a RELEASE: the warm stream is closed and a new one opened.
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_STOP, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_RELEASE, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(sd.setParams(0, { ...params, rateIndex: 6 }), P.VIRTIO_SND_S_OK);
+  assert.equal(out.opened[0].closed, true, 'new parameters close the warm stream');
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(out.opened.length, 2);
+  // Nobody prepares again: the warm stream closes once its time is up, on a poll.
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_RELEASE, 0), P.VIRTIO_SND_S_OK);
+  snd.poll();
+  assert.equal(out.opened[1].closed, false);
+  await new Promise((r) => setTimeout(r, 200));
+  snd.poll();
+  assert.equal(out.opened[1].closed, true, 'closed after keepWarmMs');
+  // A device reset closes a warm stream at once.
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0), P.VIRTIO_SND_S_OK);
+  assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_RELEASE, 0), P.VIRTIO_SND_S_OK);
+  snd.reset();
+  assert.equal(out.last.closed, true, 'reset closes it');
+});
+
 test('every format, rate and channel count offered is accepted and reaches the backend', () => {
   const { sd, inp } = makeRig();
   for (const format of P.SUPPORTED_FORMATS) {

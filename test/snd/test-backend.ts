@@ -85,6 +85,8 @@ export class TestBackend implements AudioBackend {
   failOpen = false;
   /** How many opened streams to remember (a fuzz run opens thousands). */
   retain = Infinity;
+  /** As PortAudio's: a released stream stays open this long for a PREPARE with the same parameters. */
+  keepWarmMs: number | undefined = undefined;
 
   constructor(readonly spec = 'test') {}
 

@@ -109,6 +109,12 @@ export class PcmStream {
 
   private audio: AudioStream | null = null;
   private audioParams: PcmParams | null = null;
+  // A released host stream kept open for a while (backend.keepWarmMs): Linux answers every xrun
+  // with STOP, RELEASE, PREPARE, START, and a new PortAudio process per PREPARE (100-300 ms to
+  // open) turned one xrun into a cascade of them.
+  private warm: AudioStream | null = null;
+  private warmParams: PcmParams | null = null;
+  private warmUntil = 0; // performance.now() ms
   queue: VirtQueue | null = null;
 
   // ---- in-flight I/O messages: a FIFO of `cap` entries, struct of arrays ----
@@ -176,6 +182,9 @@ export class PcmStream {
   get inFlight(): number {
     return this.fCount;
   }
+  get hasWarm(): boolean {
+    return this.warm !== null;
+  }
   /** The open host stream (between PREPARE and RELEASE), for tests and the debugger. */
   get hostStream(): AudioStream | null {
     return this.audio;
@@ -197,6 +206,7 @@ export class PcmStream {
     // New parameters invalidate a prepared host stream and whatever it held.
     this.flush(VIRTIO_SND_S_OK);
     this.closeAudio();
+    this.closeWarm();
     this.format = r.format;
     this.rate = RATE_BY_INDEX[r.rateIndex];
     this.channels = r.channels;
@@ -216,6 +226,13 @@ export class PcmStream {
     // keep an open host stream whose parameters match, just emptied.
     this.flush(VIRTIO_SND_S_OK);
     const want = this.pcmParams();
+    if (this.audio === null && this.warm !== null) {
+      if (sameParams(this.warmParams!, want)) {
+        this.audio = this.warm;
+        this.audioParams = this.warmParams;
+        this.warm = this.warmParams = null;
+      } else this.closeWarm();
+    }
     if (this.audio !== null && sameParams(this.audioParams!, want)) {
       this.audio.ring.clear();
     } else {
@@ -273,7 +290,7 @@ export class PcmStream {
   release(): number {
     if (this.state !== PcmState.Prepared && this.state !== PcmState.Stopped) return VIRTIO_SND_S_BAD_MSG;
     this.flush(VIRTIO_SND_S_OK);
-    this.closeAudio();
+    this.keepWarm();
     this.levels.clear();
     this.state = PcmState.Released;
     this.publishParams();
@@ -285,6 +302,7 @@ export class PcmStream {
     this.fFirst = this.fCount = this.fMoved = 0;
     this.segFree = this.segNext = 0;
     this.closeAudio();
+    this.closeWarm();
     this.state = PcmState.Idle;
     this.format = -1;
     this.rate = this.channels = this.periodBytes = this.bufferBytes = this.features = 0;
@@ -581,6 +599,34 @@ export class PcmStream {
     this.hostXrunBase = this.audio.stats().xruns;
     this.lastXrunEvent = -1;
     return true;
+  }
+
+  /** RELEASE: the host stream is closed, or kept warm for a PREPARE with the same parameters. */
+  private keepWarm(): void {
+    const audio = this.audio;
+    const ms = this.backend.keepWarmMs;
+    if (audio === null || ms === undefined || audio.failure !== null) return this.closeAudio();
+    this.closeWarm();
+    this.warm = audio;
+    this.warmParams = this.audioParams;
+    this.warmUntil = performance.now() + ms;
+    this.audio = this.audioParams = null;
+  }
+
+  /** Closes a warm stream whose time is up (the device calls this on every poll). */
+  expireWarm(nowMs: number): void {
+    if (this.warm !== null && nowMs >= this.warmUntil) this.closeWarm();
+  }
+
+  private closeWarm(): void {
+    const warm = this.warm;
+    if (warm === null) return;
+    this.warm = this.warmParams = null;
+    try {
+      warm.close();
+    } catch (e) {
+      log.error(`stream ${this.id}: closing the host stream failed: ${(e as Error).message}`);
+    }
   }
 
   private closeAudio(): void {
