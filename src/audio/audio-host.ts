@@ -56,6 +56,17 @@ const CLOSE_GRACE_MS = 2000;
  */
 const DRIFT_MAX = 0.005;
 
+/**
+ * Frames a device has moved by `now` (ms): `anchorFrames` at the last wait for it (anchorT) plus
+ * the nominal rate since, never more than DRIFT_MAX ahead of the wall clock since `baseT`, when
+ * `baseFrames` had moved.
+ */
+function deviceFrames(rate: number, now: number, anchorT: number, anchorFrames: number, baseT: number, baseFrames: number): number {
+  const byAnchor = anchorFrames + ((now - anchorT) * rate) / 1000;
+  const byWall = baseFrames + (((now - baseT) * rate) / 1000) * (1 + DRIFT_MAX);
+  return Math.min(byAnchor, byWall);
+}
+
 function send(msg: HostReply, then?: () => void): void {
   if (!process.connected) return then?.();
   process.send!(msg, undefined, undefined, () => then?.());
@@ -378,10 +389,8 @@ class OutputStream extends HostStream {
 
   /** Frames the device has taken by `now`: the anchor's estimate, held to the wall clock once primed. */
   private consumed(now: number): number {
-    const byAnchor = this.anchorFrames + ((now - this.anchorT) * this.req.rate) / 1000;
-    if (!this.primed) return byAnchor;
-    const byWall = this.primedFrames + (((now - this.primedT) * this.req.rate) / 1000) * (1 + DRIFT_MAX);
-    return Math.min(byAnchor, byWall);
+    if (!this.primed) return this.anchorFrames + ((now - this.anchorT) * this.req.rate) / 1000;
+    return deviceFrames(this.req.rate, now, this.anchorT, this.anchorFrames, this.primedT, this.primedFrames);
   }
 
   private written(t: number, dataFrames: number, status: string | undefined): void {
@@ -450,10 +459,7 @@ class InputStream extends HostStream {
     // fast), but on a loaded machine any read can come back late, and a clockless device would
     // then gain a queue's worth each time: the estimate never runs more than DRIFT_MAX
     // ahead of the wall clock since the device opened.
-    const now = performance.now();
-    const byAnchor = this.anchorFrames + ((now - this.anchorT) * this.req.rate) / 1000;
-    const byWall = (((now - this.openedT) * this.req.rate) / 1000) * (1 + DRIFT_MAX);
-    const produced = Math.min(byAnchor, byWall);
+    const produced = deviceFrames(this.req.rate, performance.now(), this.anchorT, this.anchorFrames, this.openedT, 0);
     // One chunk ahead of the estimate at most: a real device makes the read wait for its chunk;
     // a clockless one must not hand over a queue's worth at once (a burst longer than a small
     // buffer overran the guest at START).

@@ -182,9 +182,6 @@ export class PcmStream {
   get inFlight(): number {
     return this.fCount;
   }
-  get hasWarm(): boolean {
-    return this.warm !== null;
-  }
   /** The open host stream (between PREPARE and RELEASE), for tests and the debugger. */
   get hostStream(): AudioStream | null {
     return this.audio;
@@ -614,26 +611,25 @@ export class PcmStream {
   }
 
   /** Closes a warm stream whose time is up (the device calls this on every poll). */
-  expireWarm(nowMs: number): void {
-    if (this.warm !== null && nowMs >= this.warmUntil) this.closeWarm();
+  expireWarm(): void {
+    if (this.warm !== null && performance.now() >= this.warmUntil) this.closeWarm();
   }
 
   private closeWarm(): void {
     const warm = this.warm;
     if (warm === null) return;
     this.warm = this.warmParams = null;
-    try {
-      warm.close();
-    } catch (e) {
-      log.error(`stream ${this.id}: closing the host stream failed: ${(e as Error).message}`);
-    }
+    this.closeHost(warm);
   }
 
   private closeAudio(): void {
     const audio = this.audio;
     if (audio === null) return;
-    this.audio = null;
-    this.audioParams = null;
+    this.audio = this.audioParams = null;
+    this.closeHost(audio);
+  }
+
+  private closeHost(audio: AudioStream): void {
     try {
       audio.close();
     } catch (e) {

@@ -218,11 +218,10 @@ export class VirtioSnd implements VirtioDevice {
     if (this.transport === null) return;
     try {
       let seconds = -1;
-      let nowMs = -1;
       const streams = this.streams;
       for (let i = 0; i < streams.length; i++) {
         const s = streams[i];
-        if (s.hasWarm) s.expireWarm(nowMs < 0 ? (nowMs = performance.now()) : nowMs);
+        s.expireWarm();
         if (s.hostStream !== null) {
           if (seconds < 0) seconds = this.seconds();
           if (s.service(seconds)) s.noteXrunEvent(this.sendEvent(VIRTIO_SND_EVT_PCM_XRUN, s.id));
