@@ -596,19 +596,19 @@ export class SemuDebugSession extends InspectSession {
   // ---------------- breakpoints ----------------
 
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
-    this.answerBreakpoints(response, () => bpRequests.setSourceBreakpoints(this.bpContext(), args));
+    void this.answerBreakpoints(response, () => bpRequests.setSourceBreakpoints(this.bpContext(), args));
   }
 
   protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
-    this.answerBreakpoints(response, () => bpRequests.setInstructionBreakpoints(this.bpContext(), args));
+    void this.answerBreakpoints(response, () => bpRequests.setInstructionBreakpoints(this.bpContext(), args));
   }
 
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
-    this.answerBreakpoints(response, () => bpRequests.setFunctionBreakpoints(this.bpContext(), args));
+    void this.answerBreakpoints(response, () => bpRequests.setFunctionBreakpoints(this.bpContext(), args));
   }
 
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
-    this.answerBreakpoints(response, () => bpRequests.setDataBreakpoints(this.bpContext(), args));
+    void this.answerBreakpoints(response, () => bpRequests.setDataBreakpoints(this.bpContext(), args));
   }
 
   protected override async dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): Promise<void> {
@@ -624,14 +624,16 @@ export class SemuDebugSession extends InspectSession {
     return { bps: this.bps, symbols: this.symbols, debug: this.debug, paths: this.paths, vars: this.vars, evalContext: (f) => this.evalContext(f) };
   }
 
-  private answerBreakpoints(response: DebugProtocol.Response & { body: { breakpoints: DebugProtocol.Breakpoint[] } }, set: () => DebugProtocol.Breakpoint[]): void {
+  private async answerBreakpoints(response: DebugProtocol.Response & { body: { breakpoints: DebugProtocol.Breakpoint[] } }, set: () => DebugProtocol.Breakpoint[]): Promise<void> {
     try {
       response.body = { breakpoints: set() };
       this.syncBreakpoints();
-      this.sendResponse(response);
     } catch (e) {
-      this.fail(response, (e as Error).message);
+      return this.fail(response, (e as Error).message);
     }
+    // Answered once the machine has them: the guest's next instruction already sees them.
+    await this.host?.sync();
+    this.sendResponse(response);
   }
 
   private syncBreakpoints(): void {
@@ -639,7 +641,7 @@ export class SemuDebugSession extends InspectSession {
     this.host?.setWatchpoints(this.bps.watchpoints(), 'dap');
   }
 
-  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+  protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
     const wanted: NotifyFilter[] = [];
     const seen = new Set<string>();
     try {
@@ -665,6 +667,7 @@ export class SemuDebugSession extends InspectSession {
     this.notifyFilters = wanted;
     this.host?.setNotifyFilters(wanted);
     response.body = { breakpoints: wanted.map(() => ({ verified: true })) };
+    await this.host?.sync(); // the next kick already sees them
     this.sendResponse(response);
   }
 

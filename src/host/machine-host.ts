@@ -344,6 +344,16 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     this.send({ t: 'notifyFilters', filters });
   }
 
+  /**
+   * Resolves once the worker has taken every setting sent before (breakpoints, filters): the
+   * worker reads messages only between run slices, so without this a breakpoint answered as set
+   * could miss what the guest does in the slice that is running. Never rejects.
+   */
+  async sync(): Promise<void> {
+    if (!this.worker || this.exited) return;
+    await this.request('sync').catch(() => undefined);
+  }
+
   /** A debugger request answered by the worker (worker/protocol.ts WorkerRequests). */
   request<M extends WorkerMethod>(method: M, args?: WorkerArgs<M>): Promise<WorkerResult<M>> {
     if (!this.worker || this.exited) return Promise.reject(new Error('the machine is not running'));

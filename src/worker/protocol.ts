@@ -22,6 +22,8 @@ export interface WorkerRequests {
   setCsr: { args: { hart: number; name: string; value: number }; result: { value: number } };
   /** Guest-physical RAM only. */
   writeMemory: { args: { paddr: number; data: Uint8Array }; result: { written: number } };
+  /** Answers once every message sent before it has been handled (messages keep their order). */
+  sync: { args: Record<string, never>; result: null };
 }
 export type WorkerMethod = keyof WorkerRequests;
 export type WorkerArgs<M extends WorkerMethod> = WorkerRequests[M]['args'];

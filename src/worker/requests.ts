@@ -27,6 +27,7 @@ const handlers: Handlers = {
   setRegister: (m, a) => setRegister(hartArg(m, a.hart), strArg(a.name), numArg(a.value)),
   setCsr: (m, a) => setCsr(hartArg(m, a.hart), strArg(a.name), numArg(a.value)),
   writeMemory: (m, a) => writeMemory(m, numArg(a.paddr), a.data),
+  sync: () => null,
 };
 
 export function handleRequest(machine: DebuggableMachine, method: string, args: unknown): unknown {

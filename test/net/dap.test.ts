@@ -49,9 +49,10 @@ test('launch netdev user + hostForward: the file intact through the forward, a T
     const first = await until(() => get(`http://127.0.0.1:${fwd}/init`), 60_000);
     assert.ok(first.body.equals(init.data), `the guest's /init, ${first.body.length} bytes`);
     // Now stop on the guest's answer to the next connection (its SYN-ACK leaves from port 8080).
+    // The machine runs: the stop can come in the same read as the response, so listen first.
+    const stop = dc.nextStop(120_000);
     const r = await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'virtio-net-tx', condition: 'ip_proto == 6 && src_port == 8080' }] });
     assert.equal(r.body?.breakpoints?.[0]?.verified, true);
-    const stop = dc.nextStop(120_000);
     const fetched = get(`http://127.0.0.1:${fwd}/init`);
     fetched.catch(() => {}); // awaited below, after the stop
     // The first connection's last ACK/FIN also leave from port 8080: stop until the SYN-ACK is pending.

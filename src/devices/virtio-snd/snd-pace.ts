@@ -32,11 +32,17 @@
 //    clock stays near real time even through a clockless device. The window still lets a stream
 //    that fell behind after a stall catch up a little. Capture is paced by its source.
 //
+// A message held back goes on the record at the time it was due, not when the next poll found it
+// (up to LATE_S or a quarter window later): with a window of one period (2-period buffers),
+// lateness recorded as such would add up period after period into a slow clock (8 kHz,
+// 10 ms × 2: 2.5 % slow). More lateness than that is a stall, and is not made up in a burst.
+//
 // Preallocated: the returns in the window live in a small ring of (time, bytes); nothing is
 // allocated per message.
 
 const MARGIN_S = 0.012;
 const SLACK_S = 0.002;
+const LATE_S = 0.002;
 
 export class ReturnPacer {
   private readonly at: Float64Array;
@@ -45,9 +51,12 @@ export class ReturnPacer {
   private count = 0;
   private sum = 0;
   private windowS = 0;
+  private lateS = 0;
   private limit = 0;
   private periodS = 0;
   private lastReturn = -Infinity;
+  /** When the message held back last could first go (guest seconds); -Infinity: none held. */
+  private due = -Infinity;
   private maxHeld = 0; // the most messages the driver had queued since reset()
 
   constructor(
@@ -62,12 +71,13 @@ export class ReturnPacer {
   /** New stream parameters (or START): forget earlier returns. */
   reset(bufferBytes: number, periodBytes: number, bytesPerSecond: number): void {
     this.head = this.count = this.sum = 0;
-    this.lastReturn = -Infinity;
+    this.lastReturn = this.due = -Infinity;
     this.maxHeld = 0;
     const bufferS = bufferBytes / bytesPerSecond;
     this.periodS = periodBytes / bytesPerSecond;
     this.windowS = Math.max(this.periodS, Math.min(bufferS - this.periodS - SLACK_S, bufferS / 2 + MARGIN_S));
     this.limit = Math.max(periodBytes, bufferBytes - periodBytes);
+    this.lateS = Math.min(LATE_S, this.windowS / 4);
   }
 
   /** May a message of `n` bytes go back at guest time t, while the device holds `held` (it included)? */
@@ -86,11 +96,15 @@ export class ReturnPacer {
       // Until the oldest return in the window ages out (then check again).
       wait = Math.max(wait, this.at[this.head] + this.windowS - t, 1e-6);
     }
+    if (wait > 0) this.due = t + wait;
     return wait;
   }
 
   /** Records a message of `n` bytes returned at guest time t. */
   returned(t: number, n: number): void {
+    // Held back: recorded when due (a little lateness is not carried over; more is: a stall).
+    if (this.due > -Infinity) t = Math.min(t, Math.max(this.due, t - this.lateS));
+    this.due = -Infinity;
     this.lastReturn = t;
     if (!this.windowed || this.count === this.at.length) return;
     const i = (this.head + this.count) % this.at.length;
