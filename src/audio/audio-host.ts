@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { HostDevice, HostReply, HostRequest, OpenRequest } from './host-protocol';
 import { PCM_FD } from './host-protocol';
+import { DRIFT_MAX } from './backend';
 
 interface NativeIO {
   start(): void;
@@ -48,13 +49,11 @@ const PROGRESS_MS = 100;
 /** Output priming gives up waiting for a blocking write after this much silence beyond the queue. */
 const PRIME_MAX_MS = 250;
 const CLOSE_GRACE_MS = 2000;
-/**
- * How much faster than nominal a device's clock may run (real cards: < 0.1 %). The wall-clock
- * estimates never run further ahead: on a loaded machine any write or read can come back late and
- * look like a wait for the device, and each such false anchor would let a clockless device gain a
- * queue's worth (measured: playback 9 % fast through the file-backed device, 2 cores).
- */
-const DRIFT_MAX = 0.005;
+
+// The wall-clock estimates never run more than DRIFT_MAX ahead: on a loaded machine any write or
+// read can come back late and look like a wait for the device, and each such false anchor would
+// let a clockless device gain a queue's worth (measured: playback 9 % fast through the
+// file-backed device, 2 cores).
 
 /**
  * Frames a device has moved by `now` (ms): `anchorFrames` at the last wait for it (anchorT) plus

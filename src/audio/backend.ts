@@ -27,6 +27,13 @@ export interface PcmParams {
   bufferBytes: number;
 }
 
+/**
+ * How much faster than nominal a device's clock may run (real cards: < 0.1 %). Nothing that
+ * estimates a device's position (the audio host, the sound card's return pacer) lets it run
+ * further ahead of the clock: a clockless device (file-backed ALSA) takes whatever it is given.
+ */
+export const DRIFT_MAX = 0.005;
+
 export function sampleBytes(format: SampleFormat): number {
   return format === 'S16' ? 2 : 4;
 }
@@ -52,6 +59,12 @@ export interface AudioStream {
   readonly description: string;
   /** Non-null once the backend failed and fell back to null: the one warning, for the UI. */
   readonly failure: string | null;
+  /**
+   * The host side moves audio on a real device's clock (or none: a file-backed ALSA device), in
+   * chunks and possibly ahead of the nominal rate: the sound card then holds its returns to real
+   * time since START (snd-pace.ts, rule 3). Absent: paced by guest time, never ahead.
+   */
+  readonly deviceClock?: boolean;
   /** PCM_START / PCM_STOP: the host side starts or stops moving data. Never blocks. */
   start(): void;
   stop(): void;

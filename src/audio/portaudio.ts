@@ -138,6 +138,7 @@ type State = PortAudioStreamState;
 
 export class PortAudioStream implements AudioStream {
   readonly ring: PcmRing;
+  readonly deviceClock = true;
   failure: string | null = null;
   private label: string;
   private state: State = 'opening';
@@ -441,13 +442,17 @@ export class PortAudioStream implements AudioStream {
       this.deviceMoved();
       return;
     }
-    // Capture, while the audio host is still opening the device: nothing can come from it, and the
-    // card's clock starts at START, as a real card's does, whose first period completes one
-    // period later (with a slack first, the guest's first period came ~60 ms after START plus the
-    // machine's own delays, and a loaded machine went past Linux's 100 ms: capture failed with
-    // EIO). Playback keeps its slack: the guest pre-filled its buffer, and what a late start
-    // holds stays as latency (docs/audio.md).
-    if (this.stallSlackMs < 0) this.stallSlackMs = this.state === 'opening' && !this.out && this.slackMs !== Infinity ? 0 : this.slackMs;
+    // Until the device has taken anything since START (playback), or while the audio host is still
+    // opening it (capture), the card's clock starts at START, as a real card's does, whose first
+    // period completes one period later. With a slack first, capture's first period came ~60 ms
+    // after START plus the machine's own delays (a loaded machine went past Linux's 100 ms: EIO),
+    // and playback's first period came after the slack and the audio host's priming, 45–100 ms
+    // late (a 0.5 s play measured 9 % slow). Playback's frames due meanwhile go on to the audio
+    // host as held latency (up to holdLimit), not dropped (docs/audio.md).
+    if (this.stallSlackMs < 0) {
+      const starting = this.out ? !this.flowing : this.state === 'opening';
+      this.stallSlackMs = starting && this.slackMs !== Infinity ? 0 : this.slackMs;
+    }
     const late = now - this.deviceAt - this.stallSlackMs;
     if (late <= 0) return;
     const fb = this.fb;

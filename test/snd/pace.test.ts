@@ -16,7 +16,7 @@ const BUFFER = 320; // 2 periods: the window is one period
  */
 function playback(seconds: number, lateS: number, stall = { at: -1, s: 0 }): number[] {
   const p = new ReturnPacer(16, true);
-  p.reset(BUFFER, PERIOD, RATE_BYTES);
+  p.reset(BUFFER, PERIOD, RATE_BYTES, 0, true);
   const times: number[] = [];
   let t = 0;
   while (t < seconds) {
@@ -53,4 +53,36 @@ test('pacer: a stall is not made up in a burst', () => {
   }
   // The 50 ms lost stays lost (a real card would have under-run, not played faster after).
   assert.ok(times.length <= 96, `${times.length} periods in 1 s with a 50 ms stall`);
+});
+
+test('pacer: a burst from the host side never runs the guest clock ahead of real time since START (capture)', () => {
+  const p = new ReturnPacer(16, false);
+  const start = 5; // guest seconds at START
+  p.reset(4 * PERIOD, PERIOD, RATE_BYTES, start, true);
+  // The host side hands over 40 ms at once every 40 ms, 30 ms late at first (a buffered source).
+  const times: number[] = [];
+  let filled = 0; // periods whose data has arrived
+  for (let t = start; t < start + 1; t += 0.0005) {
+    filled = Math.max(0, Math.floor((t - start - 0.03) / 0.04) + 1) * 4;
+    while (times.length < filled && p.allows(t, PERIOD, 4)) {
+      p.returned(t, PERIOD);
+      times.push(t);
+    }
+  }
+  for (let k = 0; k < times.length; k++) {
+    // Period k completes at START + (k + 1) × 10 ms on a real card (less its possible 0.5 % drift).
+    assert.ok(times[k] >= start + ((k + 1) * 0.01) / 1.005 - 1e-9, `period ${k} back at ${((times[k] - start) * 1000).toFixed(2)} ms`);
+  }
+  // And the stream keeps up: the bursts' data all goes back in time (within a burst of the end).
+  assert.ok(times.length >= 96, `${times.length} periods back in 1 s`);
+});
+
+test('pacer: a guest-time paced host side (null, WAV) is not held to the START timeline', () => {
+  const p = new ReturnPacer(16, false);
+  p.reset(4 * PERIOD, PERIOD, RATE_BYTES, 0, false);
+  assert.ok(p.allows(0, PERIOD, 4), 'a period the backend already completed goes back at once');
+  const q = new ReturnPacer(16, false);
+  q.reset(4 * PERIOD, PERIOD, RATE_BYTES, 0, true);
+  assert.equal(q.allows(0, PERIOD, 4), false, 'on a device clock it waits for its time');
+  assert.ok(Math.abs(q.waitSeconds(0, PERIOD, 4) - 0.01 / 1.005) < 1e-9);
 });

@@ -13,7 +13,7 @@
 // file-backed ALSA device, a sound server catching up after a stall), or the guest slower (tiny
 // periods, a loaded host).
 //
-// Two rules, both directions, both needed:
+// Three rules, all needed:
 //
 // 1. Never the last one (structural). A message goes back only while another stays queued.
 //    Linux re-queues a message only after its pointer read showed it returned, so the returns it
@@ -32,6 +32,16 @@
 //    clock stays near real time even through a clockless device. The window still lets a stream
 //    that fell behind after a stall catch up a little. Capture is paced by its source.
 //
+// 3. Not ahead of a real card (time, both directions): the message that completes byte B since
+//    START goes back no earlier than START + B / rate (less DRIFT_MAX, a real clock's error).
+//    A clockless or bursty host side (the audio host moves 10 ms chunks; a file-backed device
+//    answers at once; a sound server hands over what it buffered) otherwise shows the guest a
+//    clock running fast: a 0.5 s capture measured 2–4 % fast, and with 2-period buffers a burst
+//    of returns ran the hardware pointer a whole buffer past the application's reads (overrun).
+//    A host side that fell behind (a stall) is not held back by this rule: it only bounds from
+//    above, on the timeline since START. Only for host sides on a device's clock (PortAudio):
+//    the null and WAV backends are paced by guest time and cannot be ahead of it.
+//
 // A message held back goes on the record at the time it was due, not when the next poll found it
 // (up to LATE_S or a quarter window later): with a window of one period (2-period buffers),
 // lateness recorded as such would add up period after period into a slow clock (8 kHz,
@@ -39,6 +49,8 @@
 //
 // Preallocated: the returns in the window live in a small ring of (time, bytes); nothing is
 // allocated per message.
+
+import { DRIFT_MAX } from '../../audio/backend';
 
 const MARGIN_S = 0.012;
 const SLACK_S = 0.002;
@@ -54,6 +66,10 @@ export class ReturnPacer {
   private lateS = 0;
   private limit = 0;
   private periodS = 0;
+  // Rule 3: guest seconds at START, bytes returned since, the fastest byte rate allowed.
+  private startT = 0;
+  private total = 0;
+  private maxBytesPerSecond = Infinity;
   private lastReturn = -Infinity;
   /** When the message held back last could first go (guest seconds); -Infinity: none held. */
   private due = -Infinity;
@@ -68,9 +84,16 @@ export class ReturnPacer {
     this.bytes = new Int32Array(capacity);
   }
 
-  /** New stream parameters (or START): forget earlier returns. */
-  reset(bufferBytes: number, periodBytes: number, bytesPerSecond: number): void {
+  /**
+   * START at guest time t (new parameters, or a resume): forget earlier returns. `deviceClock`:
+   * the host side runs on a device's clock (rule 3 applies; guest-time paced backends cannot be
+   * ahead of it).
+   */
+  reset(bufferBytes: number, periodBytes: number, bytesPerSecond: number, t: number, deviceClock: boolean): void {
     this.head = this.count = this.sum = 0;
+    this.startT = t;
+    this.total = 0;
+    this.maxBytesPerSecond = deviceClock ? bytesPerSecond * (1 + DRIFT_MAX) : Infinity;
     this.lastReturn = this.due = -Infinity;
     this.maxHeld = 0;
     const bufferS = bufferBytes / bytesPerSecond;
@@ -90,11 +113,13 @@ export class ReturnPacer {
     if (held > this.maxHeld) this.maxHeld = held;
     if (held <= 1 && !this.windowed && this.maxHeld > 1) return Infinity; // until a re-queue
     let wait = held > 1 ? 0 : this.lastReturn + this.periodS - t;
-    if (!this.windowed) return wait;
-    this.expire(t);
-    if (this.count === this.at.length || (this.count > 0 && this.sum + n > this.limit)) {
-      // Until the oldest return in the window ages out (then check again).
-      wait = Math.max(wait, this.at[this.head] + this.windowS - t, 1e-6);
+    wait = Math.max(wait, this.startT + (this.total + n) / this.maxBytesPerSecond - t);
+    if (this.windowed) {
+      this.expire(t);
+      if (this.count === this.at.length || (this.count > 0 && this.sum + n > this.limit)) {
+        // Until the oldest return in the window ages out (then check again).
+        wait = Math.max(wait, this.at[this.head] + this.windowS - t, 1e-6);
+      }
     }
     if (wait > 0) this.due = t + wait;
     return wait;
@@ -106,6 +131,7 @@ export class ReturnPacer {
     if (this.due > -Infinity) t = Math.min(t, Math.max(this.due, t - this.lateS));
     this.due = -Infinity;
     this.lastReturn = t;
+    this.total += n;
     if (!this.windowed || this.count === this.at.length) return;
     const i = (this.head + this.count) % this.at.length;
     this.at[i] = t;

@@ -248,7 +248,8 @@ export class PcmStream {
     return VIRTIO_SND_S_OK;
   }
 
-  start(): number {
+  /** START at guest time t (seconds). */
+  start(t: number): number {
     if (this.state !== PcmState.Prepared && this.state !== PcmState.Stopped) return VIRTIO_SND_S_BAD_MSG;
     const audio = this.audio;
     if (audio === null) return VIRTIO_SND_S_IO_ERR;
@@ -260,7 +261,7 @@ export class PcmStream {
       return VIRTIO_SND_S_IO_ERR;
     }
     this.lastXrunCheck = -1;
-    this.pacer.reset(this.bufferBytes, this.periodBytes, this.rate * this.frameBytes);
+    this.pacer.reset(this.bufferBytes, this.periodBytes, this.rate * this.frameBytes, t, audio.deviceClock === true);
     this.state = PcmState.Running;
     this.publishParams();
     return VIRTIO_SND_S_OK;

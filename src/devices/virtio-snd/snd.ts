@@ -348,7 +348,7 @@ export class VirtioSnd implements VirtioDevice {
       case VIRTIO_SND_R_PCM_PREPARE:
         return s.prepare();
       case VIRTIO_SND_R_PCM_START:
-        return s.start();
+        return s.start(this.seconds());
       case VIRTIO_SND_R_PCM_STOP:
         return s.stop();
       default:
