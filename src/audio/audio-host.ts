@@ -331,7 +331,10 @@ class OutputStream extends HostStream {
     if (!this.primed && !flushing) {
       // Priming (see the class comment): silence until the device's buffers are full.
       data = 0;
-    } else if ((this.running || flushing) && this.pendingBytes >= cb) {
+    } else if (this.pendingBytes >= cb) {
+      // Stopped or not, guest frames here are played: the guest's clock already counted them (the
+      // latency a late start left held), and a STOP after a drain must not leave them to the close,
+      // a second later, after the warm stream's silence.
       // Guest data too goes in at the estimate's pace: a device without a clock (file-backed ALSA)
       // would otherwise take it as fast as the parent sends it. Two chunks beyond a full queue, so
       // a real device still makes writes wait, and each wait re-anchors the estimate to it.

@@ -87,6 +87,30 @@ for (const f of [
   });
 }
 
+test('portaudio: started before its audio host is up, STOPped once the guest clock says all played: the sine is in the file whole, no gap before the close', async () => {
+  const f = { rate: 48000, channels: 2, format: 'S16' as const };
+  const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
+  const p = params('output', f);
+  const s = backend.open(p) as PortAudioStream;
+  const fb = frameBytes(p);
+  const data = sine(f, 440, f.rate / 2, 0.5, 0.3);
+  // START at once, as Linux does right after PREPARE: the guest's clock runs from START, and what
+  // falls due while the audio host opens and primes goes to it held (latency).
+  await play(s, data, fb);
+  await until(() => (s.poll(0), s.pendingFrames() === 0), 4000, 'the guest clock counted every frame played');
+  s.stop();
+  // The warm stream idles (silence) until its close: what was held must not wait for the close.
+  await sleep(1200);
+  const pid = s.hostPid!;
+  s.close();
+  backend.dispose();
+  await exited(pid, 3000);
+  const file = readFileSync(join(alsa.dir, 'out.raw'));
+  const at = indexOfBytes(file, data.subarray(0, 64 * fb));
+  assert.ok(at >= 0, 'the start of the sine is in the file');
+  assert.deepEqual(file.subarray(at, at + data.length), Buffer.from(data), 'the whole sine, contiguous, bit for bit');
+});
+
 test('portaudio: output that runs dry at the end of the data (a drain) is no xrun; data after such a gap is one', async () => {
   const f = { rate: 48000, channels: 2, format: 'S16' as const };
   const backend = createBackend('portaudio:semutest_out', { portaudio: opts });

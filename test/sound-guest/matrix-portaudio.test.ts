@@ -18,12 +18,27 @@ import { MATRIX, TONE_HZ, type MatrixCase, checkHeard, checkRun, checkTone, comm
 
 const dev = useFileDeviceGuest();
 
-// Known failing (issue 17, open): on the 2-core CI machines the smallest periods (80 frames at
-// 8 kHz, 40 at 48 kHz) miss real time through this clockless device, an xrun makes Linux send
-// RELEASE + PREPARE, and each re-open of the audio host (a new process) costs more xruns. These
-// tests run in full and report every result; node's runner counts them as "todo", not as passes,
-// until the stream path serves every advertised configuration here.
-const TODO = 'issue 17: the smallest periods miss real time through the clockless file device on 2 cores';
+// Known failing (issue 17, open), measured on 2 cores: 48 kHz with 40-frame periods (a 1.7 ms
+// buffer) is beyond the guest's real-time response, and a fresh capture's first ~90 ms are the
+// clock bridge's silence while the audio host process starts, so short captures miss the level
+// check (docs/sound-tests.md). These tests run every case and report each failure; node's runner
+// counts them as "todo", not as passes, until every advertised configuration passes here.
+const TODO = 'issue 17: 48 kHz 40-frame periods, and the audio host start silence in short captures';
+
+/** Runs `check` for every case; fails once at the end with every case's failure. */
+async function everyCase(check: (c: MatrixCase) => Promise<void>): Promise<void> {
+  const failed: string[] = [];
+  for (const c of MATRIX) {
+    try {
+      await check(c);
+    } catch (e) {
+      failed.push((e as Error).message.split('\n')[0]);
+      // Not a check that failed (the guest did not answer): the next case cannot run.
+      if (!(e instanceof assert.AssertionError)) break;
+    }
+  }
+  assert.deepEqual(failed, [], `${failed.length} of ${MATRIX.length} cases failed:\n${failed.join('\n')}`);
+}
 
 /** The capture device reads in.raw from its start at every open: a 1 kHz tone in the case's format. */
 function feed(c: MatrixCase): void {
@@ -33,31 +48,32 @@ function feed(c: MatrixCase): void {
 /** Runs one command; waits until its audio hosts are gone (out.raw complete); checks it ran on PortAudio. */
 async function run(verb: 'play' | 'rec' | 'loop', c: MatrixCase) {
   const g = dev.g;
-  const r = await g.run(command(verb, c), { timeoutMs: 60_000 });
+  // 48 kHz with 40-frame periods can xrun for most of a minute before its frames are in.
+  const r = await g.run(command(verb, c), { timeoutMs: 120_000 });
   await until(() => audioHosts().length === 0, 10_000, 'the audio hosts to close');
   for (const s of readStreams(soundState(g.host))) assert.equal(s.backendFailure, null, `${verb} ${c.label}: stream ${s.id} fell back: ${s.backendFailure}`);
   return checkRun(verb, c, r);
 }
 
 test('portaudio (file device): play at every period/buffer extreme: the exact tone reaches the device, in real time', { timeout: 300_000, todo: TODO }, async () => {
-  for (const c of MATRIX) {
+  await everyCase(async (c) => {
     await run('play', c);
     checkTone(new Uint8Array(readFileSync(dev.outRaw)), c, `play ${c.label}: out.raw`);
-  }
+  });
 });
 
 test('portaudio (file device): record at every extreme, the 20 ms × 4 default included: the guest hears the file, in real time', { timeout: 300_000, todo: TODO }, async () => {
-  for (const c of MATRIX) {
+  await everyCase(async (c) => {
     feed(c);
     checkHeard(c, await run('rec', c), 'rec');
-  }
+  });
 });
 
 test('portaudio (file device): loop at every extreme: the captured tone is played back, real time both ways', { timeout: 300_000, todo: TODO }, async () => {
-  for (const c of MATRIX) {
+  await everyCase(async (c) => {
     feed(c);
     const p = await run('loop', c);
     checkHeard(c, p, 'loop');
     assert.ok(statSync(dev.outRaw).size >= frames(c) * c.channels * 2, `loop ${c.label}: the device got the played-back audio`);
-  }
+  });
 });
