@@ -50,15 +50,12 @@ const PROGRESS_MS = 100;
 const PRIME_MAX_MS = 250;
 const CLOSE_GRACE_MS = 2000;
 
-// The wall-clock estimates never run more than DRIFT_MAX ahead: on a loaded machine any write or
-// read can come back late and look like a wait for the device, and each such false anchor would
-// let a clockless device gain a queue's worth (measured: playback 9 % fast through the
-// file-backed device, 2 cores).
-
 /**
  * Frames a device has moved by `now` (ms): `anchorFrames` at the last wait for it (anchorT) plus
  * the nominal rate since, never more than DRIFT_MAX ahead of the wall clock since `baseT`, when
- * `baseFrames` had moved.
+ * `baseFrames` had moved. The cap is needed: on a loaded machine any write or read can come back
+ * late and look like a wait for the device, and each such false anchor would let a clockless
+ * device gain a queue's worth (measured: playback 9 % fast through the file-backed device).
  */
 function deviceFrames(rate: number, now: number, anchorT: number, anchorFrames: number, baseT: number, baseFrames: number): number {
   const byAnchor = anchorFrames + ((now - anchorT) * rate) / 1000;

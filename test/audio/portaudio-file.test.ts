@@ -31,6 +31,22 @@ function params(direction: 'output' | 'input', f: { rate: number; channels: numb
   return { direction, ...f, periodBytes: (f.rate / 100) * fb, bufferBytes: (f.rate / 10) * fb };
 }
 
+/** A PortAudio output stream on the file-backed device, with its backend and frame size. */
+function openOutput(f: { rate: number; channels: number; format: PcmParams['format'] }) {
+  const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
+  const p = params('output', f);
+  return { backend, s: backend.open(p) as PortAudioStream, fb: frameBytes(p) };
+}
+
+/** Closes the stream and its backend, waits for the audio host to exit, returns what it wrote. */
+async function closeAndRead(s: PortAudioStream, backend: { dispose(): void }): Promise<Buffer> {
+  const pid = s.hostPid!;
+  s.close();
+  backend.dispose();
+  await exited(pid, 3000);
+  return readFileSync(join(alsa.dir, 'out.raw'));
+}
+
 /** Feeds `data` into an output stream's ring as room allows, polling like the machine would. */
 async function play(s: AudioStream, data: Uint8Array, fb: number): Promise<void> {
   let off = 0;
@@ -60,18 +76,11 @@ for (const f of [
   { rate: 44100, channels: 1, format: 'FLOAT' as const },
 ]) {
   test(`portaudio: a 440 Hz sine played (${f.format}, ${f.channels} ch, ${f.rate} Hz) lands in the ALSA file intact`, async () => {
-    const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
-    const p = params('output', f);
-    const s = backend.open(p);
-    const fb = frameBytes(p);
+    const { backend, s, fb } = openOutput(f);
     const data = sine(f, 440, Math.round(f.rate * 1.0), 0.5, 0.3);
     await until(() => opened(s), 5000, 'device opened');
     await play(s, data, fb);
-    const pid = (s as PortAudioStream).hostPid!;
-    s.close();
-    backend.dispose();
-    await exited(pid, 3000);
-    const file = readFileSync(join(alsa.dir, 'out.raw'));
+    const file = await closeAndRead(s, backend);
     // Silence before the guest's first frame, then every frame exactly as sent, in order.
     const at = indexOfBytes(file, data.subarray(0, 64 * fb));
     assert.ok(at >= 0, 'the start of the sine is in the file');
@@ -89,10 +98,7 @@ for (const f of [
 
 test('portaudio: started before its audio host is up, STOPped once the guest clock says all played: the sine is in the file whole, no gap before the close', async () => {
   const f = { rate: 48000, channels: 2, format: 'S16' as const };
-  const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
-  const p = params('output', f);
-  const s = backend.open(p) as PortAudioStream;
-  const fb = frameBytes(p);
+  const { backend, s, fb } = openOutput(f);
   const data = sine(f, 440, f.rate / 2, 0.5, 0.3);
   // START at once, as Linux does right after PREPARE: the guest's clock runs from START, and what
   // falls due while the audio host opens and primes goes to it held (latency).
@@ -101,11 +107,7 @@ test('portaudio: started before its audio host is up, STOPped once the guest clo
   s.stop();
   // The warm stream idles (silence) until its close: what was held must not wait for the close.
   await sleep(1200);
-  const pid = s.hostPid!;
-  s.close();
-  backend.dispose();
-  await exited(pid, 3000);
-  const file = readFileSync(join(alsa.dir, 'out.raw'));
+  const file = await closeAndRead(s, backend);
   const at = indexOfBytes(file, data.subarray(0, 64 * fb));
   assert.ok(at >= 0, 'the start of the sine is in the file');
   assert.deepEqual(file.subarray(at, at + data.length), Buffer.from(data), 'the whole sine, contiguous, bit for bit');
@@ -113,10 +115,7 @@ test('portaudio: started before its audio host is up, STOPped once the guest clo
 
 test('portaudio: output that runs dry at the end of the data (a drain) is no xrun; data after such a gap is one', async () => {
   const f = { rate: 48000, channels: 2, format: 'S16' as const };
-  const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
-  const p = params('output', f);
-  const s = backend.open(p) as PortAudioStream;
-  const fb = frameBytes(p);
+  const { backend, s, fb } = openOutput(f);
   try {
     await until(() => opened(s), 5000, 'device opened');
     // Not a whole number of the audio host's 10 ms chunks: the last frames go out padded.
