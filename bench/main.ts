@@ -121,7 +121,7 @@ function soakRow(r: SoakResult): Row {
   const min = (r.seconds / 60).toFixed(r.seconds % 60 ? 1 : 0);
   return [
     `soak: pcm loop ${min} min, ${r.backend}`,
-    `RSS ±${(r.rss_spread_mb / 2).toFixed(1)} MB (floors ±${(r.rss_floor_spread_mb / 2).toFixed(1)})`,
+    `RSS ±${(r.rss_spread_mb / 2).toFixed(1)} MB (floors ±${(r.rss_floor_spread_mb / 2).toFixed(1)}; V8 heap ±${(r.heap_spread_mb / 2).toFixed(1)})`,
     `RSS ${r.rss_first_mb.toFixed(0)} MB at start, ${r.rss_min_after_1min_mb.toFixed(1)}–${r.rss_max_after_1min_mb.toFixed(1)} MB after the first minute, ${r.rss_last_mb.toFixed(1)} MB at the end; ` +
       `${r.guest_line.startsWith('FAILED') ? r.guest_line + '; ' : ''}xruns ${r.xruns_guest} guest / ${r.xruns_host} host; frames ${r.frames_exact ? 'exact' : 'NOT exact'} (guest ${r.guest_rec_frames} rec / ${r.guest_play_frames} play, device ${r.device_in_frames} in / ${r.device_out_frames} out); ${r.wall_s.toFixed(0)} s wall`,
   ];

@@ -353,9 +353,14 @@ class OutputStream extends HostStream {
       const consumed = this.consumed(performance.now());
       const target = this.running && this.hadData ? this.lowWater : this.queueFrames;
       if (this.handed - consumed >= target) return;
-      if (this.running) {
+      // Guest frames short of a chunk go in padded with silence mid-stream (late data: a dropout)
+      // and after STOP (a drain's last frames, which the guest's clock counted as played), but
+      // not before the first chunk since START: silence first is start-up latency, where the
+      // first few frames padded would put a gap inside the guest's audio (a spare audio host
+      // opens within the first period, while the parent still sends START's first frames).
+      if (this.running ? this.hadData : true) {
         data = this.pendingBytes - (this.pendingBytes % this.fb);
-        padded = this.hadData;
+        padded = this.running;
       }
     }
     if (data > 0) {
@@ -537,6 +542,8 @@ function main(): void {
           const dev = pickDevice(listDevices(pa), m);
           stream = m.dir === 'output' ? new OutputStream(pa, m, dev, pcm) : new InputStream(pa, m, dev, pcm);
           stream.begin();
+          // A spare's command line says so until now (SPARE_ARG); from here `ps` shows the device.
+          process.title = `audio-host.js ${m.dir} ${dev.name}`;
           send({ t: 'opened', device: dev.name });
           break;
         }

@@ -92,6 +92,13 @@ export interface AudioBackend {
    * Linux recovers from every xrun with RELEASE + PREPARE.
    */
   readonly keepWarmMs?: number;
+  /**
+   * The shortest guest period and buffer (seconds) this backend's streams keep in real time; the
+   * sound card refuses SET_PARAMS for shorter ones (NOT_SUPP, and a warning saying what to ask
+   * for). Absent: any (streams paced by guest time).
+   */
+  readonly minPeriodSeconds?: number;
+  readonly minBufferSeconds?: number;
   /** Opens a stream; never throws for device trouble (falls back to null and sets `failure`). */
   open(params: PcmParams): AudioStream;
   /** Frees the backend (the audio process, if any). */

@@ -1,13 +1,17 @@
 // The audio host's wire protocol (parent: portaudio.ts, child: audio-host.ts).
 //
-// One audio-host process per open stream. Control travels as JSON over the IPC channel; PCM bytes
-// travel over one extra pipe, the child's fd 4 (parent → child for output, child → parent for
-// input). stdout is not usable for PCM: naudiodon's native code printf()s there.
+// One audio-host process per open stream (and one idle spare per backend, started ahead).
+// Control travels as JSON over the IPC channel; PCM bytes travel over one extra pipe, the
+// child's fd 4 (parent → child for output, child → parent for input). stdout is not usable for
+// PCM: naudiodon's native code printf()s there.
 
 import type { Direction, SampleFormat } from './backend';
 
 /** The child's fd carrying PCM (stdio index in the parent's spawn options). */
 export const PCM_FD = 4;
+
+/** argv[3] of a spare audio host, one started ahead of need (portaudio.ts PortAudioBackend). */
+export const SPARE_ARG = '--spare';
 
 export interface OpenRequest {
   t: 'open';

@@ -2,10 +2,10 @@
 // between run slices, by a short timer, and by its own IPC / pipe event handlers.
 //
 // Each open stream gets its own audio-host child process (audio-host.ts) that owns the
-// PortAudio stream. Output: guest frames leave the ring only as fast as the child hands them to
-// PortAudio (its progress reports) plus a small prefill, so the guest's period clock follows the
-// real sound card. Input: captured bytes go into the ring, dropping the oldest when the device
-// model falls behind.
+// PortAudio stream: the backend's spare, already running, or a new one. Output: guest frames
+// leave the ring only as fast as the child hands them to PortAudio (its progress reports) plus a
+// small prefill, so the guest's period clock follows the real sound card. Input: captured bytes
+// go into the ring, dropping the oldest when the device model falls behind.
 //
 // Any trouble — the child cannot start, the device is missing, PortAudio errors, the child dies,
 // or the device stops moving audio — turns the stream into a null stream (paced by guest time)
@@ -23,7 +23,7 @@ import { frameBytes } from './backend';
 import { logger } from '../log';
 import { distFile, extensionRoot } from '../paths';
 import type { HostDevice, HostReply, HostRequest, OpenRequest } from './host-protocol';
-import { PCM_FD } from './host-protocol';
+import { PCM_FD, SPARE_ARG } from './host-protocol';
 import { nodeExec } from './node-exec';
 import { nullStream } from './null';
 import type { PacedStream } from './paced';
@@ -98,12 +98,25 @@ function defaultAddon(): string {
   return join(extensionRoot(), 'node_modules', 'naudiodon', 'build', 'Release', 'naudiodon.node');
 }
 
-/** Starts an audio host; stderr lines go to the debug log and the last few are kept for messages. */
-function spawnHost(opts: PortAudioOptions, stderrTail: string[]): ChildProcess {
+/** A running audio host and the last lines of its stderr (for messages). */
+export interface AudioHostProcess {
+  child: ChildProcess;
+  stderrTail: string[];
+}
+
+/**
+ * Starts an audio host; stderr lines go to the debug log and the last few are kept for messages.
+ * A spare has SPARE_ARG in its command line until it opens a stream (it then renames itself), so
+ * `ps` and the tests tell idle spares from hosts that own a device.
+ */
+function spawnHost(opts: PortAudioOptions, spare = false): AudioHostProcess {
   const script = opts.hostScript ?? distFile('audio-host.js');
   if (!existsSync(script)) throw new Error(`${script} is missing (build the extension: npm run build)`);
   const ex = nodeExec(opts.env ?? process.env);
-  const child = fork(script, [opts.addonPath ?? defaultAddon()], {
+  const args = [opts.addonPath ?? defaultAddon()];
+  if (spare) args.push(SPARE_ARG);
+  const stderrTail: string[] = [];
+  const child = fork(script, args, {
     execPath: ex.execPath,
     execArgv: [], // never inherit --inspect or the test runner's flags
     env: ex.env,
@@ -123,7 +136,7 @@ function spawnHost(opts: PortAudioOptions, stderrTail: string[]): ChildProcess {
       if (stderrTail.length > 4) stderrTail.shift();
     }
   });
-  return child;
+  return { child, stderrTail };
 }
 
 function sendTo(child: ChildProcess, msg: HostRequest): void {
@@ -131,6 +144,15 @@ function sendTo(child: ChildProcess, msg: HostRequest): void {
   child.send(msg, (err) => {
     if (err) log.debug(`audio-host ${child.pid}: ${msg.t} not delivered: ${err.message}`);
   });
+}
+
+/** Where a stream gets its audio host, and whom it tells when it stops and is gone (its backend). */
+export interface HostSource {
+  /** A running audio host for one stream (throws when none can be started). */
+  take(): AudioHostProcess;
+  /** The stream stopped or closed: a good time to start a spare. */
+  idle(): void;
+  gone(s: PortAudioStream): void;
 }
 
 export type PortAudioStreamState = 'opening' | 'open' | 'failed' | 'closed';
@@ -151,7 +173,7 @@ export class PortAudioStream implements AudioStream {
   private readonly prefillFrames: number;
   private readonly chunkFrames: number; // frames per PortAudio buffer
   private readonly timer: NodeJS.Timeout;
-  private readonly stderrTail: string[] = [];
+  private stderrTail: string[] = [];
   private readonly openedAt = performance.now();
   private lastAlive = 0;
   private aliveValue = -1;
@@ -191,7 +213,7 @@ export class PortAudioStream implements AudioStream {
     readonly params: PcmParams,
     private readonly device: string | null,
     private readonly opts: PortAudioOptions,
-    private readonly onGone: (s: PortAudioStream) => void,
+    private readonly host: HostSource,
   ) {
     this.ring = createStreamRing(params);
     this.fb = frameBytes(params);
@@ -228,6 +250,7 @@ export class PortAudioStream implements AudioStream {
     if (this.state === 'closed') return;
     this.running = false;
     this.overrunning = false;
+    this.host.idle();
     if (this.fallback) return this.fallback.stop();
     if (this.child) sendTo(this.child, { t: 'stop' });
   }
@@ -248,7 +271,8 @@ export class PortAudioStream implements AudioStream {
       t.unref();
       child.once('exit', () => clearTimeout(t));
     }
-    this.onGone(this);
+    this.host.gone(this);
+    this.host.idle();
   }
 
   poll(guestSeconds: number): void {
@@ -279,7 +303,7 @@ export class PortAudioStream implements AudioStream {
   private launch(): void {
     let child: ChildProcess;
     try {
-      child = spawnHost(this.opts, this.stderrTail);
+      ({ child, stderrTail: this.stderrTail } = this.host.take());
     } catch (e) {
       this.fail(`cannot start the audio host: ${(e as Error).message}`);
       return;
@@ -448,7 +472,8 @@ export class PortAudioStream implements AudioStream {
     // after START plus the machine's own delays (a loaded machine went past Linux's 100 ms: EIO),
     // and playback's first period came after the slack and the audio host's priming, 45–100 ms
     // late (a 0.5 s play measured 9 % slow). Playback's frames due meanwhile go on to the audio
-    // host as held latency (up to holdLimit), not dropped (docs/audio.md).
+    // host as held latency (up to holdLimit), not dropped (docs/audio.md). A spare audio host
+    // (PortAudioBackend) keeps the opening short: capture's start-up silence is 10-20 ms, not 80.
     if (this.stallSlackMs < 0) {
       const starting = this.out ? !this.flowing : this.state === 'opening';
       this.stallSlackMs = starting && this.slackMs !== Infinity ? 0 : this.slackMs;
@@ -573,37 +598,106 @@ export function bridgeSlackMs(p: PcmParams): number {
   return slack > 250 ? 250 : slack < 20 || !(slack === slack) ? 20 : slack;
 }
 
+
+/**
+ * The shortest guest buffer a PortAudio stream keeps in real time: one audio host chunk (10 ms).
+ * The audio host moves audio in such chunks and the emulator worker services it between run
+ * slices, so a shorter buffer runs dry or over between two of them. Measured on 2 cores: 48 kHz
+ * with 40-frame periods × 2 (a 1.7 ms buffer) got EIO, or thousands of xruns at 1 % of real
+ * time; 8 kHz 80 × 2 (20 ms) ran in real time with 0 xruns.
+ */
+export const PORTAUDIO_MIN_BUFFER_SECONDS = 0.01;
+/**
+ * The shortest period: 2 ms. A device on a real clock needs the guest to finish each period's
+ * work within the period, and at 0.83 ms (48 kHz, 40 frames) this guest is busy all the time:
+ * one direction kept up (40 × 16, 0 xruns), but a loop (both at once) had 1-2 xruns in 3 runs of
+ * 4 on an idle machine. Paced by guest time (null, WAV) any period works.
+ */
+export const PORTAUDIO_MIN_PERIOD_SECONDS = 0.002;
+
+/**
+ * A backend keeps one spare audio host running: a cold one takes 70-85 ms to start Node and load
+ * naudiodon before it can open a device (measured, 2 cores), which a fresh capture heard as that
+ * much silence and a playback as that much latency; a spare opens the device and delivers in
+ * 5-10 ms. It is started with the machine, and again when a stream that took one stops or closes:
+ * not while that stream runs, where its start (70 ms of CPU) competes with the guest's first
+ * periods (on 2 cores, a loop's rates went past ±2 %), and in time for the next command (taken
+ * 1.5 s later, a spare started then was not ready yet: 30-45 ms of silence). The cost is one idle
+ * process (about 15 MB of its own memory) per PortAudio backend while the machine runs.
+ */
 export class PortAudioBackend implements AudioBackend {
   readonly spec: string;
   readonly keepWarmMs = 1000;
+  readonly minPeriodSeconds = PORTAUDIO_MIN_PERIOD_SECONDS;
+  readonly minBufferSeconds = PORTAUDIO_MIN_BUFFER_SECONDS;
   private readonly streams = new Set<PortAudioStream>();
+  private spare: AudioHostProcess | null = null;
+  private disposed = false;
+  private readonly source: HostSource = {
+    take: () => this.take(),
+    idle: () => this.refill(),
+    gone: (s) => this.streams.delete(s),
+  };
 
   constructor(
     readonly device: string | null,
     private readonly opts: PortAudioOptions = {},
   ) {
     this.spec = device === null ? 'portaudio' : `portaudio:${device}`;
+    this.refill();
   }
 
   open(params: PcmParams): AudioStream {
     checkParams(params);
-    const s = new PortAudioStream(params, this.device, this.opts, (gone) => this.streams.delete(gone));
+    const s = new PortAudioStream(params, this.device, this.opts, this.source);
     this.streams.add(s);
     return s;
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const s of [...this.streams]) s.close();
+    const spare = this.spare;
+    this.spare = null;
+    if (spare) {
+      kill(spare.child);
+      live.delete(spare.child); // SIGKILL cannot be refused: gone for liveAudioHosts() already
+    }
+  }
+
+  /** The spare if it still runs, else a cold start. */
+  private take(): AudioHostProcess {
+    const h = this.spare;
+    this.spare = null;
+    if (h && h.child.connected && h.child.exitCode === null && h.child.signalCode === null) return h;
+    if (h) kill(h.child);
+    return spawnHost(this.opts);
+  }
+
+  private refill(): void {
+    if (this.disposed || this.spare) return;
+    let h: AudioHostProcess;
+    try {
+      h = spawnHost(this.opts, true);
+    } catch {
+      return; // the stream's own start reports why
+    }
+    this.spare = h;
+    h.child.on('error', () => {
+      /* reported by the stream that takes it, or by its exit */
+    });
+    h.child.once('exit', () => {
+      if (this.spare === h) this.spare = null;
+    });
   }
 }
 
 /** The devices PortAudio sees (through a short-lived audio host). */
 export function listPortAudioDevices(opts: PortAudioOptions = {}, timeoutMs = 10000): Promise<HostDevice[]> {
   return new Promise((resolve, reject) => {
-    const tail: string[] = [];
     let child: ChildProcess;
     try {
-      child = spawnHost(opts, tail);
+      ({ child } = spawnHost(opts));
     } catch (e) {
       reject(new Error(`cannot start the audio host: ${(e as Error).message}`));
       return;
@@ -612,9 +706,7 @@ export function listPortAudioDevices(opts: PortAudioOptions = {}, timeoutMs = 10
     const done = (err: Error | null, devs?: HostDevice[]) => {
       if (finished) return;
       finished = true;
-      clearTimeout(t);
-      child.removeAllListeners('message');
-      child.removeAllListeners('exit');
+      clearTimeout(t); // (its listeners stay: `finished` mutes them, and track()'s must see the exit)
       sendTo(child, { t: 'close' });
       setTimeout(() => kill(child), 500).unref();
       if (err) reject(err);

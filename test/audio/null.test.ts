@@ -24,6 +24,7 @@ test('spec: the accepted forms, and a bad spec names them', () => {
   const pa = createBackend('portaudio:pulse');
   assert.ok(pa instanceof PortAudioBackend);
   assert.equal(pa.spec, 'portaudio:pulse');
+  pa.dispose();
   for (const bad of ['', 'wav:', 'portaudio:', 'pulse', 'WAV:/x', 'nul', 'file:/x.wav']) {
     assert.throws(
       () => createBackend(bad),

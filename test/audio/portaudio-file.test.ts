@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AudioStream, PcmParams } from '../../src/audio/backend';
 import { frameBytes } from '../../src/audio/backend';
-import { createBackend, listPortAudioDevices } from '../../src/audio/index';
+import { createBackend, listPortAudioDevices, liveAudioHosts } from '../../src/audio/index';
 import type { PortAudioOptions, PortAudioStream } from '../../src/audio/portaudio';
 import { alsaConfig } from './helpers/alsa';
 import { audioHostScript } from './helpers/host';
@@ -31,9 +31,10 @@ function params(direction: 'output' | 'input', f: { rate: number; channels: numb
   return { direction, ...f, periodBytes: (f.rate / 100) * fb, bufferBytes: (f.rate / 10) * fb };
 }
 
-/** A PortAudio output stream on the file-backed device, with its backend and frame size. */
-function openOutput(f: { rate: number; channels: number; format: PcmParams['format'] }) {
+/** A PortAudio output stream on the file-backed device (opened `afterMs` after its backend), its backend and frame size. */
+async function openOutput(f: { rate: number; channels: number; format: PcmParams['format'] }, afterMs = 0) {
   const backend = createBackend('portaudio:semutest_out', { portaudio: opts });
+  if (afterMs > 0) await sleep(afterMs);
   const p = params('output', f);
   return { backend, s: backend.open(p) as PortAudioStream, fb: frameBytes(p) };
 }
@@ -76,7 +77,7 @@ for (const f of [
   { rate: 44100, channels: 1, format: 'FLOAT' as const },
 ]) {
   test(`portaudio: a 440 Hz sine played (${f.format}, ${f.channels} ch, ${f.rate} Hz) lands in the ALSA file intact`, async () => {
-    const { backend, s, fb } = openOutput(f);
+    const { backend, s, fb } = await openOutput(f);
     const data = sine(f, 440, Math.round(f.rate * 1.0), 0.5, 0.3);
     await until(() => opened(s), 5000, 'device opened');
     await play(s, data, fb);
@@ -96,26 +97,35 @@ for (const f of [
   });
 }
 
-test('portaudio: started before its audio host is up, STOPped once the guest clock says all played: the sine is in the file whole, no gap before the close', async () => {
-  const f = { rate: 48000, channels: 2, format: 'S16' as const };
-  const { backend, s, fb } = openOutput(f);
-  const data = sine(f, 440, f.rate / 2, 0.5, 0.3);
-  // START at once, as Linux does right after PREPARE: the guest's clock runs from START, and what
-  // falls due while the audio host opens and primes goes to it held (latency).
-  await play(s, data, fb);
-  await until(() => (s.poll(0), s.pendingFrames() === 0), 4000, 'the guest clock counted every frame played');
-  s.stop();
-  // The warm stream idles (silence) until its close: what was held must not wait for the close.
-  await sleep(1200);
-  const file = await closeAndRead(s, backend);
-  const at = indexOfBytes(file, data.subarray(0, 64 * fb));
-  assert.ok(at >= 0, 'the start of the sine is in the file');
-  assert.deepEqual(file.subarray(at, at + data.length), Buffer.from(data), 'the whole sine, contiguous, bit for bit');
-});
+for (const spare of [false, true]) {
+  // Cold: the audio host starts with the stream (100-300 ms). Spare: it is up and opens within
+  // the first period, while START's first few frames still arrive (they were once padded with
+  // silence: a gap inside the tone, and a tail short of a chunk waited for the close).
+  const how = spare ? 'on the backend spare audio host' : 'before its audio host is up';
+  test(`portaudio: started ${how}, STOPped once the guest clock says all played: the sine is in the file whole, no gap, nothing left for the close`, async () => {
+    const f = { rate: 48000, channels: 2, format: 'S16' as const };
+    const { backend, s, fb } = await openOutput(f, spare ? 500 : 0);
+    // Not a whole number of the audio host's 10 ms chunks.
+    const data = sine(f, 440, f.rate / 2 + 123, 0.5, 0.3);
+    // START at once, as Linux does right after PREPARE: the guest's clock runs from START, and what
+    // falls due while the audio host opens and primes goes to it held (latency).
+    await play(s, data, fb);
+    await until(() => (s.poll(0), s.pendingFrames() === 0), 4000, 'the guest clock counted every frame played');
+    s.stop();
+    // The warm stream idles (silence) until its close: what was held must not wait for the close.
+    await sleep(1200);
+    const file = await closeAndRead(s, backend);
+    const at = indexOfBytes(file, data.subarray(0, 64 * fb));
+    assert.ok(at >= 0, 'the start of the sine is in the file');
+    const got = file.subarray(at, at + data.length);
+    const bad = got.length < data.length ? got.length : got.findIndex((b, i) => b !== data[i]);
+    assert.equal(bad, -1, `the sine is not whole and contiguous from frame ${bad / fb} of ${data.length / fb} on`);
+  });
+}
 
 test('portaudio: output that runs dry at the end of the data (a drain) is no xrun; data after such a gap is one', async () => {
   const f = { rate: 48000, channels: 2, format: 'S16' as const };
-  const { backend, s, fb } = openOutput(f);
+  const { backend, s, fb } = await openOutput(f);
   try {
     await until(() => opened(s), 5000, 'device opened');
     // Not a whole number of the audio host's 10 ms chunks: the last frames go out padded.
@@ -166,6 +176,7 @@ test('portaudio: capture from a 1 kHz file fixture reaches the ring continuous, 
   const wall = (Date.now() - t0) / 1000;
   const pid = (s as PortAudioStream).hostPid!;
   s.close();
+  backend.dispose();
   await exited(pid, 3000);
   // Paced by the wall clock (about real time), although the file device could go at CPU speed.
   assert.ok(wall > 0.6 && wall < 3, `a second of capture took ${wall} s`);
@@ -183,4 +194,36 @@ test('portaudio: capture from a 1 kHz file fixture reaches the ring continuous, 
   }
   assert.equal(s.failure, null);
   assert.equal(s.stats().xruns, 0);
+});
+
+test('portaudio: a capture opened and started at once (as Linux does after PREPARE) begins with the device audio, not start-up silence; it runs on the backend spare audio host', async () => {
+  const backend = createBackend('portaudio:semutest_in', { portaudio: opts });
+  try {
+    // The spare starts with the backend (with the machine); a boot gives it far longer than this.
+    await until(() => liveAudioHosts().length === 1, 5000, 'the spare audio host').catch((e) => assert.fail(`${e.message}: ${liveAudioHosts().join(', ')}`));
+    const [spare] = liveAudioHosts();
+    await sleep(500);
+    const s = backend.open(params('input', inFmt)) as PortAudioStream;
+    s.start();
+    assert.equal(s.hostPid, spare, 'the stream took the spare');
+    const got = new Uint8Array(inFmt.rate / 5); // 100 ms
+    let n = 0;
+    await until(() => (s.poll(0), (n += s.ring.read(got.subarray(n), got.length - n, 2)), n === got.length), 3000, '100 ms of capture');
+    // The fixture starts at a zero crossing: one zero sample, then the tone. A cold audio host
+    // (no spare) took 70-85 ms to deliver, heard as that much silence first; a spare, 10-20 ms.
+    let lead = 0;
+    while (lead < n / 2 && got[2 * lead] === 0 && got[2 * lead + 1] === 0) lead++;
+    assert.ok(lead <= 1200, `${lead} silent frames (${(lead / 48).toFixed(1)} ms) before the first captured one`);
+    assert.equal(s.failure, null);
+    // None is started while the stream runs (it would compete with the guest's first periods);
+    // a new spare follows once it stops, and dispose() ends it with the stream's host.
+    await sleep(300);
+    assert.equal(liveAudioHosts().length, 1);
+    s.stop();
+    await until(() => liveAudioHosts().length === 2, 5000, 'a new spare');
+    s.close();
+  } finally {
+    backend.dispose();
+  }
+  await until(() => liveAudioHosts().length === 0, 5000, 'no audio host left');
 });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import * as P from '../../src/devices/virtio-snd/snd-proto';
 import { VIRTQ_DESC_F_WRITE } from '../../src/emulator/virtio/types';
 import { makeRig, pattern, setParamsBytes, u32s } from './snd-driver';
+import { setLogSink } from '../../src/log';
 
 const CTL = P.VIRTIO_SND_VQ_CONTROL;
 const TX = P.VIRTIO_SND_VQ_TX;
@@ -69,6 +70,30 @@ test('bad SET_PARAMS: unsupported → NOT_SUPP, inconsistent sizes → BAD_MSG',
   ];
   for (const [what, p, want] of cases) assert.equal(sd.setParams(0, p), want, what);
   assert.equal(sd.setParams(0, GOOD), OK, 'and a good one still works');
+});
+
+test('periods or a buffer shorter than the backend keeps in real time (PortAudio: 2 ms, 10 ms) → NOT_SUPP, and a warning that says what to ask for', () => {
+  const { sd, out, inp } = makeRig();
+  out.minPeriodSeconds = inp.minPeriodSeconds = 0.002;
+  out.minBufferSeconds = inp.minBufferSeconds = 0.01;
+  const lines: string[] = [];
+  setLogSink((level, scope, message) => lines.push(`${level} ${scope}: ${message}`));
+  try {
+    // 48 kHz stereo S16 (4 bytes a frame). The smallest Linux offers, 40-frame periods × 2, both ways.
+    for (const stream of [0, 1]) assert.equal(sd.setParams(stream, { bufferBytes: 320, periodBytes: 160 }), NOT_SUPP, `stream ${stream}`);
+    assert.equal(lines.length, 2, 'one warning each');
+    assert.match(lines[0], /^warn virtio-snd: stream 0: SET_PARAMS refused: a 0\.8 ms period \(40 frames at 48000 Hz\) is shorter than the test-out backend keeps in real time \(2 ms\); ask for at least 96 frames \(the guest's pcm tool: -p 96\)/);
+    // 96-frame periods, two of them: the buffer (4 ms) is too short.
+    assert.equal(sd.setParams(0, { bufferBytes: 192 * 4, periodBytes: 96 * 4 }), NOT_SUPP);
+    assert.match(lines[2], /a 4\.0 ms buffer \(192 frames at 48000 Hz\) is shorter than the test-out backend keeps in real time \(10 ms\); ask for at least 480 frames \(the guest's pcm tool: -b 480\)/);
+    // Five of them (10 ms): accepted, prepared, opened.
+    assert.equal(sd.setParams(0, { bufferBytes: 480 * 4, periodBytes: 96 * 4 }), OK);
+    assert.equal(sd.cmd(P.VIRTIO_SND_R_PCM_PREPARE, 0), OK);
+    assert.equal(out.opened.length, 1);
+    assert.equal(lines.length, 3);
+  } finally {
+    setLogSink((level, scope, message) => process.stderr.write(`[${level}] ${scope}: ${message}\n`));
+  }
 });
 
 test('wrong transitions → BAD_MSG and change nothing', () => {

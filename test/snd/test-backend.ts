@@ -87,6 +87,9 @@ export class TestBackend implements AudioBackend {
   retain = Infinity;
   /** As PortAudio's: a released stream stays open this long for a PREPARE with the same parameters. */
   keepWarmMs: number | undefined = undefined;
+  /** As PortAudio's: the shortest guest period and buffer (seconds) the backend keeps in real time. */
+  minPeriodSeconds: number | undefined = undefined;
+  minBufferSeconds: number | undefined = undefined;
 
   constructor(readonly spec = 'test') {}
 

@@ -70,7 +70,8 @@ async function drive(s: AudioStream, direction: 'output' | 'input', ms: number, 
   const out = direction === 'output';
   const zeros = new Uint8Array(PERIOD);
   const sink = new Uint8Array(s.ring.capacity);
-  let written = out ? s.ring.fill() : 0; // what the driver had queued before
+  // What the driver had queued before: still in the ring, or already moved (START may have).
+  let written = out ? s.ring.fill() + s.stats().frames * FB : 0;
   let read = 0;
   let frames = 0;
   let lastMove = performance.now();

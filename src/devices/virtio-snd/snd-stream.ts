@@ -200,6 +200,7 @@ export class PcmStream {
     const { bufferBytes: buf, periodBytes: per } = r;
     if (buf === 0 || per === 0 || buf % fb !== 0 || per % fb !== 0 || per > buf) return VIRTIO_SND_S_BAD_MSG;
     if (buf > MAX_BUFFER_BYTES) return VIRTIO_SND_S_NOT_SUPP;
+    if (!this.backendKeeps(per / fb, buf / fb, RATE_BY_INDEX[r.rateIndex])) return VIRTIO_SND_S_NOT_SUPP;
     // New parameters invalidate a prepared host stream and whatever it held.
     this.flush(VIRTIO_SND_S_OK);
     this.closeAudio();
@@ -214,6 +215,27 @@ export class PcmStream {
     this.state = PcmState.ParamsSet;
     this.publishParams();
     return VIRTIO_SND_S_OK;
+  }
+
+  /**
+   * Whether the host backend keeps these periods and buffer in real time. virtio-snd has no way
+   * to advertise a shortest period or buffer time (Linux derives its smallest period from 10 ms
+   * at the lowest rate, channel count and sample size the device lists: 40 frames at 48 kHz
+   * stereo), so what the backend cannot keep is refused here, with a warning saying what to ask for.
+   */
+  private backendKeeps(period: number, buffer: number, rate: number): boolean {
+    const b = this.backend;
+    const tooShort = (frames: number, min: number | undefined, what: string, flag: string): boolean => {
+      if (min === undefined || frames >= min * rate) return false;
+      const want = Math.ceil(min * rate);
+      log.warn(
+        `stream ${this.id}: SET_PARAMS refused: a ${((frames / rate) * 1000).toFixed(1)} ms ${what} (${frames} frames at ${rate} Hz) ` +
+          `is shorter than the ${b.spec} backend keeps in real time (${min * 1000} ms); ask for at least ${want} frames ` +
+          `(the guest's pcm tool: ${flag} ${want}), or use the null or wav: backend for shorter ones`,
+      );
+      return true;
+    };
+    return !tooShort(period, b.minPeriodSeconds, 'period', '-p') && !tooShort(buffer, b.minBufferSeconds, 'buffer', '-b');
   }
 
   prepare(): number {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GuestSession, childPids } from '../../helpers/guest-session';
 import { alsaConfig } from '../../audio/helpers/alsa';
+import { SPARE_ARG } from '../../../src/audio/host-protocol';
 
 export interface FileDeviceGuest {
   /** The guest (set once before() ran). */
@@ -17,11 +18,12 @@ export interface FileDeviceGuest {
   readonly outRaw: string;
 }
 
-/** Process ids of this process's audio hosts (one per open PortAudio stream). */
+/** Process ids of this process's audio hosts that own a stream (one per open PortAudio stream; not spares). */
 export function audioHosts(): number[] {
   return childPids().filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('audio-host');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmd.includes('audio-host') && !cmd.includes(SPARE_ARG);
     } catch {
       return false;
     }
