@@ -358,7 +358,7 @@ class OutputStream extends HostStream {
       // not before the first chunk since START: silence first is start-up latency, where the
       // first few frames padded would put a gap inside the guest's audio (a spare audio host
       // opens within the first period, while the parent still sends START's first frames).
-      if (this.running ? this.hadData : true) {
+      if (!this.running || this.hadData) {
         data = this.pendingBytes - (this.pendingBytes % this.fb);
         padded = this.running;
       }

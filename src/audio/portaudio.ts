@@ -598,7 +598,6 @@ export function bridgeSlackMs(p: PcmParams): number {
   return slack > 250 ? 250 : slack < 20 || !(slack === slack) ? 20 : slack;
 }
 
-
 /**
  * The shortest guest buffer a PortAudio stream keeps in real time: one audio host chunk (10 ms).
  * The audio host moves audio in such chunks and the emulator worker services it between run
