@@ -21,7 +21,10 @@ const BLOCKED_GRACE_MS = Number(process.env.SEMU_TEST_BLOCK_GRACE_MS) || 30_000;
 const EXIT_GRACE_MS = Number(process.env.SEMU_TEST_EXIT_GRACE_MS) || 10_000;
 
 const file = process.argv[1] || '';
-if (/\.test\.[cm]?js$/.test(file)) guardTestFile();
+// The runner itself (`node --test a.test.js ...`) also loads this and sees the first file in its
+// argv: guarding it would load node:test there too, which then prints a second, empty summary
+// ("# tests 0") after the real one.
+if (/\.test\.[cm]?js$/.test(file) && !process.execArgv.includes('--test')) guardTestFile();
 
 function guardTestFile() {
   startReaper();

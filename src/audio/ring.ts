@@ -7,6 +7,8 @@
 // bounded) by advancing `read` with compare-and-swap; the consumer commits its reads with CAS too,
 // so a read that raced with such a drop is detected and retried, never returned torn.
 
+import { copyBytes } from '../shared/bytes';
+
 const READ = 0; // bytes consumed
 const WRITE = 1; // bytes produced
 const OVERRUNS = 2; // producer found no room (dropped oldest, or refused)
@@ -97,8 +99,8 @@ export class PcmRing {
     const w = Atomics.load(hdr, WRITE) >>> 0;
     const start = w & this.mask;
     const first = Math.min(len, this.capacity - start);
-    this.data.set(src.subarray(0, first), start);
-    if (first < len) this.data.set(src.subarray(first, len), 0);
+    copyBytes(this.data, start, src, 0, first);
+    if (first < len) copyBytes(this.data, 0, src, first, len - first);
     Atomics.store(hdr, WRITE, (w + len) | 0);
     Atomics.add(hdr, BYTES_IN, len);
     return len;
@@ -117,8 +119,8 @@ export class PcmRing {
       if (n <= 0) return 0;
       const start = (r >>> 0) & this.mask;
       const first = Math.min(n, this.capacity - start);
-      dst.set(this.data.subarray(start, start + first), 0);
-      if (first < n) dst.set(this.data.subarray(0, n - first), first);
+      copyBytes(dst, 0, this.data, start, first);
+      if (first < n) copyBytes(dst, first, this.data, 0, n - first);
       // If the producer dropped what we were copying, our copy may be torn: take the newer data.
       if (Atomics.compareExchange(hdr, READ, r, (r + n) | 0) === r) {
         Atomics.add(hdr, BYTES_OUT, n);

@@ -19,6 +19,7 @@ import type { PcmRing } from './ring';
 import { checkParams, createStreamRing } from './stream-ring';
 import { WAV_MAX_DATA, wavHeader, wavHeaderBytes } from './wav-format';
 import { WavReader } from './wav-reader';
+import { copyBytes } from '../shared/bytes';
 
 const log = logger('audio');
 const CHUNK_BYTES = 65536;
@@ -77,7 +78,7 @@ export class WavWriter implements PacedSink {
     let off = 0;
     while (off < len && !this.full) {
       const n = Math.min(len - off, this.buf.length - this.bufLen);
-      this.buf.set(src.subarray(off, off + n), this.bufLen);
+      copyBytes(this.buf, this.bufLen, src, off, n);
       this.bufLen += n;
       off += n;
       if (this.bufLen === this.buf.length) this.flush();

@@ -20,6 +20,7 @@ import { frameBytes } from './backend';
 import { nullStream } from './null';
 import { PacedStream, type PacedSink } from './paced';
 import { checkParams, createStreamRing } from './stream-ring';
+import { copyBytes } from '../shared/bytes';
 
 const log = logger('audio');
 
@@ -64,7 +65,7 @@ export class WebviewSink implements PacedSink {
     let off = 0;
     while (off < len) {
       const n = Math.min(len - off, this.batch.length - this.batchLen);
-      this.batch.set(src.subarray(off, off + n), this.batchLen);
+      copyBytes(this.batch, this.batchLen, src, off, n);
       this.batchLen += n;
       off += n;
       if (this.batchLen === this.batch.length) this.flush();

@@ -14,7 +14,7 @@
 //   made every blocked ALSA read/write fail with EIO (Linux allows 100 ms without a period)
 //   even with null audio, and woke watchdogs with nothing to show.
 
-import type { GuestClock } from './types';
+import { tickWord, type CsrClock } from './types';
 
 export const TIMEBASE_HZ = 65_000_000;
 /** Guest ticks per retired instruction while time follows the instruction count (a 65 MIPS hart). */
@@ -24,7 +24,7 @@ export const MAX_STEP_MS = 20;
 
 export type ClockMode = 'host' | 'icount';
 
-export interface MachineClock extends GuestClock {
+export interface MachineClock extends CsrClock {
   readonly mode: ClockMode;
   /** True while time is derived from instructions (icount, or host before user space starts). */
   followsInstructions(): boolean;
@@ -47,6 +47,9 @@ export class IcountClock implements MachineClock {
 
   now(): number {
     return this.instret() * TICKS_PER_INSN + this.skipped;
+  }
+  word(high: boolean): number {
+    return tickWord(this.now(), high);
   }
   followsInstructions(): boolean {
     return true;
@@ -91,6 +94,9 @@ export class HostClock implements MachineClock {
     const t = this.baseTicks + Math.floor((ms - this.baseMs - this.lostMs) * (TIMEBASE_HZ / 1000));
     if (t > this.last) this.last = t; // monotonic even if the host source misbehaves
     return this.last;
+  }
+  word(high: boolean): number {
+    return tickWord(this.now(), high);
   }
   followsInstructions(): boolean {
     return !this.booted;

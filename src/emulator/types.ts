@@ -37,3 +37,18 @@ export interface IrqLine {
 export interface GuestClock {
   now(): number;
 }
+
+/**
+ * The clock as the `time`/`timeh` CSRs read it: one 32-bit half of now() as an int32. A float64
+ * returned across a call is a heap number; a guest reads these thousands of times a second.
+ */
+export interface CsrClock extends GuestClock {
+  word(high: boolean): number;
+}
+
+const TWO32 = 4294967296;
+
+/** The low or high 32 bits of a tick count (≥ 0, below 2^53) as an int32. */
+export function tickWord(ticks: number, high: boolean): number {
+  return high ? (ticks / TWO32) | 0 : ticks % TWO32 | 0;
+}

@@ -3,7 +3,7 @@
 
 import { Bus } from '../../src/emulator/bus';
 import { Ram } from '../../src/emulator/ram';
-import type { MmioDevice, Width } from '../../src/emulator/types';
+import { tickWord, type MmioDevice, type Width } from '../../src/emulator/types';
 import { Hart, type HartHost } from '../../src/emulator/cpu/hart';
 import { CodeCache } from '../../src/emulator/cpu/codecache';
 import { interpret } from '../../src/emulator/cpu/run';
@@ -52,7 +52,7 @@ export class TestCpu implements HartHost {
   readonly dev = new RecordingDevice(MMIO_BASE);
   /** The fake guest clock (ticks). */
   time = 0;
-  readonly clock = { now: () => this.time };
+  readonly clock = { now: () => this.time, word: (high: boolean) => tickWord(this.time, high) };
   readonly ecalls: number[] = [];
   userEntered = 0;
   onEcall: ((h: Hart) => void) | null = null;

@@ -38,6 +38,7 @@ import {
 } from './snd-proto';
 import type { DescChain, VirtQueue } from '../../emulator/virtio/types';
 import { VIRTQ_DESC_F_WRITE } from '../../emulator/virtio/types';
+import { copyBytes } from '../../shared/bytes';
 
 const log = logger('virtio-snd');
 
@@ -424,10 +425,10 @@ export class PcmStream {
       if (ram.contains(addr, n)) {
         const o = addr - ram.base;
         if (toGuest) {
-          ram.u8.set(src.subarray(s, s + n), o);
+          copyBytes(ram.u8, o, src, s, n);
           ram.noteWrite(addr, n);
         } else {
-          src.set(ram.u8.subarray(o, o + n), s);
+          copyBytes(src, s, ram.u8, o, n);
         }
       }
       s += n;

@@ -125,7 +125,13 @@ export class CodeCache implements CodePages {
     const d = this.decodedPages[page];
     const heat = this.heatPages[page];
     const tr = this.translator;
-    if (tr === null || d === null || heat === null || this.pending[page] !== 0 || this.versions[page] >= this.maxVersions || h.id >= CPU_AREA_HARTS) return false;
+    if (tr === null || d === null || heat === null || h.id >= CPU_AREA_HARTS) return false;
+    if (this.pending[page] !== 0 || this.versions[page] >= this.maxVersions) {
+      // Not now (compiling) or not again: the slot counts its entries from zero, instead of
+      // asking on each of them (tens of thousands a second in a steady guest).
+      heat[slot] = 0;
+      return false;
+    }
     const t0 = performance.now();
     const old = this.labelPages[page];
     // Entries: the hot slot, the old entries, and slots entered at least a quarter as often

@@ -8,7 +8,7 @@
 // storeSlow, loadReserved, storeConditional, amo — are the only places a hart touches memory
 // without a TLB hit (watchpoints hook in there), and Mmu.fill the only place TLBs are filled.
 
-import type { GuestClock, InterruptTarget } from '../types';
+import { tickWord, type CsrClock, type InterruptTarget } from '../types';
 import { amoValue } from './interp';
 import { HID, RESERVATION, X } from './layout';
 import type { Bus } from '../bus';
@@ -46,7 +46,6 @@ import {
   SSTATUS_WRITABLE,
 } from './csr';
 
-const TWO32 = 4294967296;
 
 /** SBI HSM hart states (SBI spec §9). */
 export const enum HartState {
@@ -59,7 +58,7 @@ export const enum HartState {
 
 /** What the hart calls outside itself: the SBI (ecall from S-mode) and the guest clock. */
 export interface HartHost {
-  readonly clock: GuestClock;
+  readonly clock: CsrClock;
   /** Handles an ecall from S-mode: reads a0-a7, writes a0/a1. May stop the hart or the machine. */
   ecall(hart: Hart): void;
   /** The hart executed its first U-mode instruction (the host clock stops following instret). */
@@ -338,7 +337,11 @@ export class Hart extends Mmu implements InterruptTarget {
     return this.m32[off >> 2];
   }
 
-  /** Zero-extended load of 1/2/4 bytes; `trapped` on failure. */
+  /**
+   * Load of 1/2/4 bytes, zero-extended for 1 and 2; a word comes back as int32 (a uint32 above
+   * 2^31 would be a heap number each time: this path runs thousands of times a second).
+   * `trapped` on failure.
+   */
   loadSlow(va: number, width: 1 | 2 | 4, pc: number): number {
     if ((va & (width - 1)) !== 0) {
       this.raise(Cause.LoadMisaligned, va, pc);
@@ -352,7 +355,7 @@ export class Hart extends Mmu implements InterruptTarget {
     if (this.watch !== null) this.watch.check(this, va, pa, width, false, false, pc); // watchpoint hook
     const off = pa - this.ramBase;
     if (off >= 0 && off + width <= this.ramSize) {
-      if (width === 4) return this.m32[off >> 2] >>> 0;
+      if (width === 4) return this.m32[off >> 2];
       if (width === 2) return this.u16[off >> 1];
       return this.u8[off];
     }
@@ -363,7 +366,7 @@ export class Hart extends Mmu implements InterruptTarget {
       this.raise(Cause.LoadAccessFault, va, pc);
       return 0;
     }
-    return v;
+    return v | 0;
   }
 
   /** Store of 1/2/4 bytes; `trapped` on failure. */
@@ -580,8 +583,8 @@ export class Hart extends Mmu implements InterruptTarget {
     if ((csr >= CSR_CYCLE && csr <= CSR_INSTRET) || (csr >= CSR_CYCLEH && csr <= CSR_INSTRETH)) {
       const n = csr & 3;
       if (this.priv === PRIV_U && (this.scounteren & (1 << n)) === 0) return undefined;
-      const v = n === 1 ? Math.floor(this.host.clock.now()) : this.instret;
-      return csr >= CSR_CYCLEH ? Math.floor(v / TWO32) | 0 : v % TWO32 | 0;
+      if (n === 1) return this.host.clock.word(csr >= CSR_CYCLEH);
+      return tickWord(this.instret, csr >= CSR_CYCLEH);
     }
     return undefined;
   }

@@ -10,7 +10,7 @@
 
 import { Bus } from '../bus';
 import { Ram } from '../ram';
-import { MIP_STIP, type MmioDevice, type Width } from '../types';
+import { MIP_STIP, tickWord, type MmioDevice, type Width } from '../types';
 import { enc, li } from './asm';
 import { CodeCache } from './codecache';
 import { runFast } from './fast';
@@ -199,7 +199,7 @@ function program(): Map<number, number> {
 }
 
 class WarmMachine implements HartHost {
-  readonly clock = { now: () => this.ticks };
+  readonly clock = { now: () => this.ticks, word: (high: boolean) => tickWord(this.ticks, high) };
   private ticks = 0;
   private readonly ram = Ram.allocate(1 << 20);
   private readonly cache = new CodeCache(this.ram);
