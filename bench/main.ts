@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   if (run('vs-semu')) {
     const v = await benchVsSemu(undefined, (l) => process.stderr.write(`  ${l}\n`));
     for (const r of v.rows) {
-      say([`vs C semu: ${r.workload} (median of ${v.runs})`, `${r.ratio.toFixed(2)}×`, `${r.workload === 'boot' ? 'wall' : 'guest-measured'} ${r.ours_s.toFixed(3)} s vs ${r.c_s.toFixed(3)} s; CPU ${r.ours_cpu_s.toFixed(2)} s vs ${r.c_cpu_s.toFixed(2)} s (${r.cpu_ratio.toFixed(2)}×)`]);
+      say([`vs C semu: ${r.workload} (median of ${v.runs})`, `${r.ratio.toFixed(2)}×`, `${r.workload === 'boot' ? 'wall' : 'guest-measured'} ${r.ours_s.toFixed(3)} s vs ${r.c_s.toFixed(3)} s; CPU ${r.ours_cpu_s.toFixed(2)} s vs ${r.c_cpu_s.toFixed(2)} s (${r.cpu_ratio.toFixed(2)}×)${r.dropped ? `; ${r.dropped} run(s) read 0 s, left out` : ''}`]);
     }
     say(['vs C semu: peak RSS after boot', `${(v.ours_boot_rss_mib / v.c_boot_rss_mib).toFixed(2)}×`, `${v.ours_boot_rss_mib.toFixed(1)} MiB vs ${v.c_boot_rss_mib.toFixed(1)} MiB`]);
     say(['vs C semu: peak RSS after all workloads', `${(v.ours_rss_mib / v.c_rss_mib).toFixed(2)}×`, `${v.ours_rss_mib.toFixed(1)} MiB vs ${v.c_rss_mib.toFixed(1)} MiB (pfbench touches 64 MiB of guest RAM)`]);
