@@ -33,19 +33,38 @@ async function checkRefused(verb: 'play' | 'rec' | 'loop', c: MatrixCase): Promi
   assert.match(r.output, /pcm: error hw_params buffer size on \/dev\/snd\/pcmC0D0[pc]: operation not supported/, `${verb} ${c.label}`);
 }
 
-/** Runs `check` for every case (a refused one: checkRefused); fails once at the end with every case's failure. */
-async function everyCase(verb: 'play' | 'rec' | 'loop', check: (c: MatrixCase) => Promise<void>): Promise<void> {
+/**
+ * Runs `check` for every case (a refused one: checkRefused); fails once at the end with every case's
+ * failure. A case whose only miss is the real-time rate runs once more, and the first miss is
+ * reported as a diagnostic: on a real clock one stall of the host of 20 ms (the audio host or the
+ * emulator not scheduled, as happens on a shared 2-core machine) is 2 % of a 1 s case, while a
+ * pacing defect misses both times.
+ */
+async function everyCase(verb: 'play' | 'rec' | 'loop', check: (c: MatrixCase) => Promise<void>, note: (m: string) => void): Promise<void> {
   const failed: string[] = [];
   for (const c of MATRIX) {
-    try {
-      await (refused(c) ? checkRefused(verb, c) : check(c));
-    } catch (e) {
-      failed.push((e as Error).message.split('\n')[0]);
-      // Not a check that failed (the guest did not answer): the next case cannot run.
-      if (!(e instanceof assert.AssertionError)) break;
+    let miss = await attempt(verb, c, check);
+    if (miss !== null && miss.check && miss.line.includes(RATE_MISS)) {
+      note(`${miss.line} — running the case once more`);
+      miss = await attempt(verb, c, check);
     }
+    if (miss === null) continue;
+    failed.push(miss.line);
+    if (!miss.check) break; // not a check that failed (the guest did not answer): the next case cannot run
   }
   assert.deepEqual(failed, [], `${failed.length} of ${MATRIX.length} cases failed:\n${failed.join('\n')}`);
+}
+
+const RATE_MISS = '(real time ±2 %)';
+
+/** One run of a case: null when it passed, else its failure's first line and whether a check (an assertion) failed. */
+async function attempt(verb: 'play' | 'rec' | 'loop', c: MatrixCase, check: (c: MatrixCase) => Promise<void>): Promise<{ line: string; check: boolean } | null> {
+  try {
+    await (refused(c) ? checkRefused(verb, c) : check(c));
+    return null;
+  } catch (e) {
+    return { line: (e as Error).message.split('\n')[0], check: e instanceof assert.AssertionError };
+  }
 }
 
 /** The capture device reads in.raw from its start at every open: a 1 kHz tone in the case's format. */
@@ -62,25 +81,25 @@ async function run(verb: 'play' | 'rec' | 'loop', c: MatrixCase) {
   return checkRun(verb, c, r);
 }
 
-test('portaudio (file device): play at every period/buffer extreme: the exact tone reaches the device, in real time', { timeout: 300_000 }, async () => {
+test('portaudio (file device): play at every period/buffer extreme: the exact tone reaches the device, in real time', { timeout: 300_000 }, async (t) => {
   await everyCase('play', async (c) => {
     await run('play', c);
     checkTone(new Uint8Array(readFileSync(dev.outRaw)), c, `play ${c.label}: out.raw`);
-  });
+  }, (m) => t.diagnostic(m));
 });
 
-test('portaudio (file device): record at every extreme, the 20 ms × 4 default included: the guest hears the file, in real time', { timeout: 300_000 }, async () => {
+test('portaudio (file device): record at every extreme, the 20 ms × 4 default included: the guest hears the file, in real time', { timeout: 300_000 }, async (t) => {
   await everyCase('rec', async (c) => {
     feed(c);
     checkHeard(c, await run('rec', c), 'rec');
-  });
+  }, (m) => t.diagnostic(m));
 });
 
-test('portaudio (file device): loop at every extreme: the captured tone is played back, real time both ways', { timeout: 300_000 }, async () => {
+test('portaudio (file device): loop at every extreme: the captured tone is played back, real time both ways', { timeout: 300_000 }, async (t) => {
   await everyCase('loop', async (c) => {
     feed(c);
     const p = await run('loop', c);
     checkHeard(c, p, 'loop');
     assert.ok(statSync(dev.outRaw).size >= frames(c) * c.channels * 2, `loop ${c.label}: the device got the played-back audio`);
-  });
+  }, (m) => t.diagnostic(m));
 });
