@@ -35,6 +35,13 @@ async function holdUps(s: AudioStream, direction: 'output' | 'input', ms: number
 
 /** Linux's floor for the wait; with 80 ms buffers it is the limit. */
 const LINUX_WAIT_MS = 100;
+/**
+ * How far the output clock may run ahead of real time, in frames: a device chunk (10 ms) and
+ * scheduling noise, up to 40 ms in all. Idle it stays under 700 frames; a CI run on 2 cores once
+ * saw 1427. A burst — the prefilled buffer (4 periods, 3840 frames) taken at once when the audio
+ * host opens — is twice this.
+ */
+const MAX_AHEAD = 48 * 40;
 const STOP_MS = 1200;
 
 let rig: RealtimeRig;
@@ -96,7 +103,9 @@ async function drive(s: AudioStream, direction: 'output' | 'input', ms: number, 
     if (out) {
       while (s.ring.room() >= PERIOD) written += s.ring.write(zeros, PERIOD, false, FB);
       moved = (written - s.ring.fill()) / FB;
-      maxAhead = Math.max(maxAhead, moved - (s.pendingFrames?.() ?? 0) - 48 * (now - t0));
+      // Real time read after the stream moved, not before: this process preempted between the
+      // two reads (a loaded 2-core machine: 10 ms and more) is not the clock running ahead.
+      maxAhead = Math.max(maxAhead, moved - (s.pendingFrames?.() ?? 0) - 48 * (performance.now() - t0));
     } else {
       const want = clocked ? Math.floor((48 * (now - t0)) - read / FB) * FB : sink.length;
       if (want > 0) read += s.ring.read(sink, Math.min(want, sink.length), FB);
@@ -139,8 +148,8 @@ for (const direction of ['output', 'input'] as const) {
         assert.equal(s.stats().xruns, 0, 'a held-up worker counted as a device stall');
       }
       // The device filling its buffers at open is no reason for the guest's clock to race: it
-      // never runs more than a device chunk (10 ms) and scheduling noise ahead of real time.
-      if (direction === 'output') assert.ok(first.maxAhead < 960, `the output clock ran ${first.maxAhead.toFixed(0)} frames ahead of real time`);
+      // never runs more than MAX_AHEAD ahead of real time.
+      if (direction === 'output') assert.ok(first.maxAhead < MAX_AHEAD, `the output clock ran ${first.maxAhead.toFixed(0)} frames ahead of real time`);
 
       const pid = (s as unknown as { hostPid: number | null }).hostPid;
       assert.ok(pid && pid > 0, 'the audio host runs');
@@ -204,7 +213,7 @@ test('output: START before the audio host has opened is latency, not loss: nothi
     // (Both read now: the stream's own timer may have moved another chunk since drive() looked.)
     assert.equal(s.stats().frames, (r.written - s.ring.fill()) / FB, 'frames dropped from the ring');
     assert.ok(r.longestStill < LINUX_WAIT_MS, `the clock stood still for ${r.longestStill.toFixed(0)} ms`);
-    assert.ok(r.maxAhead < 960, `the clock ran ${r.maxAhead.toFixed(0)} frames ahead of real time`);
+    assert.ok(r.maxAhead < MAX_AHEAD, `the clock ran ${r.maxAhead.toFixed(0)} frames ahead of real time`);
     assert.ok(r.frames > 48 * 1500 * 0.85, `only ${r.frames} frames in 1.5 s`);
     // The worker held up for longer than the slack, less than the prefill and the audio host's
     // queue (120 ms): the device plays on, nothing is lost, nothing is bridged.
