@@ -71,4 +71,10 @@ export class Cli {
   kill(): void {
     if (this.p.exitCode === null) this.p.kill('SIGKILL');
   }
+
+  /** How the process ended and the tail of what it printed: the message for an exit-code check. */
+  ended(): string {
+    const how = this.p.signalCode !== null ? `killed by ${this.p.signalCode}` : `exit code ${this.p.exitCode}`;
+    return `the CLI ended: ${how}; its output ends:\n${this.out.slice(-2000)}`;
+  }
 }
