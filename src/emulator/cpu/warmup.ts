@@ -23,17 +23,31 @@ let warmed = false;
 export function warmUp(): void {
   if (warmed) return;
   warmed = true;
+  detachOnce();
   runWarmUp();
+}
+
+/**
+ * Detaches a scratch ArrayBuffer. Until some buffer of the thread is detached, V8 compiles
+ * typed-array accesses without detach checks, behind a process-wide assumption; the first
+ * transfer (the worker posts console output that way) then throws away every optimized function
+ * that touches a typed array — the whole engine, whose run loop takes 50–200 ms to compile
+ * again — in the middle of the boot. Detached now, the warm-up's code stays valid.
+ */
+function detachOnce(): void {
+  const scratch = new ArrayBuffer(8);
+  structuredClone(scratch, { transfer: [scratch] });
 }
 
 /**
  * The engines, in round order: the fast loop alone (so every case of its switch gathers type
  * feedback: once pages are translated most code would run elsewhere), the fast loop with the
- * translator (calls into translated code, translation, exits), the reference interpreter, and
- * the fast loop again (V8 optimizes it once more, now with every path seen).
+ * translator (calls into translated code, translation, exits), the reference interpreter, the
+ * translator again on a second machine (see runWarmUp), and the fast loop again (V8 optimizes
+ * it once more, now with every path seen).
  */
 export type WarmUpEngine = 'fast' | 'translated' | 'reference';
-const ROUNDS: readonly WarmUpEngine[] = ['fast', 'translated', 'reference', 'fast'];
+const ROUNDS: readonly WarmUpEngine[] = ['fast', 'translated', 'reference', 'translated', 'fast'];
 
 export interface WarmUpRound {
   engine: WarmUpEngine;
@@ -46,10 +60,16 @@ export interface WarmUpRound {
   checksum: number;
 }
 
-/** Runs the warm-up program once per engine on a fresh scratch hart (for tests: what it did). */
+/**
+ * Runs the warm-up program once per engine on a fresh scratch hart (for tests: what it did).
+ * Each translated round after the first runs on a scratch machine of its own: every machine's
+ * dispatcher is another function, and the fast loop's call into it must have seen more than one
+ * (V8 inlined the only one it knew and threw the loop away at the real machine's first call).
+ */
 export function runWarmUp(rounds: readonly WarmUpEngine[] = ROUNDS): WarmUpRound[] {
   const w = new WarmMachine();
-  return rounds.map((e) => w.run(e));
+  let translatedRounds = 0;
+  return rounds.map((e) => (e === 'translated' && translatedRounds++ > 0 ? new WarmMachine() : w).run(e));
 }
 
 class Scratch implements MmioDevice {
@@ -70,6 +90,7 @@ const FAR = 0x2000;
 const HANDLER = 0x3000;
 const PAGE_END = 0x4ff8;
 const PATCHED = 0x6000;
+const HOT_LOOP = 0x7000;
 const DATA = 0x8000;
 const ROOT = 0x10000;
 const MMIO = 0xf8000000; // high, like the real devices: addresses above 2^31 are doubles to V8
@@ -159,6 +180,7 @@ function program(): Map<number, number> {
   b.to('far', (o) => enc('jal', 'ra', o));
   b.to('pageEnd', (o) => enc('jal', 'ra', o));
   b.to('patched', (o) => enc('jal', 'ra', o));
+  b.to('hotLoop', (o) => enc('jal', 'ra', o));
   b.emit(...li('t1', PATCHED + 4), ...li('t2', enc('jalr', 'zero', 'ra', 0)), enc('sw', 't2', 't1', 0));
   // System instructions, CSRs, traps and SBI.
   b.emit(enc('csrrs', 'a0', 0x100, 'zero'), enc('csrrw', 'zero', 0x140, 'a0'), enc('csrrs', 'a0', 0xc01, 'zero'), enc('csrrs', 'a0', 0xc02, 'zero'));
@@ -166,6 +188,7 @@ function program(): Map<number, number> {
   b.emit(enc('csrrwi', 'a0', 0x140, 3), enc('csrrsi', 'a0', 0x140, 4), enc('csrrci', 'a0', 0x140, 1), enc('csrrc', 'a0', 0x140, 'a1'));
   b.emit(enc('csrrs', 'a0', 0xc00, 'zero'), enc('csrrs', 'a0', 0xc81, 'zero'), enc('csrrw', 'zero', 0xc00, 'a0')); // the last is illegal
   b.emit(enc('csrrs', 'a0', 0x144, 'zero'), enc('jalr', 'zero', 'zero', 2)); // misaligned jump: trap, skipped
+  b.emit(enc('addi', 'a0', 'a0', 1), enc('jal', 'zero', 6), enc('beq', 'zero', 'zero', 6)); // misaligned targets inside a run
   b.emit(...li('t1', 0x20000000), enc('jalr', 'ra', 't1', 0)); // fetch fault (access, then page): back at ra
   // A loop on itself: hot enough to become a translated block (the scratch threshold is low).
   b.emit(...li('t3', 30), enc('addi', 't3', 't3', -1), enc('add', 'a0', 'a0', 't3'), enc('bne', 't3', 'zero', -8));
@@ -181,6 +204,9 @@ function program(): Map<number, number> {
   b.org(FAR).label('far').emit(enc('addi', 'a0', 'a0', 1), enc('jalr', 'zero', 'ra', 0));
   b.org(PAGE_END).label('pageEnd').emit(enc('addi', 'a0', 'a0', 1), enc('addi', 'a0', 'a0', 1), enc('jalr', 'zero', 'ra', 0));
   b.org(PATCHED).label('patched').emit(enc('addi', 'a0', 'a0', 1), enc('jalr', 'zero', 'ra', 0));
+  // A loop on a page of its own, entered by a jump: its back-edge target gets hot inside a run
+  // of the fast loop, which translates the page from there (the loop's other translate call).
+  b.org(HOT_LOOP).label('hotLoop').emit(...li('t4', 12), enc('addi', 't4', 't4', -1), enc('bne', 't4', 'zero', -4), enc('jalr', 'zero', 'ra', 0));
   // Trap handler: exceptions resume after the faulting instruction (fetch faults at ra);
   // interrupts mask themselves.
   b.org(HANDLER).emit(enc('csrrs', 't0', 0x142, 'zero'));
@@ -221,7 +247,12 @@ class WarmMachine implements HartHost {
   /** Runs the program to its final WFI on one engine. */
   run(engine: WarmUpEngine): WarmUpRound {
     const h = this.hart;
-    this.cache.hotThreshold = engine === 'translated' ? 4 : 0;
+    // Every round counts from zero on fresh pages, so each of the loop's places that count
+    // entries reaches the threshold and calls the translator (counts left by an earlier round
+    // made the pages hot at their first entry, and the count inside a run was never taken).
+    // The fast rounds count too, with a threshold they never reach.
+    this.cache.invalidateAll();
+    this.cache.hotThreshold = engine === 'translated' ? 4 : 65535;
     h.reset(CODE, 0, 0);
     h.sie = MIP_STIP;
     let iterations = 0;
