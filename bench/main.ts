@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
-// panels-host audio screen fs watch dwarf net; `soak` (35 minutes), `vs-semu` (needs SEMU_C) and
-// `workloads` (in-process, WORKLOADS=a,b) only when named),
+// panels-host audio screen fs watch dwarf net; `soak` (35 minutes), `vs-semu` (needs SEMU_C),
+// `workloads` (in-process, WORKLOADS=a,b) and `wasm-calls` only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -13,6 +13,7 @@ import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
 import { benchVsSemu } from './vs-semu';
 import { benchWorkloads } from './workloads';
+import { benchWasmCalls } from './wasm-calls';
 import { benchWatch } from './watch';
 import { benchDwarf } from './dwarf';
 import { benchScreen } from './screen';
@@ -25,7 +26,7 @@ type Row = [string, string, string];
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'fs', 'watch', 'dwarf', 'net'];
-  const named = ['soak', 'vs-semu', 'workloads'];
+  const named = ['soak', 'vs-semu', 'workloads', 'wasm-calls'];
   const unknown = wanted.filter((n) => !all.includes(n) && !named.includes(n));
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, ...named].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
@@ -69,6 +70,9 @@ async function main(): Promise<void> {
     const w = benchWorkloads(process.env.WORKLOADS ? process.env.WORKLOADS.split(',') : undefined);
     for (const r of [w.boot, ...w.results]) say([`in-process ${r.name}`, `${(r.instructions / r.cpu_s / 1e6).toFixed(0)} MIPS`, `${(r.instructions / 1e6).toFixed(1)} M insns, ${r.cpu_s.toFixed(3)} s CPU, guest ${Number.isNaN(r.guest_s) ? '-' : r.guest_s.toFixed(3) + ' s'}`]);
     say(['code cache', `${w.translated} blocks`, `${w.decodes} page decodes, ${w.invalidated} invalidations`]);
+  }
+  if (run('wasm-calls')) {
+    for (const r of benchWasmCalls()) say([`wasm call: ${r.functions} functions, ${r.perModule} per module`, `${r.ns_per_call.toFixed(1)} ns`, 'per call_indirect from one dispatcher, scrambled order']);
   }
   if (run('vs-semu')) {
     const v = await benchVsSemu(undefined, (l) => process.stderr.write(`  ${l}\n`));
