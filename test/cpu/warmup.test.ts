@@ -4,10 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { runWarmUp } from '../../src/emulator/cpu/warmup';
-import { distFile } from '../../src/paths';
 import { guestArtifacts, GUEST_READY_MARKER } from '../guest-artifacts/artifacts';
+import { Cli } from '../helpers/cli-session';
 
 test('the warm-up program finishes every round, the same way on every engine', () => {
   const rounds = runWarmUp();
@@ -28,45 +27,22 @@ test('the warm-up program finishes every round, the same way on every engine', (
   assert.equal(fast.iterations, reference.iterations, 'the fast loop retires exactly what the reference does');
 });
 
-/**
- * The CLI booting the default guest to its ready marker and powering off, with V8's
- * deoptimization trace on: everything V8 printed (it writes to the process's stdout).
- */
-function tracedBoot(): Promise<string> {
-  const g = guestArtifacts();
-  const args = ['--trace-deopt', '--trace-protector-invalidation', distFile('cli.js'), '-k', g.kernel, '-i', g.initrd, '--audio-out', 'null', '--audio-in', 'null', '-n', 'none'];
-  const p = spawn(process.execPath, args, { stdio: 'pipe' });
-  let out = '';
-  let asked = false;
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`no ready marker and poweroff within 90 s; output tail:\n${out.slice(-3000)}`));
-    }, 90_000);
-    const take = (d: Buffer) => {
-      out += d.toString('latin1');
-      if (!asked && out.includes(GUEST_READY_MARKER)) {
-        asked = true;
-        p.stdin.write('poweroff\n');
-      }
-    };
-    p.stdout.on('data', take);
-    p.stderr.on('data', take);
-    p.on('exit', (code, signal) => {
-      clearTimeout(t);
-      if (code === 0) resolve(out);
-      else reject(new Error(`the CLI ended with ${code ?? signal}; output tail:\n${out.slice(-3000)}`));
-    });
-  });
-}
-
 test('a Linux boot after the warm-up throws the optimized run loop away at most once', { timeout: 120_000 }, async () => {
   // Each deoptimization costs the boot 70-200 ms: the run loop runs unoptimized while V8
   // compiles it again (bench/RESULTS.md, 2026-12-06). Before the warm-up covered them, every
   // boot had three: the first transferred ArrayBuffer, the translate call inside a run, the
   // real machine's dispatcher. Now a boot has none; one was seen once in about twenty boots
   // (timing-dependent, not located), so one is allowed.
-  const out = await tracedBoot();
+  const g = guestArtifacts();
+  const cli = new Cli(['-k', g.kernel, '-i', g.initrd, '--audio-out', 'null', '--audio-in', 'null', '-n', 'none'], undefined, ['--trace-deopt', '--trace-protector-invalidation']);
+  try {
+    await cli.waitFor(GUEST_READY_MARKER, 0, 90_000);
+    assert.equal(await cli.poweroff(), 0, cli.ended());
+  } finally {
+    cli.kill();
+  }
+  // V8 writes its trace to the process's stdout, which Cli collects with the console.
+  const out = cli.out;
   assert.match(out, /Invalidating protector cell ArrayBufferDetaching/, 'the trace flags took effect');
   const lost = out.split('\n').filter((l) => /(bailout|marking dependent code).*runFast/.test(l));
   assert.ok(lost.length <= 1, `deoptimizations of the fast loop during the boot:\n${lost.join('\n')}`);

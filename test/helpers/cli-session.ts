@@ -10,8 +10,9 @@ export class Cli {
   private readonly exit: Promise<number | null>;
   private wake: () => void = () => {};
 
-  constructor(args: string[], env?: NodeJS.ProcessEnv) {
-    this.p = spawn(process.execPath, [distFile('cli.js'), ...args], { stdio: 'pipe', env });
+  /** `nodeArgs` go to node before the script (V8 flags such as --trace-deopt). */
+  constructor(args: string[], env?: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
+    this.p = spawn(process.execPath, [...nodeArgs, distFile('cli.js'), ...args], { stdio: 'pipe', env });
     const take = (d: Buffer) => {
       this.out += d.toString('latin1').replace(/\r/g, '');
       this.wake();
