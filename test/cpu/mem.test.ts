@@ -108,6 +108,27 @@ for (const mode of MODES) {
     assert.deepEqual(cpu.dev.log, ['r4@4', 'r1@5', 'r2@6', 'w4@8=1234abcd', 'w1@c=cd', 'w2@e=abcd']);
   });
 
+  test(`${mode}: LR/SC in a hot loop (translated code takes both through the TLB)`, () => {
+    const cpu = withHandler(mode);
+    cpu.load([0, 0], DATA);
+    const loop = [
+      enc('lr.w', 'a0', 's0'),
+      enc('addi', 'a0', 'a0', 1),
+      enc('sc.w', 'a1', 'a0', 's0'), // reserved: succeeds
+      enc('add', 's2', 's2', 'a1'), // failures of the paired SC (0)
+      enc('sc.w', 'a2', 's1', 's3'), // no reservation (the SC above dropped it): fails, no store
+      enc('add', 's4', 's4', 'a2'), // failures of the stray SC (every pass)
+      enc('addi', 's1', 's1', -1),
+    ];
+    cpu.load([...li('s0', DATA), ...li('s3', DATA + 4), ...li('s1', 3000), ...loop, enc('bne', 's1', 'zero', -4 * loop.length), enc('wfi')]);
+    cpu.runToWfi();
+    assert.equal(cpu.ram.read32(DATA), 3000, 'every paired SC stored');
+    assert.equal(cpu.x('s2'), 0, 'no paired SC failed');
+    assert.equal(cpu.x('s4'), 3000, 'every stray SC failed');
+    assert.equal(cpu.ram.read32(DATA + 4), 0, 'and stored nothing');
+    assert.equal(cpu.hart.reservation, -1);
+  });
+
   test(`${mode}: LR/SC succeeds with a reservation, fails without or after SC/trap`, () => {
     const cpu = withHandler(mode);
     cpu.load([5], DATA);

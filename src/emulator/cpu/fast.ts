@@ -18,7 +18,7 @@ import { build } from './gen';
 import { js, jsCond } from './ir';
 import type { Hart } from './hart';
 import { execute } from './interp';
-import { TLB_MASK } from './mmu';
+import { dataKey, TLB_MASK } from './mmu';
 import { Exit, FLAGS, PC as PC_CELL } from './layout';
 
 // Loop exits (the `next` values below zero).
@@ -40,7 +40,7 @@ function caseOf(d: InsnDef): string {
   const sem = d.sem;
   const ops = { a: 'x[rs1]', b: 'x[rs2]', i: 'imm', pc: PC };
   // One compare checks page, privilege and alignment (mmu.ts tlbTag).
-  const tlb = (tags: string, width: number) => `const a = ${sem.k === 'load' || sem.k === 'store' ? '(x[rs1] + imm) | 0' : 'x[rs1]'}; const e = (a >>> 12) & ${TLB_MASK}; if (${tags}[e] === ((a & ${-4096 | (width - 1)}) | k11))`;
+  const tlb = (tags: string, width: number) => `const a = ${sem.k === 'load' || sem.k === 'store' ? '(x[rs1] + imm) | 0' : 'x[rs1]'}; const e = (a >>> 12) & ${TLB_MASK}; if (${tags}[e] === ((a & ${-4096 | (width - 1)}) | kd))`;
   switch (sem.k) {
     case 'alu': return `x[rd] = ${js(sem.e, ops)};`;
     case 'branch': return `if (${jsCond(sem.e, ops)}) { t = (vbase + (s << 2) + imm) | 0; next = ${JUMP}; }`;
@@ -101,7 +101,7 @@ function source(): string {
       h.codeChanged = false;
       cells[${PC_CELL >> 2}] = pc0;
       cells[${FLAGS >> 2}] = 0;
-      const r = cache.enter(hs, h.priv << 11, budget - iter);
+      const r = cache.enter(hs, dataKey(h.priv, h.status), budget - iter);
       h.instret += r;
       iter += r;
       // A trap left h.pc at the handler; otherwise translated code says where it stopped.
@@ -129,7 +129,10 @@ function source(): string {
     h.codeChanged = false;
     // The current address space's TLBs (a satp write, always outside a run, swaps them).
     const ltag = h.ltag, ldelta = h.ldelta, stag = h.stag, sdelta = h.sdelta, ftag = h.ftag, fdelta = h.fdelta;
-    const k11 = h.priv << 11; // fixed until the run ends: privilege changes only through traps and SRET
+    // Fixed until the run ends: privilege changes only through traps and SRET, SUM only through
+    // a CSR instruction (a system instruction: execute() runs it outside any run).
+    const k11 = h.priv << 11; // fetch tags
+    const kd = dataKey(h.priv, h.status); // load/store tags (mmu.ts dataKey)
     const limit = budget - iter;
     let vbase = pc0 - (pc0 & 4095);
     let obase = off0 - (off0 & 4095);
@@ -250,7 +253,7 @@ function afterSlowStore(h: Hart, vbase: number, s: number): number {
  * one per trap or interrupt taken.
  */
 export const runFast: (h: Hart, cache: CodeCache, budget: number) => number = build(
-  ['SYSTEM', 'execute', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore'],
-  [SYSTEM, execute, loadSlow, storeSlow, afterSlowLoad, afterSlowStore],
+  ['SYSTEM', 'execute', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore', 'dataKey'],
+  [SYSTEM, execute, loadSlow, storeSlow, afterSlowLoad, afterSlowStore, dataKey],
   source(),
 );

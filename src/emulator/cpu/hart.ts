@@ -13,7 +13,7 @@ import { amoValue } from './interp';
 import { HID, RESERVATION, X } from './layout';
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
-import { ACC_FETCH, ACC_LOAD, ACC_STORE, Mmu, TLB_MASK, type CodePages } from './mmu';
+import { ACC_FETCH, ACC_LOAD, ACC_STORE, dataKey, Mmu, TLB_MASK, type CodePages } from './mmu';
 import {
   Cause,
   CSR_CYCLE,
@@ -416,49 +416,49 @@ export class Hart extends Mmu implements InterruptTarget {
   lw(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((va & -4093) | (this.priv << 11))) return this.m32[(va + this.ldelta[i]) >> 2];
+    if (this.ltag[i] === ((va & -4093) | dataKey(this.priv, this.status))) return this.m32[(va + this.ldelta[i]) >> 2];
     return this.loadSlow(va, 4, pc) | 0;
   }
   lh(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((va & -4095) | (this.priv << 11))) return this.i16[(va + this.ldelta[i]) >> 1];
+    if (this.ltag[i] === ((va & -4095) | dataKey(this.priv, this.status))) return this.i16[(va + this.ldelta[i]) >> 1];
     return (this.loadSlow(va, 2, pc) << 16) >> 16;
   }
   lhu(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((va & -4095) | (this.priv << 11))) return this.u16[(va + this.ldelta[i]) >> 1];
+    if (this.ltag[i] === ((va & -4095) | dataKey(this.priv, this.status))) return this.u16[(va + this.ldelta[i]) >> 1];
     return this.loadSlow(va, 2, pc);
   }
   lb(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((va & -4096) | (this.priv << 11))) return this.i8[(va + this.ldelta[i]) | 0];
+    if (this.ltag[i] === ((va & -4096) | dataKey(this.priv, this.status))) return this.i8[(va + this.ldelta[i]) | 0];
     return (this.loadSlow(va, 1, pc) << 24) >> 24;
   }
   lbu(va: number, pc: number): number {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ltag[i] === ((va & -4096) | (this.priv << 11))) return this.u8[(va + this.ldelta[i]) | 0];
+    if (this.ltag[i] === ((va & -4096) | dataKey(this.priv, this.status))) return this.u8[(va + this.ldelta[i]) | 0];
     return this.loadSlow(va, 1, pc);
   }
   sw(va: number, v: number, pc: number): void {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.stag[i] === ((va & -4093) | (this.priv << 11))) this.m32[(va + this.sdelta[i]) >> 2] = v;
+    if (this.stag[i] === ((va & -4093) | dataKey(this.priv, this.status))) this.m32[(va + this.sdelta[i]) >> 2] = v;
     else this.storeSlow(va, 4, v, pc);
   }
   sh(va: number, v: number, pc: number): void {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.stag[i] === ((va & -4095) | (this.priv << 11))) this.u16[(va + this.sdelta[i]) >> 1] = v;
+    if (this.stag[i] === ((va & -4095) | dataKey(this.priv, this.status))) this.u16[(va + this.sdelta[i]) >> 1] = v;
     else this.storeSlow(va, 2, v, pc);
   }
   sb(va: number, v: number, pc: number): void {
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.stag[i] === ((va & -4096) | (this.priv << 11))) this.u8[(va + this.sdelta[i]) | 0] = v;
+    if (this.stag[i] === ((va & -4096) | dataKey(this.priv, this.status))) this.u8[(va + this.sdelta[i]) | 0] = v;
     else this.storeSlow(va, 1, v, pc);
   }
 

@@ -8,8 +8,11 @@
 //
 // Permission facts baked into an entry: a load entry exists only if the page was readable under
 // the MXR/SUM state at fill time; a store entry only if the page was writable with D already
-// set and the page holds no translated code. Changing SUM/MXR therefore flushes the data TLBs
-// (only when an entry depends on it).
+// set and the page holds no translated code. SUM is part of a data entry's tag (SUM_KEY), so an
+// entry filled while S-mode code could reach U pages never hits once SUM is clear, and clearing
+// it flushes nothing (Linux sets and clears SUM around every copy to or from user space: the
+// flush that used to follow cost the kernel its whole data TLB each time). Clearing MXR flushes
+// the load TLB (only when an entry depends on it).
 //
 // Address spaces: the three TLBs form a bank, and each hart keeps TLB_BANKS banks, one per
 // recently used satp value (MODE, ASID and root page table together). A satp write switches to
@@ -32,10 +35,22 @@ export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS } from './tlb-size';
  * A TLB tag: the page's virtual address with the privilege in bit 11 (a page-offset bit). A
  * lookup compares it with `(va & (-4096 | (width - 1))) | priv << 11`, so one compare checks
  * the page, the privilege and the alignment of the access (a misaligned address never hits).
+ * Data entries add SUM_KEY to `priv << 11` (see dataKey).
  */
-export function tlbTag(va: number, priv: number): number {
-  return (va & -4096) | (priv << 11);
+export function tlbTag(va: number, key: number): number {
+  return (va & -4096) | key;
 }
+
+/** The key bits of load/store tags: the privilege in bit 11, sstatus.SUM in bit 9 (SUM_KEY). */
+export function dataKey(priv: number, status: number): number {
+  return (priv << 11) | ((status & SSTATUS_SUM) >>> 9);
+}
+
+/**
+ * Key bit of load/store entries (never fetch entries) filled and looked up with sstatus.SUM set:
+ * sstatus bit 18 moved to bit 9, a page-offset bit no address part of a key has. See dataKey.
+ */
+export const SUM_KEY = 1 << 9;
 
 /**
  * Tag bit of a load/store entry for a page holding a watched address (src/emulator/watch.ts):
@@ -91,8 +106,6 @@ class TlbBank {
   used = false;
   /** Some entry may be valid (a flush of a clean bank does nothing). */
   filled = false;
-  /** True once a data entry of a U page was filled in S-mode (valid only while SUM=1). */
-  sumEntries = false;
   /** True once a load entry was filled thanks to MXR. */
   mxrEntries = false;
   /** Last activation (least recently used banks are recycled first). */
@@ -117,14 +130,8 @@ class TlbBank {
     this.spage.fill(-1);
     this.global.fill(0);
     this.superRegion.fill(0);
-    this.sumEntries = false;
     this.mxrEntries = false;
     this.filled = false;
-  }
-
-  flushData(): void {
-    this.ltag.fill(-1);
-    this.stag.fill(-1);
   }
 
   /** Drops the entries of one virtual page (the whole bank if a superpage covers it). */
@@ -258,10 +265,9 @@ export class Mmu {
   private activate(b: TlbBank): void {
     b.stamp = ++this.bankClock;
     this.bank = b;
-    // Entries filled under SUM/MXR in this address space earlier must not outlive those bits.
-    if ((b.sumEntries && (this.status & SSTATUS_SUM) === 0) || (b.mxrEntries && (this.status & SSTATUS_MXR) === 0)) {
-      b.flushData();
-      b.sumEntries = false;
+    // Load entries filled under MXR in this address space earlier must not outlive the bit.
+    if (b.mxrEntries && (this.status & SSTATUS_MXR) === 0) {
+      b.ltag.fill(-1);
       b.mxrEntries = false;
     }
     this.ftag = b.ftag;
@@ -311,13 +317,12 @@ export class Mmu {
     for (const b of this.banks) b.evictStorePage(page);
   }
 
-  /** Called when sstatus changes: entries filled under the old SUM/MXR may now be too permissive. */
+  /**
+   * Called when sstatus changes: load entries filled under MXR may now be too permissive. (SUM
+   * needs nothing: it is part of the data entries' key.)
+   */
   protected statusChanged(old: number, now: number): void {
     const b = this.bank;
-    if ((old & ~now & SSTATUS_SUM) !== 0 && b.sumEntries) {
-      b.flushData();
-      b.sumEntries = false;
-    }
     if ((old & ~now & SSTATUS_MXR) !== 0 && b.mxrEntries) {
       b.ltag.fill(-1);
       b.mxrEntries = false;
@@ -332,7 +337,7 @@ export class Mmu {
     // Watchpoint hook: a watched page's entry carries TLB_WATCHED (see fill).
     if (this.watch !== null && acc !== ACC_FETCH) {
       const i = (va >>> 12) & TLB_MASK;
-      const key = tlbTag(va, this.priv) | TLB_WATCHED;
+      const key = tlbTag(va, dataKey(this.priv, this.status)) | TLB_WATCHED;
       if (acc === ACC_LOAD ? this.ltag[i] === key : this.stag[i] === key) return ((va + (acc === ACC_LOAD ? this.ldelta[i] : this.sdelta[i])) | 0) + this.ramBase;
     }
     return this.walk(va, acc, true);
@@ -433,7 +438,7 @@ export class Mmu {
     const i = vpn & TLB_MASK;
     // Watchpoint hook: a page holding a watched address is tagged so the fast paths miss it.
     const watched = acc !== ACC_FETCH && this.watch !== null && this.watch.blocksPage(va, pa);
-    const tag = tlbTag(va, this.priv) | (watched ? TLB_WATCHED : 0);
+    const tag = tlbTag(va, acc === ACC_FETCH ? this.priv << 11 : dataKey(this.priv, this.status)) | (watched ? TLB_WATCHED : 0);
     const delta = (off - (va & ~0xfff)) | 0;
     // Entries a new address space may inherit: global 4 KiB leaves that no SUM/MXR state allowed.
     const inheritable = global && !superpage && !viaSum && !viaMxr ? 1 : 0;
@@ -453,6 +458,5 @@ export class Mmu {
       b.spage[i] = off >>> 12;
       b.global[2 * TLB_SIZE + i] = inheritable;
     }
-    if (viaSum) b.sumEntries = true;
   }
 }

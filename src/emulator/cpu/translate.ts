@@ -15,8 +15,8 @@
 // A page function is `page(s, vb, limit, k, hs) → retired`: s the entry slot, vb the page's
 // virtual base (every pc is vb + constant, so one function serves every virtual alias of the
 // page), limit the instructions it may retire before it leaves at the next jump within the
-// page, k the privilege (TLB tags), hs the hart's state (layout.ts: registers, TLB bank
-// addresses, PC, FLAGS). It leaves with PC set; FLAGS says whether the dispatcher must return to
+// page, k the key of load/store TLB tags (privilege and SUM: mmu.ts dataKey), hs the hart's
+// state (layout.ts: registers, TLB bank addresses, PC, FLAGS). It leaves with PC set; FLAGS says whether the dispatcher must return to
 // JavaScript (a trap, a slow path that changed interrupts, stopped the machine or wrote code,
 // or code that is not translated). Registers stay in memory (no copies in or out, so every exit
 // is cheap); loads and stores check the TLB inline and call the hart's slow paths otherwise.
@@ -27,7 +27,7 @@ import { Cause } from './csr';
 import { BY_OP, Op, SYSTEM, type InsnDef } from './decode';
 import type { Hart } from './hart';
 import { COMPARES, type BinOp, type Expr, type Leaf } from './ir';
-import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, PC, SDELTA, STAG, VB, X } from './layout';
+import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, PC, RESERVATION, SDELTA, STAG, VB, X } from './layout';
 import { SLOT_WORDS } from './predecode';
 import { TLB_MASK } from './tlb-size';
 import { Code, encodeModule, W, type Label } from './wasm';
@@ -142,12 +142,12 @@ function labelsOf(d: Int32Array, inc: Uint8Array, entries: readonly number[]): U
 }
 
 /** The module of one translated page: its bytes, labels and size. */
-export function pageModule(d: Int32Array, page: number, entries: readonly number[], memoryPages: number): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
+export function pageModule(d: Int32Array, page: number, entries: readonly number[], memoryPages: number, ramBase: number): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
   const inc = selectSlots(d, entries);
   const labels = labelsOf(d, inc, entries);
   const order: number[] = [];
   for (let s = 0; s < SLOTS; s++) if (labels[s]) order.push(s);
-  const g = new PageGen(page, labels, order);
+  const g = new PageGen(page, labels, order, ramBase | 0);
   const blocks = order.map((l) => ({ type: T_BLOCK, locals: LOCALS, code: g.block(d, inc, l) }));
   const functions = [{ type: T_PAGE, locals: 0, code: g.entry() }, ...HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) })), ...blocks];
   const bytes = encodeModule({ types: TYPES, imports: IMPORTS, memoryPages, functions, exports: [{ name: 'page', fn: F_PAGE }] });
@@ -224,6 +224,8 @@ class PageGen {
     readonly page: number,
     readonly labels: Uint8Array,
     readonly order: readonly number[],
+    /** Guest RAM's physical base (LR/SC reserve physical addresses), as an int32. */
+    readonly ramBase: number,
   ) {
     order.forEach((l, i) => (this.fn[l] = F_BLOCK + i));
   }
@@ -274,8 +276,8 @@ class PageGen {
     for (const s of slots) {
       const sl = slotAt(d, s);
       const k = sl.def.sem.k;
-      if (k === 'load') loads = true;
-      if (k === 'store' || k === 'amo') stores = true;
+      if (k === 'load' || k === 'lr') loads = true;
+      if (k === 'store' || k === 'amo' || k === 'sc') stores = true;
       if (k === 'load' || k === 'store' || k === 'amo' || k === 'lr' || k === 'sc' || k === 'jalr' || ((k === 'branch' || k === 'jal') && (sl.imm & 3) !== 0)) calls = true;
       if (staticTarget(sl, s) === l) loops = true;
     }
@@ -421,20 +423,9 @@ class PageGen {
       case 'amo':
         return this.amo(sl, sem.e);
       case 'lr':
-        this.slowCall(F_LR, () => {
-          c.get(L_HID);
-          this.reg(sl.rs1);
-          c.i32(sl.rd).i32(this.where());
-        });
-        return;
+        return this.lr(sl);
       case 'sc':
-        this.slowCall(F_SC, () => {
-          c.get(L_HID);
-          this.reg(sl.rs1);
-          this.reg(sl.rs2);
-          c.i32(sl.rd).i32(this.where());
-        });
-        return;
+        return this.sc(sl);
       case 'nop':
         return;
       case 'csr':
@@ -498,6 +489,51 @@ class PageGen {
     c.end();
   }
 
+  /** LR.W through the load TLB, reserving the word's physical address; the hart otherwise. */
+  private lr(sl: Slot): void {
+    const c = this.c;
+    this.tlbHit(sl.rs1, 0, L_LT, 4);
+    c.if_();
+    this.ramAddr(L_LD);
+    c.set(L_E);
+    c.get(L_HS).get(L_E).i32(this.ramBase).op(W.i32_add).mem(W.i32_store, RESERVATION);
+    this.setReg(sl.rd, () => c.get(L_E).mem(W.i32_load, 0));
+    c.else_();
+    this.slowCall(F_LR, () => {
+      c.get(L_HID).get(L_A).i32(sl.rd).i32(this.where());
+    });
+    c.end();
+  }
+
+  /**
+   * SC.W through the store TLB: stores and writes 0 to rd when the word is reserved, else 1;
+   * either way the reservation is gone. The hart otherwise. (Linux's trap return runs an SC
+   * with no LR before it, to drop any reservation: one per system call.)
+   */
+  private sc(sl: Slot): void {
+    const c = this.c;
+    this.tlbHit(sl.rs1, 0, L_ST, 4);
+    c.if_();
+    this.ramAddr(L_SD);
+    c.set(L_E);
+    c.i32(1).set(L_T);
+    c.get(L_HS).mem(W.i32_load, RESERVATION).get(L_E).i32(this.ramBase).op(W.i32_add).op(W.i32_eq).if_();
+    c.get(L_E);
+    this.reg(sl.rs2);
+    c.mem(W.i32_store, 0);
+    c.i32(0).set(L_T);
+    c.end();
+    c.get(L_HS).i32(-1).mem(W.i32_store, RESERVATION);
+    this.setReg(sl.rd, () => c.get(L_T));
+    c.else_();
+    this.slowCall(F_SC, () => {
+      c.get(L_HID).get(L_A);
+      this.reg(sl.rs2);
+      c.i32(sl.rd).i32(this.where());
+    });
+    c.end();
+  }
+
   /** An AMO on a RAM word through the store TLB (writable, D set, not code); the hart otherwise. */
   private amo(sl: Slot, e: Expr): void {
     const c = this.c;
@@ -533,7 +569,8 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
   const HS = 0, K = 1, BUDGET = 2, N = 3, PCV = 4, E = 5, OFF = 6;
   const top = run.loop();
   // Fetch TLB: a miss goes back to JavaScript, which walks the page table.
-  run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(-4093).op(W.i32_and).get(K).op(W.i32_or);
+  // k is the data key (mmu.ts dataKey); fetch tags carry only its privilege bit.
+  run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(-4093).op(W.i32_and).get(K).i32(1 << 11).op(W.i32_and).op(W.i32_or);
   run.get(PCV).i32(10).op(W.i32_shr_u).i32(TLB_MASK << 2).op(W.i32_and).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
   run.op(W.i32_ne).if_();
   run.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS).get(N).op(W.return);
@@ -579,6 +616,7 @@ export class Translator {
   private readonly miss: unknown;
   private readonly imports: WebAssembly.Imports;
   private readonly memoryPages: number;
+  private readonly ramBase: number;
 
   constructor(
     ram: Ram,
@@ -586,6 +624,7 @@ export class Translator {
   ) {
     const memory = ram.memory!;
     this.memoryPages = memory.buffer.byteLength / 65536;
+    this.ramBase = ram.base;
     const pages = Math.ceil(ram.size / 4096);
     // One entry per RAM page, `miss` in each: grown once the engine exists (filling it with a
     // value as it grows takes 9 ms for 512 MiB; setting each entry from JavaScript took 15).
@@ -659,7 +698,7 @@ export class Translator {
 
   /** The module of decoded page `d` (RAM page `page`) entered at `entries` (see pageModule). */
   generate(d: Int32Array, page: number, entries: readonly number[]): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
-    return pageModule(d, page, entries, this.memoryPages);
+    return pageModule(d, page, entries, this.memoryPages, this.ramBase);
   }
 
   /** Compiles and installs a page's module now (tests, the warm-up). */
