@@ -129,6 +129,25 @@ for (const mode of MODES) {
     assert.equal(cpu.hart.reservation, -1);
   });
 
+  test(`${mode}: a hot loop whose loads and stores take the slow path (MMIO) keeps its registers right`, () => {
+    // Translated, this loop keeps its registers in locals: the slow-path load writes a0 in the
+    // hart's state and the loop must see it; the store must send the current s2.
+    const cpu = withHandler(mode);
+    cpu.dev.regs[0] = 7;
+    const loop = [
+      enc('lw', 'a0', 's0', 0), // MMIO: the slow path every pass
+      enc('add', 's2', 's2', 'a0'),
+      enc('sw', 's2', 's0', 4), // MMIO
+      enc('addi', 's1', 's1', -1),
+    ];
+    cpu.load([...li('s0', MMIO_BASE), ...li('s1', 200), ...loop, enc('bne', 's1', 'zero', -4 * loop.length), enc('wfi')]);
+    cpu.runToWfi();
+    assert.equal(cpu.x('s2'), 1400);
+    assert.equal(cpu.x('a0'), 7);
+    assert.equal(cpu.dev.regs[1], 1400, 'the last store sent the running sum');
+    assert.equal(cpu.dev.log.filter((l) => l === 'w4@4=e').length, 1, 'the second pass stored 14');
+  });
+
   test(`${mode}: LR/SC succeeds with a reservation, fails without or after SC/trap`, () => {
     const cpu = withHandler(mode);
     cpu.load([5], DATA);

@@ -18,8 +18,12 @@
 // page, k the key of load/store TLB tags (privilege and SUM: mmu.ts dataKey), hs the hart's
 // state (layout.ts: registers, TLB bank addresses, PC, FLAGS). It leaves with PC set; FLAGS says whether the dispatcher must return to
 // JavaScript (a trap, a slow path that changed interrupts, stopped the machine or wrote code,
-// or code that is not translated). Registers stay in memory (no copies in or out, so every exit
-// is cheap); loads and stores check the TLB inline and call the hart's slow paths otherwise.
+// or code that is not translated). Guest registers live in the hart's state, except in a block
+// that loops on itself: there the registers it uses are locals, loaded before the loop and
+// stored back (those it writes) before anything leaves the block or calls a slow path, which
+// sees and changes registers in the state. (Doing that in every block made the kernel slower:
+// its blocks are a few instructions long, so the loads and stores at the edges cost more than
+// they save.) Loads and stores check the TLB inline and call the hart's slow paths otherwise.
 // Liftoff compiles a page in tens of microseconds; V8 optimizes the hot ones in the background.
 
 import type { Ram } from '../ram';
@@ -83,6 +87,8 @@ const T_BLOCK = 4;
 const L_VB = 0, L_LIMIT = 1, L_K = 2, L_HS = 3, L_N = 4;
 const L_A = 5, L_E = 6, L_T = 7, L_LT = 8, L_LD = 9, L_ST = 10, L_SD = 11, L_HID = 12, L_PL = 13;
 const LOCALS = 9;
+/** The first local holding a guest register (in a looping block: one per register it uses). */
+const L_REGS = 14;
 const F_BLOCK = F_HELPER + HELPERS.length;
 
 /** Decoded operands of one slot (predecode.ts layout). */
@@ -105,6 +111,41 @@ function slotAt(d: Int32Array, s: number): Slot {
 /** True when control never falls through to the next slot. */
 function unconditional(k: string): boolean {
   return k === 'jal' || k === 'jalr';
+}
+
+/** Adds the registers expression `e` reads (leaves a and b) to `to`. */
+function exprReads(e: Expr, sl: Slot, to: Set<number>): void {
+  if (e.o === 'leaf') {
+    if (e.leaf === 'a') to.add(sl.rs1);
+    else if (e.leaf === 'b') to.add(sl.rs2);
+    return;
+  }
+  if (e.o === 'sel') exprReads(e.c, sl, to);
+  exprReads(e.x, sl, to);
+  exprReads(e.y, sl, to);
+}
+
+/** Adds what one instruction reads to `reads` and what it writes to `writes` (x0 included). */
+function regsOf(sl: Slot, reads: Set<number>, writes: Set<number>): void {
+  const sem = sl.def.sem;
+  switch (sem.k) {
+    case 'alu':
+    case 'branch':
+      exprReads(sem.e, sl, reads);
+      break;
+    case 'jalr':
+    case 'load':
+    case 'lr':
+      reads.add(sl.rs1);
+      break;
+    case 'store':
+    case 'amo':
+    case 'sc':
+      reads.add(sl.rs1);
+      reads.add(sl.rs2);
+      break;
+  }
+  if (sem.k !== 'branch' && sem.k !== 'store' && sem.k !== 'nop') writes.add(sl.rd);
 }
 
 /** The slots to translate: straight-line runs from each entry (see the header). */
@@ -148,7 +189,10 @@ export function pageModule(d: Int32Array, page: number, entries: readonly number
   const order: number[] = [];
   for (let s = 0; s < SLOTS; s++) if (labels[s]) order.push(s);
   const g = new PageGen(page, labels, order, ramBase | 0);
-  const blocks = order.map((l) => ({ type: T_BLOCK, locals: LOCALS, code: g.block(d, inc, l) }));
+  const blocks = order.map((l) => {
+    const code = g.block(d, inc, l);
+    return { type: T_BLOCK, locals: g.locals, code };
+  });
   const functions = [{ type: T_PAGE, locals: 0, code: g.entry() }, ...HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) })), ...blocks];
   const bytes = encodeModule({ types: TYPES, imports: IMPORTS, memoryPages, functions, exports: [{ name: 'page', fn: F_PAGE }] });
   return { bytes, labels, length: g.length };
@@ -219,6 +263,12 @@ class PageGen {
   /** The block's shared slow-path exit (status in L_T, instructions before it in L_PL). */
   private slow!: Label;
   private readonly fn = new Int32Array(SLOTS).fill(-1);
+  /** Locals of the current block (after its parameters). */
+  locals = LOCALS;
+  /** The local holding each guest register in the current block (0: in the hart's state). */
+  private readonly loc = new Int32Array(32);
+  /** Registers held in locals that the block writes: stored back before it leaves or calls out. */
+  private readonly dirty = new Uint8Array(32);
 
   constructor(
     readonly page: number,
@@ -290,6 +340,7 @@ class PageGen {
       c.get(L_HS).mem(W.i32_load, SDELTA).set(L_SD);
     }
     if (calls) c.get(L_HS).mem(W.i32_load, HID).set(L_HID);
+    this.loadRegs(d, slots, loops);
     this.slow = c.block();
     if (loops) this.self = c.loop();
     for (const s of slots) {
@@ -304,6 +355,7 @@ class PageGen {
       const next = last + 1;
       if (next < SLOTS && inc[next] && this.labels[next]) {
         // Falling into the next block.
+        this.storeRegs();
         c.get(L_VB).get(L_LIMIT).get(L_K).get(L_HS).get(L_N).i32(this.p).op(W.i32_add).returnCall(this.fn[next]);
       } else {
         this.exitTo(next, this.p); // a gap (or the page's end): the dispatcher goes on from there
@@ -316,10 +368,45 @@ class PageGen {
     return c;
   }
 
+  // ---- guest registers in locals
+
+  /**
+   * In a block that loops on itself, gives every register it uses a local and loads them all
+   * before the loop, so a local always holds the register's value whichever path got there.
+   * Every register the block writes is stored back at each exit: any pass may have written it.
+   */
+  private loadRegs(d: Int32Array, slots: readonly number[], loops: boolean): void {
+    this.loc.fill(0);
+    this.dirty.fill(0);
+    this.locals = LOCALS;
+    if (!loops) return;
+    const reads = new Set<number>(), writes = new Set<number>();
+    for (const s of slots) regsOf(slotAt(d, s), reads, writes);
+    let next = L_REGS;
+    for (let r = 1; r < 32; r++) {
+      if (!reads.has(r) && !writes.has(r)) continue;
+      this.loc[r] = next++;
+      this.c.get(L_HS).mem(W.i32_load, X + 4 * r).set(this.loc[r]);
+      if (writes.has(r)) this.dirty[r] = 1;
+    }
+    this.locals = LOCALS + next - L_REGS;
+  }
+
+  /** Stores the registers the block writes back to the hart's state (before an exit or a slow path). */
+  private storeRegs(): void {
+    for (let r = 1; r < 32; r++) if (this.dirty[r] !== 0) this.c.get(L_HS).get(this.loc[r]).mem(W.i32_store, X + 4 * r);
+  }
+
+  /** After a slow path that wrote rd in the hart's state: its local takes the new value. */
+  private reloadReg(r: number): void {
+    if (this.loc[r] !== 0) this.c.get(L_HS).mem(W.i32_load, X + 4 * r).set(this.loc[r]);
+  }
+
   // ---- operands
 
   private reg(r: number): void {
     if (r === 0) this.c.i32(0);
+    else if (this.loc[r] !== 0) this.c.get(this.loc[r]);
     else this.c.get(L_HS).mem(W.i32_load, X + 4 * r);
   }
   private pcOf(s: number): void {
@@ -331,6 +418,11 @@ class PageGen {
     if (rd === 0) {
       value();
       c.op(W.drop);
+      return;
+    }
+    if (this.loc[rd] !== 0) {
+      value();
+      c.set(this.loc[rd]);
       return;
     }
     c.get(L_HS);
@@ -352,15 +444,21 @@ class PageGen {
     this.c.mem(W.i32_store, PC);
     this.ret(retired);
   }
-  private ret(retired: number): void {
+  private ret(retired: number, storeRegs = true): void {
+    if (storeRegs) this.storeRegs();
     this.c.get(L_N).i32(retired).op(W.i32_add).op(W.return);
   }
-  /** A slow-path call: `args` pushes the arguments; a status other than 0 leaves the block. */
-  private slowCall(fn: number, args: () => void): void {
+  /**
+   * A slow-path call: `args` pushes the arguments; a status other than 0 leaves the block. The
+   * hart sees the registers in its state, and writes `rd` there (-1: none).
+   */
+  private slowCall(fn: number, rd: number, args: () => void): void {
     const c = this.c;
+    this.storeRegs();
     c.i32(this.p).set(L_PL);
     args();
     c.call(fn).tee(L_T).brIf(this.slow);
+    if (rd > 0) this.reloadReg(rd);
   }
 
   /** Go on at in-page label t (checking the budget) or leave for vb + target. */
@@ -372,18 +470,22 @@ class PageGen {
       c.get(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
       this.exitTo(t, 0);
       c.end();
-      if (t === this.seg) c.br(this.self);
-      else c.get(L_VB).get(L_LIMIT).get(L_K).get(L_HS).get(L_N).returnCall(this.fn[t]);
+      if (t === this.seg) c.br(this.self); // registers stay in their locals around the loop
+      else {
+        this.storeRegs();
+        c.get(L_VB).get(L_LIMIT).get(L_K).get(L_HS).get(L_N).returnCall(this.fn[t]);
+      }
     } else {
       c.get(L_HS).get(L_VB).i32(target).op(W.i32_add).mem(W.i32_store, PC);
       this.ret(this.p + 1);
     }
   }
   private misaligned(tval: () => void): void {
+    this.storeRegs();
     this.c.get(L_HID).i32(Cause.InsnMisaligned);
     tval();
     this.c.i32(this.where()).call(F_RAISE);
-    this.ret(this.p);
+    this.ret(this.p, false);
   }
 
   // ---- templates, one per kind
@@ -469,7 +571,7 @@ class PageGen {
       c.mem(LOAD_OP[key], 0);
     });
     c.else_();
-    this.slowCall(F_LD, () => c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
+    this.slowCall(F_LD, sl.rd, () => c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
     c.end();
   }
 
@@ -481,7 +583,7 @@ class PageGen {
     this.reg(sl.rs2);
     c.mem(STORE_OP[width], 0);
     c.else_();
-    this.slowCall(F_ST, () => {
+    this.slowCall(F_ST, -1, () => {
       c.get(L_HID).get(L_A).i32(width);
       this.reg(sl.rs2);
       c.i32(this.where());
@@ -499,7 +601,7 @@ class PageGen {
     c.get(L_HS).get(L_E).i32(this.ramBase).op(W.i32_add).mem(W.i32_store, RESERVATION);
     this.setReg(sl.rd, () => c.get(L_E).mem(W.i32_load, 0));
     c.else_();
-    this.slowCall(F_LR, () => {
+    this.slowCall(F_LR, sl.rd, () => {
       c.get(L_HID).get(L_A).i32(sl.rd).i32(this.where());
     });
     c.end();
@@ -526,7 +628,7 @@ class PageGen {
     c.get(L_HS).i32(-1).mem(W.i32_store, RESERVATION);
     this.setReg(sl.rd, () => c.get(L_T));
     c.else_();
-    this.slowCall(F_SC, () => {
+    this.slowCall(F_SC, sl.rd, () => {
       c.get(L_HID).get(L_A);
       this.reg(sl.rs2);
       c.i32(sl.rd).i32(this.where());
@@ -546,7 +648,7 @@ class PageGen {
     c.mem(W.i32_store, 0);
     this.setReg(sl.rd, () => c.get(L_T));
     c.else_();
-    this.slowCall(F_AMO, () => {
+    this.slowCall(F_AMO, sl.rd, () => {
       c.get(L_HID).i32(sl.op | (sl.rd << 8)).get(L_A);
       this.reg(sl.rs2);
       c.i32(this.where());
