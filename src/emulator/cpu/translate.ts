@@ -561,50 +561,55 @@ class PageGen {
     this.c.get(L_A).get(deltas).get(L_E).op(W.i32_add).mem(W.i32_load, 0).op(W.i32_add);
   }
 
+  /**
+   * Every memory access: `inline` when the TLB entry `tags` covers base + imm (the address in
+   * L_A, the entry in L_E), else the slow path `fn` with the arguments `args` pushes.
+   */
+  private access(sl: Slot, imm: number, tags: number, width: number, inline: () => void, fn: number, rd: number, args: () => void): void {
+    const c = this.c;
+    this.tlbHit(sl.rs1, imm, tags, width);
+    c.if_();
+    inline();
+    c.else_();
+    this.slowCall(fn, rd, args);
+    c.end();
+  }
+
   private load(sl: Slot, width: 1 | 2 | 4, signed: boolean): void {
     const c = this.c;
     const key = `${width}${signed ? 's' : 'u'}` as const;
-    this.tlbHit(sl.rs1, sl.imm, L_LT, width);
-    c.if_();
-    this.setReg(sl.rd, () => {
-      this.ramAddr(L_LD);
-      c.mem(LOAD_OP[key], 0);
-    });
-    c.else_();
-    this.slowCall(F_LD, sl.rd, () => c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
-    c.end();
+    const inline = () =>
+      this.setReg(sl.rd, () => {
+        this.ramAddr(L_LD);
+        c.mem(LOAD_OP[key], 0);
+      });
+    this.access(sl, sl.imm, L_LT, width, inline, F_LD, sl.rd, () => c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
   }
 
   private store(sl: Slot, width: 1 | 2 | 4): void {
     const c = this.c;
-    this.tlbHit(sl.rs1, sl.imm, L_ST, width);
-    c.if_();
-    this.ramAddr(L_SD);
-    this.reg(sl.rs2);
-    c.mem(STORE_OP[width], 0);
-    c.else_();
-    this.slowCall(F_ST, -1, () => {
+    const inline = () => {
+      this.ramAddr(L_SD);
+      this.reg(sl.rs2);
+      c.mem(STORE_OP[width], 0);
+    };
+    this.access(sl, sl.imm, L_ST, width, inline, F_ST, -1, () => {
       c.get(L_HID).get(L_A).i32(width);
       this.reg(sl.rs2);
       c.i32(this.where());
     });
-    c.end();
   }
 
   /** LR.W through the load TLB, reserving the word's physical address; the hart otherwise. */
   private lr(sl: Slot): void {
     const c = this.c;
-    this.tlbHit(sl.rs1, 0, L_LT, 4);
-    c.if_();
-    this.ramAddr(L_LD);
-    c.set(L_E);
-    c.get(L_HS).get(L_E).i32(this.ramBase).op(W.i32_add).mem(W.i32_store, RESERVATION);
-    this.setReg(sl.rd, () => c.get(L_E).mem(W.i32_load, 0));
-    c.else_();
-    this.slowCall(F_LR, sl.rd, () => {
-      c.get(L_HID).get(L_A).i32(sl.rd).i32(this.where());
-    });
-    c.end();
+    const inline = () => {
+      this.ramAddr(L_LD);
+      c.set(L_E);
+      c.get(L_HS).get(L_E).i32(this.ramBase).op(W.i32_add).mem(W.i32_store, RESERVATION);
+      this.setReg(sl.rd, () => c.get(L_E).mem(W.i32_load, 0));
+    };
+    this.access(sl, 0, L_LT, 4, inline, F_LR, sl.rd, () => c.get(L_HID).get(L_A).i32(sl.rd).i32(this.where()));
   }
 
   /**
@@ -614,46 +619,42 @@ class PageGen {
    */
   private sc(sl: Slot): void {
     const c = this.c;
-    this.tlbHit(sl.rs1, 0, L_ST, 4);
-    c.if_();
-    this.ramAddr(L_SD);
-    c.set(L_E);
-    c.i32(1).set(L_T);
-    c.get(L_HS).mem(W.i32_load, RESERVATION).get(L_E).i32(this.ramBase).op(W.i32_add).op(W.i32_eq).if_();
-    c.get(L_E);
-    this.reg(sl.rs2);
-    c.mem(W.i32_store, 0);
-    c.i32(0).set(L_T);
-    c.end();
-    c.get(L_HS).i32(-1).mem(W.i32_store, RESERVATION);
-    this.setReg(sl.rd, () => c.get(L_T));
-    c.else_();
-    this.slowCall(F_SC, sl.rd, () => {
+    const inline = () => {
+      this.ramAddr(L_SD);
+      c.set(L_E);
+      c.i32(1).set(L_T);
+      c.get(L_HS).mem(W.i32_load, RESERVATION).get(L_E).i32(this.ramBase).op(W.i32_add).op(W.i32_eq).if_();
+      c.get(L_E);
+      this.reg(sl.rs2);
+      c.mem(W.i32_store, 0);
+      c.i32(0).set(L_T);
+      c.end();
+      c.get(L_HS).i32(-1).mem(W.i32_store, RESERVATION);
+      this.setReg(sl.rd, () => c.get(L_T));
+    };
+    this.access(sl, 0, L_ST, 4, inline, F_SC, sl.rd, () => {
       c.get(L_HID).get(L_A);
       this.reg(sl.rs2);
       c.i32(sl.rd).i32(this.where());
     });
-    c.end();
   }
 
   /** An AMO on a RAM word through the store TLB (writable, D set, not code); the hart otherwise. */
   private amo(sl: Slot, e: Expr): void {
     const c = this.c;
-    this.tlbHit(sl.rs1, 0, L_ST, 4);
-    c.if_();
-    this.ramAddr(L_SD);
-    c.tee(L_E).mem(W.i32_load, 0).set(L_T);
-    c.get(L_E);
-    emitExpr(c, e, (l) => (l === 'old' ? c.get(L_T) : this.reg(sl.rs2)));
-    c.mem(W.i32_store, 0);
-    this.setReg(sl.rd, () => c.get(L_T));
-    c.else_();
-    this.slowCall(F_AMO, sl.rd, () => {
+    const inline = () => {
+      this.ramAddr(L_SD);
+      c.tee(L_E).mem(W.i32_load, 0).set(L_T);
+      c.get(L_E);
+      emitExpr(c, e, (l) => (l === 'old' ? c.get(L_T) : this.reg(sl.rs2)));
+      c.mem(W.i32_store, 0);
+      this.setReg(sl.rd, () => c.get(L_T));
+    };
+    this.access(sl, 0, L_ST, 4, inline, F_AMO, sl.rd, () => {
       c.get(L_HID).i32(sl.op | (sl.rd << 8)).get(L_A);
       this.reg(sl.rs2);
       c.i32(this.where());
     });
-    c.end();
   }
 }
 
