@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Machine, StopReason } from '../src/emulator/machine';
 import { guestArtifacts, GUEST_READY_MARKER } from '../test/guest-artifacts/artifacts';
 import { WORKLOADS } from './vs-semu';
+import { countEngine } from './engine-counts';
 
 export interface WorkloadResult {
   name: string;
@@ -17,6 +18,8 @@ export interface WorkloadResult {
   instructions: number;
   /** CPU seconds of this process over the same span. */
   cpu_s: number;
+  /** With `counts`: the engine's events over the same span (engine-counts.ts). */
+  counts?: Record<string, number>;
 }
 
 export interface WorkloadsBench {
@@ -27,8 +30,11 @@ export interface WorkloadsBench {
   invalidated: number;
 }
 
-/** `commands`: what to type, in order (default: the vs-semu workloads). */
-export function benchWorkloads(commands: readonly string[] = WORKLOADS.map((w) => w.cmd)): WorkloadsBench {
+/**
+ * `commands`: what to type, in order (default: the vs-semu workloads). `counts`: count the
+ * engine's events per workload (slows everything down; see engine-counts.ts).
+ */
+export function benchWorkloads(commands: readonly string[] = WORKLOADS.map((w) => w.cmd), counts = false): WorkloadsBench {
   const g = guestArtifacts();
   let text = '';
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -47,8 +53,9 @@ export function benchWorkloads(commands: readonly string[] = WORKLOADS.map((w) =
       if (Date.now() > deadline) throw new Error(`${what}: no result after 300 s\n${text.slice(-2000)}`);
     }
   };
+  const take = counts ? countEngine(m) : null;
   until(() => text.includes(GUEST_READY_MARKER), 'boot');
-  const boot: WorkloadResult = { name: 'boot', guest_s: NaN, instructions: m.instret(), cpu_s: cpu() - c0 };
+  const boot: WorkloadResult = { name: 'boot', guest_s: NaN, instructions: m.instret(), cpu_s: cpu() - c0, counts: take?.() };
   const results: WorkloadResult[] = [];
   for (const cmd of commands) {
     const name = cmd.split(' ')[0];
@@ -59,7 +66,7 @@ export function benchWorkloads(commands: readonly string[] = WORKLOADS.map((w) =
     m.consoleIn(new TextEncoder().encode(`${cmd}\n`));
     let match: RegExpExecArray | null = null;
     until(() => (match = re.exec(text.slice(from))) !== null, cmd);
-    results.push({ name, guest_s: Number(match![1]) / 1e9, instructions: m.instret() - i0, cpu_s: cpu() - t0 });
+    results.push({ name, guest_s: Number(match![1]) / 1e9, instructions: m.instret() - i0, cpu_s: cpu() - t0, counts: take?.() });
   }
   const c = m.code;
   m.shutdown();
