@@ -8,7 +8,7 @@
 //
 // Permission facts baked into an entry: a load entry exists only if the page was readable under
 // the MXR/SUM state at fill time; a store entry only if the page was writable with D already
-// set and the page holds no translated code. SUM is part of a data entry's tag (SUM_KEY), so an
+// set and the page holds no translated code. SUM is part of a data entry's tag (dataKey), so an
 // entry filled while S-mode code could reach U pages never hits once SUM is clear, and clearing
 // it flushes nothing (Linux sets and clears SUM around every copy to or from user space: the
 // flush that used to follow cost the kernel its whole data TLB each time). Clearing MXR flushes
@@ -35,29 +35,26 @@ export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS } from './tlb-size';
  * A TLB tag: the page's virtual address with the privilege in bit 11 (a page-offset bit). A
  * lookup compares it with `(va & (-4096 | (width - 1))) | priv << 11`, so one compare checks
  * the page, the privilege and the alignment of the access (a misaligned address never hits).
- * Data entries add SUM_KEY to `priv << 11` (see dataKey).
+ * Load/store entries also carry sstatus.SUM (see dataKey).
  */
 export function tlbTag(va: number, key: number): number {
   return (va & -4096) | key;
 }
 
-/** The key bits of load/store tags: the privilege in bit 11, sstatus.SUM in bit 9 (SUM_KEY). */
+/**
+ * The key bits of load/store tags: the privilege in bit 11, and sstatus.SUM (bit 18) moved to
+ * bit 9, a page-offset bit no address part of a tag has. Fetch tags carry the privilege only.
+ */
 export function dataKey(priv: number, status: number): number {
   return (priv << 11) | ((status & SSTATUS_SUM) >>> 9);
 }
 
 /**
- * Key bit of load/store entries (never fetch entries) filled and looked up with sstatus.SUM set:
- * sstatus bit 18 moved to bit 9, a page-offset bit no address part of a key has. See dataKey.
- */
-export const SUM_KEY = 1 << 9;
-
-/**
  * Tag bit of a load/store entry for a page holding a watched address (src/emulator/watch.ts):
- * a page-offset bit that no lookup key has (keys carry only bits 0-1 for alignment and 11 for
- * the privilege), so the fast paths — JavaScript loops and translated code alike — never match
- * it; every access takes the slow path, which finds the translation here instead of walking
- * the page table again.
+ * a page-offset bit that no lookup key has (keys carry only bits 0-1 for alignment, 9 for SUM
+ * and 11 for the privilege), so the fast paths — JavaScript loops and translated code alike —
+ * never match it; every access takes the slow path, which finds the translation here instead
+ * of walking the page table again.
  */
 export const TLB_WATCHED = 1 << 10;
 

@@ -16,14 +16,15 @@
 // virtual base (every pc is vb + constant, so one function serves every virtual alias of the
 // page), limit the instructions it may retire before it leaves at the next jump within the
 // page, k the key of load/store TLB tags (privilege and SUM: mmu.ts dataKey), hs the hart's
-// state (layout.ts: registers, TLB bank addresses, PC, FLAGS). It leaves with PC set; FLAGS says whether the dispatcher must return to
-// JavaScript (a trap, a slow path that changed interrupts, stopped the machine or wrote code,
-// or code that is not translated). Guest registers live in the hart's state, except in a block
-// that loops on itself: there the registers it uses are locals, loaded before the loop and
-// stored back (those it writes) before anything leaves the block or calls a slow path, which
-// sees and changes registers in the state. (Doing that in every block made the kernel slower:
-// its blocks are a few instructions long, so the loads and stores at the edges cost more than
-// they save.) Loads and stores check the TLB inline and call the hart's slow paths otherwise.
+// state (layout.ts: registers, TLB bank addresses, PC, FLAGS). It leaves with PC set; FLAGS
+// says whether the dispatcher must return to JavaScript (a trap, a slow path that changed
+// interrupts, stopped the machine or wrote code, or code that is not translated). Guest
+// registers live in the hart's state, except in a block that loops on itself: there the
+// registers it uses are locals, loaded before the loop and stored back (those it writes) before
+// anything leaves the block or calls a slow path, which sees and changes registers in the
+// state. (Doing that in every block made the kernel slower: its blocks are a few instructions
+// long, so the loads and stores at the edges cost more than they save.) Loads and stores check
+// the TLB inline and call the hart's slow paths otherwise.
 // Liftoff compiles a page in tens of microseconds; V8 optimizes the hot ones in the background.
 
 import type { Ram } from '../ram';
