@@ -1,6 +1,6 @@
 // `npm run bench [-- NAME ...]`: runs the benchmarks (all by default: boot cpu pause panels
 // panels-host audio screen fs watch dwarf net; `soak` (35 minutes), `vs-semu` (needs SEMU_C),
-// `workloads` (in-process, WORKLOADS=a,b) and `wasm-calls` only when named),
+// `workloads` (in-process, WORKLOADS=a,b), `boot-timeline` and `wasm-calls` only when named),
 // prints one table, and ends with the line `boot_s=<median of 5> mips=<cpubench>`.
 // Record results with the machine's description in bench/RESULTS.md.
 
@@ -13,6 +13,7 @@ import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
 import { benchVsSemu, isReading } from './vs-semu';
 import { benchWorkloads } from './workloads';
+import { benchBootTimeline } from './boot-timeline';
 import { benchWasmCalls } from './wasm-calls';
 import { benchWatch } from './watch';
 import { benchDwarf } from './dwarf';
@@ -32,7 +33,7 @@ function range(all: readonly number[]): string {
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const all = ['boot', 'cpu', 'pause', 'panels', 'panels-host', 'audio', 'screen', 'fs', 'watch', 'dwarf', 'net'];
-  const named = ['soak', 'vs-semu', 'workloads', 'wasm-calls'];
+  const named = ['soak', 'vs-semu', 'workloads', 'boot-timeline', 'wasm-calls'];
   const unknown = wanted.filter((n) => !all.includes(n) && !named.includes(n));
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}: choose from ${[...all, ...named].join(' ')}`);
   const run = (n: string) => (wanted.length === 0 ? all : wanted).includes(n);
@@ -79,6 +80,13 @@ async function main(): Promise<void> {
       if (r.counts) say([`in-process ${r.name}: engine events`, `${Object.keys(r.counts).length} kinds`, Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ')]);
     }
     say(['code cache', `${w.translated} blocks`, `${w.decodes} page decodes, ${w.invalidated} invalidations`]);
+  }
+  if (run('boot-timeline')) {
+    const t = benchBootTimeline();
+    for (const s of t.slices) {
+      say([`boot from ${(s.from / 1e6).toFixed(1)} M insns`, `${s.ms.toFixed(1)} ms`, `${(s.instructions / 1e3 / s.ms).toFixed(0)} MIPS; console: ${s.console.slice(-90)}`]);
+    }
+    say(['boot to ready (in-process, wall)', `${t.total_ms.toFixed(0)} ms`, `${t.slices.length} slices`]);
   }
   if (run('wasm-calls')) {
     for (const r of benchWasmCalls()) say([`wasm call: ${r.functions} functions, ${r.perModule} per module`, `${r.ns_per_call.toFixed(1)} ns`, 'per call_indirect from one dispatcher, scrambled order']);

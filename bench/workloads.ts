@@ -30,6 +30,11 @@ export interface WorkloadsBench {
   invalidated: number;
 }
 
+/** The default guest on a bare Machine in this process; its console text goes to `out`. */
+export function guestMachine(g: { kernel: string; initrd: string }, out: (text: string) => void): Machine {
+  return new Machine({ kernel: readFileSync(g.kernel), initrd: readFileSync(g.initrd) }, { consoleOut: (b, n) => out(Buffer.from(b.subarray(0, n)).toString('latin1')) });
+}
+
 /**
  * `commands`: what to type, in order (default: the vs-semu workloads). `counts`: count the
  * engine's events per workload (slows everything down; see engine-counts.ts).
@@ -43,7 +48,7 @@ export function benchWorkloads(commands: readonly string[] = WORKLOADS.map((w) =
     return (u.user + u.system) / 1e6;
   };
   const c0 = cpu();
-  const m = new Machine({ kernel: readFileSync(g.kernel), initrd: readFileSync(g.initrd) }, { consoleOut: (b, n) => (text += Buffer.from(b.subarray(0, n)).toString('latin1')) });
+  const m = guestMachine(g, (t) => (text += t));
   const until = (done: () => boolean, what: string) => {
     const deadline = Date.now() + 300_000;
     while (!done()) {

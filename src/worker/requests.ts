@@ -4,7 +4,7 @@
 // the harts' decoded-code caches. Every argument is checked: a bad one is an error answer.
 
 import type { Hart } from '../emulator/cpu/hart';
-import { CSR_NAMES, CSR_SATP, CSR_SSTATUS } from '../emulator/cpu/csr';
+import { CSR_NAMES, SUPERVISOR_CSRS } from '../emulator/cpu/csr';
 import type { HartState } from '../../debug-adapter/registers';
 import { registerIndex } from '../../debug-adapter/registers';
 import type { WorkerArgs, WorkerMethod, WorkerResult } from './protocol';
@@ -105,7 +105,7 @@ function setCsr(h: Hart, name: string, value: number): { value: number } {
 }
 
 /** The CSRs a person may change from the debugger (counters and time are not writable). */
-const WRITABLE_CSRS = new Set<number>([CSR_SSTATUS, 0x104, 0x105, 0x106, 0x10a, 0x140, 0x141, 0x142, 0x143, 0x144, CSR_SATP]);
+const WRITABLE_CSRS = new Set<number>(SUPERVISOR_CSRS);
 
 function writeMemory(m: DebuggableMachine, paddr: number, data: unknown): { written: number } {
   if (!(data instanceof Uint8Array)) throw new Error('writeMemory needs the bytes as a Uint8Array');

@@ -12,6 +12,10 @@ export const CSR_SCAUSE = 0x142;
 export const CSR_STVAL = 0x143;
 export const CSR_SIP = 0x144;
 export const CSR_SATP = 0x180;
+/** The supervisor CSRs the harts implement (the counters aside): CSR views and the debugger. */
+export const SUPERVISOR_CSRS: readonly number[] = [
+  CSR_SSTATUS, CSR_SIE, CSR_STVEC, CSR_SCOUNTEREN, CSR_SENVCFG, CSR_SSCRATCH, CSR_SEPC, CSR_SCAUSE, CSR_STVAL, CSR_SIP, CSR_SATP,
+];
 export const CSR_CYCLE = 0xc00;
 export const CSR_TIME = 0xc01;
 export const CSR_INSTRET = 0xc02;

@@ -44,6 +44,7 @@ import {
   SSTATUS_SPIE,
   SSTATUS_SPP,
   SSTATUS_WRITABLE,
+  SUPERVISOR_CSRS,
 } from './csr';
 
 
@@ -640,8 +641,6 @@ export class Hart extends Mmu implements InterruptTarget {
   }
 
   /** The supervisor CSRs this hart implements (besides the counters), for CSR views. */
-  static readonly CSRS: readonly number[] = [
-    CSR_SSTATUS, CSR_SIE, CSR_STVEC, CSR_SCOUNTEREN, CSR_SENVCFG, CSR_SSCRATCH, CSR_SEPC, CSR_SCAUSE, CSR_STVAL, CSR_SIP, CSR_SATP,
-  ];
+  static readonly CSRS: readonly number[] = SUPERVISOR_CSRS;
 }
 
