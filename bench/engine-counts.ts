@@ -1,5 +1,6 @@
 // Event counts of the CPU engine for `workloads` with WORKLOAD_COUNTS=1: page walks by access,
-// privilege and SUM, slow-path loads and stores, traps, CSR writes, SRETs, fences, TLB bank
+// privilege and SUM, slow-path loads and stores, traps, CSR writes (those JavaScript runs:
+// translated code writes the trap CSRs and sstatus inline), SRETs, fences, TLB bank
 // flushes, entries into translated code with the instructions they retired and why they came
 // back, and the fast loop's runs with their instructions by the kind of page they ran on.
 // Counting is how the SUM flushes and the SC of every trap return were found (bench/RESULTS.md);

@@ -307,4 +307,28 @@ for (const mode of MODES) {
     assert.equal(cpu.hart.stval, 0x60001000);
     assert.equal(cpu.hart.sepc, 0x60001000);
   });
+
+  test(`${mode}: sstatus.SUM toggled in a hot loop: each access sees the SUM of its moment`, () => {
+    // Translated code keeps the load/store key (privilege and SUM) fixed: a CSR write that
+    // changes SUM must leave it. The handler turns SUM back on, so translated code is entered
+    // with SUM set; a clear that did not leave would let the next load use the SUM entry.
+    const { cpu, pt } = setup(mode);
+    pt.map(DATA_VA, DATA_PA, V | R | W | U);
+    cpu.ram.write32(DATA_PA, 7);
+    // The handler: SUM on, skip the faulting load, count it.
+    cpu.load([enc('csrrs', 'zero', SSTATUS, 't0'), enc('csrrs', 't5', 0x141, 'zero'), enc('addi', 't5', 't5', 4), enc('csrrw', 'zero', 0x141, 't5'), enc('addi', 's5', 's5', 1), enc('sret')], HANDLER);
+    const loop = [
+      enc('csrrs', 'zero', SSTATUS, 't0'),
+      enc('lw', 'a0', 's0', 0), // SUM set: reads the U page
+      enc('add', 's2', 's2', 'a0'),
+      enc('csrrc', 'zero', SSTATUS, 't0'),
+      enc('lw', 'a1', 's0', 0), // SUM clear: faults
+      enc('addi', 's1', 's1', -1),
+    ];
+    run(cpu, [...li('t0', SUM), ...li('s0', DATA_VA), ...li('s1', 3000), ...loop, enc('bne', 's1', 'zero', -4 * loop.length)]);
+    assert.equal(cpu.x('s2'), 7 * 3000, 'every load with SUM set read the U page');
+    assert.equal(cpu.x('s5'), 3000, 'every load after the clear faulted');
+    assert.equal(cpu.x('a1'), 0);
+    assert.equal(cpu.hart.scause, 13);
+  });
 }

@@ -243,4 +243,49 @@ for (const mode of MODES) {
     assert.equal(cpu.x('a1'), 1);
     assert.equal(h.mip & MIP_SSIP, MIP_SSIP);
   });
+
+  test(`${mode}: the trap CSRs and sstatus in a hot loop read and write as the reference does`, () => {
+    // Translated code accesses sscratch, sepc, scause, stval and sstatus inline.
+    const cpu = cpuWithHandler(mode);
+    const loop = [
+      enc('csrrw', 't0', SSCRATCH, 's1'), // t0 = the previous pass's s1
+      enc('add', 's2', 's2', 't0'),
+      enc('csrrsi', 'zero', SSTATUS, 2), // SIE on: nothing is pending
+      enc('csrrci', 't1', SSTATUS, 2), // t1 has SIE; SIE off
+      enc('andi', 't1', 't1', 2),
+      enc('add', 's3', 's3', 't1'),
+      enc('addi', 't2', 's1', 5),
+      enc('csrrw', 'zero', SEPC, 't2'), // WARL: bits 1:0 read as 0
+      enc('csrrs', 't3', SEPC, 'zero'),
+      enc('csrrw', 'zero', STVAL, 't2'),
+      enc('csrrci', 't4', STVAL, 1),
+      enc('csrrw', 'zero', SCAUSE, 't3'),
+      enc('addi', 's1', 's1', -1),
+    ];
+    cpu.load([...li('s1', 3000), ...loop, enc('bne', 's1', 'zero', -4 * loop.length), enc('wfi')]);
+    cpu.runToWfi();
+    const h = cpu.hart;
+    assert.equal(cpu.x('s2'), (3000 * 3001) / 2 - 1, 'each swap read the value the pass before wrote');
+    assert.equal(cpu.x('s3'), 2 * 3000, 'sstatus.SIE read back set on every pass');
+    assert.equal(h.status & 2, 0);
+    assert.equal(h.sscratch, 1);
+    assert.equal(cpu.x('t3'), 4, 'sepc = 6 & ~3');
+    assert.equal(h.sepc, 4);
+    assert.equal(cpu.x('t4'), 6, 'csrrci returned the old stval');
+    assert.equal(h.stval, 6, 'and cleared bit 0');
+    assert.equal(h.scause, 4);
+  });
+
+  test(`${mode}: setting sstatus.SIE in a hot loop takes a pending interrupt right after the CSR instruction`, () => {
+    const cpu = cpuWithHandler(mode);
+    const loop = [enc('csrrsi', 'zero', SSTATUS, 2), enc('csrrci', 'zero', SSTATUS, 2), enc('addi', 's2', 's2', 1)];
+    const prologue = [...li('t0', MIP_STIP), enc('csrrw', 'zero', SIE, 't0')];
+    cpu.load([...prologue, ...loop, enc('jal', 'zero', -4 * loop.length)]);
+    cpu.step(5000); // hot by now, nothing pending
+    assert.ok(cpu.x('s2') > 100);
+    cpu.hart.setPending(MIP_STIP, true);
+    cpu.runToWfi(20000);
+    assert.equal(cpu.hart.scause, INT | 5);
+    assert.equal(cpu.hart.sepc, 0x1000 + 4 * prologue.length + 4, 'taken before the instruction after the csrrsi');
+  });
 }

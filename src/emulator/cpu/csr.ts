@@ -30,6 +30,8 @@ export const SSTATUS_SPP = 1 << 8;
 export const SSTATUS_SUM = 1 << 18;
 export const SSTATUS_MXR = 1 << 19;
 export const SSTATUS_WRITABLE = SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR;
+/** sepc is WARL with bits [1:0] zero (no compressed instructions). */
+export const SEPC_WRITABLE = ~3;
 
 /** sie/sip bits S-mode can see: SSI, STI, SEI. Only SSIP is writable through sip. */
 export const SIE_WRITABLE = (1 << 1) | (1 << 5) | (1 << 9);

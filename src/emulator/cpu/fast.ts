@@ -20,6 +20,7 @@ import type { Hart } from './hart';
 import { execute } from './interp';
 import { dataKey, TLB_MASK } from './mmu';
 import { Exit, FLAGS, PC as PC_CELL } from './layout';
+import { inlineSystem } from './translate';
 
 // Loop exits (the `next` values below zero).
 const JUMP = -1; // to `t`, after retiring the instruction
@@ -113,6 +114,12 @@ function source(): string {
     if (d === null) d = cache.decode(page0);
     let hot = heats[page0];
     if (SYSTEM[d[2 * s] & 0xff] !== 0) {
+      // One that translated code runs inline counts its entries (then it is entered there).
+      if (hotAt !== 0 && inlineSystem(d[2 * s] & 0xff, d[2 * s + 1])) {
+        const c = hot[s] + 1;
+        if (c < hotAt) hot[s] = c;
+        else if (cache.translate(h, page0, s)) continue;
+      }
       h.codeChanged = false;
       execute(h, m32[off0 >> 2], pc0);
       h.record(pc0, off0, 1);
@@ -253,7 +260,7 @@ function afterSlowStore(h: Hart, vbase: number, s: number): number {
  * one per trap or interrupt taken.
  */
 export const runFast: (h: Hart, cache: CodeCache, budget: number) => number = build(
-  ['SYSTEM', 'execute', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore', 'dataKey'],
-  [SYSTEM, execute, loadSlow, storeSlow, afterSlowLoad, afterSlowStore, dataKey],
+  ['SYSTEM', 'execute', 'inlineSystem', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore', 'dataKey'],
+  [SYSTEM, execute, inlineSystem, loadSlow, storeSlow, afterSlowLoad, afterSlowStore, dataKey],
   source(),
 );

@@ -10,7 +10,7 @@
 
 import { tickWord, type CsrClock, type InterruptTarget } from '../types';
 import { amoValue } from './interp';
-import { HID, RESERVATION, X } from './layout';
+import { HID, MIP, RESERVATION, SCAUSE, SEPC, SIE, SSCRATCH, STVAL, X } from './layout';
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
 import { ACC_FETCH, ACC_LOAD, ACC_STORE, dataKey, Mmu, TLB_MASK, type CodePages } from './mmu';
@@ -43,6 +43,7 @@ import {
   SSTATUS_SIE,
   SSTATUS_SPIE,
   SSTATUS_SPP,
+  SEPC_WRITABLE,
   SSTATUS_WRITABLE,
   SUPERVISOR_CSRS,
 } from './csr';
@@ -90,14 +91,45 @@ export class Hart extends Mmu implements InterruptTarget {
   readonly x: Int32Array;
   pc = 0;
 
-  // Supervisor CSRs (sstatus, satp and the privilege live in Mmu).
-  sie = 0;
-  mip = 0;
+  // Supervisor CSRs (sstatus, satp and the privilege live in Mmu). sie, mip and the trap CSRs
+  // live in the state region (layout.ts): translated code reads mip & sie and the trap CSRs.
+  get sie(): number {
+    return this.cells[SIE >> 2];
+  }
+  set sie(v: number) {
+    this.cells[SIE >> 2] = v;
+  }
+  get mip(): number {
+    return this.cells[MIP >> 2];
+  }
+  set mip(v: number) {
+    this.cells[MIP >> 2] = v;
+  }
+  get sscratch(): number {
+    return this.cells[SSCRATCH >> 2];
+  }
+  set sscratch(v: number) {
+    this.cells[SSCRATCH >> 2] = v;
+  }
+  get sepc(): number {
+    return this.cells[SEPC >> 2];
+  }
+  set sepc(v: number) {
+    this.cells[SEPC >> 2] = v;
+  }
+  get scause(): number {
+    return this.cells[SCAUSE >> 2];
+  }
+  set scause(v: number) {
+    this.cells[SCAUSE >> 2] = v;
+  }
+  get stval(): number {
+    return this.cells[STVAL >> 2];
+  }
+  set stval(v: number) {
+    this.cells[STVAL >> 2] = v;
+  }
   stvec = 0;
-  sscratch = 0;
-  sepc = 0;
-  scause = 0;
-  stval = 0;
   scounteren = 0;
   senvcfg = 0;
 
@@ -156,6 +188,7 @@ export class Hart extends Mmu implements InterruptTarget {
     this.x = new Int32Array(this.region.buffer, this.region.offset + X, 33);
     this.cells[HID >> 2] = id;
     this.reservation = -1;
+    this.sie = this.mip = this.sscratch = this.sepc = this.scause = this.stval = 0;
     this.m32 = ram.i32;
     this.u16 = ram.u16;
     this.u8 = ram.u8;
@@ -616,7 +649,7 @@ export class Hart extends Mmu implements InterruptTarget {
         this.sscratch = v;
         break;
       case CSR_SEPC:
-        this.sepc = v & ~3;
+        this.sepc = v & SEPC_WRITABLE;
         break;
       case CSR_SCAUSE:
         this.scause = v;

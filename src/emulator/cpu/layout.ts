@@ -24,6 +24,17 @@ export const STAG = 168;
 export const SDELTA = 172;
 /** The virtual base of the page translated code is running (its slow paths name slots). */
 export const VB = 176;
+/**
+ * sstatus, sie, mip and the trap CSRs (the hart's accessors read and write them here, so
+ * translated code reads and writes the trap CSRs and sstatus inline: see translate.ts csr).
+ */
+export const SSTATUS = 180;
+export const SIE = 184;
+export const MIP = 188;
+export const SSCRATCH = 192;
+export const SEPC = 196;
+export const SCAUSE = 200;
+export const STVAL = 204;
 /** The TLB banks, TLB_ARRAYS Int32Arrays of TLB_SIZE each per bank. */
 export const BANKS = 256;
 export const TLB_ARRAYS = 7; // ftag, fdelta, ltag, ldelta, stag, sdelta, spage

@@ -24,7 +24,7 @@
 
 import type { Bus } from '../bus';
 import type { HartRegion, Ram } from '../ram';
-import { BANK_BYTES, BANKS, FDELTA, FTAG, LDELTA, LTAG, SDELTA, STAG } from './layout';
+import { BANK_BYTES, BANKS, FDELTA, FTAG, LDELTA, LTAG, SDELTA, SSTATUS, STAG } from './layout';
 import { TLB_BANKS, TLB_MASK, TLB_SIZE } from './tlb-size';
 import { Cause, PRIV_U, SATP_ASID_SHIFT, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
 import type { WatchTable } from '../watch';
@@ -186,8 +186,13 @@ class TlbBank {
 export class Mmu {
   /** Current privilege (PRIV_U or PRIV_S). */
   priv = 1;
-  /** sstatus (only the implemented bits). */
-  status = 0;
+  /** sstatus (only the implemented bits), in the state region (translated code writes it too). */
+  get status(): number {
+    return this.cells[SSTATUS >> 2];
+  }
+  set status(v: number) {
+    this.cells[SSTATUS >> 2] = v;
+  }
 
   private readonly banks: TlbBank[] = [];
   private bank: TlbBank;
@@ -223,6 +228,7 @@ export class Mmu {
     this.ramSize = ram.size;
     this.region = region;
     this.cells = new Int32Array(region.buffer, region.offset, BANKS >> 2);
+    this.status = 0;
     for (let i = 0; i < TLB_BANKS; i++) this.banks.push(new TlbBank(region.buffer, region.offset + BANKS + i * BANK_BYTES));
     this.bank = this.banks[0];
     this.publish(this.bank);

@@ -5,12 +5,13 @@
 // instructions; one page to the next through the function table, a few).
 //
 // What goes in: the fast loop counts entries into every slot (jump targets and run starts);
-// when a slot gets hot, its page is translated with every slot entered so far as an entry. From
-// each entry the translator takes the straight-line code up to the first unconditional jump,
-// system instruction or the page end (conditional branches fall through and stay in). The
-// instructions are emitted once each, in address order, inside `loop { br_table(s) }`, with a
-// label at each entry and at each in-page target of an included jump: a jump inside the page
-// continues the loop (blocks chained within the page; loops stay in the function).
+// when a slot gets hot, its page is translated with every slot entered so far as an entry.
+// From each entry the translator takes the straight-line code up to the first unconditional
+// jump, system instruction (but the CSR accesses it makes inline: INLINE_CSRS) or the page end
+// (conditional branches fall through and stay in). There is a label at each entry and at each
+// in-page target of an included jump, and the instructions from one label to the next are one
+// WebAssembly function (a block): a jump to a label is a tail call (blocks chained within the
+// page), a jump to the block's own start a loop.
 //
 // A page function is `page(s, vb, limit, k, hs) → retired`: s the entry slot, vb the page's
 // virtual base (every pc is vb + constant, so one function serves every virtual alias of the
@@ -28,11 +29,13 @@
 // Liftoff compiles a page in tens of microseconds; V8 optimizes the hot ones in the background.
 
 import type { Ram } from '../ram';
-import { Cause } from './csr';
+import { Cause, CSR_SCAUSE, CSR_SEPC, CSR_SSCRATCH, CSR_SSTATUS, CSR_STVAL, SEPC_WRITABLE, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SUM, SSTATUS_WRITABLE } from './csr';
 import { BY_OP, Op, SYSTEM, type InsnDef } from './decode';
 import type { Hart } from './hart';
+import { execute } from './interp';
+import { dataKey } from './mmu';
 import { COMPARES, type BinOp, type Expr, type Leaf } from './ir';
-import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, PC, RESERVATION, SDELTA, STAG, VB, X } from './layout';
+import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, MIP, PC, RESERVATION, SCAUSE, SDELTA, SEPC, SIE, SSCRATCH, SSTATUS, STAG, STVAL, VB, X } from './layout';
 import { SLOT_WORDS } from './predecode';
 import { TLB_MASK } from './tlb-size';
 import { Code, encodeModule, W, type Label } from './wasm';
@@ -57,7 +60,7 @@ const T_PAGE = 0; // page(s, vb, limit, k, hs) → retired; st, amo, sc (5 → s
 const T_I4 = 1; // ld, lr (4 → status)
 const T_V4 = 2; // raise(hid, cause, tval, slot)
 const T_I2 = 3; // the division helpers (x, y) → value
-const T_ENGINE_RUN = 5; // run(hs, k, budget) → retired
+const T_I3 = 5; // run(hs, k, budget) → retired; sys (3 → status)
 const TYPES = [
   { params: 5, results: 1 },
   { params: 4, results: 1 },
@@ -73,8 +76,9 @@ const IMPORTS = [
   { name: 'lr', type: T_I4 }, // (hid, va, rd, slot)
   { name: 'sc', type: T_PAGE }, // (hid, va, src, rd, slot)
   { name: 'raise', type: T_V4 },
+  { name: 'sys', type: T_I3 }, // (hid, instruction word, slot): the reference interpreter runs it
 ];
-const F_LD = 0, F_ST = 1, F_AMO = 2, F_LR = 3, F_SC = 4, F_RAISE = 5;
+const F_LD = 0, F_ST = 1, F_AMO = 2, F_LR = 3, F_SC = 4, F_RAISE = 5, F_SYS = 6;
 const F_PAGE = IMPORTS.length;
 const HELPERS: readonly BinOp[] = ['div', 'divu', 'rem', 'remu'];
 const F_HELPER = F_PAGE + 1;
@@ -107,6 +111,39 @@ function slotAt(d: Int32Array, s: number): Slot {
   const op = (w & 0xff) as Op;
   const rd = (w >>> 8) & 0xff;
   return { op, def: BY_OP[op], rd: rd === 32 ? 0 : rd, rs1: (w >>> 16) & 0xff, rs2: w >>> 24, imm: d[SLOT_WORDS * s + 1] };
+}
+
+/**
+ * The CSRs translated code reads and writes inline, by number: their cell in the hart's state
+ * (layout.ts) and what a write keeps (hart.ts csrWrite: sstatus keeps its other bits, sepc
+ * clears bits 1:0). A trap entry and return access these a dozen times, and Linux toggles
+ * sstatus.SIE around every spinlock; each used to end the block for the reference interpreter.
+ * The other CSRs (satp, sie, stvec, the counters, ...) still do.
+ */
+const INLINE_CSRS = new Map<number, { cell: number; writable: number }>([
+  [CSR_SSTATUS, { cell: SSTATUS, writable: SSTATUS_WRITABLE }],
+  [CSR_SSCRATCH, { cell: SSCRATCH, writable: -1 }],
+  [CSR_SEPC, { cell: SEPC, writable: SEPC_WRITABLE }],
+  [CSR_SCAUSE, { cell: SCAUSE, writable: -1 }],
+  [CSR_STVAL, { cell: STVAL, writable: -1 }],
+]);
+
+const CSR_OPS = Uint8Array.from(BY_OP, (d) => (d !== undefined && d.sem.k === 'csr' ? 1 : 0));
+const INLINE_CSR = new Uint8Array(4096);
+for (const n of INLINE_CSRS.keys()) INLINE_CSR[n] = 1;
+
+/**
+ * True for a system instruction translated code runs inline (see INLINE_CSRS), from its decoded
+ * op and immediate. The fast loop asks it for every system instruction it runs: such a slot
+ * counts its entries like any other, so code that starts with one gets translated too.
+ */
+export function inlineSystem(op: number, imm: number): boolean {
+  return CSR_OPS[op] !== 0 && INLINE_CSR[imm & 0xfff] !== 0;
+}
+
+/** The instruction word of a decoded CSR instruction (for stval and the reference interpreter). */
+function csrWord(sl: Slot): number {
+  return sl.def.match | (sl.rd << 7) | (sl.rs1 << 15) | ((sl.imm & 0xfff) << 20);
 }
 
 /** True when control never falls through to the next slot. */
@@ -145,6 +182,9 @@ function regsOf(sl: Slot, reads: Set<number>, writes: Set<number>): void {
       reads.add(sl.rs1);
       reads.add(sl.rs2);
       break;
+    case 'csr':
+      if (!sem.imm) reads.add(sl.rs1);
+      break;
   }
   if (sem.k !== 'branch' && sem.k !== 'store' && sem.k !== 'nop') writes.add(sl.rd);
 }
@@ -155,7 +195,7 @@ export function selectSlots(d: Int32Array, entries: readonly number[]): Uint8Arr
   for (const e of entries) {
     for (let s = e; s < SLOTS && inc[s] === 0; s++) {
       const op = d[SLOT_WORDS * s] & 0xff;
-      if (SYSTEM[op] !== 0) break;
+      if (SYSTEM[op] !== 0 && !inlineSystem(op, d[SLOT_WORDS * s + 1])) break;
       inc[s] = 1;
       if (unconditional(BY_OP[op].sem.k)) break;
     }
@@ -329,7 +369,7 @@ class PageGen {
       const k = sl.def.sem.k;
       if (k === 'load' || k === 'lr') loads = true;
       if (k === 'store' || k === 'amo' || k === 'sc') stores = true;
-      if (k === 'load' || k === 'store' || k === 'amo' || k === 'lr' || k === 'sc' || k === 'jalr' || ((k === 'branch' || k === 'jal') && (sl.imm & 3) !== 0)) calls = true;
+      if (k === 'load' || k === 'store' || k === 'amo' || k === 'lr' || k === 'sc' || k === 'jalr' || k === 'csr' || ((k === 'branch' || k === 'jal') && (sl.imm & 3) !== 0)) calls = true;
       if (staticTarget(sl, s) === l) loops = true;
     }
     if (loads) {
@@ -482,8 +522,12 @@ class PageGen {
     }
   }
   private misaligned(tval: () => void): void {
+    this.raiseTrap(Cause.InsnMisaligned, tval);
+  }
+  /** Raises `cause` (stval pushed by `tval`) for this instruction and leaves. */
+  private raiseTrap(cause: Cause, tval: () => void): void {
     this.storeRegs();
-    this.c.get(L_HID).i32(Cause.InsnMisaligned);
+    this.c.get(L_HID).i32(cause);
     tval();
     this.c.i32(this.where()).call(F_RAISE);
     this.ret(this.p, false);
@@ -531,10 +575,55 @@ class PageGen {
         return this.sc(sl);
       case 'nop':
         return;
-      case 'csr':
+      case 'csr': // only those of INLINE_CSRS are selected
+        return this.csr(sl, sem.mode, sem.imm);
       case 'sys':
         throw new Error(`translate: ${sl.def.name} is a system instruction`); // never selected
     }
+  }
+
+  /**
+   * A CSR access of INLINE_CSRS: illegal in U-mode (the key's privilege bit), else read the
+   * cell and write it as csrWrite would. A write to sstatus that changes SUM or MXR (the
+   * load/store key; MXR may flush the load TLB) or sets SIE with an interrupt pending goes to
+   * the reference interpreter instead (`sys`), and translated code leaves after it if it must.
+   */
+  private csr(sl: Slot, mode: 0 | 1 | 2, imm: boolean): void {
+    const c = this.c;
+    const { cell, writable } = INLINE_CSRS.get(sl.imm & 0xfff)!;
+    c.get(L_K).i32(1 << 11).op(W.i32_and).op(W.i32_eqz).if_();
+    this.raiseTrap(Cause.IllegalInsn, () => c.i32(csrWord(sl)));
+    c.end();
+    if (mode !== 0 && sl.rs1 === 0) {
+      // CSRRS/CSRRC with x0 (or 0) read only.
+      if (sl.rd !== 0) this.setReg(sl.rd, () => c.get(L_HS).mem(W.i32_load, cell));
+      return;
+    }
+    // L_A the operand, L_E the old value, L_T the new one.
+    if (imm) c.i32(sl.rs1);
+    else this.reg(sl.rs1);
+    c.set(L_A);
+    c.get(L_HS).mem(W.i32_load, cell).set(L_E);
+    if (mode === 0) c.get(L_A);
+    else if (mode === 1) c.get(L_E).get(L_A).op(W.i32_or);
+    else c.get(L_E).get(L_A).i32(-1).op(W.i32_xor).op(W.i32_and);
+    if (writable !== -1) c.i32(writable).op(W.i32_and);
+    if (cell === SSTATUS) c.get(L_E).i32(~writable).op(W.i32_and).op(W.i32_or);
+    c.set(L_T);
+    const inline = () => {
+      c.get(L_HS).get(L_T).mem(W.i32_store, cell);
+      if (sl.rd !== 0) this.setReg(sl.rd, () => c.get(L_E));
+    };
+    if (cell !== SSTATUS) return inline();
+    // SUM or MXR changed, or SIE newly set while mip & sie: the hart does it.
+    c.get(L_E).get(L_T).op(W.i32_xor).i32(SSTATUS_SUM | SSTATUS_MXR).op(W.i32_and);
+    c.get(L_HS).mem(W.i32_load, MIP).get(L_HS).mem(W.i32_load, SIE).op(W.i32_and).i32(0);
+    c.get(L_T).get(L_E).i32(-1).op(W.i32_xor).op(W.i32_and).i32(SSTATUS_SIE).op(W.i32_and);
+    c.op(W.select).op(W.i32_or).if_();
+    this.slowCall(F_SYS, sl.rd, () => c.get(L_HID).i32(csrWord(sl)).i32(this.where()));
+    c.else_();
+    inline();
+    c.end();
   }
 
   private jalr(sl: Slot): void {
@@ -707,7 +796,7 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
     imports: IMPORTS,
     memoryPages,
     tablePages,
-    functions: [{ type: T_ENGINE_RUN, locals: 4, code: run }, { type: T_PAGE, locals: 0, code: miss }, ...thunks],
+    functions: [{ type: T_I3, locals: 4, code: run }, { type: T_PAGE, locals: 0, code: miss }, ...thunks],
     exports: [{ name: 'run', fn: F_RUN }, { name: 'miss', fn: F_RUN + 1 }, ...IMPORTS.map((im, i) => ({ name: im.name, fn: F_RUN + 2 + i }))],
   });
 }
@@ -782,6 +871,20 @@ export class Translator {
         const h = harts[hid];
         write(h, rd, h.storeConditional(va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
         return status(h, s);
+      },
+      // An instruction the translated code hands back (translate.ts csr), by the reference
+      // interpreter. Translated code goes on after it unless it changed what that code holds
+      // fixed: the load/store key (sstatus.SUM) or the address space (satp: another TLB bank).
+      sys: (hid: number, word: number, s: number) => {
+        const h = harts[hid];
+        const key = dataKey(h.priv, h.status), satp = h.satp;
+        const pc = (h.cells[VB >> 2] + 4 * (s & 1023)) | 0;
+        execute(h, word, pc);
+        const st = status(h, s);
+        if (st !== GO || (dataKey(h.priv, h.status) === key && h.satp === satp)) return st;
+        h.cells[PC >> 2] = (pc + 4) | 0;
+        h.cells[FLAGS >> 2] = Exit.Leave;
+        return LEAVE;
       },
       raise: (hid: number, cause: number, tval: number, s: number) => {
         const h = harts[hid];
