@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { enc, li } from '../../src/emulator/cpu/asm';
-import { TestCpu } from './harness';
+import { CODE, TestCpu } from './harness';
+import { FREE_VERSIONS, MAX_VERSIONS } from '../../src/emulator/cpu/codecache';
 
 const LOOPS = 2000;
 const HOT = 50;
@@ -44,4 +45,22 @@ test('a page whose module is still compiling is asked about once per hotThreshol
   });
   assert.equal(cpu.cache.translated, 1, 'one translation, still pending');
   assert.ok(calls >= 2 && calls <= LOOPS / HOT + 2, `translate() called ${calls} times for ${LOOPS} entries`);
+});
+
+test('a page is translated again at once FREE_VERSIONS times, then after twice as many hot slots each time, MAX_VERSIONS times at most', () => {
+  const cpu = new TestCpu('jit');
+  cpu.load([enc('addi', 'a0', 'a0', 1), enc('wfi')]);
+  const page = CODE >>> 12;
+  cpu.cache.decode(page);
+  const translatedAt: number[] = [];
+  for (let call = 1; call <= 600; call++) {
+    const before = cpu.cache.translated;
+    cpu.cache.translate(cpu.hart, page, 0);
+    if (cpu.cache.translated > before) translatedAt.push(call);
+  }
+  // Versions 1–4 at once; version v + 1 after 2^(v − 4) hot slots (each call here is one).
+  const want: number[] = [];
+  for (let v = 0, call = 0; v < MAX_VERSIONS; v++) want.push((call += v < FREE_VERSIONS ? 1 : 1 << (v - FREE_VERSIONS)));
+  assert.deepEqual(translatedAt, want);
+  assert.equal(translatedAt.length, MAX_VERSIONS);
 });

@@ -27,19 +27,25 @@ export class Bytes {
   u8 = new Uint8Array(256);
   length = 0;
   push(b: number): void {
-    if (this.length === this.u8.length) {
-      const bigger = new Uint8Array(this.u8.length * 2);
-      bigger.set(this.u8);
-      this.u8 = bigger;
-    }
+    if (this.length === this.u8.length) this.grow(1);
     this.u8[this.length++] = b;
+  }
+  /** Makes room for `n` more bytes. */
+  private grow(n: number): void {
+    let size = this.u8.length * 2;
+    while (size < this.length + n) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.u8.subarray(0, this.length));
+    this.u8 = bigger;
   }
   push2(a: number, b: number): void {
     this.push(a);
     this.push(b);
   }
   append(o: Bytes): void {
-    for (let i = 0; i < o.length; i++) this.push(o.u8[i]);
+    if (this.length + o.length > this.u8.length) this.grow(o.length);
+    this.u8.set(o.u8.subarray(0, o.length), this.length);
+    this.length += o.length;
   }
 }
 
@@ -257,17 +263,19 @@ export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
   section(out, 7, b);
   b = new Bytes();
   uleb(b, m.functions.length);
+  const head = new Bytes();
   for (const f of m.functions) {
-    const body = new Bytes();
+    // Body: local declarations, code, end; preceded by its size.
+    head.length = 0;
     if (f.locals > 0) {
-      uleb(body, 1);
-      uleb(body, f.locals);
-      body.push(I32);
-    } else uleb(body, 0);
-    body.append(f.code.bytes);
-    body.push(W.end);
-    uleb(b, body.length);
-    b.append(body);
+      uleb(head, 1);
+      uleb(head, f.locals);
+      head.push(I32);
+    } else uleb(head, 0);
+    uleb(b, head.length + f.code.bytes.length + 1);
+    b.append(head);
+    b.append(f.code.bytes);
+    b.push(W.end);
   }
   section(out, 10, b);
   return out.u8.slice(0, out.length);
