@@ -135,8 +135,8 @@ export class CodeCache implements CodePages {
     const tr = this.translator;
     if (tr === null || d === null || heat === null || h.id >= CPU_AREA_HARTS) return false;
     if (this.pending[page] !== 0 || !this.mayTranslateAgain(page)) {
-      // Not now (compiling) or not again: the slot counts its entries from zero, instead of
-      // asking on each of them (tens of thousands a second in a steady guest).
+      // Not now (compiling, backing off) or not again: the slot counts its entries from zero,
+      // instead of asking on each of them (tens of thousands a second in a steady guest).
       heat[slot] = 0;
       return false;
     }
