@@ -331,4 +331,31 @@ for (const mode of MODES) {
     assert.equal(cpu.x('a1'), 0);
     assert.equal(cpu.hart.scause, 13);
   });
+
+  test(`${mode}: a SUM change is seen by loads in the next page translated code runs`, () => {
+    // The key changes inside a block; the function it calls in another page must see it.
+    const { cpu, pt } = setup(mode);
+    pt.map(DATA_VA, DATA_PA, V | R | W | U);
+    pt.map(0x4000, 0x4000, V | R | X);
+    cpu.ram.write32(DATA_PA, 7);
+    // The handler: SUM on, skip the faulting load, count it.
+    cpu.load([enc('csrrs', 'zero', SSTATUS, 't0'), enc('csrrs', 't5', 0x141, 'zero'), enc('addi', 't5', 't5', 4), enc('csrrw', 'zero', 0x141, 't5'), enc('addi', 's5', 's5', 1), enc('sret')], HANDLER);
+    cpu.load([enc('lw', 'a0', 's0', 0), enc('jalr', 'zero', 'ra', 0)], 0x4000); // the callee
+    const head = [...li('t0', SUM), ...li('s0', DATA_VA), ...li('s1', 3000)];
+    const at = (i: number) => 0x1000 + 4 * (head.length + i);
+    const loop = [
+      enc('csrrs', 'zero', SSTATUS, 't0'),
+      enc('jal', 'ra', 0x4000 - at(1)), // SUM set: the load reads the U page
+      enc('add', 's2', 's2', 'a0'),
+      enc('csrrc', 'zero', SSTATUS, 't0'),
+      enc('addi', 'a0', 'zero', 0),
+      enc('jal', 'ra', 0x4000 - at(5)), // SUM clear: the load faults
+      enc('add', 's3', 's3', 'a0'),
+      enc('addi', 's1', 's1', -1),
+    ];
+    run(cpu, [...head, ...loop, enc('bne', 's1', 'zero', -4 * loop.length)]);
+    assert.equal(cpu.x('s2'), 7 * 3000, 'every load with SUM set read the U page');
+    assert.equal(cpu.x('s5'), 3000, 'every load after the clear faulted');
+    assert.equal(cpu.x('s3'), 0, 'and read nothing');
+  });
 }
