@@ -26,16 +26,17 @@
 // state. (Doing that in every block made the kernel slower: its blocks are a few instructions
 // long, so the loads and stores at the edges cost more than they save.) Loads and stores check
 // the TLB inline and call the hart's slow paths otherwise.
-// Liftoff compiles a page in tens of microseconds; V8 optimizes the hot ones in the background.
+// A translation costs about 1.5 ms in the boot (generating it 0.5–0.7, Liftoff compiling it ~0.8:
+// bench/RESULTS.md, fifth session); V8 optimizes the hot functions in the background.
 
 import type { Ram } from '../ram';
 import { Cause, CSR_SCAUSE, CSR_SEPC, CSR_SSCRATCH, CSR_SSTATUS, CSR_STVAL, SEPC_WRITABLE, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SUM, SSTATUS_WRITABLE } from './csr';
 import { BY_OP, Op, SYSTEM, type InsnDef } from './decode';
 import type { Hart } from './hart';
 import { execute } from './interp';
-import { dataKey } from './mmu';
 import { COMPARES, type BinOp, type Expr, type Leaf } from './ir';
 import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, MIP, PC, RESERVATION, SCAUSE, SDELTA, SEPC, SIE, SSCRATCH, SSTATUS, STAG, STVAL, VB, X } from './layout';
+import { dataKey } from './mmu';
 import { SLOT_WORDS } from './predecode';
 import { TLB_MASK } from './tlb-size';
 import { Code, encodeModule, W, type Label } from './wasm';
