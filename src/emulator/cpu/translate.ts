@@ -77,7 +77,7 @@ const IMPORTS = [
   { name: 'lr', type: T_I4 }, // (hid, va, rd, slot)
   { name: 'sc', type: T_PAGE }, // (hid, va, src, rd, slot)
   { name: 'raise', type: T_V4 },
-  { name: 'sys', type: T_I3 }, // (hid, instruction word, slot): the reference interpreter runs it
+  { name: 'sys', type: T_I3 }, // (hid, instruction word, slot): a write to sstatus, by the reference interpreter
 ];
 const F_LD = 0, F_ST = 1, F_AMO = 2, F_LR = 3, F_SC = 4, F_RAISE = 5, F_SYS = 6;
 const F_PAGE = IMPORTS.length;
@@ -873,16 +873,16 @@ export class Translator {
         write(h, rd, h.storeConditional(va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
         return status(h, s);
       },
-      // An instruction the translated code hands back (translate.ts csr), by the reference
-      // interpreter. Translated code goes on after it unless it changed what that code holds
-      // fixed: the load/store key (sstatus.SUM) or the address space (satp: another TLB bank).
+      // A write to sstatus the translated code hands back (PageGen.csr), by the reference
+      // interpreter. Translated code goes on after it unless it changed the load/store key
+      // (sstatus.SUM), which that code holds fixed.
       sys: (hid: number, word: number, s: number) => {
         const h = harts[hid];
-        const key = dataKey(h.priv, h.status), satp = h.satp;
+        const key = dataKey(h.priv, h.status);
         const pc = (h.cells[VB >> 2] + 4 * (s & 1023)) | 0;
         execute(h, word, pc);
         const st = status(h, s);
-        if (st !== GO || (dataKey(h.priv, h.status) === key && h.satp === satp)) return st;
+        if (st !== GO || dataKey(h.priv, h.status) === key) return st;
         h.cells[PC >> 2] = (pc + 4) | 0;
         h.cells[FLAGS >> 2] = Exit.Leave;
         return LEAVE;
