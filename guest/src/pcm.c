@@ -68,11 +68,12 @@ struct pcm {
 	uint64_t frames;
 	uint32_t since_prepare; /* frames moved since the last PREPARE (period alignment) */
 	/* The stream's clock as the guest sees it: the hardware pointer and the time after the first
-	 * and the latest transfer that found the stream running since the last PREPARE. A transfer
-	 * that had to wait returns when a period completed, so the pair describes one instant and
-	 * their slope is the card's rate, whatever the start-up latency and the tool's own work. */
+	 * and the latest transfer that found the stream running, its pointer moved, since the last
+	 * PREPARE. A transfer that had to wait returns when a period completed, so the pair describes
+	 * one instant and their slope is the card's rate, whatever the start-up latency and the
+	 * tool's own work. t_zero: the first transfer that found it running at 0 (clock_note). */
 	uint32_t hw_first, hw_last;
-	uint64_t t_first, t_last;
+	uint64_t t_first, t_last, t_zero;
 	int clock_samples;
 };
 
@@ -334,10 +335,25 @@ static void pcm_print_status(struct pcm *pcm)
 	sb_flush(&s, 1);
 }
 
+static void clock_reset(struct pcm *pcm)
+{
+	pcm->clock_samples = 0;
+	pcm->t_zero = 0;
+}
+
 static void clock_note(struct pcm *pcm, uint32_t hw)
 {
 	uint64_t now = rt_now_ns();
 
+	/* The write that starts playback finds the stream running at 0 at once: from there to the
+	 * first period is the device's start-up latency, not its rate (5 ms late is 0.5 % of a 1 s
+	 * stream, and with a 2-period buffer that lateness stays, as the device may not catch up
+	 * in a burst). Kept aside for a stream too short for another pair (kv_rate). */
+	if (hw == 0) {
+		if (pcm->t_zero == 0 && pcm->clock_samples == 0)
+			pcm->t_zero = now;
+		return;
+	}
 	if (pcm->clock_samples++ == 0) {
 		pcm->hw_first = hw;
 		pcm->t_first = now;
@@ -355,14 +371,24 @@ static void clock_sample(struct pcm *pcm)
 		clock_note(pcm, st.hw_ptr);
 }
 
-/* "k=RATE" (Hz, two decimals) measured between the clock samples; nothing without two of them. */
+/* "k=RATE" (Hz, two decimals) measured between the clock samples (with one, from the start at
+ * 0); nothing without two of them. */
 static void kv_rate(struct sb *s, const char *k, const struct pcm *pcm)
 {
-	uint64_t dt = pcm->t_last - pcm->t_first;
+	uint32_t hw0 = pcm->hw_first;
+	uint64_t t0 = pcm->t_first;
+	uint64_t dt;
 
-	if (pcm->clock_samples < 2 || dt == 0 || pcm->hw_last <= pcm->hw_first)
+	if (pcm->clock_samples == 1 && pcm->t_zero != 0) {
+		hw0 = 0;
+		t0 = pcm->t_zero;
+	} else if (pcm->clock_samples < 2) {
 		return;
-	kv_fix(s, k, (uint64_t)(pcm->hw_last - pcm->hw_first) * 100000000000ull / dt, 2);
+	}
+	dt = pcm->t_last - t0;
+	if (dt == 0 || pcm->hw_last <= hw0)
+		return;
+	kv_fix(s, k, (uint64_t)(pcm->hw_last - hw0) * 100000000000ull / dt, 2);
 }
 
 /* Moves all `frames` frames, recovering from xruns. Returns 0 or an errno. */
@@ -385,7 +411,7 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 				if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
 					return errno;
 				pcm->since_prepare = 0;
-				pcm->clock_samples = 0;
+				clock_reset(pcm);
 				continue;
 			}
 			if (err == ESTRPIPE) {
@@ -394,7 +420,7 @@ static int pcm_xfer(struct pcm *pcm, void *buf, uint32_t frames, int verbose)
 				if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_PREPARE, 0) < 0)
 					return errno;
 				pcm->since_prepare = 0;
-				pcm->clock_samples = 0;
+				clock_reset(pcm);
 				continue;
 			}
 			if (verbose)
@@ -433,8 +459,12 @@ static int pcm_drain(struct pcm *pcm, void *buf, uint32_t buf_frames)
 	pcm->frames = frames;
 	if (ioctl(pcm->fd, SNDRV_PCM_IOCTL_DRAIN, 0) < 0)
 		return errno;
-	/* drained: everything written since PREPARE (the padding included) has played */
-	clock_note(pcm, pcm->since_prepare);
+	/* Drained: everything written since PREPARE (the padding included) has played. Its time is
+	 * the rate's last sample only for a stream too short for another pair: the last periods go
+	 * back one by one once nothing more is queued, and in `loop` while the capture stream
+	 * stops beside them, which a loaded host can delay by tens of ms (latency, not rate). */
+	if (pcm->clock_samples < 2)
+		clock_note(pcm, pcm->since_prepare);
 	return 0;
 }
 

@@ -5,7 +5,7 @@
 //
 // Each case is short (1 s; the largest 8 kHz period lasts 1.92 s, so that case plays two).
 // "Real time" is the stream's own clock as the guest measured it (`rate_hz`: the hardware
-// pointer's slope between the first and the last transfer, start-up latency and the tool's own
+// pointer's slope from its first move to the last transfer, start-up latency and the tool's own
 // work left out) within 2 % of the nominal rate. Not shorter: on a real clock (PortAudio) one
 // transfer 10 ms late, which a busy 2-core machine does now and then, is 2 % of 0.5 s.
 import assert from 'node:assert/strict';
