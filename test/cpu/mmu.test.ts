@@ -284,6 +284,32 @@ for (const mode of MODES) {
     assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [3, 3], 'a full fence drops inherited entries too');
   });
 
+  test(`${mode}: sfence.vma by ASID keeps global translations (§4.2.1); sfence.vma without one drops them`, () => {
+    const { cpu, pt } = setup(mode);
+    const GLOBAL_VA = 0x50002000, LOCAL_VA = 0x50003000, GLOBAL_CODE = 0x50004000;
+    const gslot = pt.map(GLOBAL_VA, 0x8000, V | R | W | G | A | D);
+    const lslot = pt.map(LOCAL_VA, 0x9000, V | R | W | A | D);
+    // A global code page: a function returning 1 in a0 (and, where the leaf will point, 2).
+    const cslot = pt.map(GLOBAL_CODE, 0xb000, V | R | X | G | A);
+    cpu.load([enc('addi', 'a2', 'zero', 1), enc('jalr', 'zero', 'ra', 0)], 0xb000);
+    cpu.load([enc('addi', 'a2', 'zero', 2), enc('jalr', 'zero', 'ra', 0)], 0xc000);
+    cpu.ram.write32(0x8000, 1);
+    cpu.ram.write32(0x9000, 2);
+    cpu.ram.write32(0xa000, 3);
+    cpu.hart.satp = (0x80000000 | (1 << 22) | (ROOT >>> 12)) | 0;
+    const work = [...li('s0', GLOBAL_VA), enc('lw', 'a0', 's0', 0), ...li('s1', LOCAL_VA), enc('lw', 'a1', 's1', 0), ...li('t2', GLOBAL_CODE), enc('jalr', 'ra', 't2', 0)];
+    run(cpu, work);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1'), cpu.x('a2')], [1, 2, 1]);
+    // Every leaf now points elsewhere, in memory only.
+    cpu.ram.write32(gslot, ((0xa000 >>> 12) << 10) | V | R | W | G | A | D);
+    cpu.ram.write32(lslot, ((0xa000 >>> 12) << 10) | V | R | W | A | D);
+    cpu.ram.write32(cslot, ((0xc000 >>> 12) << 10) | V | R | X | G | A);
+    run(cpu, [...li('t1', 1), enc('sfence.vma', 'zero', 't1'), ...work]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1'), cpu.x('a2')], [1, 3, 1], 'the ASID fence dropped the local entry only: global data and code kept');
+    run(cpu, [enc('sfence.vma', 'zero', 'zero'), ...work]);
+    assert.deepEqual([cpu.x('a0'), cpu.x('a1'), cpu.x('a2')], [3, 3, 2], 'a fence of every address space drops global entries too');
+  });
+
   test(`${mode}: sfence.vma of an address inside a superpage drops the whole superpage`, () => {
     const { cpu, pt } = setup(mode);
     const slot = pt.mapSuper(0x80000000, 0, V | R | W | A | D);

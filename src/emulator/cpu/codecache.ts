@@ -149,7 +149,8 @@ export class CodeCache implements CodePages {
     for (let s = 0; s < SLOTS; s++) if (heat[s] >= warm || s === slot || (old !== null && old[s] !== 0)) entries.push(s);
     const code = tr.generate(d, page, entries);
     this.versions[page]++;
-    heat.fill(0);
+    // The other slots keep their counts: one entered now and then joins the next translation
+    // once warm, instead of starting from zero each time another slot of its page gets hot.
     this.translated++;
     this.translatedInsns += code.length;
     this.translatedBytes += code.bytes.length;

@@ -190,18 +190,34 @@ function regsOf(sl: Slot, reads: Set<number>, writes: Set<number>): void {
   if (sem.k !== 'branch' && sem.k !== 'store' && sem.k !== 'nop') writes.add(sl.rd);
 }
 
-/** The slots to translate: straight-line runs from each entry (see the header). */
-export function selectSlots(d: Int32Array, entries: readonly number[]): Uint8Array {
+/**
+ * The slots to translate: straight-line runs from each entry (see the header), and from the
+ * return site of each call among them (the slot after a JAL or JALR that links), which becomes
+ * an entry too: a call's return comes back through the dispatcher, and a return site that is
+ * not an entry sends it back to JavaScript. That was the commonest return from kernel code
+ * (~150 000 per `forkbench`, over ~1 000 return sites, each too cool to become an entry soon).
+ */
+export function selectSlots(d: Int32Array, entries: readonly number[]): { inc: Uint8Array; entries: number[] } {
   const inc = new Uint8Array(SLOTS);
-  for (const e of entries) {
-    for (let s = e; s < SLOTS && inc[s] === 0; s++) {
-      const op = d[SLOT_WORDS * s] & 0xff;
+  const all = [...entries];
+  const entered = new Uint8Array(SLOTS);
+  for (const e of entries) entered[e] = 1;
+  for (let i = 0; i < all.length; i++) {
+    for (let s = all[i]; s < SLOTS && inc[s] === 0; s++) {
+      const w = d[SLOT_WORDS * s];
+      const op = w & 0xff;
       if (SYSTEM[op] !== 0 && !inlineSystem(op, d[SLOT_WORDS * s + 1])) break;
       inc[s] = 1;
-      if (unconditional(BY_OP[op].sem.k)) break;
+      if (!unconditional(BY_OP[op].sem.k)) continue;
+      const rd = (w >>> 8) & 0xff; // x0 is 32 (predecode.ts)
+      if (rd !== 32 && s + 1 < SLOTS && entered[s + 1] === 0) {
+        entered[s + 1] = 1;
+        all.push(s + 1);
+      }
+      break;
     }
   }
-  return inc;
+  return { inc, entries: all };
 }
 
 /** The in-page slot a branch or jal goes to, or -1 (another page, or misaligned). */
@@ -226,8 +242,8 @@ function labelsOf(d: Int32Array, inc: Uint8Array, entries: readonly number[]): U
 
 /** The module of one translated page: its bytes, labels and size. */
 export function pageModule(d: Int32Array, page: number, entries: readonly number[], memoryPages: number, ramBase: number): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
-  const inc = selectSlots(d, entries);
-  const labels = labelsOf(d, inc, entries);
+  const { inc, entries: all } = selectSlots(d, entries);
+  const labels = labelsOf(d, inc, all);
   const order: number[] = [];
   for (let s = 0; s < SLOTS; s++) if (labels[s]) order.push(s);
   const g = new PageGen(page, labels, order, ramBase | 0);
