@@ -194,8 +194,9 @@ function regsOf(sl: Slot, reads: Set<number>, writes: Set<number>): void {
  * The slots to translate: straight-line runs from each entry (see the header), and from the
  * return site of each call among them (the slot after a JAL or JALR that links), which becomes
  * an entry too: a call's return comes back through the dispatcher, and a return site that is
- * not an entry sends it back to JavaScript. That was the commonest return from kernel code
- * (~150 000 per `forkbench`, over ~1 000 return sites, each too cool to become an entry soon).
+ * not an entry sends it back to JavaScript: after the first `forkbench`, the commonest return
+ * from kernel code (~150 000 a run, over ~1 000 return sites each too cool to become an entry
+ * soon; bench/RESULTS.md, sixth session).
  */
 export function selectSlots(d: Int32Array, entries: readonly number[]): { inc: Uint8Array; entries: number[] } {
   const inc = new Uint8Array(SLOTS);
