@@ -59,7 +59,7 @@ export interface PortAudioOptions {
 }
 
 /** Output: the most of the guest's audio held for a device that has not started yet (ms). */
-const HOLD_MS = 250;
+export const HOLD_MS = 250;
 /**
  * A longer gap between two looks at the device (service() runs at least every 20 ms) means this
  * thread was not running: the device's reports for that time may still wait in our event queue.
