@@ -24,6 +24,8 @@ export class TestStream implements AudioStream {
   source: Uint8Array | null = null;
   /** Output: frames taken from the ring but not yet played (a prefill ahead of the device). */
   ahead = 0;
+  /** The host side runs on a device's clock (as PortAudio's): the pacer holds returns to real time. */
+  deviceClock = false;
 
   constructor(
     readonly params: PcmParams,

@@ -186,25 +186,25 @@ for (const direction of ['output', 'input'] as const) {
   });
 }
 
-/** What the late-start test says when the stream bridged a stall (see onceMoreOnXrun). */
-const XRUN_MISSES = ['the late start counted as a stall', 'a held-up worker counted as a device stall'];
+/** What the late-start test says when the stream bridged a stall (see onceMoreOnBridgedStall). */
+const STALL_MISSES = ['the late start counted as a stall', 'a held-up worker counted as a device stall'];
 
 /**
  * Runs `scenario` and, if its only miss was a bridged stall, once more, the first miss printed as
  * a test diagnostic: on a shared 2-core machine the sound server or the audio host is held up
  * now and then, while a defect (a late start taken for a stall) misses both runs.
  */
-async function onceMoreOnXrun(t: { diagnostic(m: string): void }, scenario: () => Promise<void>): Promise<void> {
+async function onceMoreOnBridgedStall(t: { diagnostic(m: string): void }, scenario: () => Promise<void>): Promise<void> {
   try {
     await scenario();
   } catch (e) {
-    if (!(e instanceof assert.AssertionError) || !XRUN_MISSES.some((m) => e.message.includes(m))) throw e;
+    if (!(e instanceof assert.AssertionError) || !STALL_MISSES.some((m) => e.message.includes(m))) throw e;
     t.diagnostic(`${e.message.split('\n')[0]} — running it once more`);
     await scenario();
   }
 }
 
-test('output: START before the audio host has opened is latency, not loss: nothing dropped, no stall bridged, no burst', (t) => onceMoreOnXrun(t, () => lateStart(t)));
+test('output: START before the audio host has opened is latency, not loss: nothing dropped, no stall bridged, no burst', (t) => onceMoreOnBridgedStall(t, () => lateStart(t)));
 
 /**
  * The xruns the stream itself counted: stalls it bridged (silence or dropped frames standing in
@@ -231,6 +231,7 @@ async function lateStart(t: { diagnostic(m: string): void }): Promise<void> {
     while (warm.ring.room() >= PERIOD) warm.ring.write(zeros, PERIOD, false, FB);
   }, 5);
   let s: AudioStream | null = null;
+  let watch: NodeJS.Timeout | undefined;
   try {
     warm.start();
     await sleep(2500);
@@ -243,11 +244,12 @@ async function lateStart(t: { diagnostic(m: string): void }): Promise<void> {
     // for it as latency, HOLD_MS at most; beyond that they are dropped and counted, by design.
     const live = s as unknown as { flowing: boolean };
     let flowMs = Infinity;
-    const watch = setInterval(() => {
+    watch = setInterval(() => {
       if (live.flowing && flowMs === Infinity) flowMs = performance.now() - started;
     }, 2);
     const r = await drive(s, 'output', 1500);
     clearInterval(watch);
+    watch = undefined;
     const x = s as unknown as Record<'childXruns' | 'bridgedStalls' | 'lostToFailure', number>;
     t.diagnostic(`${r.frames} frames in 1.5 s, clock still for at most ${r.longestStill.toFixed(0)} ms, at most ${r.maxAhead.toFixed(0)} frames ahead of real time, xruns ${s.stats().xruns} (the audio host's ${x.childXruns}, bridged stalls ${x.bridgedStalls}, lost to a failure ${x.lostToFailure}); the device took the first frames ${flowMs.toFixed(0)} ms after START`);
     assert.equal(s.failure, null);
@@ -270,6 +272,7 @@ async function lateStart(t: { diagnostic(m: string): void }): Promise<void> {
     assert.equal(stalls(s), beforeHoldUps, 'a held-up worker counted as a device stall');
   } finally {
     clearInterval(keep);
+    clearInterval(watch);
     s?.close();
     warm.close();
     b.dispose();

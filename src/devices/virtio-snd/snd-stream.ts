@@ -4,7 +4,7 @@
 // TX and RX are the same machine with the copy turned around. An I/O message (a descriptor
 // chain) is accepted into a FIFO of in-flight messages; pump() moves PCM between the oldest
 // unfinished message and the ring (TX: guest → ring as room allows, RX: ring → guest as data
-// arrives); complete() returns messages to the used ring in order:
+// arrives, into the oldest message only); complete() returns messages to the used ring in order:
 //   TX: once the host has consumed the message's last byte (so the guest's period clock follows
 //       the real sound card), with latency_bytes = what is still queued in the ring;
 //   RX: once the message is full.
@@ -437,7 +437,7 @@ export class PcmStream {
   }
 
   /** Moves PCM between held messages and the ring as far as the ring allows. */
-  pump(): void {
+  private pump(): void {
     const audio = this.audio;
     if (audio === null) return;
     const out = this.isOutput;
@@ -447,6 +447,13 @@ export class PcmStream {
     const staging = this.io.staging;
     const fb = this.frameBytes;
     while (this.fMoved < this.fCount) {
+      // Capture fills the oldest message only. The next one's buffer is the region Linux handed
+      // back with the message returned a buffer ago, which the application may still be reading:
+      // ALSA lets it read up to a buffer behind the pointer, and the pointer passes that region
+      // only when the oldest message goes back (snd-pace.ts may hold it). Filling ahead overwrote
+      // captured audio not yet read, with no xrun anywhere (a loaded host heard 991-997 Hz for
+      // 1 kHz at 8 kHz, 2 x 10 ms: docs/sound-tests.md). A real card's DMA is at its pointer.
+      if (!out && this.fMoved > 0) return;
       const e = (this.fFirst + this.fMoved) % this.cap;
       const left = this.ePcm[e] - this.eDone[e];
       if (left > 0) {
@@ -474,8 +481,21 @@ export class PcmStream {
     }
   }
 
+  /**
+   * Moves PCM and returns finished messages (t: guest seconds now). Capture fills one message at
+   * a time (pump()), so each return lets the next message take what the ring holds.
+   */
+  move(t: number): void {
+    for (;;) {
+      this.pump();
+      const held = this.fCount;
+      this.complete(t);
+      if (this.isOutput || this.fCount === held) return;
+    }
+  }
+
   /** Returns, in order, the held messages that are finished (t: guest seconds now). */
-  complete(t: number): void {
+  private complete(t: number): void {
     const q = this.queue;
     const audio = this.audio;
     if (q === null || audio === null) return;
@@ -539,8 +559,7 @@ export class PcmStream {
     const audio = this.audio;
     if (audio === null) return false;
     audio.poll(guestSeconds);
-    this.pump();
-    this.complete(guestSeconds);
+    this.move(guestSeconds);
     return this.checkXruns(audio, guestSeconds);
   }
 

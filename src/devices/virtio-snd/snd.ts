@@ -373,8 +373,7 @@ export class VirtioSnd implements VirtioDevice {
     // Output can pre-buffer right away; messages with nothing left to wait for go back now.
     for (const s of this.streams) {
       if (s.isOutput === tx) {
-        s.pump();
-        s.complete(this.seconds());
+        s.move(this.seconds());
         s.publishCounters();
       }
     }
