@@ -98,10 +98,44 @@ function defaultAddon(): string {
   return join(extensionRoot(), 'node_modules', 'naudiodon', 'build', 'Release', 'naudiodon.node');
 }
 
-/** A running audio host and the last lines of its stderr (for messages). */
+/** A running audio host, the last lines of its stderr (for messages) and PortAudio's status. */
 export interface AudioHostProcess {
   child: ChildProcess;
   stderrTail: string[];
+  /**
+   * Called with each status PortAudio reported to the input callback ("input overflow", ...).
+   * naudiodon printf()s those to stdout rather than losing the chunk (audio-host.ts
+   * closeOnError): an input overflow is captured audio PortAudio dropped, an xrun.
+   */
+  onStatus: ((status: string) => void) | null;
+}
+
+/** naudiodon's line for PortAudio's callback status flags (PaContext::getErrStr). */
+const STATUS_LINE = /^AudioIO: portAudio status - (.*)$/;
+
+/**
+ * coreutils' stdbuf library, which makes the C stdio of the process it is preloaded into line
+ * buffered (`_STDBUF_O=L`). naudiodon reports PortAudio's status with printf(); into a pipe that
+ * is block buffered, and an input overflow would reach us kilobytes late, or never if the host is
+ * killed. Without the library (not Debian/Ubuntu coreutils) the lines come when the buffer fills.
+ */
+const STDBUF_LIB = ['/usr/libexec/coreutils/libstdbuf.so', '/usr/lib/coreutils/libstdbuf.so'].find((p) => existsSync(p));
+
+function lineBufferedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!STDBUF_LIB) return env;
+  const preload = env.LD_PRELOAD ? `${STDBUF_LIB} ${env.LD_PRELOAD}` : STDBUF_LIB;
+  return { ...env, LD_PRELOAD: preload, _STDBUF_O: 'L' };
+}
+
+/** Calls `each` with every complete line of `stream` (utf8). */
+function eachLine(stream: NodeJS.ReadableStream | null, each: (line: string) => void): void {
+  let partial = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (s: string) => {
+    const lines = (partial + s).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l) each(l);
+  });
 }
 
 /**
@@ -119,24 +153,24 @@ function spawnHost(opts: PortAudioOptions, spare = false): AudioHostProcess {
   const child = fork(script, args, {
     execPath: ex.execPath,
     execArgv: [], // never inherit --inspect or the test runner's flags
-    env: ex.env,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'],
+    env: lineBufferedEnv(ex.env),
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
     serialization: 'json',
   });
   track(child);
-  let partial = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
-    const lines = (partial + s).split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) {
-      if (!l) continue;
-      log.debug(`audio-host ${child.pid}: ${l}`);
-      stderrTail.push(l);
-      if (stderrTail.length > 4) stderrTail.shift();
-    }
+  const h: AudioHostProcess = { child, stderrTail, onStatus: null };
+  eachLine(child.stderr, (l) => {
+    log.debug(`audio-host ${child.pid}: ${l}`);
+    stderrTail.push(l);
+    if (stderrTail.length > 4) stderrTail.shift();
   });
-  return { child, stderrTail };
+  // naudiodon's own prints: the versions and device it opened, and the callback's status flags.
+  eachLine(child.stdout, (l) => {
+    log.debug(`audio-host ${child.pid} (naudiodon): ${l}`);
+    const m = STATUS_LINE.exec(l);
+    if (m) h.onStatus?.(m[1]);
+  });
+  return h;
 }
 
 function sendTo(child: ChildProcess, msg: HostRequest): void {
@@ -182,6 +216,7 @@ export class PortAudioStream implements AudioStream {
   private childTaken = 0; // output: frames the child handed to PortAudio or dropped
   private childXruns = 0;
   private overruns = 0; // input: runs of drop-oldest in our ring
+  private inputOverflows = 0; // input: PortAudio dropped captured frames (onDeviceStatus)
   private overrunning = false;
   private readonly carry: Uint8Array; // input: a frame split across pipe reads
   private carryLen = 0;
@@ -284,7 +319,7 @@ export class PortAudioStream implements AudioStream {
     const f = this.fallback?.counters();
     return {
       frames: this.moved + (f ? f.frames : 0),
-      xruns: this.childXruns + this.overruns + this.bridgedStalls + this.lostToFailure + (f ? f.xruns : 0),
+      xruns: this.childXruns + this.overruns + this.inputOverflows + this.bridgedStalls + this.lostToFailure + (f ? f.xruns : 0),
       fill: this.ring.fill(),
       capacity: this.ring.capacity,
     };
@@ -301,13 +336,16 @@ export class PortAudioStream implements AudioStream {
   }
 
   private launch(): void {
-    let child: ChildProcess;
+    let h: AudioHostProcess;
     try {
-      ({ child, stderrTail: this.stderrTail } = this.host.take());
+      h = this.host.take();
     } catch (e) {
       this.fail(`cannot start the audio host: ${(e as Error).message}`);
       return;
     }
+    const child = h.child;
+    this.stderrTail = h.stderrTail;
+    h.onStatus = (status) => this.onDeviceStatus(status);
     this.child = child;
     this.pcm = child.stdio[PCM_FD] as Socket;
     this.pcm.on('error', () => {
@@ -335,6 +373,15 @@ export class PortAudioStream implements AudioStream {
       maxPendingFrames: this.maxPending,
     };
     sendTo(child, open);
+  }
+
+  /**
+   * PortAudio's status for a callback. Input overflow: the device's buffer overran while the
+   * callback was held up and PortAudio dropped captured frames — audio lost, an xrun.
+   * (Output underflows come back with the audio host's writes and are counted there.)
+   */
+  private onDeviceStatus(status: string): void {
+    if (!this.out && this.running && status.includes('input overflow')) this.inputOverflows++;
   }
 
   private onReply(m: HostReply): void {
