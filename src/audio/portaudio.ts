@@ -58,8 +58,13 @@ export interface PortAudioOptions {
   clockSlackMs?: number;
 }
 
-/** Output: the most of the guest's audio held for a device that has not started yet (ms). */
-export const HOLD_MS = 250;
+/**
+ * Output: the most of the guest's audio held for a device that has not started yet (ms); it stays
+ * as latency while the stream runs. A PortAudio playback start through PulseAudio takes 210-310 ms
+ * on a quiet 2-core machine and 300-400 ms at load ~7 (docs/sound-tests.md): at 250 ms, the
+ * frames due beyond were dropped (an xrun) in three CI runs of six.
+ */
+export const HOLD_MS = 400;
 /**
  * A longer gap between two looks at the device (service() runs at least every 20 ms) means this
  * thread was not running: the device's reports for that time may still wait in our event queue.
@@ -259,7 +264,8 @@ export class PortAudioStream implements AudioStream {
     this.chunkFrames = opts.framesPerBuffer ?? Math.max(64, Math.round(params.rate / 100));
     this.slackMs = opts.clockSlackMs ?? bridgeSlackMs(params);
     this.maxPending = Math.max(4 * this.prefillFrames, Math.round(params.rate / 2));
-    // A cold audio host opens in 130-300 ms; a device that takes longer to start is a loss.
+    // A cold audio host opens in 130-300 ms, PulseAudio starts its stream in up to ~400 ms more on
+    // a loaded machine; a device that takes longer than HOLD_MS to start is a loss.
     this.holdLimit = Math.min(this.maxPending - 2 * this.prefillFrames, Math.round((params.rate * HOLD_MS) / 1000));
     this.timer = setInterval(() => this.service(), 20);
     this.timer.unref();
