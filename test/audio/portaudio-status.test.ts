@@ -29,11 +29,11 @@ writeFileSync(
 
 const params = (direction: 'input' | 'output'): PcmParams => ({ direction, rate: 48000, channels: 2, format: 'S16', periodBytes: 3840, bufferBytes: 15360 });
 
-async function say(s: unknown, flags: string): Promise<void> {
-  const child = (s as { child: { send(m: object): void } }).child;
-  child.send({ t: 'say', flags });
-  await new Promise((r) => setTimeout(r, 200));
+function say(s: unknown, flags: string): void {
+  (s as { child: { send(m: object): void } }).child.send({ t: 'say', flags });
 }
+
+const xrunsReach = (s: { stats(): { xruns: number } }, n: number, what: string) => until(() => s.stats().xruns >= n, 5000, what);
 
 test('an input overflow PortAudio reports while the stream runs is an xrun; before START, or for output, it is not', { timeout: 20_000 }, async () => {
   const b = createBackend('portaudio', { portaudio: { hostScript: host } });
@@ -42,15 +42,21 @@ test('an input overflow PortAudio reports while the stream runs is an xrun; befo
   try {
     await until(() => (inp as unknown as { hostState: string }).hostState === 'open', 5000, 'the input host to open');
     await until(() => (out as unknown as { hostState: string }).hostState === 'open', 5000, 'the output host to open');
-    await say(inp, 'input overflow ');
-    assert.equal(inp.stats().xruns, 0, 'not started: nothing of the guest was lost');
+    const settle = () => new Promise((r) => setTimeout(r, 300));
+    say(inp, 'input overflow ');
+    await settle(); // read before START (a negative: it can only be waited for)
     inp.start();
-    await say(inp, 'input overflow ');
-    assert.equal(inp.stats().xruns, 1, 'captured audio dropped while running');
-    await say(inp, 'output underflow ');
-    assert.equal(inp.stats().xruns, 1, 'not an input status');
+    // The host's lines arrive in order: once a later line has counted, the earlier one was read.
+    say(inp, 'input overflow ');
+    await xrunsReach(inp, 1, 'the overflow while running to count');
+    assert.equal(inp.stats().xruns, 1, 'the one before START did not count: nothing of the guest was lost');
+    say(inp, 'output underflow ');
+    say(inp, 'input overflow ');
+    await xrunsReach(inp, 2, 'the second overflow to count');
+    assert.equal(inp.stats().xruns, 2, 'an output status on an input stream did not count');
     out.start();
-    await say(out, 'input overflow ');
+    say(out, 'input overflow ');
+    await settle();
     assert.equal(out.stats().xruns, 0, 'an output stream has no input to lose');
     assert.equal(inp.failure, null);
   } finally {
