@@ -393,6 +393,7 @@ export class Machine implements HartHost, SbiPlatform {
   /** Releases host resources (disk file, audio, ...): call once when the machine will not run again. */
   shutdown(): void {
     this.uart.flush();
+    this.code.dispose();
     for (const t of this.virtio) {
       try {
         t.device.reset();

@@ -20,7 +20,7 @@ import type { CodePages } from './mmu';
 import type { Hart } from './hart';
 import { logger } from '../../log';
 import { decodePage } from './predecode';
-import { Translator } from './translate';
+import { Translator, type ModuleBatch } from './translate';
 
 const log = logger('cpu');
 
@@ -32,6 +32,10 @@ export const HOT_THRESHOLD = 1000;
 export const MAX_VERSIONS = 12;
 /** Translations of one page made as soon as a slot is hot; later ones back off (see above). */
 export const FREE_VERSIONS = 4;
+/** Background mode: how long a translation waits for others to share its module (ms). */
+export const BATCH_MS = 20;
+/** Background mode: pages in one module at most. */
+export const BATCH_PAGES = 32;
 /** Decoded pages kept at most (8 KiB each, plus 2 KiB of counters). */
 export const MAX_DECODED_PAGES = 2048;
 
@@ -53,6 +57,17 @@ export class CodeCache implements CodePages {
    * turns (the worker yields between slices). Off: compile on the spot (tests, the warm-up).
    */
   compileInBackground = false;
+  /**
+   * Background mode: a translation waits up to `batchMs` for others to share its module, which
+   * holds `batchPages` pages at most (calls between modules cost several times calls within one:
+   * translate.ts ModuleBatch).
+   */
+  batchMs = BATCH_MS;
+  batchPages = BATCH_PAGES;
+  private batch: ModuleBatch | null = null;
+  /** Per page of `batch`: its generation when translated. */
+  private batchGenerations: number[] = [];
+  private batchTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly versions: Uint8Array;
   /** Per page past FREE_VERSIONS: hot slots refused since its last translation. */
   private readonly refused: Uint16Array;
@@ -72,6 +87,8 @@ export class CodeCache implements CodePages {
   // Statistics for the debugger and benchmarks.
   /** Page translations (retranslations included). */
   translated = 0;
+  /** WebAssembly modules compiled (one per translation, or per batch in background mode). */
+  modules = 0;
   /** Instructions translated, summed over translations. */
   translatedInsns = 0;
   /** Bytes of WebAssembly generated, summed. */
@@ -147,37 +164,67 @@ export class CodeCache implements CodePages {
     const warm = Math.max(1, this.hotThreshold >> 2);
     const entries: number[] = [];
     for (let s = 0; s < SLOTS; s++) if (heat[s] >= warm || s === slot || (old !== null && old[s] !== 0)) entries.push(s);
-    const code = tr.generate(d, page, entries);
+    const bg = this.compileInBackground;
+    const batch = bg ? (this.batch ??= tr.batch()) : tr.batch();
+    const code = batch.add(d, page, entries);
     this.versions[page]++;
     // The other slots keep their counts: one entered now and then joins the next translation
     // once warm, instead of starting from zero each time another slot of its page gets hot.
     this.translated++;
     this.translatedInsns += code.length;
-    this.translatedBytes += code.bytes.length;
-    if (this.compileInBackground) {
+    if (bg) {
       // The page keeps running in the fast loop until its module is ready (and still current).
-      const gen = this.generation[page];
       this.pending[page] = 1;
-      tr.installAsync(
-        page,
-        code.bytes,
-        () => {
-          this.pending[page] = 0;
-          if (this.generation[page] !== gen) return false; // the page changed meanwhile
-          this.labelPages[page] = code.labels;
-          return true;
-        },
-        (e) => {
-          this.pending[page] = 0;
-          log.warn(`translation of RAM page ${page} failed: ${e.message}`);
-        },
-      );
+      this.batchGenerations.push(this.generation[page]);
+      if (batch.pages.length >= this.batchPages) this.flush();
+      else if (this.batchTimer === null) {
+        this.batchTimer = setTimeout(() => this.flush(), this.batchMs);
+        this.batchTimer.unref?.();
+      }
     } else {
-      tr.installSync(page, code.bytes);
+      this.translatedBytes += tr.installSync(batch);
+      this.modules++;
       this.labelPages[page] = code.labels;
     }
     this.translateMs += performance.now() - t0;
-    return !this.compileInBackground;
+    return !bg;
+  }
+
+  /**
+   * Compiles the pages gathered for one module (background mode) on V8's threads; each is
+   * installed when it is done, unless its page changed meanwhile. The promise settles then.
+   */
+  flush(): Promise<void> {
+    if (this.batchTimer !== null) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    const batch = this.batch;
+    if (batch === null) return Promise.resolve();
+    const generations = this.batchGenerations;
+    this.batch = null;
+    this.batchGenerations = [];
+    const t0 = performance.now();
+    this.modules++;
+    const { size, done } = this.translator!.installAsync(batch, (i) => {
+      const page = batch.pages[i];
+      this.pending[page] = 0;
+      if (this.generation[page] !== generations[i]) return false; // the page changed meanwhile
+      this.labelPages[page] = batch.codes[i].labels;
+      return true;
+    });
+    this.translatedBytes += size;
+    this.translateMs += performance.now() - t0;
+    return done.catch((e: Error) => {
+      for (const page of batch.pages) this.pending[page] = 0;
+      log.warn(`translation of RAM pages ${batch.pages.join(', ')} failed: ${e.message}`);
+    });
+  }
+
+  /** Drops translations not compiled yet and their timer (the machine shuts down). */
+  dispose(): void {
+    if (this.batchTimer !== null) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    this.batch = null;
+    this.batchGenerations = [];
   }
 
   /**

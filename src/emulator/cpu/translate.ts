@@ -26,6 +26,7 @@
 // state. (Doing that in every block made the kernel slower: its blocks are a few instructions
 // long, so the loads and stores at the edges cost more than they save.) Loads and stores check
 // the TLB inline and call the hart's slow paths otherwise.
+// The pages that get hot within a few milliseconds of each other share one module (ModuleBatch).
 // A translation costs about 1.5 ms in the boot (generating it 0.5–0.7, Liftoff compiling it ~0.8:
 // bench/RESULTS.md, fifth session); V8 optimizes the hot functions in the background.
 
@@ -43,14 +44,14 @@ import { Code, encodeModule, W, type Label } from './wasm';
 
 const SLOTS = 1024;
 
-/** What one translation produced. */
+/** What one page's translation produced: its functions, to go into a module (ModuleBatch). */
 export interface PageCode {
+  /** The page's entry, then its blocks; they call each other by index from `base` on. */
+  functions: { type: number; locals: number; code: Code }[];
   /** 1 for each slot the function can be entered at. */
   labels: Uint8Array;
   /** Instructions translated. */
   length: number;
-  /** Bytes of WebAssembly. */
-  size: number;
 }
 
 // Function types and imports of a page module. The slow paths are the hart's, in JavaScript:
@@ -80,9 +81,10 @@ const IMPORTS = [
   { name: 'sys', type: T_I3 }, // (hid, instruction word, slot): a write to sstatus, by the reference interpreter
 ];
 const F_LD = 0, F_ST = 1, F_AMO = 2, F_LR = 3, F_SC = 4, F_RAISE = 5, F_SYS = 6;
-const F_PAGE = IMPORTS.length;
 const HELPERS: readonly BinOp[] = ['div', 'divu', 'rem', 'remu'];
-const F_HELPER = F_PAGE + 1;
+const F_HELPER = IMPORTS.length;
+/** The first page's entry in a module; each page's blocks follow its entry (ModuleBatch). */
+const F_PAGES = F_HELPER + HELPERS.length;
 
 /** Slow-path statuses (see above). */
 const GO = 0, TRAPPED = 1, LEAVE = 2;
@@ -95,7 +97,6 @@ const L_A = 5, L_E = 6, L_T = 7, L_LT = 8, L_LD = 9, L_ST = 10, L_SD = 11, L_HID
 const LOCALS = 9;
 /** The first local holding a guest register (in a looping block: one per register it uses). */
 const L_REGS = 14;
-const F_BLOCK = F_HELPER + HELPERS.length;
 
 /** Decoded operands of one slot (predecode.ts layout). */
 interface Slot {
@@ -241,20 +242,58 @@ function labelsOf(d: Int32Array, inc: Uint8Array, entries: readonly number[]): U
   return labels;
 }
 
-/** The module of one translated page: its bytes, labels and size. */
-export function pageModule(d: Int32Array, page: number, entries: readonly number[], memoryPages: number, ramBase: number): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
+/**
+ * The functions of one translated page, numbered from `base` in the module that will hold them
+ * (see ModuleBatch): its entry at `base`, its blocks after it.
+ */
+export function pageCode(d: Int32Array, page: number, entries: readonly number[], base: number, ramBase: number): PageCode {
   const { inc, entries: all } = selectSlots(d, entries);
   const labels = labelsOf(d, inc, all);
   const order: number[] = [];
   for (let s = 0; s < SLOTS; s++) if (labels[s]) order.push(s);
-  const g = new PageGen(page, labels, order, ramBase | 0);
+  const g = new PageGen(page, labels, order, base, ramBase | 0);
   const blocks = order.map((l) => {
     const code = g.block(d, inc, l);
     return { type: T_BLOCK, locals: g.locals, code };
   });
-  const functions = [{ type: T_PAGE, locals: 0, code: g.entry() }, ...HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) })), ...blocks];
-  const bytes = encodeModule({ types: TYPES, imports: IMPORTS, memoryPages, functions, exports: [{ name: 'page', fn: F_PAGE }] });
-  return { bytes, labels, length: g.length };
+  return { functions: [{ type: T_PAGE, locals: 0, code: g.entry() }, ...blocks], labels, length: g.length };
+}
+
+/**
+ * Translated pages on their way into one module. A call into a function of another module costs
+ * several times one within a module (`bench -- wasm-calls` on the 2026-12-07 machine: 146 against
+ * 47 ns per call among 1 024 functions one to a module or eight to a module; 221 against 61
+ * among 4 096), and kernel code crosses pages all the time: the worker gathers the pages that get
+ * hot within a few milliseconds into one module (CodeCache.flush); elsewhere a batch is one page.
+ */
+export class ModuleBatch {
+  /** The RAM pages in the batch, in the order of their entries' exports (`p0`, `p1`, ...). */
+  readonly pages: number[] = [];
+  /** Per page, in the same order: what its translation produced. */
+  readonly codes: PageCode[] = [];
+  private readonly functions: { type: number; locals: number; code: Code }[] = HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) }));
+
+  constructor(private readonly ramBase: number) {}
+
+  /** Translates RAM page `page` (decoded as `d`) into the batch, entered at `entries`. */
+  add(d: Int32Array, page: number, entries: readonly number[]): PageCode {
+    const code = pageCode(d, page, entries, F_HELPER + this.functions.length, this.ramBase);
+    this.pages.push(page);
+    this.codes.push(code);
+    for (const f of code.functions) this.functions.push(f);
+    return code;
+  }
+
+  /** The module: the slow-path imports, the helpers, then each page's entry and blocks. */
+  encode(memoryPages: number): Uint8Array<ArrayBuffer> {
+    let fn = F_PAGES;
+    const exports = this.codes.map((c, i) => {
+      const e = { name: `p${i}`, fn };
+      fn += c.functions.length;
+      return e;
+    });
+    return encodeModule({ types: TYPES, imports: IMPORTS, memoryPages, functions: this.functions, exports });
+  }
 }
 
 /** div, divu, rem, remu with the spec's results for a zero divisor and the one overflow. */
@@ -333,10 +372,12 @@ class PageGen {
     readonly page: number,
     readonly labels: Uint8Array,
     readonly order: readonly number[],
+    /** The entry's index in the module; block i is at base + 1 + i. */
+    readonly base: number,
     /** Guest RAM's physical base (LR/SC reserve physical addresses), as an int32. */
     readonly ramBase: number,
   ) {
-    order.forEach((l, i) => (this.fn[l] = F_BLOCK + i));
+    order.forEach((l, i) => (this.fn[l] = base + 1 + i));
   }
 
   /** The entry: `page(s, vb, limit, k, hs)` — a tail call to the block at slot s, or Miss. */
@@ -355,7 +396,7 @@ class PageGen {
     c.get(S).i32(first).op(W.i32_sub).brTable(table, miss);
     for (let i = 0; i < this.order.length; i++) {
       c.end();
-      c.get(VB_).get(LIMIT).get(K).get(HS).i32(0).returnCall(F_BLOCK + i);
+      c.get(VB_).get(LIMIT).get(K).get(HS).i32(0).returnCall(this.base + 1 + i);
     }
     c.end(); // miss: not an entry
     c.get(HS).get(VB_).get(S).i32(2).op(W.i32_shl).op(W.i32_add).mem(W.i32_store, PC);
@@ -921,28 +962,33 @@ export class Translator {
     this.imports = { m: m as WebAssembly.ModuleImports };
   }
 
-  /** The module of decoded page `d` (RAM page `page`) entered at `entries` (see pageModule). */
-  generate(d: Int32Array, page: number, entries: readonly number[]): { bytes: Uint8Array<ArrayBuffer>; labels: Uint8Array; length: number } {
-    return pageModule(d, page, entries, this.memoryPages, this.ramBase);
+  /** An empty batch of pages for one module. */
+  batch(): ModuleBatch {
+    return new ModuleBatch(this.ramBase);
   }
 
-  /** Compiles and installs a page's module now (tests, the warm-up). */
-  installSync(page: number, bytes: Uint8Array<ArrayBuffer>): void {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
-    this.table.set(page, inst.exports.page);
+  /** Compiles a batch's module now and installs its pages (tests, the warm-up, in-process runs). Returns its size in bytes. */
+  installSync(batch: ModuleBatch): number {
+    const bytes = batch.encode(this.memoryPages);
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports).exports;
+    batch.pages.forEach((page, i) => this.table.set(page, ex[`p${i}`]));
+    return bytes.length;
   }
 
   /**
-   * Compiles a page's module on V8's background threads; `ready()` (called on this thread once
-   * it is done) decides whether it is still wanted and then installs it.
+   * Compiles a batch's module on V8's background threads. Once it is done, `ready(i)` (called on
+   * this thread for each page in turn) decides whether page i is still wanted, which is then
+   * installed, and `done` resolves (or rejects if the module failed). `size`: its bytes.
    */
-  installAsync(page: number, bytes: Uint8Array<ArrayBuffer>, ready: () => boolean, failed: (e: Error) => void): void {
-    WebAssembly.instantiate(bytes, this.imports).then(
-      (r) => {
-        if (ready()) this.table.set(page, r.instance.exports.page as unknown as null);
-      },
-      (e: Error) => failed(e),
-    );
+  installAsync(batch: ModuleBatch, ready: (i: number) => boolean): { size: number; done: Promise<void> } {
+    const bytes = batch.encode(this.memoryPages);
+    const done = WebAssembly.instantiate(bytes, this.imports).then((r) => {
+      const ex = r.instance.exports;
+      batch.pages.forEach((page, i) => {
+        if (ready(i)) this.table.set(page, ex[`p${i}`] as unknown as null);
+      });
+    });
+    return { size: bytes.length, done };
   }
 
   /** Forgets the translation of RAM page `page`. */
