@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Machine, StopReason } from '../src/emulator/machine';
 import { guestArtifacts, GUEST_READY_MARKER } from '../test/guest-artifacts/artifacts';
-import { WORKLOADS } from './vs-semu';
+import { resultLine, WORKLOADS } from './vs-semu';
 import { countEngine } from './engine-counts';
 
 export interface WorkloadResult {
@@ -65,7 +65,7 @@ export function benchWorkloads(commands: readonly string[] = WORKLOADS.map((w) =
   for (const cmd of commands) {
     const name = cmd.split(' ')[0];
     const from = text.length;
-    const re = new RegExp(`(?:^|\\n)${name}: ns=(\\d+)`);
+    const re = resultLine(name);
     const i0 = m.instret();
     const t0 = cpu();
     m.consoleIn(new TextEncoder().encode(`${cmd}\n`));
