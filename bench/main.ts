@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     say(['audio loopback 60 s, 48 kHz S16 stereo', `${a.xruns_guest} guest / ${a.xruns_host} host xruns`, `capture latency ${a.capture_latency_periods.toFixed(2)} periods (p95 ${a.capture_latency_p95_periods.toFixed(2)}), emulator CPU ${a.emulator_cpu_ms_per_s_loop.toFixed(0)} ms/s looping vs ${a.emulator_cpu_ms_per_s_idle.toFixed(0)} ms/s idle, audio hosts ${a.audio_host_cpu_ms_per_s.toFixed(0)} ms/s`]);
   }
   if (run('workloads')) {
-    const w = benchWorkloads(process.env.WORKLOADS ? process.env.WORKLOADS.split(',') : undefined, process.env.WORKLOAD_COUNTS === '1');
+    const w = await benchWorkloads(process.env.WORKLOADS ? process.env.WORKLOADS.split(',') : undefined, process.env.WORKLOAD_COUNTS === '1', process.env.WORKLOAD_SYNC !== '1');
     for (const r of [w.boot, ...w.results]) {
       say([`in-process ${r.name}`, `${(r.instructions / r.cpu_s / 1e6).toFixed(0)} MIPS`, `${(r.instructions / 1e6).toFixed(1)} M insns, ${r.cpu_s.toFixed(3)} s CPU, guest ${Number.isNaN(r.guest_s) ? '-' : r.guest_s.toFixed(3) + ' s'}`]);
       if (r.counts) say([`in-process ${r.name}: engine events`, `${Object.keys(r.counts).length} kinds`, Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ')]);
