@@ -53,18 +53,20 @@ async function everyCase(verb: 'play' | 'rec' | 'loop', check: (c: MatrixCase) =
     }
     if (miss === null) continue;
     failed.push(miss.line);
+    note(`${verb} ${c.label} failed:\n${miss.message}`); // the whole message: the guest's output, the tool's error
     if (!miss.check) break; // not a check that failed (the guest did not answer): the next case cannot run
   }
   assert.deepEqual(failed, [], `${failed.length} of ${MATRIX.length} cases failed:\n${failed.join('\n')}`);
 }
 
-/** One run of a case: null when it passed, else its failure's first line and whether a check (an assertion) failed. */
-async function attempt(verb: 'play' | 'rec' | 'loop', c: MatrixCase, check: (c: MatrixCase) => Promise<void>): Promise<{ line: string; check: boolean } | null> {
+/** One run of a case: null when it passed, else its failure (first line, whole message) and whether a check (an assertion) failed. */
+async function attempt(verb: 'play' | 'rec' | 'loop', c: MatrixCase, check: (c: MatrixCase) => Promise<void>): Promise<{ line: string; message: string; check: boolean } | null> {
   try {
     await (refused(c) ? checkRefused(verb, c) : check(c));
     return null;
   } catch (e) {
-    return { line: (e as Error).message.split('\n')[0], check: e instanceof assert.AssertionError };
+    const message = (e as Error).message;
+    return { line: message.split('\n')[0], message, check: e instanceof assert.AssertionError };
   }
 }
 
