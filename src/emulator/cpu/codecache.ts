@@ -195,13 +195,8 @@ export class CodeCache implements CodePages {
    * installed when it is done, unless its page changed meanwhile. The promise settles then.
    */
   flush(): Promise<void> {
-    if (this.batchTimer !== null) clearTimeout(this.batchTimer);
-    this.batchTimer = null;
-    const batch = this.batch;
+    const { batch, generations } = this.takeBatch();
     if (batch === null) return Promise.resolve();
-    const generations = this.batchGenerations;
-    this.batch = null;
-    this.batchGenerations = [];
     const t0 = performance.now();
     this.modules++;
     const { size, done } = this.translator!.installAsync(batch, (i) => {
@@ -221,10 +216,17 @@ export class CodeCache implements CodePages {
 
   /** Drops translations not compiled yet and their timer (the machine shuts down). */
   dispose(): void {
+    this.takeBatch();
+  }
+
+  /** The batch waiting to be compiled (and its pages' generations); the cache starts a new one. */
+  private takeBatch(): { batch: ModuleBatch | null; generations: number[] } {
     if (this.batchTimer !== null) clearTimeout(this.batchTimer);
     this.batchTimer = null;
+    const taken = { batch: this.batch, generations: this.batchGenerations };
     this.batch = null;
     this.batchGenerations = [];
+    return taken;
   }
 
   /**
