@@ -9,7 +9,7 @@
 import type { Machine } from '../src/emulator/machine';
 import { Hart } from '../src/emulator/cpu/hart';
 import { Mmu } from '../src/emulator/cpu/mmu';
-import { FLAGS } from '../src/emulator/cpu/layout';
+import { FLAGS, PC } from '../src/emulator/cpu/layout';
 
 type Counts = Record<string, number>;
 interface CacheInternals {
@@ -17,6 +17,9 @@ interface CacheInternals {
   versions: Uint8Array;
   maxVersions: number;
   labelPages: (Uint8Array | null)[];
+  decodedPages: (Int32Array | null)[];
+  heatPages: (Uint16Array | null)[];
+  pending: Uint8Array;
 }
 const EXIT_NAMES: Record<number, string> = { 0: 'budget', 1: 'trap', 2: 'leave', 4: 'miss' };
 
@@ -57,6 +60,7 @@ export function countEngine(m: Machine): () => Counts {
   const banks = (m.harts[0] as unknown as { banks: object[] }).banks;
   for (const name of BANK_METHODS) count(Object.getPrototypeOf(banks[0]) as object, name, counts, () => `bank.${name}`);
   const cache = m.code as unknown as CacheInternals;
+  const missTargets = new Map<number, number>();
   const enter = cache.enter.bind(cache);
   const cells = m.harts.map((h) => h.cells);
   cache.enter = (hs, k, budget) => {
@@ -66,6 +70,7 @@ export function countEngine(m: Machine): () => Counts {
     // Why it came back: FLAGS of the hart whose state is at hs (layout.ts Exit; 0: the budget).
     const flags = cells.find((c) => c.byteOffset === hs)?.[FLAGS >> 2] ?? -1;
     add(counts, `translated.exit.${EXIT_NAMES[flags] ?? flags}`, 1);
+    if (flags === 4) countMiss(m, cache, cells.findIndex((c) => c.byteOffset === hs), counts, missTargets);
     return retired;
   };
   // Instructions the fast loop ran (its runs go to the crash trace), by what their page is:
@@ -80,6 +85,7 @@ export function countEngine(m: Machine): () => Counts {
     record.call(this, pc, off, n);
   };
   return () => {
+    summarizeMisses(missTargets, counts);
     const out: Counts = {};
     for (const k of Object.keys(counts)) {
       if (counts[k] !== 0) out[k] = counts[k];
@@ -87,4 +93,41 @@ export function countEngine(m: Machine): () => Counts {
     }
     return out;
   };
+}
+
+/**
+ * Where translated code went when it left on a miss: the target's page is not decoded, decoded
+ * but never translated, compiling, out of versions, or translated without an entry at that slot
+ * (with the slot's count at the moment, bucketed). `missTargets` counts each physical target.
+ */
+function countMiss(m: Machine, cache: CacheInternals, hart: number, counts: Counts, missTargets: Map<number, number>): void {
+  const h = m.harts[hart];
+  const pc = h.cells[PC >> 2];
+  const pa = h.probe(pc, 0);
+  if (pa < 0) return add(counts, 'miss.unmapped', 1);
+  const off = (pa - h.ramBase) | 0;
+  const page = off >>> 12;
+  const slot = (off >>> 2) & 1023;
+  missTargets.set(off, (missTargets.get(off) ?? 0) + 1);
+  const heat = cache.heatPages[page]?.[slot] ?? 0;
+  const bucket = heat === 0 ? '0' : heat < 10 ? '<10' : heat < 100 ? '<100' : heat < 250 ? '<250' : '>=250';
+  let kind: string;
+  if (cache.decodedPages[page] === null) kind = 'notDecoded';
+  else if (cache.pending[page] !== 0) kind = 'compiling';
+  else if (cache.versions[page] >= cache.maxVersions) kind = 'versionsUsedUp';
+  else if (cache.labelPages[page] === null) kind = 'pageNotTranslated';
+  else kind = 'noEntry';
+  add(counts, `miss.${kind}`, 1);
+  add(counts, `miss.heat${bucket}`, 1);
+}
+
+/** Adds how the misses spread over targets: distinct targets, and the share of the top ones. */
+function summarizeMisses(missTargets: Map<number, number>, counts: Counts): void {
+  if (missTargets.size === 0) return;
+  const sorted = [...missTargets.values()].sort((a, b) => b - a);
+  const total = sorted.reduce((a, b) => a + b, 0);
+  add(counts, 'miss.targets', sorted.length);
+  for (const top of [10, 100, 1000]) add(counts, `miss.top${top}`, sorted.slice(0, top).reduce((a, b) => a + b, 0));
+  add(counts, 'miss.total', total);
+  missTargets.clear();
 }
