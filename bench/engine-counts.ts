@@ -68,9 +68,10 @@ export function countEngine(m: Machine): () => Counts {
     add(counts, 'translated.enters', 1);
     add(counts, 'translated.instructions', retired);
     // Why it came back: FLAGS of the hart whose state is at hs (layout.ts Exit; 0: the budget).
-    const flags = cells.find((c) => c.byteOffset === hs)?.[FLAGS >> 2] ?? -1;
+    const hart = cells.findIndex((c) => c.byteOffset === hs);
+    const flags = hart < 0 ? -1 : cells[hart][FLAGS >> 2];
     add(counts, `translated.exit.${EXIT_NAMES[flags] ?? flags}`, 1);
-    if (flags === 4) countMiss(m, cache, cells.findIndex((c) => c.byteOffset === hs), counts, missTargets);
+    if (flags === 4) countMiss(m, cache, hart, counts, missTargets);
     return retired;
   };
   // Instructions the fast loop ran (its runs go to the crash trace), by what their page is:
