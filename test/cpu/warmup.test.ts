@@ -18,7 +18,7 @@ test('the warm-up program finishes every round, the same way on every engine', (
   for (const r of rounds) {
     assert.equal(r.crashed, null, r.engine);
     assert.equal(r.finished, true, r.engine);
-    assert.ok(r.iterations > 3000, `${r.engine}: ${r.iterations} iterations (the main loop ran every pass)`);
+    assert.ok(r.iterations > 3000, `${r.engine}: ${r.iterations} iterations (its main loop ran)`);
     assert.equal(r.checksum, reference.checksum, `${r.engine}: the registers agree with the reference`);
   }
   assert.equal(fast.translated, 0, 'the first round stays in the fast loop');
