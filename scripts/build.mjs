@@ -14,7 +14,8 @@ const production = process.argv.includes('--production');
 const nodeEntries = [
   ['src/extension.ts', 'dist/extension.js'],
   ['src/worker/main.ts', 'dist/worker.js'],
-  ['src/cli.ts', 'dist/cli.js'],
+  ['src/cli.ts', 'dist/cli.js'], // the entry: starts the worker, then requires dist/cli-main.js
+  ['src/cli-main.ts', 'dist/cli-main.js'],
   ['src/audio/audio-host.ts', 'dist/audio-host.js'],
   ['src/devices/virtio-net/io-thread.ts', 'dist/net-io.js'],
   ['debug-adapter/standalone.ts', 'dist/debug-adapter.js'],
@@ -56,7 +57,7 @@ for (const [src, out] of nodeEntries) {
     target: 'node20',
     format: 'cjs',
     // The bench drives Chromium (playwright-core) and bundles the panels (esbuild): dev tools, not shipped.
-    external: src === 'bench/main.ts' ? ['vscode', 'playwright-core', 'esbuild'] : ['vscode'],
+    external: src === 'bench/main.ts' ? ['vscode', 'playwright-core', 'esbuild'] : src === 'src/cli.ts' ? ['vscode', './cli-main.js'] : ['vscode'],
     banner: src === 'src/cli.ts' ? { js: '#!/usr/bin/env node' } : undefined,
   });
 }

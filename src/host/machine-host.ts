@@ -7,9 +7,10 @@ import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { distFile } from '../paths';
+import type { PrestartedWorker } from './prestart';
 import * as ctl from './control';
 import { UsageError, type MachineOptions } from './options';
-import type { FromWorker, ToWorker, VirtioInfo, StopReasonName, NotifyStop, CrashInfo, WorkerArgs, WorkerMethod, WorkerResult } from '../worker/protocol';
+import type { FromWorker, ToWorker, WorkerInit, VirtioInfo, StopReasonName, NotifyStop, CrashInfo, WorkerArgs, WorkerMethod, WorkerResult } from '../worker/protocol';
 import type { NotifyFilter } from './notify-filter';
 import type { Watchpoint, WatchHit } from '../emulator/watch';
 import type { StepRequest } from '../worker/stepper';
@@ -65,6 +66,8 @@ export interface StartOptions {
   logLevel?: LogLevel;
   /** Forward the worker's log lines here (default: this process's log sink). */
   onLog?: (level: LogLevel, scope: string, message: string) => void;
+  /** A worker started earlier to take this machine (host/prestart.ts); a dead one is replaced. */
+  prestarted?: PrestartedWorker | null;
 }
 
 export class MachineHost extends EventEmitter<MachineHostEvents> {
@@ -92,19 +95,25 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     if (!existsSync(script)) return Promise.reject(new Error(`${script} is missing: run \`npm run build\` first`));
     const onLog = opts.onLog;
     this.runState = opts.stopOnEntry ? 'paused' : 'running';
-    const worker = new Worker(script, {
-      workerData: {
-        options: this.options,
-        control: this.control,
-        ram: this.ram.buffer,
-        ramSize: this.ram.size,
-        memory: this.ram.memory,
-        stopOnEntry: opts.stopOnEntry ?? false,
-        logLevel: opts.logLevel ?? process.env.SEMU_LOG ?? 'warn',
-      },
-      stdout: false,
-      stderr: false,
-    });
+    const init: WorkerInit = {
+      options: this.options,
+      control: this.control,
+      ram: this.ram.buffer,
+      ramSize: this.ram.size,
+      memory: this.ram.memory,
+      stopOnEntry: opts.stopOnEntry ?? false,
+      logLevel: opts.logLevel ?? process.env.SEMU_LOG ?? 'warn',
+    };
+    const spare = opts.prestarted;
+    let worker: Worker;
+    if (spare?.alive()) {
+      worker = spare.worker;
+      worker.ref();
+      worker.postMessage({ t: 'init', init } satisfies ToWorker);
+    } else {
+      if (spare) void spare.worker.terminate();
+      worker = new Worker(script, { workerData: init, stdout: false, stderr: false });
+    }
     this.worker = worker;
     return new Promise((resolve, reject) => {
       let ready = false;

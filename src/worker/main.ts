@@ -6,38 +6,46 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setLogSink, setLogLevel, logger, type LogLevel } from '../log';
 import * as ctl from '../host/control';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+import { PRESTART, type FromWorker, type ToWorker, type WorkerInit } from './protocol';
+import { warmUp } from '../emulator/cpu/warmup';
 import { loadMachine } from './load';
 import { Session } from './session';
 
 const port = parentPort;
 if (!port) throw new Error('src/worker/main.ts must run in a worker thread');
-const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
-setLogLevel(init.logLevel as LogLevel);
-setLogSink((level, scope, message) => {
-  if (level !== 'silent') post({ t: 'log', level, scope, message });
-});
-const log = logger('worker');
-
-let session: Session;
-try {
-  const machine = loadMachine(init.options, { buffer: init.ram, size: init.ramSize, memory: init.memory }, {
-    consoleOut: (bytes, length) => session.consoleOut(bytes, length),
-    wake: { buffer: init.control.buffer as SharedArrayBuffer, index: ctl.CTL_WAKE },
-    warning: (message) => post({ t: 'warning', message }),
+if (workerData === PRESTART) {
+  // Started before the host knew the options (host/prestart.ts): warm the engine up meanwhile.
+  warmUp();
+  port.once('message', (m: ToWorker) => {
+    if (m.t === 'init') boot(m.init);
   });
-  session = new Session(machine, init.control, post, init.stopOnEntry);
-} catch (e) {
-  const err = e as Error;
-  log.debug(err.stack ?? String(err));
-  post({ t: 'exited', code: 2, reason: 'error', message: err.message });
-  Atomics.store(init.control, ctl.CTL_STATE, ctl.ST_EXITED);
-  port.close();
-}
+} else boot(workerData as WorkerInit);
 
-port.on('message', (m: ToWorker) => {
-  if (session) session.onMessage(m);
-});
-if (session!) session.start();
+function boot(init: WorkerInit): void {
+  setLogLevel(init.logLevel as LogLevel);
+  setLogSink((level, scope, message) => {
+    if (level !== 'silent') post({ t: 'log', level, scope, message });
+  });
+  const log = logger('worker');
+  let session: Session | undefined;
+  try {
+    const machine = loadMachine(init.options, { buffer: init.ram, size: init.ramSize, memory: init.memory }, {
+      consoleOut: (bytes, length) => session!.consoleOut(bytes, length),
+      wake: { buffer: init.control.buffer as SharedArrayBuffer, index: ctl.CTL_WAKE },
+      warning: (message) => post({ t: 'warning', message }),
+    });
+    session = new Session(machine, init.control, post, init.stopOnEntry);
+  } catch (e) {
+    const err = e as Error;
+    log.debug(err.stack ?? String(err));
+    post({ t: 'exited', code: 2, reason: 'error', message: err.message });
+    Atomics.store(init.control, ctl.CTL_STATE, ctl.ST_EXITED);
+    port!.close();
+    return;
+  }
+  const s = session;
+  port!.on('message', (m: ToWorker) => s.onMessage(m));
+  s.start();
+}

@@ -29,6 +29,12 @@ export type WorkerMethod = keyof WorkerRequests;
 export type WorkerArgs<M extends WorkerMethod> = WorkerRequests[M]['args'];
 export type WorkerResult<M extends WorkerMethod> = WorkerRequests[M]['result'];
 
+/**
+ * The workerData of a worker started before its options are known (host/prestart.ts): it warms
+ * the engine up, then takes `{ t: 'init', init }` as its first message.
+ */
+export const PRESTART = 'prestart';
+
 export interface WorkerInit {
   options: MachineOptions;
   control: Int32Array;
@@ -86,6 +92,7 @@ export type FromWorker =
   | { t: 'warning'; message: string };
 
 export type ToWorker =
+  | { t: 'init'; init: WorkerInit }
   | { t: 'console'; data: Uint8Array }
   | { t: 'consoleClose' }
   | { t: 'continue' }
