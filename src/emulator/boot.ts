@@ -25,8 +25,24 @@ export interface BootLayout {
   dtbAddr: number;
 }
 
+/**
+ * A boot image given as a file: read straight into guest RAM when it is placed, so a large
+ * kernel or initrd never sits in memory twice (the process's peak RSS: bench/RESULTS.md).
+ */
+export interface ImageFile {
+  readonly length: number;
+  /** Its first `n` bytes (all of it if shorter). */
+  head(n: number): Uint8Array;
+  /** Reads all `length` bytes into `dst`; throws if the file no longer has them. */
+  readInto(dst: Uint8Array): void;
+}
+
+/** A kernel or initrd: its bytes, or the file that holds them. */
+export type BootImage = Uint8Array | ImageFile;
+
 /** The RISC-V Linux Image header (Documentation/arch/riscv/boot-image-header.rst). */
-export function imageSize(kernel: Uint8Array): number | null {
+export function imageSize(image: BootImage): number | null {
+  const kernel = image instanceof Uint8Array ? image : image.head(64);
   if (kernel.length < 64) return null;
   const dv = new DataView(kernel.buffer, kernel.byteOffset, kernel.byteLength);
   // magic2 "RSC\x05" at 56 (magic "RISCV\0\0\0" at 48 is deprecated but checked too).
@@ -76,13 +92,15 @@ export function checkDtb(dtb: Uint8Array): void {
 }
 
 /** Copies the images into RAM at the planned addresses and tells the harts' code caches. */
-export function loadImages(ram: Ram, layout: BootLayout, kernel: Uint8Array, initrd: Uint8Array | undefined, dtb: Uint8Array): void {
+export function loadImages(ram: Ram, layout: BootLayout, kernel: BootImage, initrd: BootImage | undefined, dtb: Uint8Array): void {
   put(ram, layout.kernelAddr, kernel);
   if (initrd && layout.initrd) put(ram, layout.initrd.start, initrd);
   put(ram, layout.dtbAddr, dtb);
 }
 
-function put(ram: Ram, addr: number, data: Uint8Array): void {
-  ram.u8.set(data, addr - ram.base);
+function put(ram: Ram, addr: number, data: BootImage): void {
+  const at = addr - ram.base;
+  if (data instanceof Uint8Array) ram.u8.set(data, at);
+  else data.readInto(ram.u8.subarray(at, at + data.length));
   ram.noteWrite(addr, data.length);
 }

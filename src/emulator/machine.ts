@@ -32,7 +32,7 @@ import { CAUSE_NAMES, INTERRUPT_BIT } from './cpu/csr';
 import { disassemble } from './cpu/disasm';
 import { Sbi, type ResetKind, type SbiPlatform } from './sbi';
 import { createClock, TIMEBASE_HZ, type ClockMode, type MachineClock } from './clock';
-import { BootError, checkDtb, imageSize, loadImages, planBoot } from './boot';
+import { BootError, checkDtb, imageSize, loadImages, planBoot, type BootImage } from './boot';
 import { WatchTable, type Watchpoint } from './watch';
 import { logger } from '../log';
 
@@ -76,9 +76,9 @@ export interface MachineConfig {
   ramSize?: number;
   /** Harts, 1..4 (default 1). */
   harts?: number;
-  /** A Linux RISC-V Image (or a raw binary) loaded at the start of RAM. */
-  kernel: Uint8Array;
-  initrd?: Uint8Array;
+  /** A Linux RISC-V Image (or a raw binary) loaded at the start of RAM: bytes, or a file read there. */
+  kernel: BootImage;
+  initrd?: BootImage;
   /** Replaces the generated device tree. */
   dtb?: Uint8Array;
   /** Kernel command line for the generated device tree (default "earlycon console=ttyS0"). */

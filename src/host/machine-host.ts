@@ -3,11 +3,11 @@
 // the extension alike. It never blocks on the worker: pause/quit go through the control block,
 // everything else is a message; a worker that stops answering is terminated.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { distFile } from '../paths';
-import type { PrestartedWorker } from './prestart';
+import { startEmulatorWorker, type PrestartedWorker } from './prestart';
 import * as ctl from './control';
 import { UsageError, type MachineOptions } from './options';
 import type { FromWorker, ToWorker, WorkerInit, VirtioInfo, StopReasonName, NotifyStop, CrashInfo, WorkerArgs, WorkerMethod, WorkerResult } from '../worker/protocol';
@@ -112,7 +112,7 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
       worker.postMessage({ t: 'init', init } satisfies ToWorker);
     } else {
       if (spare) void spare.worker.terminate();
-      worker = new Worker(script, { workerData: init, stdout: false, stderr: false });
+      worker = startEmulatorWorker(script, init);
     }
     this.worker = worker;
     return new Promise((resolve, reject) => {

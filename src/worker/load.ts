@@ -2,13 +2,15 @@
 // the devices the options ask for (through the device registry), and turns each problem into a
 // UsageError that says what is wrong and what to do.
 
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import type { ImageFile } from '../emulator/boot';
 import { Machine, type MachineConfig, type MachineIO } from '../emulator/machine';
 import type { GuestRam } from '../emulator/ram';
 import { deviceBootargs, placeDevices } from '../devices/create';
 import { DEFAULT_BOOTARGS, MAX_HARTS, UsageError, type MachineOptions } from '../host/options';
 
-function readInput(path: string, what: string, flag: string): Uint8Array {
+/** The size of input file `path`, checked: it exists, is a file, and is not empty. */
+function inputSize(path: string, what: string, flag: string): number {
   let size: number;
   try {
     const st = statSync(path);
@@ -19,11 +21,70 @@ function readInput(path: string, what: string, flag: string): Uint8Array {
     throw new UsageError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check the path given with ${flag}.`);
   }
   if (size === 0) throw new UsageError(`the ${what} ${path} is empty (${flag}); rebuild it or pick another file.`);
+  return size;
+}
+
+function readInput(path: string, what: string, flag: string): Uint8Array {
+  inputSize(path, what, flag);
   try {
     return readFileSync(path);
   } catch (e) {
     throw new UsageError(`cannot read the ${what} ${path}: ${(e as Error).message}`);
   }
+}
+
+/** Reads up to dst.length bytes of `path` from offset 0; returns how many it got. */
+function readFileInto(path: string, dst: Uint8Array): number {
+  const fd = openSync(path, 'r');
+  try {
+    let got = 0;
+    while (got < dst.length) {
+      const n = readSync(fd, dst, got, dst.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sizeNow(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * A kernel or initrd the machine reads straight into guest RAM (emulator/boot.ts ImageFile).
+ * Its size is checked now; a file that changes before it is read is a UsageError then.
+ */
+export function imageFile(path: string, what: string, flag: string): ImageFile {
+  const length = inputSize(path, what, flag);
+  const read = (dst: Uint8Array): number => {
+    try {
+      return readFileInto(path, dst);
+    } catch (e) {
+      throw new UsageError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check the path given with ${flag}.`);
+    }
+  };
+  return {
+    length,
+    head: (n) => {
+      const b = new Uint8Array(Math.min(n, length));
+      return b.subarray(0, read(b));
+    },
+    readInto: (dst) => {
+      const got = read(dst.subarray(0, length));
+      const now = got === length ? sizeNow(path) : got;
+      if (now !== length) {
+        const was = now < 0 ? 'is gone' : `has ${now}`;
+        throw new UsageError(`the ${what} ${path} changed while the machine started: it had ${length} bytes and ${was} (${flag}); start again once it is written.`);
+      }
+    },
+  };
 }
 
 /** The kernel command line: the person's, or the default with what the devices need before it. */
@@ -47,8 +108,8 @@ export function machineConfig(o: MachineOptions, ram: GuestRam): MachineConfig {
     ramBuffer: ram.buffer,
     memory: ram.memory,
     harts,
-    kernel: readInput(o.kernel, 'kernel image', '-k'),
-    initrd: o.initrd ? readInput(o.initrd, 'initrd', '-i') : undefined,
+    kernel: imageFile(o.kernel, 'kernel image', '-k'),
+    initrd: o.initrd ? imageFile(o.initrd, 'initrd', '-i') : undefined,
     dtb: o.dtb ? readInput(o.dtb, 'device tree blob', '-b') : undefined,
     bootargs: bootargsFor(o),
     time: o.time ?? 'host',
