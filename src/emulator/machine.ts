@@ -268,7 +268,8 @@ export class Machine implements HartHost, SbiPlatform {
     const initrdLen = config.initrd?.length ?? 0;
     if (config.dtb) checkDtb(config.dtb);
     // The generated tree's size does not depend on the initrd addresses: plan with a bound first.
-    const plan0 = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, config.dtb?.length ?? 0);
+    const footprint = imageSize(kernel); // reads the header: from the file when the kernel is one
+    const plan0 = planBoot(RAM_BASE, ramSize, kernel.length, footprint, initrdLen, config.dtb?.length ?? 0);
     const dtDevices: DtDevice[] = semuDevices();
     for (const t of this.virtio) dtDevices.push({ kind: 'virtio', base: t.base, size: VIRTIO_MMIO_SIZE, irq: t.irq });
     dtDevices.sort((a, b) => a.base - b.base);
@@ -283,7 +284,7 @@ export class Machine implements HartHost, SbiPlatform {
         initrd: plan0.initrd ?? undefined,
         devices: dtDevices,
       });
-    const plan = planBoot(RAM_BASE, ramSize, kernel.length, imageSize(kernel), initrdLen, dtb.length);
+    const plan = planBoot(RAM_BASE, ramSize, kernel.length, footprint, initrdLen, dtb.length);
     loadImages(this.ram, plan, kernel, config.initrd, dtb);
     this.harts[0].reset(plan.kernelAddr, 0, plan.dtbAddr);
     return { dtb, dtbAddr: plan.dtbAddr };
