@@ -30,6 +30,7 @@
 // A translation costs about 1.5 ms in the boot (generating it 0.5–0.7, Liftoff compiling it ~0.8:
 // bench/RESULTS.md, fifth session); V8 optimizes the hot functions in the background.
 
+import { setFlagsFromString } from 'node:v8';
 import type { Ram } from '../ram';
 import { Cause, CSR_SCAUSE, CSR_SEPC, CSR_SSCRATCH, CSR_SSTATUS, CSR_STVAL, SEPC_WRITABLE, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SUM, SSTATUS_WRITABLE } from './csr';
 import { BY_OP, Op, SYSTEM, type InsnDef } from './decode';
@@ -40,7 +41,7 @@ import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, MIP, PC, RESERVATION, SCA
 import { dataKey } from './mmu';
 import { SLOT_WORDS } from './predecode';
 import { TLB_MASK } from './tlb-size';
-import { Code, encodeModule, W, type Label } from './wasm';
+import { Code, encodeModule, Hint, W, type Label } from './wasm';
 
 const SLOTS = 1024;
 
@@ -93,10 +94,10 @@ const GO = 0, TRAPPED = 1, LEAVE = 2;
 // → n plus what they and their successors retired; then their own locals.
 const T_BLOCK = 4;
 const L_VB = 0, L_LIMIT = 1, L_K = 2, L_HS = 3, L_N = 4;
-const L_A = 5, L_E = 6, L_T = 7, L_LT = 8, L_LD = 9, L_ST = 10, L_SD = 11, L_HID = 12, L_PL = 13;
-const LOCALS = 9;
+const L_A = 5, L_E = 6, L_T = 7, L_LT = 8, L_LD = 9, L_ST = 10, L_SD = 11, L_PL = 12;
+const LOCALS = 8;
 /** The first local holding a guest register (in a looping block: one per register it uses). */
-const L_REGS = 14;
+const L_REGS = 13;
 
 /** Decoded operands of one slot (predecode.ts layout). */
 interface Slot {
@@ -422,13 +423,12 @@ class PageGen {
     this.p = 0;
     // Load only the hart state this block uses; loop only if it jumps to its own start.
     const slots = this.extent(d, inc, l);
-    let loads = false, stores = false, calls = false, loops = false;
+    let loads = false, stores = false, loops = false;
     for (const s of slots) {
       const sl = slotAt(d, s);
       const k = sl.def.sem.k;
       if (k === 'load' || k === 'lr') loads = true;
       if (k === 'store' || k === 'amo' || k === 'sc') stores = true;
-      if (k === 'load' || k === 'store' || k === 'amo' || k === 'lr' || k === 'sc' || k === 'jalr' || k === 'csr' || ((k === 'branch' || k === 'jal') && (sl.imm & 3) !== 0)) calls = true;
       if (staticTarget(sl, s) === l) loops = true;
     }
     if (loads) {
@@ -439,7 +439,6 @@ class PageGen {
       c.get(L_HS).mem(W.i32_load, STAG).set(L_ST);
       c.get(L_HS).mem(W.i32_load, SDELTA).set(L_SD);
     }
-    if (calls) c.get(L_HS).mem(W.i32_load, HID).set(L_HID);
     this.loadRegs(d, slots, loops);
     this.slow = c.block();
     if (loops) this.self = c.loop();
@@ -530,6 +529,11 @@ class PageGen {
     c.mem(W.i32_store, X + 4 * rd);
   }
 
+  /** Pushes the hart's index, a slow path's first argument (read there, off the hot path). */
+  private hid(): Code {
+    return this.c.get(L_HS).mem(W.i32_load, HID);
+  }
+
   /** A slow path's location argument: this slot, and where its straight-line run began. */
   private where(): number {
     return this.s | (this.seg << 10);
@@ -557,7 +561,7 @@ class PageGen {
     this.storeRegs();
     c.i32(this.p).set(L_PL);
     args();
-    c.call(fn).tee(L_T).brIf(this.slow);
+    c.call(fn).tee(L_T).brIf(this.slow, Hint.Unlikely);
     if (rd > 0) this.reloadReg(rd);
   }
 
@@ -567,7 +571,7 @@ class PageGen {
     const t = target >> 2;
     if ((target & 3) === 0 && target >= 0 && target < 4096 && this.labels[t]) {
       c.get(L_N).i32(this.p + 1).op(W.i32_add).set(L_N);
-      c.get(L_N).get(L_LIMIT).op(W.i32_ge_s).if_();
+      c.get(L_N).get(L_LIMIT).op(W.i32_ge_s).if_(Hint.Unlikely);
       this.exitTo(t, 0);
       c.end();
       if (t === this.seg) c.br(this.self); // registers stay in their locals around the loop
@@ -586,7 +590,8 @@ class PageGen {
   /** Raises `cause` (stval pushed by `tval`) for this instruction and leaves. */
   private raiseTrap(cause: Cause, tval: () => void): void {
     this.storeRegs();
-    this.c.get(L_HID).i32(cause);
+    this.hid();
+    this.c.i32(cause);
     tval();
     this.c.i32(this.where()).call(F_RAISE);
     this.ret(this.p, false);
@@ -650,7 +655,7 @@ class PageGen {
   private csr(sl: Slot, mode: 0 | 1 | 2, imm: boolean): void {
     const c = this.c;
     const { cell, writable } = INLINE_CSRS.get(sl.imm & 0xfff)!;
-    c.get(L_K).i32(1 << 11).op(W.i32_and).op(W.i32_eqz).if_();
+    c.get(L_K).i32(1 << 11).op(W.i32_and).op(W.i32_eqz).if_(Hint.Unlikely);
     this.raiseTrap(Cause.IllegalInsn, () => c.i32(csrWord(sl)));
     c.end();
     if (mode !== 0 && sl.rs1 === 0) {
@@ -678,8 +683,8 @@ class PageGen {
     c.get(L_E).get(L_T).op(W.i32_xor).i32(SSTATUS_SUM | SSTATUS_MXR).op(W.i32_and);
     c.get(L_HS).mem(W.i32_load, MIP).get(L_HS).mem(W.i32_load, SIE).op(W.i32_and).i32(0);
     c.get(L_T).get(L_E).i32(-1).op(W.i32_xor).op(W.i32_and).i32(SSTATUS_SIE).op(W.i32_and);
-    c.op(W.select).op(W.i32_or).if_();
-    this.slowCall(F_SYS, sl.rd, () => c.get(L_HID).i32(csrWord(sl)).i32(this.where()));
+    c.op(W.select).op(W.i32_or).if_(Hint.Unlikely);
+    this.slowCall(F_SYS, sl.rd, () => this.hid().i32(csrWord(sl)).i32(this.where()));
     c.else_();
     inline();
     c.end();
@@ -688,7 +693,7 @@ class PageGen {
   private jalr(sl: Slot): void {
     const c = this.c;
     this.reg(sl.rs1);
-    c.i32(sl.imm).op(W.i32_add).i32(-2).op(W.i32_and).tee(L_T).i32(2).op(W.i32_and).if_();
+    c.i32(sl.imm).op(W.i32_add).i32(-2).op(W.i32_and).tee(L_T).i32(2).op(W.i32_and).if_(Hint.Unlikely);
     this.misaligned(() => c.get(L_T));
     c.end();
     if (sl.rd !== 0) this.setReg(sl.rd, () => this.pcOf(this.s + 1));
@@ -717,7 +722,7 @@ class PageGen {
   private access(sl: Slot, imm: number, tags: number, width: number, inline: () => void, fn: number, rd: number, args: () => void): void {
     const c = this.c;
     this.tlbHit(sl.rs1, imm, tags, width);
-    c.if_();
+    c.if_(Hint.Likely);
     inline();
     c.else_();
     this.slowCall(fn, rd, args);
@@ -732,7 +737,7 @@ class PageGen {
         this.ramAddr(L_LD);
         c.mem(LOAD_OP[key], 0);
       });
-    this.access(sl, sl.imm, L_LT, width, inline, F_LD, sl.rd, () => c.get(L_HID).get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
+    this.access(sl, sl.imm, L_LT, width, inline, F_LD, sl.rd, () => this.hid().get(L_A).i32(width | (signed ? 8 : 0) | (sl.rd << 4)).i32(this.where()));
   }
 
   private store(sl: Slot, width: 1 | 2 | 4): void {
@@ -743,7 +748,7 @@ class PageGen {
       c.mem(STORE_OP[width], 0);
     };
     this.access(sl, sl.imm, L_ST, width, inline, F_ST, -1, () => {
-      c.get(L_HID).get(L_A).i32(width);
+      this.hid().get(L_A).i32(width);
       this.reg(sl.rs2);
       c.i32(this.where());
     });
@@ -758,7 +763,7 @@ class PageGen {
       c.get(L_HS).get(L_E).i32(this.ramBase).op(W.i32_add).mem(W.i32_store, RESERVATION);
       this.setReg(sl.rd, () => c.get(L_E).mem(W.i32_load, 0));
     };
-    this.access(sl, 0, L_LT, 4, inline, F_LR, sl.rd, () => c.get(L_HID).get(L_A).i32(sl.rd).i32(this.where()));
+    this.access(sl, 0, L_LT, 4, inline, F_LR, sl.rd, () => this.hid().get(L_A).i32(sl.rd).i32(this.where()));
   }
 
   /**
@@ -772,7 +777,7 @@ class PageGen {
       this.ramAddr(L_SD);
       c.set(L_E);
       c.i32(1).set(L_T);
-      c.get(L_HS).mem(W.i32_load, RESERVATION).get(L_E).i32(this.ramBase).op(W.i32_add).op(W.i32_eq).if_();
+      c.get(L_HS).mem(W.i32_load, RESERVATION).get(L_E).i32(this.ramBase).op(W.i32_add).op(W.i32_eq).if_(Hint.Likely);
       c.get(L_E);
       this.reg(sl.rs2);
       c.mem(W.i32_store, 0);
@@ -782,7 +787,7 @@ class PageGen {
       this.setReg(sl.rd, () => c.get(L_T));
     };
     this.access(sl, 0, L_ST, 4, inline, F_SC, sl.rd, () => {
-      c.get(L_HID).get(L_A);
+      this.hid().get(L_A);
       this.reg(sl.rs2);
       c.i32(sl.rd).i32(this.where());
     });
@@ -800,7 +805,7 @@ class PageGen {
       this.setReg(sl.rd, () => c.get(L_T));
     };
     this.access(sl, 0, L_ST, 4, inline, F_AMO, sl.rd, () => {
-      c.get(L_HID).i32(sl.op | (sl.rd << 8)).get(L_A);
+      this.hid().i32(sl.op | (sl.rd << 8)).get(L_A);
       this.reg(sl.rs2);
       c.i32(this.where());
     });
@@ -824,7 +829,7 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
   // k is the data key (mmu.ts dataKey); fetch tags carry only its privilege bit.
   run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(-4093).op(W.i32_and).get(K).i32(1 << 11).op(W.i32_and).op(W.i32_or);
   run.get(PCV).i32(10).op(W.i32_shr_u).i32(TLB_MASK << 2).op(W.i32_and).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
-  run.op(W.i32_ne).if_();
+  run.op(W.i32_ne).if_(Hint.Unlikely);
   run.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS).get(N).op(W.return);
   run.end();
   run.get(PCV).get(HS).mem(W.i32_load, FDELTA).get(E).op(W.i32_add).mem(W.i32_load, 0).op(W.i32_add).set(OFF);
@@ -835,9 +840,9 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
   run.get(K).get(HS);
   run.get(OFF).i32(12).op(W.i32_shr_u).callIndirect(T_PAGE);
   run.op(W.i32_add).set(N);
-  run.get(HS).mem(W.i32_load, FLAGS).if_();
+  run.get(HS).mem(W.i32_load, FLAGS).if_(Hint.Unlikely);
   run.get(N).op(W.return).end();
-  run.get(N).get(BUDGET).op(W.i32_lt_s).brIf(top);
+  run.get(N).get(BUDGET).op(W.i32_lt_s).brIf(top, Hint.Likely);
   run.end();
   run.get(N);
   // The table's default entry: nothing translated here.
@@ -860,6 +865,16 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
   });
 }
 
+/**
+ * TurboFan lays out translated code by its branch hints (Hint: slow paths and exits out of the
+ * hot path, their spills with them) only with this V8 feature on: off by default before V8 13.x,
+ * shipped after (where the flag may be gone: V8 prints an error for an unknown flag). Set before
+ * the first module compiles; V8 reads it at each compile.
+ */
+function enableBranchHints(): void {
+  if (Number.parseInt(process.versions.v8, 10) <= 13) setFlagsFromString('--experimental-wasm-branch-hinting');
+}
+
 /** Translated code of one machine: its function table, dispatcher and slow-path imports. */
 export class Translator {
   /** Runs translated code from the PC in hart state `hs` at privilege k, at most about `budget` instructions. */
@@ -874,6 +889,7 @@ export class Translator {
     ram: Ram,
     readonly harts: Hart[],
   ) {
+    enableBranchHints();
     const memory = ram.memory!;
     this.memoryPages = memory.buffer.byteLength / 65536;
     this.ramBase = ram.base;

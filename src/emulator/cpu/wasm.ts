@@ -77,9 +77,20 @@ export interface Label {
   readonly id: number;
 }
 
+/**
+ * A branch hint (the WebAssembly branch-hinting proposal): which way an `if` or `br_if` usually
+ * goes. TurboFan moves the unlikely side out of the hot path and keeps its spills there.
+ */
+export const enum Hint {
+  Unlikely = 0,
+  Likely = 1,
+}
+
 /** One function body under construction. */
 export class Code {
   readonly bytes = new Bytes();
+  /** Branch hints: the instruction's offset in `bytes` << 1 | Hint, in order. */
+  readonly hints: number[] = [];
   private readonly labels: Label[] = [];
   private nextLabel = 0;
 
@@ -137,6 +148,9 @@ export class Code {
     this.bytes.push(0); // table 0
     return this;
   }
+  private hint(h: Hint | undefined): void {
+    if (h !== undefined) this.hints.push((this.bytes.length << 1) | h);
+  }
   private open(o: W.block | W.loop | W.if): Label {
     const l = { id: this.nextLabel++ };
     this.labels.push(l);
@@ -150,7 +164,8 @@ export class Code {
     return this.open(W.loop);
   }
   /** `if` on the i32 on the stack; close with end() (else_() in between for an else arm). */
-  if_(): Label {
+  if_(hint?: Hint): Label {
+    this.hint(hint);
     return this.open(W.if);
   }
   else_(): this {
@@ -172,7 +187,8 @@ export class Code {
     uleb(this.bytes, this.depth(l));
     return this;
   }
-  brIf(l: Label): this {
+  brIf(l: Label, hint?: Hint): this {
+    this.hint(hint);
     this.bytes.push(W.br_if);
     uleb(this.bytes, this.depth(l));
     return this;
@@ -261,17 +277,14 @@ export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
     uleb(b, e.fn);
   }
   section(out, 7, b);
+  const hints = branchHints(m);
+  if (hints !== null) section(out, 0, hints);
   b = new Bytes();
   uleb(b, m.functions.length);
   const head = new Bytes();
   for (const f of m.functions) {
     // Body: local declarations, code, end; preceded by its size.
-    head.length = 0;
-    if (f.locals > 0) {
-      uleb(head, 1);
-      uleb(head, f.locals);
-      head.push(I32);
-    } else uleb(head, 0);
+    localsHead(head, f.locals);
     uleb(b, head.length + f.code.bytes.length + 1);
     b.append(head);
     b.append(f.code.bytes);
@@ -279,4 +292,41 @@ export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
   }
   section(out, 10, b);
   return out.u8.slice(0, out.length);
+}
+
+/** A function body's local declarations (all i32). */
+function localsHead(head: Bytes, locals: number): void {
+  head.length = 0;
+  if (locals > 0) {
+    uleb(head, 1);
+    uleb(head, locals);
+    head.push(I32);
+  } else uleb(head, 0);
+}
+
+/**
+ * The custom section "metadata.code.branch_hint" (before the code section): for each function
+ * with hints, by increasing index, each hint's offset from the start of the body (its local
+ * declarations), a size of 1 and the hint. Null if no function has any.
+ */
+function branchHints(m: ModuleSpec): Bytes | null {
+  const fns = m.functions.filter((f) => f.code.hints.length > 0).length;
+  if (fns === 0) return null;
+  const b = new Bytes();
+  name(b, 'metadata.code.branch_hint');
+  uleb(b, fns);
+  const head = new Bytes();
+  m.functions.forEach((f, i) => {
+    const hints = f.code.hints;
+    if (hints.length === 0) return;
+    localsHead(head, f.locals);
+    uleb(b, m.imports.length + i);
+    uleb(b, hints.length);
+    for (const h of hints) {
+      uleb(b, head.length + (h >>> 1));
+      uleb(b, 1);
+      b.push(h & 1);
+    }
+  });
+  return b;
 }
