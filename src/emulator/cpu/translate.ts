@@ -868,10 +868,17 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
 /**
  * TurboFan lays out translated code by its branch hints (Hint: slow paths and exits out of the
  * hot path, their spills with them) only with this V8 feature on: off by default before V8 13.x,
- * shipped after (where the flag may be gone: V8 prints an error for an unknown flag). Set before
- * the first module compiles; V8 reads it at each compile.
+ * shipped after (where the flag may be gone: V8 prints an error for an unknown flag). V8 reads
+ * it at each compile, so setting it once, before the first module compiles, is enough. Only in
+ * plain Node (the CLI, code-server's extension host, tests): Node keeps V8's flags writable
+ * after start-up for this API, while an embedder may freeze them, and setting a frozen flag is a
+ * fatal error that would take VS Code's extension host down with the machine. Under Electron the
+ * hints are ignored: the same code, laid out as before.
  */
+let branchHintsSet = false;
 function enableBranchHints(): void {
+  if (branchHintsSet || process.versions.electron !== undefined) return;
+  branchHintsSet = true;
   if (Number.parseInt(process.versions.v8, 10) <= 13) setFlagsFromString('--experimental-wasm-branch-hinting');
 }
 
