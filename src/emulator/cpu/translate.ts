@@ -777,7 +777,8 @@ class PageGen {
       this.ramAddr(L_SD);
       c.set(L_E);
       c.i32(1).set(L_T);
-      c.get(L_HS).mem(W.i32_load, RESERVATION).get(L_E).i32(this.ramBase).op(W.i32_add).op(W.i32_eq).if_(Hint.Likely);
+      // No hint: Linux's trap return runs an SC that always fails, its atomics ones that succeed.
+      c.get(L_HS).mem(W.i32_load, RESERVATION).get(L_E).i32(this.ramBase).op(W.i32_add).op(W.i32_eq).if_();
       c.get(L_E);
       this.reg(sl.rs2);
       c.mem(W.i32_store, 0);
