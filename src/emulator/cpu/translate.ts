@@ -25,7 +25,9 @@
 // anything leaves the block or calls a slow path, which sees and changes registers in the
 // state. (Doing that in every block made the kernel slower: its blocks are a few instructions
 // long, so the loads and stores at the edges cost more than they save.) Loads and stores check
-// the TLB inline and call the hart's slow paths otherwise.
+// the TLB inline and call the hart's slow paths otherwise; branch hints (wasm.ts Hint) mark the
+// TLB hit likely and slow paths, budget and trap checks unlikely, so TurboFan keeps the slow
+// paths and their spills out of the straight hot path (enableBranchHints below).
 // The pages that get hot within a few milliseconds of each other share one module (ModuleBatch).
 // A translation costs about 1.5 ms in the boot (generating it 0.5–0.7, Liftoff compiling it ~0.8:
 // bench/RESULTS.md, fifth session); V8 optimizes the hot functions in the background.
