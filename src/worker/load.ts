@@ -9,6 +9,11 @@ import type { GuestRam } from '../emulator/ram';
 import { deviceBootargs, placeDevices } from '../devices/create';
 import { DEFAULT_BOOTARGS, MAX_HARTS, UsageError, type MachineOptions } from '../host/options';
 
+/** A file system error on input file `path` as the error the person sees. */
+function cannotRead(e: unknown, path: string, what: string, flag: string): UsageError {
+  return new UsageError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check the path given with ${flag}.`);
+}
+
 /** The size of input file `path`, checked: it exists, is a file, and is not empty. */
 function inputSize(path: string, what: string, flag: string): number {
   let size: number;
@@ -18,7 +23,7 @@ function inputSize(path: string, what: string, flag: string): number {
     size = st.size;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check the path given with ${flag}.`);
+    throw cannotRead(e, path, what, flag);
   }
   if (size === 0) throw new UsageError(`the ${what} ${path} is empty (${flag}); rebuild it or pick another file.`);
   return size;
@@ -67,7 +72,7 @@ export function imageFile(path: string, what: string, flag: string): ImageFile {
     try {
       return readFileInto(path, dst);
     } catch (e) {
-      throw new UsageError(`cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Check the path given with ${flag}.`);
+      throw cannotRead(e, path, what, flag);
     }
   };
   return {

@@ -3,7 +3,7 @@
 // requests arrive through the shared control block, so they land within one slice even while
 // this thread is busy. Guest RAM and device state are shared memory the host reads directly.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { setLogSink, setLogLevel, logger, type LogLevel } from '../log';
 import * as ctl from '../host/control';
 import { PRESTART, type FromWorker, type ToWorker, type WorkerInit } from './protocol';
@@ -11,8 +11,11 @@ import { warmUp } from '../emulator/cpu/warmup';
 import { loadMachine } from './load';
 import { Session } from './session';
 
-const port = parentPort;
-if (!port) throw new Error('src/worker/main.ts must run in a worker thread');
+function workerPort(): MessagePort {
+  if (!parentPort) throw new Error('src/worker/main.ts must run in a worker thread');
+  return parentPort;
+}
+const port = workerPort();
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
 if (workerData === PRESTART) {
@@ -42,10 +45,10 @@ function boot(init: WorkerInit): void {
     log.debug(err.stack ?? String(err));
     post({ t: 'exited', code: 2, reason: 'error', message: err.message });
     Atomics.store(init.control, ctl.CTL_STATE, ctl.ST_EXITED);
-    port!.close();
+    port.close();
     return;
   }
   const s = session;
-  port!.on('message', (m: ToWorker) => s.onMessage(m));
+  port.on('message', (m: ToWorker) => s.onMessage(m));
   s.start();
 }
