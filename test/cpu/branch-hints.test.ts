@@ -127,7 +127,7 @@ function checkHints(m: Parsed): { likely: number; unlikely: number } {
   return { likely, unlikely };
 }
 
-test('encodeModule writes each hint at its if or br_if, counted from the local declarations', () => {
+test('encodeModule writes each hint at its if or br_if, counted from the local declarations', { timeout: 30_000 }, () => {
   // f(x) with locals: if (x) likely → 7 else 9; g(x) without: loop while x-- (br_if unlikely).
   const f = new Code();
   f.get(0).if_(Hint.Likely);
@@ -160,7 +160,7 @@ test('encodeModule writes each hint at its if or br_if, counted from the local d
   assert.equal(ex.g(5), 0);
 });
 
-test('a translated page hints its TLB checks likely and its slow paths and budget checks unlikely', () => {
+test('a translated page hints its TLB checks likely and its slow paths and budget checks unlikely', { timeout: 30_000 }, () => {
   // A loop over a load and a store (each a TLB check and a slow path), a branch back (a budget check).
   const words = [enc('lw', 'a1', 'a0', 0), enc('sw', 'a1', 'a0', 4), enc('addi', 'a2', 'a2', -1), enc('bne', 'a2', 'zero', -12), enc('jalr', 'zero', 'ra', 0)];
   const ram = new Int32Array(1024);
