@@ -98,8 +98,9 @@ export function countEngine(m: Machine): () => Counts {
 
 /**
  * Where translated code went when it left on a miss: the target's page is not decoded, decoded
- * but never translated, compiling, out of versions, or translated without an entry at that slot
- * (with the slot's count at the moment, bucketed). `missTargets` counts each physical target.
+ * but never translated, compiling, out of versions, translated without an entry at that slot, or
+ * an entry that the dispatcher's fetch TLB did not hold (with the slot's count at the moment,
+ * bucketed). `missTargets` counts each physical target.
  */
 function countMiss(m: Machine, cache: CacheInternals, hart: number, counts: Counts, missTargets: Map<number, number>): void {
   const h = m.harts[hart];
@@ -117,6 +118,7 @@ function countMiss(m: Machine, cache: CacheInternals, hart: number, counts: Coun
   else if (cache.pending[page] !== 0) kind = 'compiling';
   else if (cache.versions[page] >= cache.maxVersions) kind = 'versionsUsedUp';
   else if (cache.labelPages[page] === null) kind = 'pageNotTranslated';
+  else if (cache.labelPages[page]![slot] !== 0) kind = 'fetchTlb'; // an entry: the dispatcher's fetch TLB missed
   else kind = 'noEntry';
   add(counts, `miss.${kind}`, 1);
   add(counts, `miss.heat${bucket}`, 1);

@@ -18,7 +18,7 @@ import { build } from './gen';
 import { js, jsCond } from './ir';
 import type { Hart } from './hart';
 import { execute } from './interp';
-import { dataKey, TLB_MASK } from './mmu';
+import { dataKey, fetchIndexSource, TLB_MASK } from './mmu';
 import { Exit, FLAGS, PC as PC_CELL } from './layout';
 import { inlineSystem } from './translate';
 
@@ -170,8 +170,7 @@ ${cases.join('\n')}
             let off = 0, nd = d;
             if (((t ^ vbase) & -4096) === 0) off = obase + (t & 4095);
             else {
-              const vpn = t >>> 12;
-              const e = vpn & ${TLB_MASK};
+              const e = ${fetchIndexSource('t')};
               nd = ftag[e] === ((t & -4093) | k11) ? pages[(off = (t + fdelta[e]) | 0) >>> 12] : null;
             }
             const slot = (off >>> 2) & 1023;

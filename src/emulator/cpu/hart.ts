@@ -13,7 +13,7 @@ import { amoValue } from './interp';
 import { HID, MIP, RESERVATION, SCAUSE, SEPC, SIE, SSCRATCH, STVAL, X } from './layout';
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
-import { ACC_FETCH, ACC_LOAD, ACC_STORE, dataKey, Mmu, TLB_MASK, type CodePages } from './mmu';
+import { ACC_FETCH, ACC_LOAD, ACC_STORE, dataKey, fetchIndex, Mmu, TLB_MASK, type CodePages } from './mmu';
 import {
   Cause,
   CSR_CYCLE,
@@ -336,16 +336,14 @@ export class Hart extends Mmu implements InterruptTarget {
 
   /** Instruction fetch of the word at `pc`. On failure: trap entered, `trapped` set, returns 0. */
   fetch(pc: number): number {
-    const vpn = pc >>> 12;
-    const i = vpn & TLB_MASK;
+    const i = fetchIndex(pc);
     if (this.ftag[i] === ((pc & -4093) | (this.priv << 11))) return this.m32[(pc + this.fdelta[i]) >> 2];
     return this.fetchSlow(pc);
   }
 
   /** RAM byte offset of the instruction at `pc`, or -1 (trap entered). Fills the fetch TLB. */
   fetchOffset(pc: number): number {
-    const vpn = pc >>> 12;
-    const i = vpn & TLB_MASK;
+    const i = fetchIndex(pc);
     if (this.ftag[i] !== ((pc & -4093) | (this.priv << 11))) {
       this.fetchSlow(pc);
       if (this.trapped) return -1;

@@ -1,7 +1,8 @@
 // Sv32 address translation (privileged spec §4.3) with a software TLB.
 //
 // Three direct-mapped TLBs (fetch, load, store) of TLB_SIZE entries, indexed by the low bits of
-// the virtual page number. An entry holds a tag — the page's address | privilege << 11, so U- and S-mode
+// the virtual page number (the fetch TLB XORs in a hash of the 4 MiB region: tlb-size.ts
+// fetchIndex). An entry holds a tag — the page's address | privilege << 11, so U- and S-mode
 // translations of one page never alias — and a delta that turns a virtual address of the page
 // into a byte offset in guest RAM: `off = (va + delta) | 0`. Only pages that lie in RAM are
 // cached; MMIO pages always take the slow path (they are rare and have side effects anyway).
@@ -25,11 +26,11 @@
 import type { Bus } from '../bus';
 import type { HartRegion, Ram } from '../ram';
 import { BANK_BYTES, BANKS, FDELTA, FTAG, LDELTA, LTAG, SDELTA, SSTATUS, STAG } from './layout';
-import { TLB_BANKS, TLB_MASK, TLB_SIZE } from './tlb-size';
+import { fetchIndex, TLB_BANKS, TLB_MASK, TLB_SIZE } from './tlb-size';
 import { Cause, PRIV_U, SATP_ASID_SHIFT, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
 import type { WatchTable } from '../watch';
 
-export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS } from './tlb-size';
+export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS, fetchIndex, fetchIndexSource } from './tlb-size';
 
 /**
  * A TLB tag: the page's virtual address with the privilege in bit 11 (a page-offset bit). A
@@ -160,7 +161,8 @@ class TlbBank {
     if (this.superRegion[va >>> 22] !== 0) return this.flush();
     const vpn = va >>> 12;
     const i = vpn & TLB_MASK;
-    if (this.ftag[i] >>> 12 === vpn) this.ftag[i] = -1;
+    const f = fetchIndex(va);
+    if (this.ftag[f] >>> 12 === vpn) this.ftag[f] = -1;
     if (this.ltag[i] >>> 12 === vpn) this.ltag[i] = -1;
     if (this.stag[i] >>> 12 === vpn) this.stag[i] = -1;
   }
@@ -470,9 +472,10 @@ export class Mmu {
     // Entries a new address space may inherit: global 4 KiB leaves that no SUM/MXR state allowed.
     const inheritable = global && !superpage && !viaSum && !viaMxr ? 1 : 0;
     if (acc === ACC_FETCH) {
-      this.ftag[i] = tag;
-      this.fdelta[i] = delta;
-      b.global[i] = inheritable;
+      const f = fetchIndex(va);
+      this.ftag[f] = tag;
+      this.fdelta[f] = delta;
+      b.global[f] = inheritable;
     } else if (acc === ACC_LOAD) {
       this.ltag[i] = tag;
       this.ldelta[i] = delta;

@@ -42,7 +42,7 @@ import { COMPARES, type BinOp, type Expr, type Leaf } from './ir';
 import { Exit, FDELTA, FLAGS, FTAG, HID, LDELTA, LTAG, MIP, PC, RESERVATION, SCAUSE, SDELTA, SEPC, SIE, SSCRATCH, SSTATUS, STAG, STVAL, VB, X } from './layout';
 import { dataKey } from './mmu';
 import { SLOT_WORDS } from './predecode';
-import { TLB_MASK } from './tlb-size';
+import { FETCH_SPREAD, fetchIndex, TLB_MASK } from './tlb-size';
 import { Code, encodeModule, Hint, W, type Label } from './wasm';
 
 const SLOTS = 1024;
@@ -831,7 +831,10 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
   // Fetch TLB: a miss goes back to JavaScript, which walks the page table.
   // k is the data key (mmu.ts dataKey); fetch tags carry only its privilege bit.
   run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(-4093).op(W.i32_and).get(K).i32(1 << 11).op(W.i32_and).op(W.i32_or);
-  run.get(PCV).i32(10).op(W.i32_shr_u).i32(TLB_MASK << 2).op(W.i32_and).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
+  // E = fetchIndex(pc) × 4 (tlb-size.ts).
+  run.get(PCV).i32(10).op(W.i32_shr_u);
+  run.get(PCV).i32(22).op(W.i32_shr_u).i32(FETCH_SPREAD).op(W.i32_mul).i32(22).op(W.i32_shr_u).i32(2).op(W.i32_shl).op(W.i32_xor);
+  run.i32(TLB_MASK << 2).op(W.i32_and).tee(E).get(HS).mem(W.i32_load, FTAG).op(W.i32_add).mem(W.i32_load, 0);
   run.op(W.i32_ne).if_(Hint.Unlikely);
   run.get(HS).i32(Exit.Miss).mem(W.i32_store, FLAGS).get(N).op(W.return);
   run.end();
@@ -914,7 +917,7 @@ export class Translator {
       const pc = (c[VB >> 2] + 4 * s) | 0;
       if (h.trapped) {
         const run = (c[VB >> 2] + 4 * (at >>> 10)) | 0;
-        h.record(run, (run + h.fdelta[(run >>> 12) & TLB_MASK]) | 0, s - (at >>> 10) + 1);
+        h.record(run, (run + h.fdelta[fetchIndex(run)]) | 0, s - (at >>> 10) + 1);
         c[FLAGS >> 2] = Exit.Trap;
         return TRAPPED;
       }
