@@ -1,8 +1,8 @@
 // The fetch TLB's index (tlb-size.ts fetchIndex): pages of one 4 MiB region never collide, pages
 // 4 MiB apart no longer do (Linux's text is longer than 4 MiB, and its last pages used to evict
 // its hottest first ones), and translated code's dispatcher indexes the TLB exactly as the
-// JavaScript that fills it: otherwise every jump between translated pages would miss and go
-// back to JavaScript, still correct, only slow.
+// JavaScript that fills it: otherwise the dispatcher would miss an entry the fast loop finds, and
+// the fast loop would hand the same pc back to it without end.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

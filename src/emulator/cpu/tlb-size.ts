@@ -9,8 +9,8 @@ export const TLB_BANKS = 8;
  * The fetch TLB's index: the page number's low bits XOR a hash of its 4 MiB region. Within a
  * region pages never collide (as with the plain low bits); across regions the hash moves them
  * apart. With the plain low bits Linux's text, which spans more than 4 MiB, aliased its last
- * pages (the scheduler, trap return, locking) onto the hottest pages at its start (the
- * scheduler's fair class, context switching), 4 MiB below: 45 000 fetch walks and exits from
+ * pages (the scheduler, trap return, locking) onto hot pages at its start (thread flags, the
+ * scheduler's fair class), 4 MiB below: 45 000 fetch walks and exits from
  * translated code per `pipebench`. The data TLBs keep the plain index (they hardly conflict,
  * and every load and store computes it).
  */
