@@ -1,8 +1,13 @@
 // The pure parts of virtio-net: the frame ring, the stream protocol decoder, pcap, the frame and
-// chain decoders, the notify condition fields, netdev / host-forward parsing, the state reader.
+// chain decoders, the notify condition fields, netdev / host-forward parsing, the state reader,
+// and the io thread's wait for a socket's backpressure to end.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FrameRing } from '../../src/devices/virtio-net/frame-ring';
 import { StreamDecoder, STREAM_DESYNC_LENGTH } from '../../src/devices/virtio-net/stream';
 import { parsePcap, pcapFileHeader, putPcapRecordHeader } from '../../src/devices/virtio-net/pcap';
@@ -10,6 +15,7 @@ import { describeFrame, describeNetChain } from '../../src/devices/virtio-net/de
 import { NET_NOTIFY_FILTERS, NET_CONDITION_FIELDS } from '../../src/devices/virtio-net/filters';
 import { formatNetdev, parseHostForward, parseNetdev, NetdevError } from '../../src/devices/virtio-net/netdev';
 import { passtArgs } from '../../src/devices/virtio-net/backend';
+import { drainedOrClosed } from '../../src/devices/virtio-net/io-thread';
 import { allocateNetState, add64, readNetState, writeNetString, N_RX_BYTES, N_RX_FRAMES, SLOTS, STR_BYTES } from '../../src/devices/virtio-net/state';
 import { arpRequest, dhcpDiscover } from './frames';
 
@@ -250,4 +256,42 @@ test('state reader: counters, 64-bit byte counts across 2^32, strings cut at a c
   assert.equal(st.backend.error, '→'.repeat(Math.floor(STR_BYTES / 3)));
   assert.equal(readNetState(new SharedArrayBuffer(64)), null);
   assert.deepEqual(JSON.parse(JSON.stringify(st)), st, 'plain JSON');
+});
+
+test('io thread backpressure: waiting for drain twenty times on a real socket leaves no listeners behind; close ends a wait too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'semu-drain-'));
+  const path = join(dir, 's');
+  let peer: Socket | null = null;
+  const server = createServer((s) => {
+    peer = s;
+    s.pause(); // the reader stalls, so the writer fills the socket's buffers
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  const sock = connect(path);
+  await new Promise<void>((r) => sock.once('connect', r));
+  while (peer === null) await new Promise((r) => setTimeout(r, 5));
+  const reader = peer as Socket;
+  const before = { close: sock.listenerCount('close'), drain: sock.listenerCount('drain') };
+  const chunk = Buffer.alloc(256 * 1024);
+  try {
+    for (let i = 0; i < 20; i++) {
+      while (sock.write(chunk));
+      const waited = drainedOrClosed(sock);
+      reader.resume(); // drain it, then stall again
+      await waited;
+      reader.pause();
+    }
+    assert.deepEqual({ close: sock.listenerCount('close'), drain: sock.listenerCount('drain') }, before, 'every wait took its listeners with it');
+    while (sock.write(chunk));
+    const waited = drainedOrClosed(sock);
+    reader.destroy();
+    sock.destroy();
+    await waited; // resolves on close, though the socket never drained
+    assert.equal(sock.listenerCount('drain'), before.drain);
+  } finally {
+    sock.destroy();
+    reader.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -222,7 +222,7 @@ class IoThread {
         while (io.tx.skip() >= 0); // nowhere to send them: they never cross the wire
         continue;
       }
-      if (!sock.write(this.takeBatch())) await new Promise<void>((r) => (sock.once('drain', r), sock.once('close', r)));
+      if (!sock.write(this.takeBatch())) await drainedOrClosed(sock);
     }
   }
 
@@ -290,8 +290,26 @@ function childMessage(tail: string): string {
   return lines.length > 0 ? lines[lines.length - 1] : '';
 }
 
+/**
+ * Resolves when `sock` drains or closes, whichever comes first, and removes the other listener:
+ * leaving the 'close' one behind after each drain grew one listener per backpressure wait for
+ * the life of the socket (Node warned at the eleventh).
+ */
+export function drainedOrClosed(sock: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      sock.off('drain', done);
+      sock.off('close', done);
+      resolve();
+    };
+    sock.on('drain', done);
+    sock.on('close', done);
+  });
+}
+
 const data = workerData as { netIo?: IoThreadInit } | null;
 if (parentPort && data?.netIo) {
   const port = parentPort;
   new IoThread(data.netIo, (m) => port.postMessage(m));
 }
+
