@@ -10,7 +10,7 @@ import { enc, li } from '../../src/emulator/cpu/asm';
 import { fetchIndex, TLB_SIZE } from '../../src/emulator/cpu/tlb-size';
 import { CODE, TestCpu } from './harness';
 
-test('pages of one 4 MiB region take every index once; the same page 4 MiB higher takes another', () => {
+test('pages of one 4 MiB region take every index once; the same page 4 MiB higher takes another', { timeout: 30_000 }, () => {
   for (const region of [0, 0x300, 0x301, 0x1ff]) {
     const seen = new Set<number>();
     for (let p = 0; p < TLB_SIZE; p++) seen.add(fetchIndex(((region << 22) | (p << 12)) >>> 0));
@@ -22,7 +22,7 @@ test('pages of one 4 MiB region take every index once; the same page 4 MiB highe
   }
 });
 
-test('translated code calls between pages 4 MiB apart through its own dispatcher, without returning to JavaScript', () => {
+test('translated code calls between pages 4 MiB apart through its own dispatcher, without returning to JavaScript', { timeout: 30_000 }, () => {
   const FAR = CODE + (4 << 20);
   const cpu = new TestCpu('jit', 8 << 20);
   const LOOPS = 2000;

@@ -258,7 +258,7 @@ test('state reader: counters, 64-bit byte counts across 2^32, strings cut at a c
   assert.deepEqual(JSON.parse(JSON.stringify(st)), st, 'plain JSON');
 });
 
-test('io thread backpressure: waiting for drain twenty times on a real socket leaves no listeners behind; close ends a wait too', async () => {
+test('io thread backpressure: waiting for drain twenty times on a real socket leaves no listeners behind; close ends a wait too', { timeout: 30_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'semu-drain-'));
   const path = join(dir, 's');
   let peer: Socket | null = null;

@@ -312,4 +312,3 @@ if (parentPort && data?.netIo) {
   const port = parentPort;
   new IoThread(data.netIo, (m) => port.postMessage(m));
 }
-

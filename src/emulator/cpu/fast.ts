@@ -18,7 +18,7 @@ import { build } from './gen';
 import { js, jsCond } from './ir';
 import type { Hart } from './hart';
 import { execute } from './interp';
-import { dataKey, fetchIndexSource, TLB_MASK } from './mmu';
+import { dataKey, fetchIndex, TLB_MASK } from './mmu';
 import { Exit, FLAGS, PC as PC_CELL } from './layout';
 import { inlineSystem } from './translate';
 
@@ -170,7 +170,7 @@ ${cases.join('\n')}
             let off = 0, nd = d;
             if (((t ^ vbase) & -4096) === 0) off = obase + (t & 4095);
             else {
-              const e = ${fetchIndexSource('t')};
+              const e = fetchIndex(t);
               nd = ftag[e] === ((t & -4093) | k11) ? pages[(off = (t + fdelta[e]) | 0) >>> 12] : null;
             }
             const slot = (off >>> 2) & 1023;
@@ -259,7 +259,7 @@ function afterSlowStore(h: Hart, vbase: number, s: number): number {
  * one per trap or interrupt taken.
  */
 export const runFast: (h: Hart, cache: CodeCache, budget: number) => number = build(
-  ['SYSTEM', 'execute', 'inlineSystem', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore', 'dataKey'],
-  [SYSTEM, execute, inlineSystem, loadSlow, storeSlow, afterSlowLoad, afterSlowStore, dataKey],
+  ['SYSTEM', 'execute', 'inlineSystem', 'loadSlow', 'storeSlow', 'afterSlowLoad', 'afterSlowStore', 'dataKey', 'fetchIndex'],
+  [SYSTEM, execute, inlineSystem, loadSlow, storeSlow, afterSlowLoad, afterSlowStore, dataKey, fetchIndex],
   source(),
 );

@@ -30,7 +30,7 @@ import { fetchIndex, TLB_BANKS, TLB_MASK, TLB_SIZE } from './tlb-size';
 import { Cause, PRIV_U, SATP_ASID_SHIFT, SATP_PPN_MASK, SSTATUS_MXR, SSTATUS_SUM } from './csr';
 import type { WatchTable } from '../watch';
 
-export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS, fetchIndex, fetchIndexSource } from './tlb-size';
+export { TLB_BITS, TLB_SIZE, TLB_MASK, TLB_BANKS, fetchIndex } from './tlb-size';
 
 /**
  * A TLB tag: the page's virtual address with the privilege in bit 11 (a page-offset bit). A
