@@ -226,6 +226,35 @@ for (const mode of MODES) {
     assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2]);
   });
 
+
+  test(`${mode}: one data walk fills both data TLBs when the PTE allows both accesses (W with D for a store)`, () => {
+    const { cpu, pt } = setup(mode);
+    const dirty = pt.map(DATA_VA, 0x8000, V | R | W | A | D);
+    const clean = pt.map(DATA_VA + 0x1000, 0x9000, V | R | W | A);
+    const readOnly = pt.map(DATA_VA + 0x2000, 0xa000, V | R | A | D);
+    // A load of each page, then every PTE made invalid in memory only (no fence): an access that
+    // walks again now faults, one the load's walk filled for does not.
+    run(cpu, [...li('s0', DATA_VA), ...li('s1', DATA_VA + 0x1000), ...li('s2', DATA_VA + 0x2000), enc('lw', 'a0', 's0', 0), enc('lw', 'a0', 's1', 0), enc('lw', 'a0', 's2', 0)]);
+    for (const slot of [dirty, clean, readOnly]) cpu.ram.write32(slot, 0);
+    run(cpu, [...li('s0', DATA_VA), ...li('t0', 5), enc('sw', 't0', 's0', 4)]);
+    assert.equal(cpu.hart.scause, 0, 'the load of a writable dirty page filled its store entry too');
+    assert.equal(cpu.ram.read32(0x8004), 5);
+    run(cpu, [...li('s0', DATA_VA + 0x1000), ...li('t0', 6), enc('sw', 't0', 's0', 4)]);
+    assert.equal(cpu.hart.scause, 15, 'a clean page: the store walks (to set D) and finds the PTE gone');
+    assert.equal(cpu.ram.read32(0x9004), 0);
+    cpu.hart.scause = 0;
+    // (one instruction further on: the same fault at the same pc twice would read as a handler faulting on itself)
+    run(cpu, [...li('s0', DATA_VA + 0x2000), ...li('t0', 7), enc('addi', 'zero', 'zero', 0), enc('sw', 't0', 's0', 4)]);
+    assert.equal(cpu.hart.scause, 15, 'a read-only page: no store entry');
+    // The other way: a store's walk fills the load entry (W implies R).
+    cpu.hart.scause = 0;
+    const fresh = pt.map(DATA_VA + 0x3000, 0xb000, V | R | W);
+    run(cpu, [...li('s0', DATA_VA + 0x3000), ...li('t0', 8), enc('sw', 't0', 's0', 0)]);
+    cpu.ram.write32(fresh, 0);
+    run(cpu, [...li('s0', DATA_VA + 0x3000), enc('lw', 'a0', 's0', 0)]);
+    assert.equal(cpu.hart.scause, 0);
+    assert.equal(cpu.x('a0'), 8);
+  });
   test(`${mode}: ASIDs: a context switch keeps each address space's translations; sfence.vma by ASID drops only that one`, () => {
     const { cpu, pt } = setup(mode);
     // A second address space: a copy of the root (same code mappings), its data page elsewhere.

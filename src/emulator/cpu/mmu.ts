@@ -448,7 +448,12 @@ export class Mmu {
     const ppn = pte >>> 10;
     const pa = superpage ? (ppn >>> 10) * 0x400000 + (va & 0x3fffff) : ppn * 4096 + (va & 0xfff);
     if (pa > 0xffffffff) return this.fail(ACCESS_FAULT[acc]);
-    if (commit) this.fill(va, pa, acc, viaSum, viaMxr, superpage, (pte & PTE_G) !== 0);
+    // A data access fills the other data TLB too when the PTE allows it without another walk: a
+    // store needs W with D already set; a load, R (which W implies: W without R faulted above).
+    // Linux reads and then writes the page-table page it maps through the fixmap ~130 000 times
+    // in a boot, one pair of walks each.
+    const both = acc === ACC_STORE || (acc === ACC_LOAD && (pte & (PTE_W | PTE_D)) === (PTE_W | PTE_D));
+    if (commit) this.fill(va, pa, acc, viaSum, viaMxr, superpage, (pte & PTE_G) !== 0, both);
     return pa;
   }
 
@@ -457,7 +462,7 @@ export class Mmu {
     return -1;
   }
 
-  private fill(va: number, pa: number, acc: Access, viaSum: boolean, viaMxr: boolean, superpage: boolean, global: boolean): void {
+  private fill(va: number, pa: number, acc: Access, viaSum: boolean, viaMxr: boolean, superpage: boolean, global: boolean, both = false): void {
     const off = (pa - (pa & 0xfff)) - this.ramBase;
     if (off < 0 || off + 4096 > this.ramSize) return;
     const b = this.bank;
@@ -476,13 +481,16 @@ export class Mmu {
       this.ftag[f] = tag;
       this.fdelta[f] = delta;
       b.global[f] = inheritable;
-    } else if (acc === ACC_LOAD) {
+      return;
+    }
+    if (acc === ACC_LOAD || both) {
       this.ltag[i] = tag;
       this.ldelta[i] = delta;
       b.global[TLB_SIZE + i] = inheritable;
       if (viaMxr) b.mxrEntries = true;
-    } else {
-      if (this.code.marks[off >>> 12] !== 0) return; // stores to code pages must invalidate it
+    }
+    // Stores to a code page must reach the slow path, which invalidates its code.
+    if ((acc === ACC_STORE || both) && this.code.marks[off >>> 12] === 0) {
       this.stag[i] = tag;
       this.sdelta[i] = delta;
       b.spage[i] = off >>> 12;
