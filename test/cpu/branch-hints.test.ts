@@ -174,3 +174,25 @@ test('a translated page hints its TLB checks likely and its slow paths and budge
   assert.ok(likely >= 2, `the load's and the store's TLB checks are likely (${likely})`);
   assert.ok(unlikely >= 3, `their slow paths and the loop's budget check are unlikely (${unlikely})`);
 });
+
+test('a branch names its label by depth (nested br_table as in a page entry); a closed label throws', () => {
+  // f(x) = 10 + x for x < 3, else 99: three blocks nested under a br_table, as a page's entry
+  // dispatches to its blocks.
+  const f = new Code();
+  const out = f.block();
+  const none = f.block();
+  const arms = [f.block(), f.block(), f.block()];
+  f.get(0).brTable(arms, none);
+  for (let i = arms.length - 1; i >= 0; i--) f.end().i32(10 + (arms.length - 1 - i)).set(1).br(out);
+  f.end().i32(99).set(1).br(out);
+  f.end().get(1);
+  const fixed = new Code();
+  const l = fixed.block();
+  fixed.end();
+  assert.throws(() => fixed.br(l), /not open/);
+  const bytes = encodeModule({ types: [{ params: 1, results: 1 }], imports: [], memoryPages: 1, functions: [{ type: 0, locals: 1, code: f }], exports: [{ name: 'f', fn: 0 }] });
+  assert.ok(WebAssembly.validate(bytes));
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { mem: memory } }).exports as Record<string, (x: number) => number>;
+  assert.deepEqual([0, 1, 2, 3, 7].map((x) => ex.f(x)), [12, 11, 10, 99, 99]);
+});

@@ -75,6 +75,8 @@ function sleb(out: Bytes, n: number): void {
 /** A structured-control label: branch targets are named by these, depths computed by Code. */
 export interface Label {
   readonly id: number;
+  /** Its place in the stack of open labels (so a branch finds its depth without a search). */
+  readonly at: number;
 }
 
 /**
@@ -152,7 +154,7 @@ export class Code {
     if (h !== undefined) this.hints.push((this.bytes.length << 1) | h);
   }
   private open(o: W.block | W.loop | W.if): Label {
-    const l = { id: this.nextLabel++ };
+    const l = { id: this.nextLabel++, at: this.labels.length };
     this.labels.push(l);
     this.bytes.push2(o, VOID);
     return l;
@@ -178,9 +180,10 @@ export class Code {
     return this;
   }
   private depth(l: Label): number {
-    const i = this.labels.lastIndexOf(l);
-    if (i < 0) throw new Error('wasm: branch to a label that is not open');
-    return this.labels.length - 1 - i;
+    // A page's entry branches to each of its blocks from under all of them: searching the stack
+    // for each made that quadratic (1 % of the first `forkbench` after the boot).
+    if (this.labels[l.at] !== l) throw new Error('wasm: branch to a label that is not open');
+    return this.labels.length - 1 - l.at;
   }
   br(l: Label): this {
     this.bytes.push(W.br);
