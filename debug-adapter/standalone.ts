@@ -4,7 +4,11 @@
 // reading stdin and exits by itself when the machine's worker is gone.
 
 import { DebugSession } from '@vscode/debugadapter';
+import { lowerBackgroundThreads } from '../src/host/background-threads';
 import { SemuDebugSession } from './session';
+
+// Our own process, as the CLI's: the machine's worker keeps its core (background-threads.ts).
+lowerBackgroundThreads();
 
 class StandaloneSemuDebugSession extends SemuDebugSession {
   constructor() {
