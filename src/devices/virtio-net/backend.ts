@@ -176,7 +176,9 @@ class ThreadBackend implements NetBackend {
     const command = wrap.length > 0 ? wrap[0] : child.command;
     const args = wrap.length > 0 ? [...wrap.slice(1), child.command, ...child.args] : child.args;
     const init: IoThreadInit = { io: ch.io, state: ch.state, command, args, label: child.label, pcapFd, wake: opts.wake };
-    this.worker = new Worker(script, { workerData: { netIo: init }, stdout: false, stderr: false });
+    // The pcap's fd is handed over (the thread closes it, or this side once the thread is gone):
+    // not one Node should track as the thread's own, which warned on every close.
+    this.worker = new Worker(script, { workerData: { netIo: init }, stdout: false, stderr: false, trackUnmanagedFds: false });
     this.worker.unref(); // never what keeps a process alive; close() is the orderly way out
     const warn = opts.warn ?? log.warn;
     this.worker.on('message', (m: IoThreadMessage) => (m.level === 'warn' ? warn(m.message) : log.info(m.message)));
