@@ -448,10 +448,10 @@ export class Mmu {
     const ppn = pte >>> 10;
     const pa = superpage ? (ppn >>> 10) * 0x400000 + (va & 0x3fffff) : ppn * 4096 + (va & 0xfff);
     if (pa > 0xffffffff) return this.fail(ACCESS_FAULT[acc]);
-    // A data access fills the other data TLB too when the PTE allows it without another walk: a
-    // store needs W with D already set; a load, R (which W implies: W without R faulted above).
-    // Linux reads and then writes the page-table page it maps through the fixmap ~130 000 times
-    // in a boot, one pair of walks each.
+    // A data access fills the other data TLB too when the PTE allows that access without another
+    // walk: a store entry needs W with D already set; a load entry needs R, which W implies (W
+    // without R faulted above). Early boot reads and then writes a PTE through the fixmap
+    // ~130 000 times, one pair of walks each.
     const both = acc === ACC_STORE || (acc === ACC_LOAD && (pte & (PTE_W | PTE_D)) === (PTE_W | PTE_D));
     if (commit) this.fill(va, pa, acc, viaSum, viaMxr, superpage, (pte & PTE_G) !== 0, both);
     return pa;
