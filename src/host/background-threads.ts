@@ -18,25 +18,22 @@ import { setPriority } from 'node:os';
 /** The nice value V8's background threads get. */
 export const BACKGROUND_NICE = 19;
 
-/** Lowers the priority of every thread of this process but the calling main thread; returns how many. */
-export function lowerBackgroundThreads(nice = BACKGROUND_NICE): number {
-  if (process.platform !== 'linux') return 0;
-  let lowered = 0;
+/** Lowers every thread of this process but the calling main thread to BACKGROUND_NICE. */
+export function lowerBackgroundThreads(): void {
+  if (process.platform !== 'linux') return;
   let tasks: string[];
   try {
     tasks = readdirSync('/proc/self/task');
   } catch {
-    return 0;
+    return;
   }
   for (const t of tasks) {
     const tid = Number(t);
     if (tid === process.pid) continue;
     try {
-      setPriority(tid, nice);
-      lowered++;
+      setPriority(tid, BACKGROUND_NICE);
     } catch {
       // The thread ended, or the kernel refused: it keeps its priority.
     }
   }
-  return lowered;
 }
