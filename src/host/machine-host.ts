@@ -229,9 +229,9 @@ export class MachineHost extends EventEmitter<MachineHostEvents> {
     this.emit('exited', e);
   }
 
-  private send(m: ToWorker, transfer?: ArrayBuffer[]): void {
+  private send(m: ToWorker): void {
     if (!this.worker || this.exited) return;
-    this.worker.postMessage(m, transfer ?? []);
+    this.worker.postMessage(m);
     ctl.wake(this.control);
   }
 

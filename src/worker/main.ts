@@ -16,7 +16,7 @@ function workerPort(): MessagePort {
   return parentPort;
 }
 const port = workerPort();
-const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+const post = (m: FromWorker) => port.postMessage(m);
 
 if (workerData === PRESTART) {
   // Started before the host knew the options (host/prestart.ts): warm the engine up meanwhile.

@@ -32,7 +32,7 @@ export class Session {
   constructor(
     readonly machine: Machine,
     private readonly control: Int32Array,
-    private readonly post: (m: FromWorker, transfer?: ArrayBuffer[]) => void,
+    private readonly post: (m: FromWorker) => void,
     stopOnEntry: boolean,
   ) {
     this.paused = stopOnEntry;
@@ -73,9 +73,11 @@ export class Session {
 
   private flushConsole(): void {
     if (this.outLen === 0) return;
+    // Copied, not transferred: a transfer detaches a buffer, and after the first detach in this
+    // thread V8 checks for detachment at every typed-array access of the engine (see warmup.ts).
     const data = this.out.slice(0, this.outLen);
     this.outLen = 0;
-    this.post({ t: 'console', data }, [data.buffer]);
+    this.post({ t: 'console', data });
   }
 
   onMessage(m: ToWorker): void {

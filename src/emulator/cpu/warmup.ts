@@ -19,24 +19,22 @@ import { interpret } from './run';
 
 let warmed = false;
 
-/** Runs the warm-up once per process (60–90 ms on a 2-vCPU machine: its code runs unoptimized). */
+/**
+ * Runs the warm-up once per process (60–90 ms on a 2-vCPU machine: its code runs unoptimized).
+ *
+ * Nothing in the emulator's thread may detach an ArrayBuffer (transfer one, or grow a
+ * WebAssembly memory): until the first detach in a thread, V8 compiles typed-array accesses
+ * without a detach check, behind a per-isolate assumption. The first detach throws away every
+ * optimized function that touches a typed array — the whole engine, whose run loop takes
+ * 50–200 ms to compile again — and from then on every access of guest RAM, the registers, the
+ * TLBs and the decoded pages loads and tests the buffer's detached bit. Without those checks
+ * the fast loop runs a boot 16 % faster (bench/RESULTS.md, 2026-12-07), so the worker copies
+ * its console output instead of transferring it (worker/session.ts).
+ */
 export function warmUp(): void {
   if (warmed) return;
   warmed = true;
-  detachOnce();
   runWarmUp();
-}
-
-/**
- * Detaches a scratch ArrayBuffer. Until some buffer of the thread is detached, V8 compiles
- * typed-array accesses without detach checks, behind a process-wide assumption; the first
- * transfer (the worker posts console output that way) then throws away every optimized function
- * that touches a typed array — the whole engine, whose run loop takes 50–200 ms to compile
- * again — in the middle of the boot. Detached now, the warm-up's code stays valid.
- */
-function detachOnce(): void {
-  const scratch = new ArrayBuffer(8);
-  structuredClone(scratch, { transfer: [scratch] });
 }
 
 /**
