@@ -441,4 +441,3 @@ test('jit: SUM set and cleared around each access stays in translated code', () 
   assert.equal(cpu.hart.status & SUM, 0, 'SUM ends clear');
   assert.ok(enters < 100, `translated code was entered ${enters} times for 3000 rounds of two SUM changes`);
 });
-
