@@ -414,30 +414,3 @@ for (const mode of MODES) {
     assert.equal(cpu.x('s3'), 0, 'and read nothing');
   });
 }
-
-test('jit: SUM set and cleared around each access stays in translated code', () => {
-  // Linux sets and clears sstatus.SUM around every copy from or to user space. Translated code
-  // changes the load/store key itself (and the dispatcher reads SUM before each page) instead
-  // of leaving for JavaScript at each change: counted here as entries into translated code.
-  const { cpu, pt } = setup('jit');
-  pt.map(DATA_VA, DATA_PA, V | R | W | U | A | D);
-  cpu.ram.write32(DATA_PA, 5);
-  const cache = cpu.cache as unknown as { enter: (hs: number, k: number, budget: number) => number };
-  const enter = cache.enter.bind(cache);
-  let enters = 0;
-  cache.enter = (hs, k, budget) => {
-    enters++;
-    return enter(hs, k, budget);
-  };
-  const loop = [
-    enc('csrrs', 'zero', SSTATUS, 't0'),
-    enc('lw', 'a0', 's0', 0), // SUM set: reads the U page
-    enc('csrrc', 'zero', SSTATUS, 't0'),
-    enc('add', 's2', 's2', 'a0'),
-    enc('addi', 's1', 's1', -1),
-  ];
-  run(cpu, [...li('t0', SUM), ...li('s0', DATA_VA), ...li('s1', 3000), ...loop, enc('bne', 's1', 'zero', -4 * loop.length)]);
-  assert.equal(cpu.x('s2'), 5 * 3000, 'every load with SUM set read the U page');
-  assert.equal(cpu.hart.status & SUM, 0, 'SUM ends clear');
-  assert.ok(enters < 100, `translated code was entered ${enters} times for 3000 rounds of two SUM changes`);
-});

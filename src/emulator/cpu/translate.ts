@@ -681,19 +681,14 @@ class PageGen {
       if (sl.rd !== 0) this.setReg(sl.rd, () => c.get(L_E));
     };
     if (cell !== SSTATUS) return inline();
-    // MXR changed (the load TLB may need a flush), or SIE newly set while mip & sie: the hart
-    // does it, and translated code leaves after it if it must.
-    c.get(L_E).get(L_T).op(W.i32_xor).i32(SSTATUS_MXR).op(W.i32_and);
+    // SUM or MXR changed, or SIE newly set while mip & sie: the hart does it.
+    c.get(L_E).get(L_T).op(W.i32_xor).i32(SSTATUS_SUM | SSTATUS_MXR).op(W.i32_and);
     c.get(L_HS).mem(W.i32_load, MIP).get(L_HS).mem(W.i32_load, SIE).op(W.i32_and).i32(0);
     c.get(L_T).get(L_E).i32(-1).op(W.i32_xor).op(W.i32_and).i32(SSTATUS_SIE).op(W.i32_and);
     c.op(W.select).op(W.i32_or).if_(Hint.Unlikely);
     this.slowCall(F_SYS, sl.rd, () => this.hid().i32(csrWord(sl)).i32(this.where()));
     c.else_();
     inline();
-    // SUM is part of the load/store key (mmu.ts dataKey): the rest of this block and the blocks
-    // it chains to use the new one, and the dispatcher reads SUM again before each page. Linux
-    // sets and clears SUM around every copy from or to user space.
-    c.get(L_K).i32(~(SSTATUS_SUM >>> 9)).op(W.i32_and).get(L_T).i32(SSTATUS_SUM).op(W.i32_and).i32(9).op(W.i32_shr_u).op(W.i32_or).set(L_K);
     c.end();
   }
 
@@ -833,8 +828,6 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
   const run = new Code();
   const HS = 0, K = 1, BUDGET = 2, N = 3, PCV = 4, E = 5, OFF = 6;
   const top = run.loop();
-  // The data key's SUM bit as sstatus has it now: translated code changes SUM inline.
-  run.get(K).i32(~(SSTATUS_SUM >>> 9)).op(W.i32_and).get(HS).mem(W.i32_load, SSTATUS).i32(SSTATUS_SUM).op(W.i32_and).i32(9).op(W.i32_shr_u).op(W.i32_or).set(K);
   // Fetch TLB: a miss goes back to JavaScript, which walks the page table.
   // k is the data key (mmu.ts dataKey); fetch tags carry only its privilege bit.
   run.get(HS).mem(W.i32_load, PC).tee(PCV).i32(-4093).op(W.i32_and).get(K).i32(1 << 11).op(W.i32_and).op(W.i32_or);
@@ -967,10 +960,9 @@ export class Translator {
         write(h, rd, h.storeConditional(va, src, (h.cells[VB >> 2] + 4 * (s & 1023)) | 0));
         return status(h, s);
       },
-      // A write to sstatus the translated code hands back (PageGen.csr: MXR changed, or SIE set
-      // with an interrupt pending), by the reference interpreter. Translated code goes on after
-      // it unless it also changed the load/store key (sstatus.SUM), which only PageGen.csr's
-      // inline path updates.
+      // A write to sstatus the translated code hands back (PageGen.csr), by the reference
+      // interpreter. Translated code goes on after it unless it changed the load/store key
+      // (sstatus.SUM), which that code holds fixed.
       sys: (hid: number, word: number, s: number) => {
         const h = harts[hid];
         const key = dataKey(h.priv, h.status);
