@@ -226,7 +226,6 @@ for (const mode of MODES) {
     assert.deepEqual([cpu.x('a0'), cpu.x('a1')], [1, 2]);
   });
 
-
   test(`${mode}: one data walk fills both data TLBs when the PTE allows both accesses (W with D for a store)`, () => {
     const { cpu, pt } = setup(mode);
     const dirty = pt.map(DATA_VA, 0x8000, V | R | W | A | D);
@@ -255,6 +254,7 @@ for (const mode of MODES) {
     assert.equal(cpu.hart.scause, 0);
     assert.equal(cpu.x('a0'), 8);
   });
+
   test(`${mode}: ASIDs: a context switch keeps each address space's translations; sfence.vma by ASID drops only that one`, () => {
     const { cpu, pt } = setup(mode);
     // A second address space: a copy of the root (same code mappings), its data page elsewhere.
