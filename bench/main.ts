@@ -11,7 +11,7 @@ import { benchPause } from './pause';
 import { benchPanels } from './panels';
 import { benchPanelsHost } from './panels-host';
 import { benchAudio } from './audio';
-import { benchVsSemu } from './vs-semu';
+import { benchVsSemu, type Row as VsRow } from './vs-semu';
 import { benchWorkloads } from './workloads';
 import { benchBootTimeline } from './boot-timeline';
 import { benchWasmCalls } from './wasm-calls';
@@ -27,6 +27,13 @@ type Row = [string, string, string];
 /** "min–max" of the readings: how far one run is from the next. */
 function range(all: readonly number[]): string {
   return all.length ? `${Math.min(...all).toFixed(3)}–${Math.max(...all).toFixed(3)}` : '-';
+}
+
+/** The guest's instructions on both sides and the speed they imply, for a workload that prints them. */
+function insnsNote(r: VsRow): string {
+  if (!(r.ours_insns > 0 && r.c_insns > 0)) return '';
+  const mips = (insns: number, s: number) => (insns / s / 1e6).toFixed(0);
+  return `; guest instructions ${(r.ours_insns / 1e6).toFixed(1)} M vs ${(r.c_insns / 1e6).toFixed(1)} M (${(r.ours_insns / r.c_insns).toFixed(2)}×), ${mips(r.ours_insns, r.ours_s)} vs ${mips(r.c_insns, r.c_s)} MIPS`;
 }
 
 async function main(): Promise<void> {
@@ -93,7 +100,7 @@ async function main(): Promise<void> {
   if (run('vs-semu')) {
     const v = await benchVsSemu(undefined, (l) => process.stderr.write(`  ${l}\n`));
     for (const r of v.rows) {
-      say([`vs C semu: ${r.workload} (median of ${v.runs})`, `${r.ratio.toFixed(2)}×`, `${r.workload === 'boot' ? 'wall' : 'guest-measured'} ${r.ours_s.toFixed(3)} s vs ${r.c_s.toFixed(3)} s (ranges ${range(r.ours_all)} vs ${range(r.c_all)}); CPU ${r.ours_cpu_s.toFixed(2)} s vs ${r.c_cpu_s.toFixed(2)} s (${r.cpu_ratio.toFixed(2)}×)`]);
+      say([`vs C semu: ${r.workload} (median of ${v.runs})`, `${r.ratio.toFixed(2)}×`, `${r.workload === 'boot' ? 'wall' : 'guest-measured'} ${r.ours_s.toFixed(3)} s vs ${r.c_s.toFixed(3)} s (ranges ${range(r.ours_all)} vs ${range(r.c_all)}); CPU ${r.ours_cpu_s.toFixed(2)} s vs ${r.c_cpu_s.toFixed(2)} s (${r.cpu_ratio.toFixed(2)}×)${insnsNote(r)}`]);
     }
     say(['vs C semu: peak RSS after boot', `${(v.ours_boot_rss_mib / v.c_boot_rss_mib).toFixed(2)}×`, `${v.ours_boot_rss_mib.toFixed(1)} MiB vs ${v.c_boot_rss_mib.toFixed(1)} MiB`]);
     say(['vs C semu: peak RSS after all workloads', `${(v.ours_rss_mib / v.c_rss_mib).toFixed(2)}×`, `${v.ours_rss_mib.toFixed(1)} MiB vs ${v.c_rss_mib.toFixed(1)} MiB (pfbench touches 64 MiB of guest RAM)`]);

@@ -27,13 +27,20 @@ export const WORKLOADS: readonly { cmd: string; name: string }[] = [
 ];
 
 /**
- * A workload's result line, matched only once it is whole: every guest benchmark prints
- * `NAME: ns=<n> iters=...`, and console output arrives in pieces, so `ns=(\d+)` alone matched
- * a line cut inside its number — 0.005 s for a 0.5 s `pipebench`, once in a run or two, on
- * either emulator (what earlier sessions took for a C semu clock that stood still).
+ * A workload's result line, matched only once it is whole, through its end of line: every
+ * guest benchmark prints `NAME: ns=<n> iters=... [insns=<n>]`, and console output arrives in
+ * pieces, so `ns=(\d+)` alone matched a line cut inside its number — 0.005 s for a 0.5 s
+ * `pipebench`, once in a run or two, on either emulator (what earlier sessions took for a C
+ * semu clock that stood still). Group 1: ns; group 2: the rest of the line.
  */
 export function resultLine(name: string): RegExp {
-  return new RegExp(`(?:^|\\n)${name}: ns=(\\d+) iters=`);
+  return new RegExp(`(?:^|\\n)${name}: ns=(\\d+) iters=([^\\r\\n]*)\\r?\\n`);
+}
+
+/** The instructions the guest retired over the workload (`insns=`, kbench.h), or NaN. */
+export function insnsOf(rest: string): number {
+  const m = / insns=(\d+)/.exec(rest);
+  return m ? Number(m[1]) : NaN;
 }
 
 export interface RunResult {
@@ -45,6 +52,8 @@ export interface RunResult {
   work_s: Record<string, number>;
   /** CPU seconds of the emulator process (all threads) from typing the command to its result line. */
   work_cpu_s: Record<string, number>;
+  /** Instructions the guest retired per workload (its instret over the timed loop), NaN if not printed. */
+  work_insns: Record<string, number>;
   /** Peak resident set (VmHWM) right after the boot, MiB. */
   boot_rss_mib: number;
   /** Peak resident set (VmHWM), MiB, at the end of the run. */
@@ -141,6 +150,7 @@ export async function runOnce(e: Emulator, workloads = WORKLOADS): Promise<RunRe
     const booted = procStats(child.pid!);
     const work_s: Record<string, number> = {};
     const work_cpu_s: Record<string, number> = {};
+    const work_insns: Record<string, number> = {};
     for (const w of workloads) {
       const from = con.length;
       const c0 = procStats(child.pid!).cpu_s;
@@ -148,8 +158,9 @@ export async function runOnce(e: Emulator, workloads = WORKLOADS): Promise<RunRe
       const m = await con.waitFor(resultLine(w.name), from, `${e.label} ${w.cmd}`);
       work_cpu_s[w.name] = procStats(child.pid!).cpu_s - c0;
       work_s[w.name] = Number(m[1]) / 1e9;
+      work_insns[w.name] = insnsOf(m[2]);
     }
-    return { boot_s, boot_cpu_s: booted.cpu_s, boot_rss_mib: booted.peak_rss_mib, work_s, work_cpu_s, ...procStats(child.pid!) };
+    return { boot_s, boot_cpu_s: booted.cpu_s, boot_rss_mib: booted.peak_rss_mib, work_s, work_cpu_s, work_insns, ...procStats(child.pid!) };
   } finally {
     child.kill('SIGKILL');
   }
@@ -166,6 +177,9 @@ export interface Row {
   cpu_ratio: number;
   ours_all: number[];
   c_all: number[];
+  /** Medians of the instructions the guest retired (NaN for the boot): the same work on both? */
+  ours_insns: number;
+  c_insns: number;
 }
 
 export interface VsSemu {
@@ -180,7 +194,7 @@ export interface VsSemu {
 
 const show = (r: RunResult) =>
   `boot ${r.boot_s.toFixed(2)} s (cpu ${r.boot_cpu_s.toFixed(2)}), ` +
-  Object.keys(r.work_s).map((k) => `${k} ${r.work_s[k].toFixed(3)} (cpu ${r.work_cpu_s[k].toFixed(2)})`).join(', ') +
+  Object.keys(r.work_s).map((k) => `${k} ${r.work_s[k].toFixed(3)} (cpu ${r.work_cpu_s[k].toFixed(2)}, ${(r.work_insns[k] / 1e6).toFixed(1)} M insns)`).join(', ') +
   `, peak ${r.boot_rss_mib.toFixed(1)} → ${r.peak_rss_mib.toFixed(1)} MiB`;
 
 /** `runs` alternating pairs (who goes first alternates too); medians per workload. */
@@ -197,16 +211,21 @@ export async function benchVsSemu(runs = Number(process.env.VS_SEMU_RUNS ?? 5), 
       log(`run ${i + 1} ${e.label}: ${show(r)}`);
     }
   }
-  const row = (workload: string, wall: (r: RunResult) => number, cpu: (r: RunResult) => number): Row => {
+  const row = (workload: string, wall: (r: RunResult) => number, cpu: (r: RunResult) => number, insns: (r: RunResult) => number): Row => {
     const o = oursRuns.map(wall);
     const c = cRuns.map(wall);
     const oc = median(oursRuns.map(cpu));
     const cc = median(cRuns.map(cpu));
-    return { workload, ours_s: median(o), c_s: median(c), ratio: median(o) / median(c), ours_cpu_s: oc, c_cpu_s: cc, cpu_ratio: oc / cc, ours_all: o, c_all: c };
+    const oi = median(oursRuns.map(insns));
+    const ci = median(cRuns.map(insns));
+    return { workload, ours_s: median(o), c_s: median(c), ratio: median(o) / median(c), ours_cpu_s: oc, c_cpu_s: cc, cpu_ratio: oc / cc, ours_all: o, c_all: c, ours_insns: oi, c_insns: ci };
   };
   return {
     runs,
-    rows: [row('boot', (r) => r.boot_s, (r) => r.boot_cpu_s), ...WORKLOADS.map((w) => row(w.name, (r) => r.work_s[w.name], (r) => r.work_cpu_s[w.name]))],
+    rows: [
+      row('boot', (r) => r.boot_s, (r) => r.boot_cpu_s, () => NaN),
+      ...WORKLOADS.map((w) => row(w.name, (r) => r.work_s[w.name], (r) => r.work_cpu_s[w.name], (r) => r.work_insns[w.name])),
+    ],
     ours_boot_rss_mib: median(oursRuns.map((r) => r.boot_rss_mib)),
     c_boot_rss_mib: median(cRuns.map((r) => r.boot_rss_mib)),
     ours_rss_mib: median(oursRuns.map((r) => r.peak_rss_mib)),

@@ -12,22 +12,6 @@
  */
 #include "rt.h"
 
-/* A 64-bit counter from its two halves, re-read until the high half is stable (RV32). */
-#define READ64(lo, hi)                                                                    \
-	static uint64_t read_##lo(void)                                                   \
-	{                                                                                 \
-		uint32_t h0, l, h1;                                                       \
-		do {                                                                      \
-			__asm__ volatile("rd" #hi " %0" : "=r"(h0));                      \
-			__asm__ volatile("rd" #lo " %0" : "=r"(l));                       \
-			__asm__ volatile("rd" #hi " %0" : "=r"(h1));                      \
-		} while (h0 != h1);                                                       \
-		return ((uint64_t)h1 << 32) | l;                                          \
-	}
-READ64(time, timeh)
-READ64(cycle, cycleh)
-READ64(instret, instreth)
-
 struct sample {
 	uint64_t time, cycle, instret, mono;
 };
@@ -35,9 +19,9 @@ struct sample {
 static void take(struct sample *s)
 {
 	s->mono = rt_now_ns();
-	s->time = read_time();
-	s->cycle = read_cycle();
-	s->instret = read_instret();
+	s->time = rt_read_time();
+	s->cycle = rt_read_cycle();
+	s->instret = rt_read_instret();
 }
 
 static void put(struct sb *s, const char *name, uint64_t v)

@@ -5,10 +5,11 @@
  * Each round mixes the instruction classes a kernel-booting emulator spends its time on:
  * integer ALU chains, multiply/divide, loads and stores scattered over 4 MiB (TLB and cache
  * pressure), LR/SC and AMO atomics, and one system call. Prints
- *   cpubench: ns=<monotonic ns> iters=<rounds> checksum=<8 hex digits>
- * The checksum depends only on ROUNDS, so a test can check that the emulator computed right.
+ *   cpubench: ns=<monotonic ns> iters=<rounds> checksum=<8 hex digits> insns=<retired>
+ * The checksum depends only on ROUNDS, so a test can check that the emulator computed right;
+ * insns is as in kbench.h.
  */
-#include "rt.h"
+#include "kbench.h"
 
 #define DEFAULT_ROUNDS 6000
 #define MEM_WORDS (1u << 20) /* 4 MiB */
@@ -113,7 +114,8 @@ static uint32_t atomic_phase(uint32_t h)
 int main(int argc, char **argv)
 {
 	uint32_t rounds = DEFAULT_ROUNDS, r, h = 0x811c9dc5u, i;
-	uint64_t t0, t1;
+	struct kb_mark t0;
+	uint64_t ns;
 	SB_DECL(s, 128);
 
 	if (argc > 2 || (argc == 2 && (rt_parse_u32(argv[1], &rounds) < 0 || rounds == 0))) {
@@ -123,7 +125,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < MEM_WORDS; i += 1024)
 		mem[i] = i; /* touch every page before timing */
 
-	t0 = rt_now_ns();
+	kb_start(&t0);
 	for (r = 0; r < rounds; r++) {
 		h = alu_phase(h);
 		h = muldiv_phase(h);
@@ -133,14 +135,15 @@ int main(int argc, char **argv)
 		 * its success goes into the checksum */
 		h = mix(h, getppid() > 0);
 	}
-	t1 = rt_now_ns();
+	ns = kb_elapsed_ns(&t0);
 
 	sb_puts(&s, "cpubench: ns=");
-	sb_u64(&s, t1 - t0);
+	sb_u64(&s, ns);
 	sb_puts(&s, " iters=");
 	sb_u64(&s, rounds);
 	sb_puts(&s, " checksum=");
 	sb_hex(&s, h, 8);
+	kb_put_insns(&s, &t0);
 	sb_putc(&s, '\n');
 	sb_flush(&s, 1);
 	return 0;

@@ -15,14 +15,14 @@ int main(int argc, char **argv)
 {
 	static char *const child_argv[] = { "/proc/self/exe", "-x", 0 };
 	uint32_t rounds, r;
-	uint64_t t0;
+	struct kb_mark t0;
 	int pid, status = 0;
 
 	if (argc == 2 && strcmp(argv[1], "-x") == 0)
 		return 0;
 	if (kb_rounds(argc, argv, NAME, 200, &rounds) < 0)
 		return 2;
-	t0 = rt_now_ns();
+	kb_start(&t0);
 	for (r = 0; r < rounds; r++) {
 		pid = fork();
 		if (pid < 0)
@@ -37,6 +37,6 @@ int main(int argc, char **argv)
 		if (status != 0)
 			return kb_fail(NAME, "the child (exec)", ENOEXEC);
 	}
-	kb_report(NAME, rt_now_ns() - t0, rounds);
+	kb_report(NAME, &t0, rounds);
 	return 0;
 }

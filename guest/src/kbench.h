@@ -2,8 +2,11 @@
  *
  * Each program runs one kernel path N times (argv[1], else its default), times the loop with
  * the guest's own monotonic clock and prints one line
- *   NAME: ns=<monotonic ns> iters=<N> per_iter_ns=<ns>
- * which `npm run bench -- vs-semu` reads on both emulators. Errors go to stderr, exit 1.
+ *   NAME: ns=<monotonic ns> iters=<N> per_iter_ns=<ns> insns=<instructions retired>
+ * which `npm run bench -- vs-semu` reads on both emulators. insns (RISC-V only: the host build
+ * of the tests has no instret) is the hart's instret over the loop, kernel work included, so
+ * two emulators can be compared on the guest's work as well as its time. Errors go to stderr,
+ * exit 1.
  */
 #ifndef GUEST_KBENCH_H
 #define GUEST_KBENCH_H
@@ -38,9 +41,43 @@ static RT_UNUSED int kb_fail(const char *name, const char *what, int err)
 	return 1;
 }
 
-static RT_UNUSED void kb_report(const char *name, uint64_t ns, uint32_t rounds)
+/* Where a timed loop starts: the monotonic clock and the instructions retired so far. */
+struct kb_mark {
+	uint64_t ns, insns;
+};
+
+static RT_UNUSED void kb_start(struct kb_mark *m)
 {
-	SB_DECL(s, 128);
+#ifdef RT_HAVE_COUNTERS
+	m->insns = rt_read_instret();
+#else
+	m->insns = 0;
+#endif
+	m->ns = rt_now_ns();
+}
+
+/* Monotonic ns since `m`. */
+static RT_UNUSED uint64_t kb_elapsed_ns(const struct kb_mark *m)
+{
+	return rt_now_ns() - m->ns;
+}
+
+/* Appends " insns=<instructions retired since m>" where the counter can be read. */
+static RT_UNUSED void kb_put_insns(struct sb *s, const struct kb_mark *m)
+{
+#ifdef RT_HAVE_COUNTERS
+	sb_puts(s, " insns=");
+	sb_u64(s, rt_read_instret() - m->insns);
+#else
+	(void)s;
+	(void)m;
+#endif
+}
+
+static RT_UNUSED void kb_report(const char *name, const struct kb_mark *m, uint32_t rounds)
+{
+	uint64_t ns = kb_elapsed_ns(m);
+	SB_DECL(s, 160);
 
 	sb_puts(&s, name);
 	sb_puts(&s, ": ns=");
@@ -49,6 +86,7 @@ static RT_UNUSED void kb_report(const char *name, uint64_t ns, uint32_t rounds)
 	sb_u64(&s, rounds);
 	sb_puts(&s, " per_iter_ns=");
 	sb_u64(&s, ns / rounds);
+	kb_put_insns(&s, m);
 	sb_putc(&s, '\n');
 	sb_flush(&s, 1);
 }

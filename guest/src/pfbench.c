@@ -15,12 +15,12 @@
 int main(int argc, char **argv)
 {
 	uint32_t rounds, r, off;
-	uint64_t t0;
+	struct kb_mark t0;
 	volatile uint32_t *p;
 
 	if (kb_rounds(argc, argv, NAME, 4, &rounds) < 0)
 		return 2;
-	t0 = rt_now_ns();
+	kb_start(&t0);
 	for (r = 0; r < rounds; r++) {
 		p = mmap(0, MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
@@ -30,6 +30,6 @@ int main(int argc, char **argv)
 		if (munmap((void *)p, MAP_BYTES) < 0)
 			return kb_fail(NAME, "munmap", errno);
 	}
-	kb_report(NAME, rt_now_ns() - t0, rounds);
+	kb_report(NAME, &t0, rounds);
 	return 0;
 }

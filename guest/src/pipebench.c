@@ -26,7 +26,7 @@ static int echo(int in, int out, uint32_t rounds)
 int main(int argc, char **argv)
 {
 	uint32_t rounds, r;
-	uint64_t t0;
+	struct kb_mark t0;
 	int ping[2], pong[2], pid, status = 0;
 	char c = 'x';
 
@@ -39,14 +39,14 @@ int main(int argc, char **argv)
 		return kb_fail(NAME, "fork", errno);
 	if (pid == 0)
 		exit(echo(ping[0], pong[1], rounds));
-	t0 = rt_now_ns();
+	kb_start(&t0);
 	for (r = 0; r < rounds; r++) {
 		if (write(ping[1], &c, 1) != 1)
 			return kb_fail(NAME, "write", errno);
 		if (read(pong[0], &c, 1) != 1)
 			return kb_fail(NAME, "read", errno);
 	}
-	kb_report(NAME, rt_now_ns() - t0, rounds);
+	kb_report(NAME, &t0, rounds);
 	pid = rt_waitpid(pid, &status, 0);
 	if (pid < 0)
 		return kb_fail(NAME, "wait", pid);

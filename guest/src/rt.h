@@ -51,6 +51,29 @@ static RT_UNUSED int rt_sleep_ns(uint64_t ns)
 	return my_syscall4(__NR_clock_nanosleep_time64, RT_CLOCK_MONOTONIC, 0, &t, 0);
 }
 
+/* ---- base counters (Zicntr), readable from user space when scounteren allows ---- */
+
+#ifdef __riscv
+/* rt_read_time/cycle/instret: a 64-bit counter from its two halves, re-read until the high
+ * half is stable (RV32). */
+#define RT_READ64(lo, hi)                                                                 \
+	static RT_UNUSED uint64_t rt_read_##lo(void)                                      \
+	{                                                                                 \
+		uint32_t h0, l, h1;                                                       \
+		do {                                                                      \
+			__asm__ volatile("rd" #hi " %0" : "=r"(h0));                      \
+			__asm__ volatile("rd" #lo " %0" : "=r"(l));                       \
+			__asm__ volatile("rd" #hi " %0" : "=r"(h1));                      \
+		} while (h0 != h1);                                                       \
+		return ((uint64_t)h1 << 32) | l;                                          \
+	}
+RT_READ64(time, timeh)
+RT_READ64(cycle, cycleh)
+RT_READ64(instret, instreth)
+#undef RT_READ64
+#define RT_HAVE_COUNTERS 1
+#endif
+
 /* ---- processes ---- */
 
 /* The siginfo layout of the generic ABI: what waitid fills for SIGCHLD. */

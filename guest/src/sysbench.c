@@ -12,7 +12,7 @@
 int main(int argc, char **argv)
 {
 	uint32_t rounds, r, sum = 0;
-	uint64_t t0;
+	struct kb_mark t0;
 	char buf[16] = { 0 };
 	int fd;
 
@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	fd = open("/dev/null", O_RDWR, 0);
 	if (fd < 0)
 		return kb_fail(NAME, "open /dev/null", errno);
-	t0 = rt_now_ns();
+	kb_start(&t0);
 	for (r = 0; r < rounds; r++) {
 		sum += (uint32_t)getpid();
 		if (read(fd, buf, sizeof(buf)) != 0)
@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
 			return kb_fail(NAME, "write to /dev/null", EIO);
 	}
-	kb_report(NAME, rt_now_ns() - t0, rounds);
+	kb_report(NAME, &t0, rounds);
 	close(fd);
 	return sum == 0; /* getpid() is never 0 here: keeps the calls from being optimised out */
 }

@@ -153,7 +153,7 @@ test("semu's external-root layout: root on virtio-blk (ext4, no initrd) with -d"
   assert.equal(await cli.poweroff(), 0, cli.ended());
 });
 
-test('user space reads time, cycle and instret (scounteren = 7): time moves and agrees with clock_gettime', { timeout: 240_000 }, async () => {
+test('user space reads time, cycle and instret (scounteren = 7): time moves and agrees with clock_gettime; benchmarks count their instructions', { timeout: 240_000 }, async () => {
   const s = await GuestSession.boot({ audioOut: 'null', audioIn: 'null' });
   try {
     const r = await s.run('counters 2000000', { timeoutMs: 60_000 });
@@ -166,6 +166,12 @@ test('user space reads time, cycle and instret (scounteren = 7): time moves and 
     // CLOCK_MONOTONIC is the same counter through the kernel: the intervals agree to well within
     // a scheduler tick (4 ms at HZ=250).
     assert.ok(Math.abs(byTime - byClock) < 4e6, `rdtime interval ${byTime} ns vs clock_gettime ${byClock} ns`);
+    // The benchmarks report the instructions their loop retired (kbench.h), kernel work included:
+    // 50 rounds of getpid + read + write of /dev/null are thousands of kernel instructions each.
+    const b = await s.run('sysbench 50', { timeoutMs: 60_000 });
+    const insns = /^sysbench: ns=\d+ iters=50 per_iter_ns=\d+ insns=(\d+)\r?$/m.exec(b.output);
+    assert.ok(insns, `a sysbench result line with insns=: ${b.output}`);
+    assert.ok(Number(insns[1]) > 50 * 3 * 200 && Number(insns[1]) < 50 * 100_000, `insns=${insns[1]}: kernel paths counted, nothing else`);
   } finally {
     await s.dispose();
   }

@@ -4,16 +4,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resultLine } from '../../bench/vs-semu';
+import { insnsOf, resultLine } from '../../bench/vs-semu';
 
-test('a result line is read only once its number is whole, wherever the output was cut', () => {
-  const line = '# pipebench\r\npipebench: ns=528123456 iters=200 per_iter_ns=2640617\r\n# ';
+test('a result line is read only once it is whole, wherever the output was cut', () => {
+  const line = '# pipebench\r\npipebench: ns=528123456 iters=200 per_iter_ns=2640617 insns=48123456\r\n# ';
   const re = resultLine('pipebench');
+  let matched = 0;
   for (let cut = 0; cut <= line.length; cut++) {
     const m = re.exec(line.slice(0, cut));
-    if (m !== null) assert.equal(m[1], '528123456', `output cut after ${cut} characters`);
+    if (m === null) continue;
+    matched++;
+    assert.equal(m[1], '528123456', `output cut after ${cut} characters`);
+    assert.equal(insnsOf(m[2]), 48123456, `output cut after ${cut} characters`);
   }
-  assert.equal(re.exec(line)?.[1], '528123456');
-  assert.equal(resultLine('cpubench').exec('cpubench: ns=3656000000 iters=6000 checksum=b1a6a9a7\n')?.[1], '3656000000');
-  assert.equal(re.exec('xpipebench: ns=5 iters=1'), null, 'only at the start of a line');
+  assert.equal(matched, 3, 'matched from the end of line on');
+  const c = resultLine('cpubench').exec('cpubench: ns=3656000000 iters=6000 checksum=b1a6a9a7\n');
+  assert.ok(c !== null);
+  assert.equal(c[1], '3656000000');
+  assert.ok(Number.isNaN(insnsOf(c[2])), 'no insns= (a build without counters): NaN');
+  assert.equal(re.exec('xpipebench: ns=5 iters=1\n'), null, 'only at the start of a line');
 });
