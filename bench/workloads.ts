@@ -53,6 +53,8 @@ export async function benchWorkloads(commands: readonly string[] = WORKLOADS.map
   const c0 = cpu();
   const m = guestMachine(g, (t) => (text += t));
   m.code.compileInBackground = background;
+  // WORKLOAD_HOT: the translation threshold (entries per slot); 0 runs everything in the fast loop.
+  if (process.env.WORKLOAD_HOT !== undefined) m.code.hotThreshold = Number(process.env.WORKLOAD_HOT);
   const until = async (done: () => boolean, what: string) => {
     const deadline = Date.now() + 300_000;
     while (!done()) {

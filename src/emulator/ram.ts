@@ -6,12 +6,25 @@
 // for the harts' registers and TLBs (cpu/layout.ts): translated code then reaches guest RAM
 // and hart state directly. RAM built on any other SharedArrayBuffer works the same, untranslated.
 
-import { HART_BYTES } from './cpu/layout';
+import { FRAME_BYTES, HART_BYTES } from './cpu/layout';
 
 /** Harts whose state fits in the CPU area (the machine's maximum). */
 export const CPU_AREA_HARTS = 4;
+/** Decoded pages kept at most (codecache.ts): frames in the CPU area. */
+export const MAX_DECODED_PAGES = 2048;
 const WASM_PAGE = 65536;
-const CPU_AREA_BYTES = Math.ceil((CPU_AREA_HARTS * HART_BYTES) / WASM_PAGE) * WASM_PAGE;
+const HARTS_BYTES = CPU_AREA_HARTS * HART_BYTES;
+
+/** Frames for decoded pages in the CPU area of `ramSize` bytes of RAM. */
+export function codeFrames(ramSize: number): number {
+  return Math.min(MAX_DECODED_PAGES, Math.ceil(ramSize / 4096));
+}
+
+/** The CPU area after `ramSize` bytes of RAM: the harts, the decoded-page frames, their directory (cpu/layout.ts). */
+function cpuAreaBytes(ramSize: number): number {
+  const bytes = HARTS_BYTES + codeFrames(ramSize) * FRAME_BYTES + Math.ceil(ramSize / 4096) * 4;
+  return Math.ceil(bytes / WASM_PAGE) * WASM_PAGE;
+}
 
 /** Guest RAM as it travels between threads: the buffer, how much of it is RAM, its wasm memory. */
 export interface GuestRam {
@@ -33,6 +46,9 @@ export class Ram implements GuestRam {
   readonly size: number;
   /** Byte offset of the CPU area in `buffer` (-1: none). */
   readonly cpuArea: number;
+  /** Byte offset of the first decoded-page frame (codeFrames of them), then of their directory (-1: none). */
+  readonly codeFrames: number;
+  readonly codeDirectory: number;
 
   /**
    * `base` is the guest-physical address of byte 0 (0 on semu's map); RAM is the first `size`
@@ -49,7 +65,9 @@ export class Ram implements GuestRam {
     this.u8 = new Uint8Array(buffer, 0, size);
     this.u16 = new Uint16Array(buffer, 0, size >> 1);
     this.i32 = new Int32Array(buffer, 0, size >> 2);
-    this.cpuArea = memory !== null && buffer.byteLength >= size + CPU_AREA_BYTES ? size : -1;
+    this.cpuArea = memory !== null && buffer.byteLength >= size + cpuAreaBytes(size) ? size : -1;
+    this.codeFrames = this.cpuArea >= 0 ? this.cpuArea + HARTS_BYTES : -1;
+    this.codeDirectory = this.cpuArea >= 0 ? this.codeFrames + codeFrames(size) * FRAME_BYTES : -1;
   }
 
   /** The state region of hart `id`: in the CPU area when there is one, else a private buffer. */
@@ -112,6 +130,6 @@ export class Ram implements GuestRam {
 
 /** A shared WebAssembly memory for `ramSize` bytes of RAM and the CPU area after it. */
 export function guestMemory(ramSize: number): WebAssembly.Memory {
-  const pages = Math.ceil((ramSize + CPU_AREA_BYTES) / WASM_PAGE);
+  const pages = Math.ceil((ramSize + cpuAreaBytes(ramSize)) / WASM_PAGE);
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }

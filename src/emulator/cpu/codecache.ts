@@ -8,18 +8,20 @@
 // So FENCE.I has nothing left to do, and translated code is never stale past a store.
 //
 // Bounded: at most `maxPages` pages are decoded at a time (the least recently decoded page
-// goes first; it is decoded again when it runs again), and a page is translated at most
+// goes first; it is decoded again when it runs again; with a CPU area, the page at place i of
+// that ring lives in frame i: layout.ts), and a page is translated at most
 // `maxVersions` times: each new hot entry retranslates it, the first FREE_VERSIONS times at
 // once and then only after twice as many further hot entries each time (after that, new
 // entries stay in the fast loop). The backoff is for pages whose entries keep moving: `memset`
 // is entered by a computed jump at up to 32 slots and used up four versions in every boot,
 // leaving 1.5 M instructions of each `forkbench` in the fast loop.
 
-import { CPU_AREA_HARTS, type Ram } from '../ram';
+import { codeFrames, CPU_AREA_HARTS, MAX_DECODED_PAGES, type Ram } from '../ram';
 import type { CodePages } from './mmu';
 import type { Hart } from './hart';
 import { logger } from '../../log';
-import { decodePage } from './predecode';
+import { decodePage, PAGE_END } from './predecode';
+import { FRAME_BYTES, FRAME_END_SLOT, FRAME_HEAT, FRAME_LABELS } from './layout';
 import { Translator, type ModuleBatch } from './translate';
 
 const log = logger('cpu');
@@ -27,7 +29,7 @@ const log = logger('cpu');
 const SLOTS = 1024; // 4-byte instruction slots per 4 KiB page
 
 /** Entries into a slot before its page is translated (see docs/cpu.md, "Engines"). */
-export const HOT_THRESHOLD = 1000;
+export const HOT_THRESHOLD = 20000;
 /** Translations of one page at most. */
 export const MAX_VERSIONS = 12;
 /** Translations of one page made as soon as a slot is hot; later ones back off (see above). */
@@ -36,8 +38,6 @@ export const FREE_VERSIONS = 4;
 export const BATCH_MS = 20;
 /** Background mode: pages in one module at most. */
 export const BATCH_PAGES = 32;
-/** Decoded pages kept at most (8 KiB each, plus 2 KiB of counters). */
-export const MAX_DECODED_PAGES = 2048;
 
 export class CodeCache implements CodePages {
   readonly marks: Uint8Array;
@@ -83,6 +83,13 @@ export class CodeCache implements CodePages {
   private orderHead = 0;
   private live = 0;
   readonly maxPages: number;
+  /**
+   * With a CPU area (Ram.allocate), decoded pages live in its frames, frame i holding the page
+   * at place i of `order`, and `directory` maps each RAM page to its frame's byte offset (0: not
+   * decoded) for the fast loop in WebAssembly. Else they are arrays of their own.
+   */
+  private readonly frames: number;
+  private readonly directory: Int32Array | null;
 
   // Statistics for the debugger and benchmarks.
   /** Page translations (retranslations included). */
@@ -103,7 +110,9 @@ export class CodeCache implements CodePages {
     maxPages = MAX_DECODED_PAGES,
   ) {
     const n = Math.ceil(ram.size / 4096);
-    this.maxPages = Math.min(maxPages, n);
+    this.frames = ram.codeFrames;
+    this.directory = ram.codeDirectory >= 0 ? new Int32Array(ram.buffer, ram.codeDirectory, n) : null;
+    this.maxPages = Math.min(maxPages, n, this.directory !== null ? codeFrames(ram.size) : n);
     this.marks = new Uint8Array(n);
     this.versions = new Uint8Array(n);
     this.refused = new Uint16Array(n);
@@ -130,16 +139,39 @@ export class CodeCache implements CodePages {
     // Keep at most maxPages: the slot in the ring may hold an older page to let go.
     const old = this.order[this.orderHead];
     if (old >= 0 && this.ringPos[old] === this.orderHead) this.invalidatePage(old);
-    this.order[this.orderHead] = page;
-    this.ringPos[page] = this.orderHead;
-    this.orderHead = (this.orderHead + 1) % this.maxPages;
+    const at = this.orderHead;
+    this.order[at] = page;
+    this.ringPos[page] = at;
+    this.orderHead = (at + 1) % this.maxPages;
     this.mark(page);
-    const d = decodePage(this.ram.i32, page << 10);
+    let d: Int32Array;
+    if (this.directory !== null) {
+      const frame = this.frames + at * FRAME_BYTES;
+      const buf = this.ram.buffer;
+      d = decodePage(this.ram.i32, page << 10, new Int32Array(buf, frame, 2 * SLOTS));
+      new Int32Array(buf, frame + FRAME_END_SLOT, 2).set([PAGE_END, 0]);
+      this.heatPages[page] = new Uint16Array(buf, frame + FRAME_HEAT, SLOTS).fill(0);
+      new Uint8Array(buf, frame + FRAME_LABELS, SLOTS).fill(0);
+      this.directory[page] = frame;
+    } else {
+      d = decodePage(this.ram.i32, page << 10);
+      this.heatPages[page] = new Uint16Array(SLOTS);
+    }
     this.decodedPages[page] = d;
-    this.heatPages[page] = new Uint16Array(SLOTS);
     this.decodes++;
     this.live++;
     return d;
+  }
+
+  /** Installs the labels of page `page`'s new translation (its frame's copy when it has one). */
+  private setLabels(page: number, labels: Uint8Array): void {
+    if (this.directory === null) {
+      this.labelPages[page] = labels;
+      return;
+    }
+    const view = new Uint8Array(this.ram.buffer, this.directory[page] + FRAME_LABELS, SLOTS);
+    view.set(labels);
+    this.labelPages[page] = view;
   }
 
   /**
@@ -184,7 +216,7 @@ export class CodeCache implements CodePages {
     } else {
       this.translatedBytes += tr.installSync(batch);
       this.modules++;
-      this.labelPages[page] = code.labels;
+      this.setLabels(page, code.labels);
     }
     this.translateMs += performance.now() - t0;
     return !bg;
@@ -203,7 +235,7 @@ export class CodeCache implements CodePages {
       const page = batch.pages[i];
       this.pending[page] = 0;
       if (this.generation[page] !== generations[i]) return false; // the page changed meanwhile
-      this.labelPages[page] = batch.codes[i].labels;
+      this.setLabels(page, batch.codes[i].labels);
       return true;
     });
     this.translatedBytes += size;
@@ -243,6 +275,11 @@ export class CodeCache implements CodePages {
     return true;
   }
 
+  /** The fast loop's runs in WebAssembly for hart `h` (wasm-loop.ts), or null (no CPU area for it). */
+  loopFor(h: Hart): ((hs: number, k: number, limit: number, pc: number, off: number) => number) | null {
+    return this.translator !== null && h.id < CPU_AREA_HARTS ? this.translator.loop : null;
+  }
+
   /**
    * Runs translated code (see Translator.run). A method, so the fast loop calls one function
    * whichever machine it runs: each machine's dispatcher is another function to V8.
@@ -269,8 +306,13 @@ export class CodeCache implements CodePages {
     this.generation[page]++;
     this.decodedPages[page] = null;
     this.heatPages[page] = null;
-    if (this.labelPages[page] !== null) this.translator!.drop(page);
+    const labels = this.labelPages[page];
+    if (labels !== null) {
+      this.translator!.drop(page);
+      if (this.directory !== null) labels.fill(0);
+    }
     this.labelPages[page] = null;
+    if (this.directory !== null) this.directory[page] = 0;
     this.invalidated++;
   }
 

@@ -10,6 +10,9 @@
 // run ends so the outer loop enters the new function. A run also ends on anything that can
 // change what runs next or how: a system instruction (run by execute()), a trap, a slow-path
 // access that raised an interrupt, stopped the machine or wrote code, or the budget.
+// With a CPU area the run is made by the same loop in WebAssembly (wasm-loop.ts), which returns
+// like translated code; the JavaScript run below is for RAM without one, and for a run whose
+// first instruction the WebAssembly loop leaves alone.
 
 import { Cause } from './csr';
 import type { CodeCache } from './codecache';
@@ -19,7 +22,7 @@ import { js, jsCond } from './ir';
 import type { Hart } from './hart';
 import { execute } from './interp';
 import { dataKey, fetchIndex, TLB_MASK } from './mmu';
-import { Exit, FLAGS, PC as PC_CELL } from './layout';
+import { Exit, FLAGS, HOT_AT, PC as PC_CELL } from './layout';
 import { inlineSystem } from './translate';
 
 // Loop exits (the `next` values below zero).
@@ -87,6 +90,9 @@ function source(): string {
   const x = h.x, m32 = h.m32, u16 = h.u16, i16 = h.i16, u8 = h.u8, i8 = h.i8;
   const pages = cache.decodedPages, heats = cache.heatPages, labelPages = cache.labelPages;
   const hotAt = cache.hotThreshold, ramBase = h.ramBase, cells = h.cells, hs = h.region.offset;
+  // Runs go to WebAssembly (wasm-loop.ts) when the CPU area holds this hart and the decoded pages.
+  const loop = cache.loopFor(h);
+  cells[${HOT_AT >> 2}] = hotAt === 0 ? 0x10001 : hotAt;
   let iter = 0;
   while (iter < budget && !h.stop) {
     // Between runs: interrupts, then the fetch (which may walk the page table or trap).
@@ -134,6 +140,18 @@ function source(): string {
       else if (cache.translate(h, page0, s)) continue;
     }
     h.codeChanged = false;
+    if (loop !== null) {
+      const r = loop(hs, dataKey(h.priv, h.status), budget - iter, pc0, off0);
+      const f = cells[${FLAGS >> 2}];
+      if (r !== 0 || f === ${Exit.Trap}) {
+        h.instret += r;
+        iter += r;
+        if (f === ${Exit.Trap}) { h.trapped = false; iter++; }
+        else h.pc = cells[${PC_CELL >> 2}];
+        continue;
+      }
+      // Nothing ran: the first instruction is one the WebAssembly loop leaves to this one.
+    }
     // The current address space's TLBs (a satp write, always outside a run, swaps them).
     const ltag = h.ltag, ldelta = h.ldelta, stag = h.stag, sdelta = h.sdelta, ftag = h.ftag, fdelta = h.fdelta;
     // Fixed until the run ends: privilege changes only through traps and SRET, SUM only through

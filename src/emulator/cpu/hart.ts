@@ -10,7 +10,7 @@
 
 import { tickWord, type CsrClock, type InterruptTarget } from '../types';
 import { amoValue } from './interp';
-import { HID, MIP, RESERVATION, SCAUSE, SEPC, SIE, SSCRATCH, STVAL, X } from './layout';
+import { HID, MIP, RESERVATION, SCAUSE, SEPC, SIE, SSCRATCH, STVAL, TRACE, TRACE_LEN, TRACE_POS, X } from './layout';
 import type { Bus } from '../bus';
 import type { Ram } from '../ram';
 import { ACC_FETCH, ACC_LOAD, ACC_STORE, dataKey, fetchIndex, Mmu, TLB_MASK, type CodePages } from './mmu';
@@ -81,7 +81,6 @@ export interface TrapLoop {
  * past the ecall; a loop touching fresh pages faults at the same pc but other addresses.)
  */
 const STUCK_LIMIT = 64;
-export const TRACE_LEN = 32;
 
 /** CY, TM and IR: what OpenSBI leaves in scounteren. */
 const SCOUNTEREN_AT_ENTRY = 7;
@@ -157,8 +156,14 @@ export class Hart extends Mmu implements InterruptTarget {
    * The last TRACE_LEN straight-line runs executed, for crash reports: [pc, RAM offset, count]
    * triples in a ring (the interpreter records runs of 1, translated blocks their length).
    */
-  readonly trace = new Int32Array(TRACE_LEN * 3);
-  tracePos = 0;
+  readonly trace: Int32Array;
+  /** The next triple's index in `trace` (a cell of the state region: the WebAssembly loop records too). */
+  get tracePos(): number {
+    return this.cells[TRACE_POS >> 2];
+  }
+  set tracePos(v: number) {
+    this.cells[TRACE_POS >> 2] = v;
+  }
 
   /** Set when the guest is found dead (trap loop); the machine stops with StopReason.Crashed. */
   crashed: TrapLoop | null = null;
@@ -186,6 +191,7 @@ export class Hart extends Mmu implements InterruptTarget {
   ) {
     super(ram, bus, code, ram.hartRegion(id));
     this.x = new Int32Array(this.region.buffer, this.region.offset + X, 33);
+    this.trace = new Int32Array(this.region.buffer, this.region.offset + TRACE, TRACE_LEN * 3);
     this.cells[HID >> 2] = id;
     this.reservation = -1;
     this.sie = this.mip = this.sscratch = this.sepc = this.scause = this.stval = 0;

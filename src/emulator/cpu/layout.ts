@@ -35,11 +35,30 @@ export const SSCRATCH = 192;
 export const SEPC = 196;
 export const SCAUSE = 200;
 export const STVAL = 204;
+/** Entries into a slot at which its page is translated (codecache.ts hotThreshold; 0x10000: never). */
+export const HOT_AT = 208;
+/** The crash trace's next triple (hart.ts tracePos). */
+export const TRACE_POS = 212;
 /** The TLB banks, TLB_ARRAYS Int32Arrays of TLB_SIZE each per bank. */
 export const BANKS = 256;
 export const TLB_ARRAYS = 7; // ftag, fdelta, ltag, ldelta, stag, sdelta, spage
 export const BANK_BYTES = TLB_ARRAYS * TLB_SIZE * 4;
-export const HART_BYTES = BANKS + TLB_BANKS * BANK_BYTES;
+/** The crash trace: TRACE_LEN [pc, RAM offset, count] triples (hart.ts record). */
+export const TRACE = BANKS + TLB_BANKS * BANK_BYTES;
+export const TRACE_LEN = 32;
+export const HART_BYTES = TRACE + TRACE_LEN * 12;
+
+// After the harts, the CPU area holds the decoded pages (codecache.ts), in frames of this layout,
+// then a directory: one int32 per RAM page, the byte offset of its frame in memory (0: not
+// decoded). The fast loop in WebAssembly (wasm-loop.ts) finds a page's instructions there.
+
+/** A frame: 1 024 decoded slots of two int32 (predecode.ts), then a page-end slot (PAGE_END). */
+export const FRAME_END_SLOT = 8192;
+/** Per slot: entries counted by the fast loops (uint16). */
+export const FRAME_HEAT = 8208;
+/** Per slot: 1 where the page's translation can be entered (uint8). */
+export const FRAME_LABELS = FRAME_HEAT + 2048;
+export const FRAME_BYTES = FRAME_LABELS + 1024;
 
 /** FLAGS values: why translated code returned before its budget. */
 export const enum Exit {

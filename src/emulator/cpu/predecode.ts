@@ -8,8 +8,14 @@ import { BY_OP, decodeOp, immediateOf, rd as rdOf, rs1 as rs1Of, rs2 as rs2Of } 
 
 export const SLOT_WORDS = 2;
 
+/**
+ * The op of the slot after a page's last (layout.ts FRAME_END_SLOT): no instruction has it, and
+ * the WebAssembly fast loop goes on at the next page when it reaches it.
+ */
+export const PAGE_END = 255;
+
 /** Decodes the 1024 words at i32[first ..] into `d` (a new array when not given). */
-export function decodePage(i32: Int32Array, first: number, d = new Int32Array(1024 * SLOT_WORDS)): Int32Array {
+export function decodePage(i32: Int32Array, first: number, d: Int32Array = new Int32Array(1024 * SLOT_WORDS)): Int32Array {
   for (let s = 0; s < 1024; s++) {
     const w = i32[first + s];
     const op = decodeOp(w);

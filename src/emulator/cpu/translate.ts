@@ -44,6 +44,7 @@ import { dataKey } from './mmu';
 import { SLOT_WORDS } from './predecode';
 import { FETCH_SPREAD, fetchIndex, TLB_MASK } from './tlb-size';
 import { Code, encodeModule, Hint, W, type Label } from './wasm';
+import { LOOP_LOCALS, loopCode } from './wasm-loop';
 
 const SLOTS = 1024;
 
@@ -824,7 +825,7 @@ class PageGen {
  * compiles a wrapper for each when it is instantiated; importing WebAssembly ones costs
  * nothing).
  */
-function engineModule(memoryPages: number, tablePages: number): Uint8Array<ArrayBuffer> {
+function engineModule(memoryPages: number, tablePages: number, directory: number, ramBase: number): Uint8Array<ArrayBuffer> {
   const run = new Code();
   const HS = 0, K = 1, BUDGET = 2, N = 3, PCV = 4, E = 5, OFF = 6;
   const top = run.loop();
@@ -860,14 +861,24 @@ function engineModule(memoryPages: number, tablePages: number): Uint8Array<Array
     for (let a = 0; a < TYPES[im.type].params; a++) c.get(a);
     return { type: im.type, locals: 0, code: c.returnCall(i) };
   });
-  const F_RUN = IMPORTS.length;
+  // The fast loop's runs (wasm-loop.ts), when the CPU area holds the decoded pages: it calls the
+  // slow paths directly, and the division helpers as a page module does (emitExpr).
+  const loop = directory >= 0 ? [{ type: T_PAGE, locals: LOOP_LOCALS, code: loopCode({ ld: F_LD, st: F_ST, amo: F_AMO, lr: F_LR, sc: F_SC, sys: F_SYS, run: F_PAGES, expr: emitExpr, directory, ramBase, csrs: INLINE_CSRS }) }] : [];
+  const helpers = HELPERS.map((h) => ({ type: T_I2, locals: 0, code: helper(h) }));
+  const F_RUN = F_PAGES;
+  const F_LOOP = F_RUN + 2 + thunks.length;
   return encodeModule({
     types: TYPES,
     imports: IMPORTS,
     memoryPages,
     tablePages,
-    functions: [{ type: T_I3, locals: 4, code: run }, { type: T_PAGE, locals: 0, code: miss }, ...thunks],
-    exports: [{ name: 'run', fn: F_RUN }, { name: 'miss', fn: F_RUN + 1 }, ...IMPORTS.map((im, i) => ({ name: im.name, fn: F_RUN + 2 + i }))],
+    functions: [...helpers, { type: T_I3, locals: 4, code: run }, { type: T_PAGE, locals: 0, code: miss }, ...thunks, ...loop],
+    exports: [
+      { name: 'run', fn: F_RUN },
+      { name: 'miss', fn: F_RUN + 1 },
+      ...IMPORTS.map((im, i) => ({ name: im.name, fn: F_RUN + 2 + i })),
+      ...loop.map(() => ({ name: 'loop', fn: F_LOOP })),
+    ],
   });
 }
 
@@ -892,6 +903,8 @@ function enableBranchHints(): void {
 export class Translator {
   /** Runs translated code from the PC in hart state `hs` at privilege k, at most about `budget` instructions. */
   readonly run: (hs: number, k: number, budget: number) => number;
+  /** The fast loop's runs in WebAssembly (wasm-loop.ts); null without decoded-page frames. */
+  readonly loop: ((hs: number, k: number, limit: number, pc: number, off: number) => number) | null;
   private readonly table: WebAssembly.Table;
   private readonly miss: unknown;
   private readonly imports: WebAssembly.Imports;
@@ -980,9 +993,10 @@ export class Translator {
         status(h, s);
       },
     };
-    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, 1)), { m: { mem: memory, table: this.table, ...slow } });
+    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, 1, ram.codeDirectory, ram.base | 0)), { m: { mem: memory, table: this.table, ...slow } });
     const ex = engine.exports;
     this.run = ex.run as (hs: number, k: number, budget: number) => number;
+    this.loop = (ex.loop as ((hs: number, k: number, limit: number, pc: number, off: number) => number) | undefined) ?? null;
     this.miss = ex.miss;
     this.table.set(0, this.miss);
     this.table.grow(pages - 1, this.miss);
