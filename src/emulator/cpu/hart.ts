@@ -154,7 +154,8 @@ export class Hart extends Mmu implements InterruptTarget {
 
   /**
    * The last TRACE_LEN straight-line runs executed, for crash reports: [pc, RAM offset, count]
-   * triples in a ring (the interpreter records runs of 1, translated blocks their length).
+   * triples in a ring in the state region (the interpreter records runs of 1, the fast loops
+   * theirs — the WebAssembly one too, hence the state region — translated blocks their length).
    */
   readonly trace: Int32Array;
   /** The next triple's index in `trace` (a cell of the state region: the WebAssembly loop records too). */

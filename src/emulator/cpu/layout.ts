@@ -35,7 +35,7 @@ export const SSCRATCH = 192;
 export const SEPC = 196;
 export const SCAUSE = 200;
 export const STVAL = 204;
-/** Entries into a slot at which its page is translated (codecache.ts hotThreshold; 0x10000: never). */
+/** Entries into a slot at which its page is translated (codecache.ts hotThreshold; 0x10001: never, as a uint16 count + 1 stays below it). */
 export const HOT_AT = 208;
 /** The crash trace's next triple (hart.ts tracePos). */
 export const TRACE_POS = 212;
