@@ -46,9 +46,9 @@ export class Ram implements GuestRam {
   readonly size: number;
   /** Byte offset of the CPU area in `buffer` (-1: none). */
   readonly cpuArea: number;
-  /** Byte offset of the first decoded-page frame (codeFrames of them), then of their directory (-1: none). */
-  readonly codeFrames: number;
-  readonly codeDirectory: number;
+  /** Byte offset of the first decoded-page frame (codeFrames(size) of them), then of their directory (-1: none). */
+  readonly framesOffset: number;
+  readonly directoryOffset: number;
 
   /**
    * `base` is the guest-physical address of byte 0 (0 on semu's map); RAM is the first `size`
@@ -66,8 +66,8 @@ export class Ram implements GuestRam {
     this.u16 = new Uint16Array(buffer, 0, size >> 1);
     this.i32 = new Int32Array(buffer, 0, size >> 2);
     this.cpuArea = memory !== null && buffer.byteLength >= size + cpuAreaBytes(size) ? size : -1;
-    this.codeFrames = this.cpuArea >= 0 ? this.cpuArea + HARTS_BYTES : -1;
-    this.codeDirectory = this.cpuArea >= 0 ? this.codeFrames + codeFrames(size) * FRAME_BYTES : -1;
+    this.framesOffset = this.cpuArea >= 0 ? this.cpuArea + HARTS_BYTES : -1;
+    this.directoryOffset = this.cpuArea >= 0 ? this.framesOffset + codeFrames(size) * FRAME_BYTES : -1;
   }
 
   /** The state region of hart `id`: in the CPU area when there is one, else a private buffer. */

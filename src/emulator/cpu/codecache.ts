@@ -88,7 +88,7 @@ export class CodeCache implements CodePages {
    * at place i of `order`, and `directory` maps each RAM page to its frame's byte offset (0: not
    * decoded) for the fast loop in WebAssembly. Else they are arrays of their own.
    */
-  private readonly frames: number;
+  private readonly framesOffset: number;
   private readonly directory: Int32Array | null;
 
   // Statistics for the debugger and benchmarks.
@@ -110,8 +110,8 @@ export class CodeCache implements CodePages {
     maxPages = MAX_DECODED_PAGES,
   ) {
     const n = Math.ceil(ram.size / 4096);
-    this.frames = ram.codeFrames;
-    this.directory = ram.codeDirectory >= 0 ? new Int32Array(ram.buffer, ram.codeDirectory, n) : null;
+    this.framesOffset = ram.framesOffset;
+    this.directory = ram.directoryOffset >= 0 ? new Int32Array(ram.buffer, ram.directoryOffset, n) : null;
     this.maxPages = Math.min(maxPages, n, this.directory !== null ? codeFrames(ram.size) : n);
     this.marks = new Uint8Array(n);
     this.versions = new Uint8Array(n);
@@ -146,7 +146,7 @@ export class CodeCache implements CodePages {
     this.mark(page);
     let d: Int32Array;
     if (this.directory !== null) {
-      const frame = this.frames + at * FRAME_BYTES;
+      const frame = this.framesOffset + at * FRAME_BYTES;
       const buf = this.ram.buffer;
       d = decodePage(this.ram.i32, page << 10, new Int32Array(buf, frame, 2 * SLOTS));
       new Int32Array(buf, frame + FRAME_END_SLOT, 2).set([PAGE_END, 0]);
@@ -306,12 +306,9 @@ export class CodeCache implements CodePages {
     this.generation[page]++;
     this.decodedPages[page] = null;
     this.heatPages[page] = null;
-    const labels = this.labelPages[page];
-    if (labels !== null) {
-      this.translator!.drop(page);
-      if (this.directory !== null) labels.fill(0);
-    }
+    if (this.labelPages[page] !== null) this.translator!.drop(page);
     this.labelPages[page] = null;
+    // Its frame is out of the directory; decode() clears the counts and labels when it reuses it.
     if (this.directory !== null) this.directory[page] = 0;
     this.invalidated++;
   }

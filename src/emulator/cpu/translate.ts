@@ -993,7 +993,7 @@ export class Translator {
         status(h, s);
       },
     };
-    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, 1, ram.codeDirectory, ram.base | 0)), { m: { mem: memory, table: this.table, ...slow } });
+    const engine = new WebAssembly.Instance(new WebAssembly.Module(engineModule(this.memoryPages, 1, ram.directoryOffset, ram.base | 0)), { m: { mem: memory, table: this.table, ...slow } });
     const ex = engine.exports;
     this.run = ex.run as (hs: number, k: number, budget: number) => number;
     this.loop = (ex.loop as ((hs: number, k: number, limit: number, pc: number, off: number) => number) | undefined) ?? null;

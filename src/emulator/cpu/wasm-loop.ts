@@ -46,7 +46,7 @@ export interface LoopEnv {
   run: number;
   /** Emits a semantics expression (translate.ts emitExpr, with its division helpers). */
   expr: (c: Code, e: Expr, leaf: (l: Leaf) => void) => void;
-  /** Byte offset of the frame directory (Ram.codeDirectory). */
+  /** Byte offset of the frame directory (Ram.directoryOffset). */
   directory: number;
   /** Guest RAM's physical base as an int32 (LR/SC reserve physical addresses). */
   ramBase: number;
@@ -57,9 +57,9 @@ export interface LoopEnv {
 // Parameters, then locals.
 const HS = 0, K = 1, LIM = 2, PC0 = 3, OFF0 = 4;
 const P = 5, DB = 6, VBL = 7, OB = 8, N = 9, WD = 10, IMM = 11, A = 12, E = 13, T = 14, RS = 15, V = 16;
-const LT = 17, LD = 18, ST = 19, SD = 20, FT = 21, FD = 22, R = 23;
+const LT = 17, LD = 18, ST = 19, SD = 20, FT = 21, FD = 22, R = 23, HOT = 24;
 /** Locals after the parameters. */
-export const LOOP_LOCALS = 19;
+export const LOOP_LOCALS = 20;
 
 const LOAD_OP = { 1: [W.i32_load8_u, W.i32_load8_s], 2: [W.i32_load16_u, W.i32_load16_s], 4: [W.i32_load, W.i32_load] } as const;
 const STORE_OP = { 1: W.i32_store8, 2: W.i32_store16, 4: W.i32_store } as const;
@@ -87,7 +87,7 @@ class LoopGen {
     c.get(OFF0).i32(-4096).op(W.i32_and).set(OB);
     c.get(DB).get(OFF0).i32(4095).op(W.i32_and).i32(1).op(W.i32_shl).op(W.i32_add).tee(P).set(RS);
     c.get(HS).i32(0).mem(W.i32_store, FLAGS);
-    for (const [local, cell] of [[LT, LTAG], [LD, LDELTA], [ST, STAG], [SD, SDELTA], [FT, FTAG], [FD, FDELTA]] as const) c.get(HS).mem(W.i32_load, cell).set(local);
+    for (const [local, cell] of [[LT, LTAG], [LD, LDELTA], [ST, STAG], [SD, SDELTA], [FT, FTAG], [FD, FDELTA], [HOT, HOT_AT]] as const) c.get(HS).mem(W.i32_load, cell).set(local);
     this.out = c.block();
     this.leave = c.block();
     this.stop = c.block();
@@ -498,7 +498,7 @@ class LoopGen {
     c.end();
     // Count the entry; a hot slot goes back for translation (JavaScript counts it there).
     c.get(DB).get(E).i32(1).op(W.i32_shr_u).op(W.i32_add).tee(E).mem(W.i32_load16_u, FRAME_HEAT).i32(1).op(W.i32_add).tee(V);
-    c.get(HS).mem(W.i32_load, HOT_AT).op(W.i32_ge_u).if_(Hint.Unlikely);
+    c.get(HOT).op(W.i32_ge_u).if_(Hint.Unlikely);
     this.exitAt();
     c.end();
     c.get(E).get(V).mem(W.i32_store16, FRAME_HEAT);
